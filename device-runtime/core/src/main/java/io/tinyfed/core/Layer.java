@@ -32,6 +32,9 @@ public sealed interface Layer {
             requirePositive(in, "in");
             requirePositive(out, "out");
             requireElements((long) in * out, this);
+            if (in > MAX_WIDTH || out > MAX_WIDTH) {
+                throw new IllegalArgumentException("Dense layers are at most " + MAX_WIDTH + " wide, got " + in + "x" + out);
+            }
         }
 
         @Override
@@ -123,6 +126,9 @@ public sealed interface Layer {
 
     /** Largest weight or activation count of one layer (keeps every index and byte count in int). */
     long MAX_ELEMENTS = 1L << 26;
+
+    /** Widest Dense input or output; keeps the S16 input-gradient split sums exact in int32. */
+    int MAX_WIDTH = 32767;
 
     private static void requireElements(long n, Layer layer) {
         if (n > MAX_ELEMENTS) {

@@ -17,9 +17,9 @@ public final class FixedPoint {
     private FixedPoint() {
     }
 
-    /** Clamps to int16. */
+    /** Clamps to int16 (branch-free: min/max compile to conditional moves). */
     public static short saturate16(long v) {
-        return (short) (v > S16_MAX ? S16_MAX : (v < S16_MIN ? S16_MIN : v));
+        return (short) Math.max(S16_MIN, Math.min(S16_MAX, v));
     }
 
     /** Clamps to int32. */
@@ -65,17 +65,16 @@ public final class FixedPoint {
     }
 
     /**
-     * Stochastic rounding shift: adds {@code shift} random low bits taken from the top of
-     * {@code random32} (an unsigned 32-bit draw) before the flooring shift, so that a value below
-     * one LSB survives in expectation. For {@code shift > 32} the draw is placed in the top 32 of
-     * the {@code shift} discarded bits. {@code shift <= 0} behaves like {@link #roundingShift}.
+     * Stochastic rounding shift: adds 16 bits of uniform noise ({@code random16} in [0, 65535])
+     * aligned to the top of the {@code shift} discarded bits, then floors. So a value below one
+     * LSB survives with probability proportional to its size (unbiased down to 2^-16 LSB; smaller
+     * remainders are truncated). {@code shift <= 0} behaves like {@link #roundingShift}.
      */
-    public static long stochasticShift(long v, int shift, int random32) {
+    public static long stochasticShift(long v, int shift, int random16) {
         if (shift <= 0) {
             return v << -shift;
         }
-        long r = random32 & 0xFFFF_FFFFL;
-        long noise = shift <= 32 ? r >>> (32 - shift) : r << (shift - 32);
+        long noise = shift <= 16 ? random16 >>> (16 - shift) : (long) random16 << (shift - 16);
         return (v + noise) >> shift;
     }
 

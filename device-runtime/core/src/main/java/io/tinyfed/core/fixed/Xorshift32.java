@@ -13,10 +13,15 @@ public final class Xorshift32 {
         reseed(seed);
     }
 
-    /** Restarts the sequence; the 64-bit seed is folded to 32 bits by xor of its halves. */
+    /** Restarts the sequence at {@link #initialState(long)}. */
     public void reseed(long seed) {
+        state = initialState(seed);
+    }
+
+    /** The state a seed starts from: the 64-bit seed folded to 32 bits by xor of its halves, 0 replaced. */
+    public static int initialState(long seed) {
         int s = (int) (seed ^ (seed >>> 32));
-        state = s == 0 ? ZERO_SEED_REPLACEMENT : s;
+        return s == 0 ? ZERO_SEED_REPLACEMENT : s;
     }
 
     /** Next unsigned 32-bit draw, returned in an int. */

@@ -47,8 +47,14 @@ public final class Layout {
     public final int weightsOff;
     public final int errOff;
     public final int dxOff;
+    /** S16 only: second int32 scratch for the split input-gradient sums (see Dense.backwardInputS16). */
+    public final int dxLowOff;
+    /** Cached {@link Architecture#tensorCount()}; read on the hot path. */
+    public final int tensorCount;
     public final int accOff;
     public final int velOff;
+    /** S16 stochastic rounding: the xorshift32 state word, -1 otherwise. */
+    public final int rngOff;
     public final int masterOff;
     public final int scalesOff;
     public final int wideLength;
@@ -60,6 +66,7 @@ public final class Layout {
         this.format = format;
         this.config = config;
         this.layerCount = a.size();
+        this.tensorCount = a.tensorCount();
         this.tensorOf = new int[layerCount];
         this.tensorStart = new int[a.tensorCount() + 1];
         this.weightOff = new int[layerCount];
@@ -132,9 +139,16 @@ public final class Layout {
                 ? accumulators.take(ArenaPlan.MASTER_WEIGHTS, trainCount) : -1;
         this.errOff = training ? data.take(ArenaPlan.GRADIENTS, backWidth) : -1;
         this.dxOff = training ? accumulators.take(ArenaPlan.GRADIENTS, backWidth) : -1;
+        boolean denseBackward = false;
+        for (int l = firstTrainable + 1; l < layerCount; l++) {
+            denseBackward |= a.layer(l) instanceof Layer.Dense;
+        }
+        this.dxLowOff = s16 && denseBackward ? accumulators.take(ArenaPlan.GRADIENTS, backWidth) : -1;
         this.accOff = training && (config.accumulationSteps() > 1 || config.momentum() > 0)
                 ? accumulators.take(ArenaPlan.GRADIENTS, trainCount) : -1;
         this.velOff = training && config.momentum() > 0 ? accumulators.take(ArenaPlan.OPTIMIZER, trainCount) : -1;
+        this.rngOff = s16 && training && config.rounding() == TrainingConfig.Rounding.STOCHASTIC
+                ? wide.take(ArenaPlan.OPTIMIZER, 1) : -1;
 
         this.inputOff = data.take(ArenaPlan.ACTIVATIONS, a.inputSize());
         int ping = -1;
@@ -188,9 +202,10 @@ public final class Layout {
         return scalesOff + t;
     }
 
+
     /** Index in the scales section of the fractional bits of layer {@code l}'s output; {@code l = -1} is the input. */
     public int layerFracIndex(int l) {
-        return l < 0 ? scalesOff + architecture.tensorCount() + layerCount : scalesOff + architecture.tensorCount() + l;
+        return l < 0 ? scalesOff + tensorCount + layerCount : scalesOff + tensorCount + l;
     }
 
     /** A bump allocator over one element width; sections are padded to 4 bytes. */

@@ -8,6 +8,7 @@ import io.tinyfed.core.kernels.Activations;
 import io.tinyfed.core.kernels.Conv1D;
 import io.tinyfed.core.kernels.Dense;
 import io.tinyfed.core.kernels.Kernels;
+import io.tinyfed.core.kernels.StepRounding;
 import io.tinyfed.core.kernels.WeightUpdate;
 
 /**
@@ -26,7 +27,6 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
     private final int weights;
     private final boolean stochastic;
     private final boolean adapt;
-    private final Xorshift32 random;
     private final int momentumQ;
     /** Per-layer output saturations in the current step; per-tensor update saturations. */
     private final int[] activationHits;
@@ -47,7 +47,6 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         TrainingConfig c = layout.config;
         this.stochastic = c.rounding() == TrainingConfig.Rounding.STOCHASTIC;
         this.adapt = c.scaleAdaptation();
-        this.random = new Xorshift32(c.seed());
         this.momentumQ = (int) Math.round(c.momentum() * (1 << Kernels.LR_FRAC));
         this.activationHits = new int[layers];
         this.tensorHits = new int[layout.architecture.tensorCount()];
@@ -79,7 +78,9 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         clear(layout.accOff);
         clear(layout.velOff);
         accumulated = 0;
-        random.reseed(layout.config.seed());
+        if (layout.rngOff >= 0) {
+            q[layout.rngOff] = Xorshift32.initialState(layout.config.seed());
+        }
     }
 
     private void clear(int off) {
@@ -293,18 +294,26 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         int trainable = layout.weightOff[l] - layout.trainStart;
         if (propagate) {
             if (kind[l] == DENSE) {
-                Dense.backwardInputS16(s, w, s, err, q, dx, inSize[l], outSize[l]);
+                Dense.backwardInputS16(s, w, s, err, q, dx, q, layout.dxLowOff, inSize[l], outSize[l]);
             } else {
                 Conv1D.backwardInputS16(s, w, s, err, q, dx, convLen[l], convCin[l], convFilters[l], convKernel[l]);
             }
         }
-        currentTensor = t;
-        biasBoundary = b;
-        if (kind[l] == DENSE) {
-            Dense.updateS16(s, w, wf, b, bf, s, x, xf, s, err, errFrac, inSize[l], outSize[l], lrQ, this, trainable);
+        boolean direct = layout.accOff < 0 && layout.masterOff < 0;
+        int[] rng = layout.rngOff >= 0 ? q : null;
+        if (kind[l] == DENSE && direct) {
+            Dense.updateS16(s, w, wf, b, bf, s, x, xf, s, err, errFrac, inSize[l], outSize[l], lrQ, rng, layout.rngOff,
+                    tensorHits, t);
+        } else if (kind[l] == DENSE) {
+            currentTensor = t;
+            biasBoundary = b;
+            Dense.updateS16(s, w, wf, b, bf, s, x, xf, s, err, errFrac, inSize[l], outSize[l], lrQ, rng, layout.rngOff,
+                    this, trainable);
         } else {
+            currentTensor = t;
+            biasBoundary = b;
             Conv1D.updateS16(s, w, wf, b, bf, s, x, xf, s, err, errFrac, convLen[l], convCin[l], convFilters[l],
-                    convKernel[l], lrQ, this, trainable);
+                    convKernel[l], lrQ, rng, layout.rngOff, tensorHits, t, direct ? null : this, trainable);
         }
         if (propagate) {
             errFrac = Kernels.normalizeS16(q, dx, inSize[l], wf + errFrac - Kernels.DX_PRESHIFT, s, err);
@@ -312,23 +321,18 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
     }
 
     /**
-     * The landing of one update (see {@link WeightUpdate}): straight into the int16 weight, into
-     * the int32 master weight, or into the accumulator (at weight frac + 16) when batching.
+     * The landing of one update (see {@link WeightUpdate}) when the kernels cannot write the int16
+     * weight directly: into the accumulator (at weight frac + 16) when batching, else into the
+     * int32 master weight.
      */
     @Override
-    public void apply(short[] w, int index, long update, int shift, int trainable) {
+    public void apply(short[] w, int index, long update, int shift, int trainable, int noise16) {
         int hitTensor = index >= biasBoundary ? currentTensor + 1 : currentTensor;
         if (layout.accOff >= 0) {
             int i = layout.accOff + trainable;
-            q[i] = FixedPoint.saturate32(q[i] + round(update, shift - MASTER_EXTRA));
-        } else if (layout.masterOff >= 0) {
-            landOnMaster(index, trainable, round(update, shift - MASTER_EXTRA), hitTensor);
+            q[i] = FixedPoint.saturate32(q[i] + round(update, shift - MASTER_EXTRA, noise16));
         } else {
-            long v = w[index] - round(update, shift);
-            if (FixedPoint.overflows16(v)) {
-                tensorHits[hitTensor]++;
-            }
-            w[index] = FixedPoint.saturate16(v);
+            landOnMaster(index, trainable, round(update, shift - MASTER_EXTRA, noise16), hitTensor);
         }
     }
 
@@ -343,16 +347,15 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         s[index] = FixedPoint.roundingShiftSat16(v, MASTER_EXTRA);
     }
 
-    private long round(long v, int shift) {
-        if (shift <= 0) {
-            return FixedPoint.shiftLeftSat(v, Math.min(62, -shift));
-        }
-        return stochastic ? FixedPoint.stochasticShift(v, shift, random.next()) : FixedPoint.roundingShift(v, shift);
+    /** Rounds like the direct kernels with the noise the kernel chose for this element. */
+    private long round(long v, int shift, int noise16) {
+        return stochastic ? StepRounding.stochastic(v, shift, noise16) : StepRounding.nearest(v, shift);
     }
 
     /**
      * End of a batch: {@code d = roundDiv(acc, k)}, with momentum {@code v = round(mu v / 2^16) + d},
-     * then {@code w -= d} (rounded from frac + 16 to the weight's frac, or straight into the master).
+     * then {@code w -= d} (rounded from frac + 16 to the weight's frac with one draw per tensor, or
+     * straight into the master).
      */
     private void applyAccumulated() {
         int k = layout.config.accumulationSteps();
@@ -362,6 +365,7 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
             }
             for (int part = 0; part < 2; part++) {
                 int tensor = layout.tensorOf[l] + part;
+                int draw = stochastic ? (q[layout.rngOff] = StepRounding.xorshift32(q[layout.rngOff])) : 0;
                 for (int p = layout.tensorStart[tensor]; p < layout.tensorStart[tensor + 1]; p++) {
                     int trainable = p - layout.trainStart;
                     int acc = layout.accOff + trainable;
@@ -376,7 +380,7 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
                     if (layout.masterOff >= 0) {
                         landOnMaster(index, trainable, d, tensor);
                     } else {
-                        long v = s[index] - round(d, MASTER_EXTRA);
+                        long v = s[index] - round(d, MASTER_EXTRA, StepRounding.noise(draw, p - layout.tensorStart[tensor]));
                         if (FixedPoint.overflows16(v)) {
                             tensorHits[tensor]++;
                         }
@@ -411,9 +415,15 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
             for (int p = from; p < to; p++) {
                 s[weights + p] = (short) FixedPoint.roundingShift(s[weights + p], 1);
                 int trainable = p - layout.trainStart;
-                halve(layout.masterOff, trainable);
+                if (trainable < 0) {
+                    continue;
+                }
                 halve(layout.accOff, trainable);
                 halve(layout.velOff, trainable);
+                if (layout.masterOff >= 0) {
+                    halve(layout.masterOff, trainable);
+                    s[weights + p] = FixedPoint.roundingShiftSat16(q[layout.masterOff + trainable], MASTER_EXTRA);
+                }
             }
         }
         for (int l = 0; l < layers; l++) {

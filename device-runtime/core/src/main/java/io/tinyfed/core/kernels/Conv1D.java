@@ -126,11 +126,15 @@ public final class Conv1D {
 
     /**
      * S16 SGD step. A weight's gradient is summed over output positions in int64 first, so each
-     * weight gets exactly one update: for each filter, window elements in order, then the bias;
-     * filters whose {@code dy} is zero at every position are skipped.
+     * weight gets exactly one update: for each filter whose {@code dy} is not zero everywhere, the
+     * window elements in order, then the bias (element {@code window}), with one draw per filter.
+     * Rounding and noise follow {@link Dense}'s direct update; {@code sink == null} lands updates
+     * in the int16 weights and counts saturations in {@code saturations[satIndex]} (weights) and
+     * {@code [satIndex + 1]} (bias), otherwise {@code sink} receives them.
      */
     public static void updateS16(short[] w, int wOff, int wFrac, int bOff, int bFrac, short[] x, int xOff, int xFrac,
                                  short[] dy, int dyOff, int dyFrac, int len, int cin, int filters, int k, int lrQ,
+                                 int[] rng, int rngIndex, int[] saturations, int satIndex,
                                  WeightUpdate sink, int trainableBase) {
         int outLen = len - k + 1;
         int window = k * cin;
@@ -139,25 +143,46 @@ public final class Conv1D {
         int weights = filters * window;
         for (int f = 0; f < filters; f++) {
             long gsum = 0;
-            for (int t = 0; t < outLen; t++) {
-                gsum += dy[dyOff + t * filters + f];
-            }
             boolean any = false;
-            for (int t = 0; t < outLen && !any; t++) {
-                any = dy[dyOff + t * filters + f] != 0;
+            for (int t = 0; t < outLen; t++) {
+                int g = dy[dyOff + t * filters + f];
+                gsum += g;
+                any |= g != 0;
             }
             if (!any) {
                 continue;
             }
+            int draw = rng == null ? 0 : (rng[rngIndex] = StepRounding.xorshift32(rng[rngIndex]));
             int ws = wOff + f * window;
-            for (int i = 0; i < window; i++) {
-                long acc = 0;
-                for (int t = 0; t < outLen; t++) {
-                    acc += dy[dyOff + t * filters + f] * x[xOff + t * cin + i];
+            for (int i = 0; i <= window; i++) {
+                long update;
+                int shift;
+                int index;
+                if (i < window) {
+                    long acc = 0;
+                    for (int t = 0; t < outLen; t++) {
+                        acc += dy[dyOff + t * filters + f] * x[xOff + t * cin + i];
+                    }
+                    update = acc * lrQ;
+                    shift = wShift;
+                    index = ws + i;
+                } else {
+                    update = gsum * lrQ;
+                    shift = bShift;
+                    index = bOff + f;
                 }
-                sink.apply(w, ws + i, acc * lrQ, wShift, trainableBase + f * window + i);
+                int noise = StepRounding.noise(draw, i);
+                if (sink != null) {
+                    sink.apply(w, index, update, shift, trainableBase + (i < window ? f * window + i : weights + f), noise);
+                    continue;
+                }
+                long step = rng != null ? StepRounding.stochastic(update, shift, noise) : StepRounding.nearest(update, shift);
+                long v = w[index] - step;
+                w[index] = FixedPoint.saturate16(v);
+                if (FixedPoint.overflows16(v)) {
+                    saturations[satIndex + (i < window ? 0 : 1)]++;
+                }
             }
-            sink.apply(w, bOff + f, gsum * lrQ, bShift, trainableBase + weights + f);
         }
     }
 }

@@ -15,6 +15,7 @@ public interface WeightUpdate {
      * @param update    exact update magnitude, {@code |update| < 2^62}
      * @param shift     fractional bits of {@code update} minus those of the weight, in [-62, 62]
      * @param trainable index of this parameter among the trainable ones (for master/accumulator state)
+     * @param noise16   the element's 16-bit stochastic-rounding noise (ignored with nearest rounding)
      */
-    void apply(short[] weights, int index, long update, int shift, int trainable);
+    void apply(short[] weights, int index, long update, int shift, int trainable, int noise16);
 }

@@ -91,16 +91,20 @@ class FixedPointTest {
         long sum = 0;
         int n = 200_000;
         for (int i = 0; i < n; i++) {
-            long r = FixedPoint.stochasticShift(v, shift, rng.next());
+            long r = FixedPoint.stochasticShift(v, shift, rng.next() >>> 16);
             assertThat(r).isBetween(0L, 1L);
             sum += r;
         }
         assertThat(FixedPoint.roundingShift(v, shift)).isZero();
         assertThat((double) sum / n).isCloseTo(3.0 / 256, org.assertj.core.data.Offset.offset(0.002));
         // exact multiples never move, whatever the noise
-        for (int s = 1; s <= 62; s++) {
-            assertThat(FixedPoint.stochasticShift(-5L << Math.min(s, 50), Math.min(s, 50), -1)).isEqualTo(-5);
+        for (int s = 1; s <= 50; s++) {
+            assertThat(FixedPoint.stochasticShift(-5L << s, s, 0xFFFF)).as("s=%d", s).isEqualTo(-5);
+            assertThat(FixedPoint.stochasticShift(-5L << s, s, 0)).isEqualTo(-5);
         }
+        // the noise is aligned to the top of the discarded bits: 16 bits of resolution
+        assertThat(FixedPoint.stochasticShift(1L << 20, 36, 0xFFFF)).as("2^-16 LSB + max noise").isEqualTo(1);
+        assertThat(FixedPoint.stochasticShift((1L << 20) - 1, 36, 0xFFFF)).as("below 2^-16 LSB").isZero();
         assertThat(FixedPoint.stochasticShift(7, 0, 123)).isEqualTo(7);
         assertThat(FixedPoint.stochasticShift(7, -2, 123)).isEqualTo(28);
     }

@@ -70,10 +70,36 @@ class DenseTest {
     void backwardInputS16_isTransposedProductPreShifted() {
         short[] dy = {1000, -2000};
         int[] actual = new int[2];
-        Dense.backwardInputS16(W, 0, dy, 0, actual, 0, 2, 2);
+        Dense.backwardInputS16(W, 0, dy, 0, actual, 0, new int[2], 0, 2, 2);
         // i=0: 16384*1000 + 4096*(-2000) = 8192000 -> /2^16 = 125
         // i=1: -8192*1000 + 32767*(-2000) = -73726000 -> /2^16 = -1124.97 -> -1125
         assertThat(actual).containsExactly(125, -1125);
+    }
+
+    @Test
+    void backwardInputS16_splitSumsEqualTheRounded64BitSumIncludingExtremes() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int trial = 0; trial < 200; trial++) {
+            int in = 1 + r.nextInt(12);
+            int out = 1 + r.nextInt(trial < 100 ? 12 : 3000);
+            short[] w = new short[in * out];
+            short[] dy = new short[out];
+            for (int k = 0; k < w.length; k++) {
+                w[k] = trial % 3 == 0 ? Short.MIN_VALUE : (short) r.nextInt(65536);
+            }
+            for (int j = 0; j < out; j++) {
+                dy[j] = trial % 3 == 0 ? Short.MIN_VALUE : (short) r.nextInt(65536);
+            }
+            int[] actual = new int[in];
+            Dense.backwardInputS16(w, 0, dy, 0, actual, 0, new int[in], 0, in, out);
+            for (int i = 0; i < in; i++) {
+                long sum = 0;
+                for (int j = 0; j < out; j++) {
+                    sum += (long) w[j * in + i] * dy[j];
+                }
+                assertThat(actual[i]).as("trial %d, dx[%d]", trial, i).isEqualTo((int) ((sum + 32768) >> 16));
+            }
+        }
     }
 
     @Test
@@ -87,19 +113,35 @@ class DenseTest {
     }
 
     @Test
-    void updateS16_sendsExactProductsAndShiftsRowByRowSkippingZeroRows() {
+    void updateS16_sendsExactProductsShiftsAndNoiseRowByRowSkippingZeroRows() {
         short[] w = {10, 20, 30, 40, 5, 6};   // W [2][2] then bias [2]
         short[] x = {3, -4};                  // frac 11
         short[] dy = {0, 7};                  // frac 20, row 0 has zero gradient
         List<long[]> calls = new ArrayList<>();
-        WeightUpdate recorder = (weights, index, update, shift, trainable) ->
-                calls.add(new long[] {index, update, shift, trainable});
-        Dense.updateS16(w, 0, 14, 4, 12, x, 0, 11, dy, 0, 20, 2, 2, 655, recorder, 100);
-        // wShift = 20 + 11 + 16 - 14 = 33, bShift = 20 + 16 - 12 = 24
+        WeightUpdate recorder = (weights, index, update, shift, trainable, noise) ->
+                calls.add(new long[] {index, update, shift, trainable, noise});
+        int[] rng = {1};
+        Dense.updateS16(w, 0, 14, 4, 12, x, 0, 11, dy, 0, 20, 2, 2, 655, rng, 0, recorder, 100);
+        // wShift = 20 + 11 + 16 - 14 = 33, bShift = 20 + 16 - 12 = 24; one draw (270369) for row 1,
+        // noise of element k = (270369 + k * 40503) & 0xFFFF
+        assertThat(rng[0]).isEqualTo(270369);
         assertThat(calls).containsExactly(
-                new long[] {2, 7L * 655 * 3, 33, 102},
-                new long[] {3, 7L * 655 * -4, 33, 103},
-                new long[] {5, 7L * 655, 24, 105});
+                new long[] {2, 7L * 655 * 3, 33, 102, 270369 & 0xFFFF},
+                new long[] {3, 7L * 655 * -4, 33, 103, (270369 + 40503) & 0xFFFF},
+                new long[] {5, 7L * 655, 24, 105, (270369 + 2 * 40503) & 0xFFFF});
+    }
+
+    @Test
+    void updateS16Direct_roundsEveryElementAndCountsSaturation() {
+        short[] w = {100, 32767, 0, 0};        // W [1][2] then bias [1], spare
+        short[] x = {1 << 11, 1 << 11};        // 1.0 at frac 11
+        short[] dy = {-16384};                 // -0.5 at frac 15
+        int[] hits = new int[2];
+        // lr 0.5 (lrQ 32768): update = -0.5 * 1.0 * 0.5 = -0.25 -> +0.25 at weight frac 0 rounds to 0;
+        // at weight frac 4, +0.25 is 4 LSB
+        Dense.updateS16(w, 0, 4, 2, 4, x, 0, 11, dy, 0, 15, 2, 1, 32768, null, 0, hits, 0);
+        assertThat(w).containsExactly((short) 104, (short) 32767, (short) 4, (short) 0);
+        assertThat(hits).containsExactly(1, 0);
     }
 
     @Test
