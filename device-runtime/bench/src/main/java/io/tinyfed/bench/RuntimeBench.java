@@ -151,9 +151,10 @@ public final class RuntimeBench implements Callable<Integer> {
         Model s16 = AccuracyExperiments.toS16(f32, seed);
         double[] mf = AccuracyExperiments.sineAdaptedMse(f32, tasks, seed);
         double[] ms = AccuracyExperiments.sineAdaptedMse(s16, tasks, seed);
-        System.out.printf("Accuracy: sine %d-shot adaptation (%d full-batch steps, lr %.2f, %d held-out tasks), same "
-                        + "init meta-trained by %d F32 Reptile iterations, S16 = that init quantised%n",
-                AccuracyExperiments.SHOTS, AccuracyExperiments.ADAPT_STEPS, AccuracyExperiments.ADAPT_LR, tasks, iterations);
+        System.out.printf(Locale.ROOT, "Accuracy: sine %d-shot adaptation (%d full-batch steps, lr %.2f, %d held-out "
+                        + "tasks); same init: %d F32 Reptile iterations (outer step %.1f annealed), S16 = it quantised%n",
+                AccuracyExperiments.SHOTS, AccuracyExperiments.ADAPT_STEPS, AccuracyExperiments.ADAPT_LR, tasks, iterations,
+                AccuracyExperiments.OUTER_STEP);
         System.out.printf(Locale.ROOT, "  F32 adapted MSE %.4f +- %.4f   S16 adapted MSE %.4f +- %.4f   (S16/F32 %.3f)%n",
                 mf[0], mf[1], ms[0], ms[1], ms[0] / mf[0]);
         metrics.add(Metric.of("sine_adapted_mse", "mlp-1-40-40-1", "F32", mf[0], "mse"));

@@ -54,7 +54,9 @@ public interface Network {
      * One SGD step on one sample (or one accumulation step when
      * {@link TrainingConfig#accumulationSteps()} > 1): forward, loss, backward, update.
      *
-     * @return the sample's loss before the update
+     * @return the sample's loss before the update; a non-finite loss (F32 overflow after a
+     *         diverging learning rate) skips the update and {@link #snapshot()} then refuses the
+     *         non-finite parameters until a model is loaded
      * @throws IllegalStateException if the network was prepared for inference only
      */
     float trainStep(float[] input, float[] target);

@@ -196,6 +196,25 @@ class NetworkTest {
     }
 
     @Test
+    void divergingF32Training_isVisibleInTheLossAndNeverWritesNaN() {
+        Model model = sineModel(NumberFormat.F32);
+        Network net = Network.prepare(model, TrainingConfig.builder().learningRate(16f).build());
+        int nonFinite = 0;
+        for (Sample s : TestData.sine(5, 0, 300, 3)) {
+            if (!Float.isFinite(net.trainStep(s.x(), s.y()))) {
+                nonFinite++;
+            }
+        }
+        assertThat(nonFinite).as("steps whose loss overflowed").isPositive();
+        for (float p : net.snapshot().f32Parameters()) {
+            assertThat(Float.isFinite(p)).isTrue();
+        }
+        net.load(model);
+        Sample s = TestData.sine(1, 0, 1, 4).get(0);
+        assertThat(Float.isFinite(net.trainStep(s.x(), s.y()))).isTrue();
+    }
+
+    @Test
     void inferenceOnlyNetwork_refusesToTrain() {
         Network net = Network.prepare(sineModel(NumberFormat.S16), TrainingConfig.inference());
         assertThatThrownBy(() -> net.trainStep(new float[] {1f}, new float[] {0f}))

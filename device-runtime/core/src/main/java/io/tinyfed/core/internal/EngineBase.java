@@ -114,6 +114,53 @@ abstract class EngineBase implements Network {
         }
     }
 
+    @Override
+    public final void infer(float[] input, float[] output) {
+        checkInput(input);
+        checkOutput(output);
+        loadInput(input);
+        forward();
+        lastOutput(output);
+    }
+
+    /**
+     * Forward, loss, backward, update. A non-finite loss (only F32 can overflow) skips backward and
+     * update, so a diverging step does not spread NaN through the weights; the caller sees the loss.
+     */
+    @Override
+    public final float trainStep(float[] input, float[] target) {
+        checkTrainable(input, target);
+        loadInput(input);
+        forward();
+        float loss = lossAndGradient(target);
+        if (!Float.isFinite(loss)) {
+            return loss;
+        }
+        backward();
+        if (layout.accOff >= 0 && batchComplete()) {
+            applyAccumulated();
+        }
+        endStep();
+        return loss;
+    }
+
+    /** Converts (S16) or copies (F32) the input into the arena's input buffer. */
+    abstract void loadInput(float[] input);
+
+    abstract void forward();
+
+    /** Writes the output gradient to the error buffer; returns the loss before the update. */
+    abstract float lossAndGradient(float[] target);
+
+    abstract void backward();
+
+    /** End of an accumulation batch: apply the averaged (and momentum) update. */
+    abstract void applyAccumulated();
+
+    /** Hook after a completed step (S16 scale adaptation). */
+    void endStep() {
+    }
+
     final boolean crossEntropy() {
         return layout.config.loss() == Loss.SOFTMAX_CROSS_ENTROPY;
     }

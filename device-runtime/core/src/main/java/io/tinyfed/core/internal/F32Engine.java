@@ -37,6 +37,12 @@ public final class F32Engine extends EngineBase {
     public Model snapshot() {
         float[] p = new float[layout.architecture.parameterCount()];
         System.arraycopy(a, weights, p, 0, p.length);
+        for (int i = 0; i < p.length; i++) {
+            if (!Float.isFinite(p[i])) {
+                throw new IllegalStateException("training diverged: parameter " + i + " is " + p[i]
+                        + "; lower the learning rate and load a model to continue");
+            }
+        }
         return Model.ofF32(layout.architecture, p);
     }
 
@@ -46,15 +52,6 @@ public final class F32Engine extends EngineBase {
             throw new IllegalArgumentException("learning rate must be positive and finite, got " + lr);
         }
         learningRate = lr;
-    }
-
-    @Override
-    public void infer(float[] input, float[] output) {
-        checkInput(input);
-        checkOutput(output);
-        System.arraycopy(input, 0, a, layout.inputOff, input.length);
-        forward();
-        lastOutput(output);
     }
 
     @Override
@@ -76,7 +73,8 @@ public final class F32Engine extends EngineBase {
         }
     }
 
-    private void forward() {
+    @Override
+    void forward() {
         for (int l = 0; l < layers; l++) {
             int in = layout.inOff[l];
             int out = layout.outOff[l];
@@ -94,19 +92,12 @@ public final class F32Engine extends EngineBase {
     }
 
     @Override
-    public float trainStep(float[] input, float[] target) {
-        checkTrainable(input, target);
+    void loadInput(float[] input) {
         System.arraycopy(input, 0, a, layout.inputOff, input.length);
-        forward();
-        float loss = lossAndGradient(target);
-        backward();
-        if (layout.accOff >= 0 && batchComplete()) {
-            applyAccumulated();
-        }
-        return loss;
     }
 
-    private float lossAndGradient(float[] target) {
+    @Override
+    float lossAndGradient(float[] target) {
         int y = layout.outOff[outputLayer];
         int err = layout.errOff;
         int n = target.length;
@@ -130,7 +121,8 @@ public final class F32Engine extends EngineBase {
         return loss / n;
     }
 
-    private void backward() {
+    @Override
+    void backward() {
         int err = layout.errOff;
         int dx = layout.dxOff;
         boolean direct = layout.accOff < 0;
@@ -180,7 +172,8 @@ public final class F32Engine extends EngineBase {
     }
 
     /** Averages the accumulated gradient over the batch and applies it (with momentum if set). */
-    private void applyAccumulated() {
+    @Override
+    void applyAccumulated() {
         float invBatch = 1f / layout.config.accumulationSteps();
         float momentum = layout.config.momentum();
         int w = weights + layout.trainStart;

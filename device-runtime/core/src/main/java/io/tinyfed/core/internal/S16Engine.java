@@ -132,15 +132,6 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
     }
 
     @Override
-    public void infer(float[] input, float[] output) {
-        checkInput(input);
-        checkOutput(output);
-        quantizeInput(input);
-        forward();
-        lastOutput(output);
-    }
-
-    @Override
     public void lastOutput(float[] output) {
         checkOutput(output);
         int y = layout.outOff[outputLayer];
@@ -157,7 +148,8 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         System.arraycopy(s, layout.outOff[outputLayer], output, 0, output.length);
     }
 
-    private void quantizeInput(float[] input) {
+    @Override
+    void loadInput(float[] input) {
         int f = frac(-1);
         int x = layout.inputOff;
         for (int i = 0; i < input.length; i++) {
@@ -169,7 +161,8 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         }
     }
 
-    private void forward() {
+    @Override
+    void forward() {
         for (int l = 0; l < layers; l++) {
             int in = layout.inOff[l];
             int out = layout.outOff[l];
@@ -198,20 +191,6 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         }
     }
 
-    @Override
-    public float trainStep(float[] input, float[] target) {
-        checkTrainable(input, target);
-        quantizeInput(input);
-        forward();
-        float loss = lossAndGradient(target);
-        backward();
-        if (layout.accOff >= 0 && batchComplete()) {
-            applyAccumulated();
-        }
-        adaptScales();
-        return loss;
-    }
-
     /**
      * Writes the output gradient to the dx scratch and normalises it into the error vector.
      * MSE: {@code roundDiv((y - t) * 512, n)} at {@code yFrac + 8} bits ({@code 2(y-t)/n} with 8
@@ -219,7 +198,8 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
      *
      * @return the loss computed in float from the dequantised output (for reporting only)
      */
-    private float lossAndGradient(float[] target) {
+    @Override
+    float lossAndGradient(float[] target) {
         int y = layout.outOff[outputLayer];
         int dx = layout.dxOff;
         int n = target.length;
@@ -259,7 +239,8 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         return loss;
     }
 
-    private void backward() {
+    @Override
+    void backward() {
         int err = layout.errOff;
         int dx = layout.dxOff;
         for (int l = backwardFrom; l >= layout.firstTrainable; l--) {
@@ -357,7 +338,8 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
      * then {@code w -= d} (rounded from frac + 16 to the weight's frac with one draw per tensor, or
      * straight into the master).
      */
-    private void applyAccumulated() {
+    @Override
+    void applyAccumulated() {
         int k = layout.config.accumulationSteps();
         for (int l = layout.firstTrainable; l < layers; l++) {
             if (kind[l] != DENSE && kind[l] != CONV1D) {
@@ -396,7 +378,8 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
      * its values, master copies, accumulators and velocities are halved with rounding); a layer
      * whose output saturated does too. Scales never go below 0 fractional bits.
      */
-    private void adaptScales() {
+    @Override
+    void endStep() {
         for (int t = 0; t < tensorHits.length; t++) {
             int hits = tensorHits[t];
             if (hits == 0) {
