@@ -69,4 +69,23 @@ class Conv1DTest {
         assertThat(dx).containsExactly(new float[] {1f + 1f, -1f + 1f + 3f + 2f, -3f + 2f + 5f + 3f, -5f + 3f},
                 within(1e-6f));
     }
+
+    @Test
+    void updateS16_sumsOverTimeThenSendsOneUpdatePerWeightWithItsNoise() {
+        // length 3, 1 channel, 1 filter, kernel 2: outputs t = 0, 1
+        short[] w = {0, 0, 0};                  // W [1][2] then bias [1]
+        short[] x = {1, 2, 3};
+        short[] dy = {5, -7};
+        java.util.List<long[]> calls = new java.util.ArrayList<>();
+        WeightUpdate recorder = (weights, index, update, shift, trainable, noise) ->
+                calls.add(new long[] {index, update, shift, trainable, noise});
+        int[] rng = {1};
+        Conv1D.updateS16(w, 0, 10, 2, 12, x, 0, 11, dy, 0, 20, 3, 1, 1, 2, 3, rng, 0, new int[2], 0, recorder, 40);
+        // w0: 3 * (5*1 + -7*2) = -27; w1: 3 * (5*2 + -7*3) = -33; bias: 3 * (5 - 7) = -6
+        // shifts: 20 + 11 + 16 - 10 = 37 and 20 + 16 - 12 = 24; one draw (270369) for the filter
+        assertThat(calls).containsExactly(
+                new long[] {0, -27, 37, 40, 270369 & 0xFFFF},
+                new long[] {1, -33, 37, 41, (270369 + 40503) & 0xFFFF},
+                new long[] {2, -6, 24, 42, (270369 + 2 * 40503) & 0xFFFF});
+    }
 }
