@@ -47,7 +47,10 @@ public final class Layout {
     public final int weightsOff;
     public final int errOff;
     public final int dxOff;
-    /** S16 only: second int32 scratch for the split input-gradient sums (see Dense.backwardInputS16). */
+    /**
+     * S16 only: int32 scratch as wide as the widest trainable Dense input: the split input-gradient
+     * sums (Dense.backwardInputS16), then the non-zero input list of the update (Dense.updateS16).
+     */
     public final int dxLowOff;
     /** Cached {@link Architecture#tensorCount()}; read on the hot path. */
     public final int tensorCount;
@@ -139,11 +142,15 @@ public final class Layout {
                 ? accumulators.take(ArenaPlan.MASTER_WEIGHTS, trainCount) : -1;
         this.errOff = training ? data.take(ArenaPlan.GRADIENTS, backWidth) : -1;
         this.dxOff = training ? accumulators.take(ArenaPlan.GRADIENTS, backWidth) : -1;
-        boolean denseBackward = false;
-        for (int l = firstTrainable + 1; l < layerCount; l++) {
-            denseBackward |= a.layer(l) instanceof Layer.Dense;
+        // S16 int32 scratch shared by two phases of a Dense layer's backward: the low partial sums
+        // of its input gradient, then the list of its non-zero inputs for the update.
+        int lowWidth = 0;
+        for (int l = firstTrainable; l < layerCount; l++) {
+            if (a.layer(l) instanceof Layer.Dense) {
+                lowWidth = Math.max(lowWidth, a.layer(l).inputSize());
+            }
         }
-        this.dxLowOff = s16 && denseBackward ? accumulators.take(ArenaPlan.GRADIENTS, backWidth) : -1;
+        this.dxLowOff = s16 && lowWidth > 0 ? accumulators.take(ArenaPlan.GRADIENTS, lowWidth) : -1;
         this.accOff = training && (config.accumulationSteps() > 1 || config.momentum() > 0)
                 ? accumulators.take(ArenaPlan.GRADIENTS, trainCount) : -1;
         this.velOff = training && config.momentum() > 0 ? accumulators.take(ArenaPlan.OPTIMIZER, trainCount) : -1;

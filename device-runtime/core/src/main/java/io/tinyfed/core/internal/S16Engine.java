@@ -284,7 +284,7 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         int[] rng = layout.rngOff >= 0 ? q : null;
         if (kind[l] == DENSE && direct) {
             Dense.updateS16(s, w, wf, b, bf, s, x, xf, s, err, errFrac, inSize[l], outSize[l], lrQ, rng, layout.rngOff,
-                    tensorHits, t);
+                    tensorHits, t, q, layout.dxLowOff);
         } else if (kind[l] == DENSE) {
             currentTensor = t;
             biasBoundary = b;

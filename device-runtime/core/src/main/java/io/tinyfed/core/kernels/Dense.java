@@ -131,16 +131,24 @@ public final class Dense {
      *
      * @param lrQ         learning rate with {@link Kernels#LR_FRAC} fractional bits
      * @param saturations {@code saturations[satIndex]} counts weights that saturated, {@code [satIndex + 1]} biases
+     * @param nonZero     scratch of at least {@code in} ints (receives the indices of non-zero inputs)
      */
     public static void updateS16(short[] w, int wOff, int wFrac, int bOff, int bFrac, short[] x, int xOff, int xFrac,
                                  short[] dy, int dyOff, int dyFrac, int in, int out, int lrQ, int[] rng, int rngIndex,
-                                 int[] saturations, int satIndex) {
+                                 int[] saturations, int satIndex, int[] nonZero, int nonZeroOff) {
         int wShift = dyFrac + xFrac + Kernels.LR_FRAC - wFrac;
         int bShift = dyFrac + Kernels.LR_FRAC - bFrac;
         boolean stochastic = rng != null;
         int state = stochastic ? rng[rngIndex] : 0;
         int weightHits = 0;
         int biasHits = 0;
+        // The inputs are the same for every row: list the non-zero ones once.
+        int nz = 0;
+        for (int i = 0; i < in; i++) {
+            if (x[xOff + i] != 0) {
+                nonZero[nonZeroOff + nz++] = i;
+            }
+        }
         for (int j = 0; j < out; j++) {
             int g = dy[dyOff + j];
             if (g == 0) {
@@ -151,12 +159,9 @@ public final class Dense {
             if (stochastic) {
                 state = StepRounding.xorshift32(state);
             }
-            for (int i = 0; i < in; i++) {
-                int xi = x[xOff + i];
-                if (xi == 0) {
-                    continue;
-                }
-                long update = gl * xi;
+            for (int k = 0; k < nz; k++) {
+                int i = nonZero[nonZeroOff + k];
+                long update = gl * x[xOff + i];
                 long step = stochastic ? StepRounding.stochastic(update, wShift, StepRounding.noise(state, i))
                         : StepRounding.nearest(update, wShift);
                 long v = w[row + i] - step;

@@ -139,7 +139,7 @@ class DenseTest {
         int[] hits = new int[2];
         // lr 0.5 (lrQ 32768): update = -0.5 * 1.0 * 0.5 = -0.25 -> +0.25 at weight frac 0 rounds to 0;
         // at weight frac 4, +0.25 is 4 LSB
-        Dense.updateS16(w, 0, 4, 2, 4, x, 0, 11, dy, 0, 15, 2, 1, 32768, null, 0, hits, 0);
+        Dense.updateS16(w, 0, 4, 2, 4, x, 0, 11, dy, 0, 15, 2, 1, 32768, null, 0, hits, 0, new int[2], 0);
         assertThat(w).containsExactly((short) 104, (short) 32767, (short) 4, (short) 0);
         assertThat(hits).containsExactly(1, 0);
     }
