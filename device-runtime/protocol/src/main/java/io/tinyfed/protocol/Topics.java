@@ -1,0 +1,105 @@
+package io.tinyfed.protocol;
+
+import java.util.Optional;
+
+/**
+ * The MQTT topic scheme of one fleet:
+ *
+ * <pre>
+ * tinyfed/v1/{fleet}/device/{id}/hello|state|task|update|metrics|reject
+ * tinyfed/v1/{fleet}/model/{modelId}        retained latest snapshot
+ * </pre>
+ *
+ * A device publishes only under its own {@code device/{id}/} subtree (hello, state, update,
+ * metrics); the coordinator publishes task, reject and model. Coordinator replicas share update
+ * traffic through {@link #sharedUpdates(String)}.
+ */
+public final class Topics {
+    public static final String ROOT = "tinyfed/v1";
+    private final String fleet;
+    private final String prefix;
+
+    /** The kinds of per-device topics. */
+    public enum DeviceTopic {
+        HELLO, STATE, TASK, UPDATE, METRICS, REJECT;
+
+        String level() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A parsed topic: a device topic with its device id, or a model topic with its model id. */
+    public record Address(String fleet, DeviceTopic kind, String deviceId, String modelId) {
+        public boolean isModel() {
+            return modelId != null;
+        }
+    }
+
+    private Topics(String fleet) {
+        this.fleet = fleet;
+        this.prefix = ROOT + "/" + fleet;
+    }
+
+    /** Topics of {@code fleet}; the fleet id must be a valid identifier. */
+    public static Topics of(String fleet) {
+        if (!Limits.isValidId(fleet)) {
+            throw new IllegalArgumentException("fleet id '" + fleet + "' is not a valid identifier");
+        }
+        return new Topics(fleet);
+    }
+
+    public String fleet() {
+        return fleet;
+    }
+
+    public String device(String deviceId, DeviceTopic kind) {
+        if (!Limits.isValidId(deviceId)) {
+            throw new IllegalArgumentException("device id '" + deviceId + "' is not a valid identifier");
+        }
+        return prefix + "/device/" + deviceId + "/" + kind.level();
+    }
+
+    public String model(String modelId) {
+        if (!Limits.isValidId(modelId)) {
+            throw new IllegalArgumentException("model id '" + modelId + "' is not a valid identifier");
+        }
+        return prefix + "/model/" + modelId;
+    }
+
+    /** Filter for one kind of topic of every device, e.g. all hellos. */
+    public String allDevices(DeviceTopic kind) {
+        return prefix + "/device/+/" + kind.level();
+    }
+
+    /** The device's own subtree, for broker ACLs: {@code .../device/{id}/#}. */
+    public String deviceSubtree(String deviceId) {
+        return prefix + "/device/" + deviceId + "/#";
+    }
+
+    /** MQTT 5 shared subscription to every device's updates, split across {@code group}'s members. */
+    public String sharedUpdates(String group) {
+        if (!Limits.isValidId(group)) {
+            throw new IllegalArgumentException("share group '" + group + "' is not a valid identifier");
+        }
+        return "$share/" + group + "/" + allDevices(DeviceTopic.UPDATE);
+    }
+
+    /** Parses a concrete topic of this fleet; empty for anything else (other fleets, malformed). */
+    public Optional<Address> parse(String topic) {
+        if (topic == null || !topic.startsWith(prefix + "/")) {
+            return Optional.empty();
+        }
+        String[] parts = topic.substring(prefix.length() + 1).split("/", -1);
+        if (parts.length == 2 && parts[0].equals("model") && Limits.isValidId(parts[1])) {
+            return Optional.of(new Address(fleet, null, null, parts[1]));
+        }
+        if (parts.length == 3 && parts[0].equals("device") && Limits.isValidId(parts[1])) {
+            for (DeviceTopic kind : DeviceTopic.values()) {
+                if (kind.level().equals(parts[2])) {
+                    return Optional.of(new Address(fleet, kind, parts[1], null));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}

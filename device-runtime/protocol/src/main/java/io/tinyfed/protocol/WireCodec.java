@@ -1,0 +1,423 @@
+package io.tinyfed.protocol;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.fixed.FixedPoint;
+import io.tinyfed.protocol.internal.wire.Wire;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The transport edge: converts domain records to {@code tinyfed.v1} protobuf bytes and back.
+ * Generated classes never leave this class. Every decode checks the size limit before parsing,
+ * then every field; it returns a complete record or throws {@link ProtocolException} whose
+ * {@link RejectReason} is what the receiver counts.
+ */
+public final class WireCodec {
+    /** Largest S16 delta scale: deltas down to 2^-40 keep 15 significant bits. */
+    public static final int MAX_DELTA_FRAC = 40;
+
+    private WireCodec() {
+    }
+
+    // ---------------------------------------------------------------- hello
+
+    public static byte[] encode(DeviceHello h) {
+        Wire.DeviceHello.Builder b = Wire.DeviceHello.newBuilder()
+                .setDeviceId(h.deviceId()).setFleet(h.fleet()).setRamBytes(h.ramBytes()).setFlashBytes(h.flashBytes())
+                .setCpu(h.cpu()).setClockMhz(h.clockMhz()).addAllSensors(h.sensors())
+                .setRuntimeVersion(h.runtimeVersion()).setFirmwareVersion(h.firmwareVersion())
+                .setGatewayId(h.gatewayId() == null ? "" : h.gatewayId()).setSentAtMs(System.currentTimeMillis());
+        for (NumberFormat f : NumberFormat.values()) {
+            if (h.formats().contains(f)) {
+                b.addFormats(toWire(f));
+            }
+        }
+        return b.build().toByteArray();
+    }
+
+    public static DeviceHello decodeHello(byte[] bytes) throws ProtocolException {
+        Wire.DeviceHello m = parse(bytes, Limits.HELLO_BYTES, "hello", Wire.DeviceHello.parser());
+        if (m.getFormatsCount() == 0 || m.getFormatsCount() > Limits.MAX_LIST || m.getSensorsCount() > Limits.MAX_LIST) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "hello lists " + m.getFormatsCount()
+                    + " number formats and " + m.getSensorsCount() + " sensors (1.." + Limits.MAX_LIST + " / 0.."
+                    + Limits.MAX_LIST + ")");
+        }
+        Set<NumberFormat> formats = EnumSet.noneOf(NumberFormat.class);
+        for (Wire.NumberFormat f : m.getFormatsList()) {
+            formats.add(fromWire(f, "hello number format"));
+        }
+        if (m.getRamBytes() <= 0 || m.getFlashBytes() < 0) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "hello RAM must be positive, got " + m.getRamBytes());
+        }
+        for (String sensor : m.getSensorsList()) {
+            Limits.requireId(sensor, "sensor");
+        }
+        String gateway = m.getGatewayId().isEmpty() ? null : Limits.requireId(m.getGatewayId(), "gateway id");
+        return new DeviceHello(Limits.requireId(m.getDeviceId(), "device id"), Limits.requireId(m.getFleet(), "fleet"),
+                m.getRamBytes(), m.getFlashBytes(), bounded(m.getCpu(), "cpu"), m.getClockMhz(), formats,
+                m.getSensorsList(), bounded(m.getRuntimeVersion(), "runtime version"),
+                bounded(m.getFirmwareVersion(), "firmware version"), gateway);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    public static byte[] encode(DeviceState s) {
+        return Wire.DeviceState.newBuilder().setDeviceId(s.deviceId())
+                .setState(s.online() ? Wire.DeviceState.State.ONLINE : Wire.DeviceState.State.OFFLINE)
+                .setSentAtMs(System.currentTimeMillis()).build().toByteArray();
+    }
+
+    public static DeviceState decodeState(byte[] bytes) throws ProtocolException {
+        Wire.DeviceState m = parse(bytes, Limits.STATE_BYTES, "state", Wire.DeviceState.parser());
+        boolean online = switch (m.getState()) {
+            case ONLINE -> true;
+            case OFFLINE -> false;
+            default -> throw new ProtocolException(RejectReason.INVALID_FIELD, "state is " + m.getState());
+        };
+        return new DeviceState(Limits.requireId(m.getDeviceId(), "device id"), online);
+    }
+
+    // ---------------------------------------------------------------- task
+
+    public static byte[] encode(TrainTask t) {
+        return Wire.TrainTask.newBuilder().setRound(t.round()).setModelId(t.modelId()).setModelVersion(t.modelVersion())
+                .setInnerSteps(t.innerSteps()).setLearningRate(t.learningRate()).setBatchSize(t.batchSize())
+                .setDeadlineMs(t.deadline().toEpochMilli()).build().toByteArray();
+    }
+
+    public static TrainTask decodeTask(byte[] bytes) throws ProtocolException {
+        Wire.TrainTask m = parse(bytes, Limits.TASK_BYTES, "task", Wire.TrainTask.parser());
+        if (m.getInnerSteps() < 1 || m.getInnerSteps() > 100_000 || m.getBatchSize() < 1 || m.getBatchSize() > 100_000) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "task inner steps " + m.getInnerSteps()
+                    + " and batch size " + m.getBatchSize() + " must be in [1, 100000]");
+        }
+        if (!(m.getLearningRate() > 0) || !Float.isFinite(m.getLearningRate())) {
+            throw new ProtocolException(RejectReason.NON_FINITE, "task learning rate " + m.getLearningRate());
+        }
+        return new TrainTask(m.getRound(), Limits.requireId(m.getModelId(), "model id"), m.getModelVersion(),
+                m.getInnerSteps(), m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()));
+    }
+
+    // ---------------------------------------------------------------- snapshot
+
+    public static byte[] encode(ModelSnapshot s) {
+        Model model = s.model();
+        Wire.ModelSnapshot.Builder b = Wire.ModelSnapshot.newBuilder().setModelId(s.modelId()).setVersion(s.version())
+                .setFormat(toWire(model.format())).setKeyId(s.keyId())
+                .setSignature(ByteString.copyFrom(s.signature())).setCreatedAtMs(s.createdAt().toEpochMilli());
+        for (Layer l : model.architecture().layers()) {
+            b.addLayers(toWire(l));
+        }
+        ByteBuffer p;
+        if (model.format() == NumberFormat.S16) {
+            b.setInputFrac(model.inputFrac());
+            for (int k = 0; k < model.architecture().parametrizedLayerCount(); k++) {
+                b.addOutputFrac(model.outputFrac(k));
+            }
+            for (int t = 0; t < model.architecture().tensorCount(); t++) {
+                b.addTensorFrac(model.tensorFrac(t));
+            }
+            short[] v = model.s16Parameters();
+            p = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            p.asShortBuffer().put(v);
+        } else {
+            float[] v = model.f32Parameters();
+            p = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            p.asFloatBuffer().put(v);
+        }
+        return b.setParameters(ByteString.copyFrom(p.array())).build().toByteArray();
+    }
+
+    /** Structural decode; the signature is checked by {@link SnapshotVerifier}, not here. */
+    public static ModelSnapshot decodeSnapshot(byte[] bytes) throws ProtocolException {
+        Wire.ModelSnapshot m = parse(bytes, Limits.SNAPSHOT_BYTES, "snapshot", Wire.ModelSnapshot.parser());
+        List<Layer> layers = new ArrayList<>(m.getLayersCount());
+        for (Wire.Layer l : m.getLayersList()) {
+            layers.add(fromWire(l));
+        }
+        Architecture arch;
+        try {
+            arch = Architecture.of(layers);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "snapshot architecture: " + e.getMessage());
+        }
+        NumberFormat format = fromWire(m.getFormat(), "snapshot number format");
+        int count = arch.parameterCount();
+        if (count > Limits.MAX_PARAMETERS) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "snapshot has " + count + " parameters, limit "
+                    + Limits.MAX_PARAMETERS);
+        }
+        ByteBuffer p = m.getParameters().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (p.remaining() != (long) count * format.bytesPerElement()) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "snapshot parameters are " + p.remaining()
+                    + " bytes, the architecture needs " + (long) count * format.bytesPerElement());
+        }
+        Model model;
+        try {
+            if (format == NumberFormat.S16) {
+                short[] v = new short[count];
+                p.asShortBuffer().get(v);
+                model = Model.ofS16(arch, v, toIntArray(m.getTensorFracList()), m.getInputFrac(),
+                        toIntArray(m.getOutputFracList()));
+            } else {
+                float[] v = new float[count];
+                p.asFloatBuffer().get(v);
+                for (int i = 0; i < v.length; i++) {
+                    if (!Float.isFinite(v[i])) {
+                        throw new ProtocolException(RejectReason.NON_FINITE, "snapshot parameter " + i + " is " + v[i]);
+                    }
+                }
+                model = Model.ofF32(arch, v);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "snapshot scales: " + e.getMessage());
+        }
+        return new ModelSnapshot(Limits.requireId(m.getModelId(), "model id"), m.getVersion(), model,
+                bounded(m.getKeyId(), "key id"), m.getSignature().toByteArray(), Instant.ofEpochMilli(m.getCreatedAtMs()));
+    }
+
+    // ---------------------------------------------------------------- update
+
+    /**
+     * Encodes an update. {@code F32} sends float32 values; {@code S16} sends int16 values with one
+     * power-of-two scale chosen so the largest magnitude fills int16 (relative error below 2^-15 of
+     * the largest value). {@code topK > 0} sends only the {@code topK} largest-magnitude positions.
+     */
+    public static byte[] encode(ModelUpdate u, NumberFormat deltaFormat, int topK) {
+        float[] d = u.delta();
+        int[] indices = topK > 0 && topK < d.length ? TopK.largestMagnitudes(d, topK) : null;
+        int n = indices == null ? d.length : indices.length;
+        Wire.ModelUpdate.Builder b = Wire.ModelUpdate.newBuilder().setRound(u.round()).setDeviceId(u.deviceId())
+                .setModelId(u.modelId()).setBaseVersion(u.baseVersion()).setParameterCount(d.length)
+                .setDeltaFormat(toWire(deltaFormat)).setSampleCount(u.sampleCount()).setLossBefore(u.lossBefore())
+                .setLossAfter(u.lossAfter()).setSentAtMs(System.currentTimeMillis());
+        if (indices != null) {
+            for (int i : indices) {
+                b.addIndices(i);
+            }
+        }
+        ByteBuffer out;
+        if (deltaFormat == NumberFormat.S16) {
+            float max = 0f;
+            for (int k = 0; k < n; k++) {
+                max = Math.max(max, Math.abs(d[indices == null ? k : indices[k]]));
+            }
+            int frac = deltaFrac(max);
+            b.setDeltaFrac(frac);
+            out = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < n; k++) {
+                out.putShort(FixedPoint.quantize(d[indices == null ? k : indices[k]], frac));
+            }
+        } else {
+            out = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < n; k++) {
+                out.putFloat(d[indices == null ? k : indices[k]]);
+            }
+        }
+        return b.setDelta(ByteString.copyFrom(out.array())).build().toByteArray();
+    }
+
+    /** Largest f in [0, MAX_DELTA_FRAC] with {@code max * 2^f <= 32767}. */
+    static int deltaFrac(float max) {
+        int f = MAX_DELTA_FRAC;
+        while (f > 0 && max * Math.scalb(1.0, f) > Short.MAX_VALUE) {
+            f--;
+        }
+        return f;
+    }
+
+    public static ModelUpdate decodeUpdate(byte[] bytes) throws ProtocolException {
+        Wire.ModelUpdate m = parse(bytes, Limits.UPDATE_BYTES, "update", Wire.ModelUpdate.parser());
+        int count = m.getParameterCount();
+        if (count < 1 || count > Limits.MAX_PARAMETERS) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "update parameter count " + count + " outside [1, "
+                    + Limits.MAX_PARAMETERS + "]");
+        }
+        NumberFormat format = fromWire(m.getDeltaFormat(), "update delta format");
+        boolean sparse = m.getIndicesCount() > 0;
+        int n = sparse ? m.getIndicesCount() : count;
+        ByteBuffer values = m.getDelta().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (values.remaining() != (long) n * format.bytesPerElement()) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "update delta is " + values.remaining() + " bytes, "
+                    + n + " " + format + " values need " + (long) n * format.bytesPerElement());
+        }
+        if (format == NumberFormat.S16 && m.getDeltaFrac() > MAX_DELTA_FRAC) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "update delta scale " + m.getDeltaFrac()
+                    + " exceeds " + MAX_DELTA_FRAC);
+        }
+        float[] delta = new float[count];
+        float scale = (float) Math.scalb(1.0, -m.getDeltaFrac());
+        int previous = -1;
+        for (int k = 0; k < n; k++) {
+            int index = k;
+            if (sparse) {
+                index = m.getIndices(k);
+                if (index <= previous || index >= count) {
+                    throw new ProtocolException(RejectReason.WRONG_SHAPE, "update index " + index + " at position " + k
+                            + " is not increasing within [0, " + count + ")");
+                }
+                previous = index;
+            }
+            float v = format == NumberFormat.S16 ? values.getShort() * scale : values.getFloat();
+            if (!Float.isFinite(v)) {
+                throw new ProtocolException(RejectReason.NON_FINITE, "update delta value " + index + " is " + v);
+            }
+            delta[index] = v;
+        }
+        if (m.getSampleCount() < 1) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "update sample count must be positive");
+        }
+        if (!Float.isFinite(m.getLossBefore()) || !Float.isFinite(m.getLossAfter())) {
+            throw new ProtocolException(RejectReason.NON_FINITE, "update losses " + m.getLossBefore() + " / "
+                    + m.getLossAfter());
+        }
+        return new ModelUpdate(m.getRound(), Limits.requireId(m.getDeviceId(), "device id"),
+                Limits.requireId(m.getModelId(), "model id"), m.getBaseVersion(), delta, m.getSampleCount(),
+                m.getLossBefore(), m.getLossAfter());
+    }
+
+    // ---------------------------------------------------------------- metrics and reject
+
+    public static byte[] encode(DeviceMetrics d) {
+        return Wire.DeviceMetrics.newBuilder().setDeviceId(d.deviceId()).setSamplesSeen(d.samplesSeen())
+                .setPrequentialLoss(d.prequentialLoss()).setPrequentialAccuracy(d.prequentialAccuracy())
+                .setSaturations(d.saturations()).setArenaBytes(d.arenaBytes()).setSentAtMs(System.currentTimeMillis())
+                .build().toByteArray();
+    }
+
+    public static DeviceMetrics decodeMetrics(byte[] bytes) throws ProtocolException {
+        Wire.DeviceMetrics m = parse(bytes, Limits.METRICS_BYTES, "metrics", Wire.DeviceMetrics.parser());
+        if (m.getSamplesSeen() < 0 || m.getSaturations() < 0 || m.getArenaBytes() < 0) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "metrics counters must not be negative");
+        }
+        return new DeviceMetrics(Limits.requireId(m.getDeviceId(), "device id"), m.getSamplesSeen(),
+                m.getPrequentialLoss(), m.getPrequentialAccuracy(), m.getSaturations(), m.getArenaBytes());
+    }
+
+    public static byte[] encode(Reject r) {
+        return Wire.Reject.newBuilder().setReason(Wire.Reject.Reason.valueOf(r.reason().name()))
+                .setDetail(r.detail().length() > 512 ? r.detail().substring(0, 512) : r.detail())
+                .setRound(r.round()).setDeviceId(r.deviceId()).build().toByteArray();
+    }
+
+    public static Reject decodeReject(byte[] bytes) throws ProtocolException {
+        Wire.Reject m = parse(bytes, Limits.REJECT_BYTES, "reject", Wire.Reject.parser());
+        if (m.getReason() == Wire.Reject.Reason.REASON_UNSPECIFIED || m.getReason() == Wire.Reject.Reason.UNRECOGNIZED) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "reject without a known reason");
+        }
+        return new Reject(RejectReason.valueOf(m.getReason().name()), m.getDetail(), m.getRound(),
+                Limits.requireId(m.getDeviceId(), "device id"));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Size check before parsing, then protobuf parsing; either failure is a counted reason. */
+    private static <T> T parse(byte[] bytes, int limit, String what, Parser<T> parser) throws ProtocolException {
+        checkSize(bytes, limit, what);
+        try {
+            return parser.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new ProtocolException(RejectReason.MALFORMED, what + " is not a valid tinyfed.v1 message: "
+                    + e.getMessage());
+        }
+    }
+
+    private static void checkSize(byte[] bytes, int limit, String what) throws ProtocolException {
+        if (bytes == null) {
+            throw new ProtocolException(RejectReason.MALFORMED, what + " payload is missing");
+        }
+        if (bytes.length > limit) {
+            throw new ProtocolException(RejectReason.OVERSIZE, what + " payload is " + bytes.length + " B, limit "
+                    + limit + " B");
+        }
+    }
+
+    private static String bounded(String s, String what) throws ProtocolException {
+        if (s.length() > 128) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, what + " is longer than 128 characters");
+        }
+        return s;
+    }
+
+    private static int[] toIntArray(List<Integer> values) {
+        int[] out = new int[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
+    }
+
+    static Wire.NumberFormat toWire(NumberFormat f) {
+        return f == NumberFormat.F32 ? Wire.NumberFormat.F32 : Wire.NumberFormat.S16;
+    }
+
+    static NumberFormat fromWire(Wire.NumberFormat f, String what) throws ProtocolException {
+        return switch (f) {
+            case F32 -> NumberFormat.F32;
+            case S16 -> NumberFormat.S16;
+            default -> throw new ProtocolException(RejectReason.INVALID_FIELD, what + " is " + f);
+        };
+    }
+
+    private static Wire.Layer toWire(Layer l) {
+        Wire.Layer.Builder b = Wire.Layer.newBuilder();
+        if (l instanceof Layer.Dense d) {
+            return b.setKind(Wire.Layer.Kind.DENSE).addDims(d.in()).addDims(d.out()).build();
+        }
+        if (l instanceof Layer.Conv1D c) {
+            return b.setKind(Wire.Layer.Kind.CONV1D).addDims(c.length()).addDims(c.inChannels()).addDims(c.filters())
+                    .addDims(c.kernel()).build();
+        }
+        Layer.Activation a = (Layer.Activation) l;
+        Wire.Layer.Kind kind = switch (a.kind()) {
+            case RELU -> Wire.Layer.Kind.RELU;
+            case TANH -> Wire.Layer.Kind.TANH;
+            case SIGMOID -> Wire.Layer.Kind.SIGMOID;
+            case SOFTMAX -> Wire.Layer.Kind.SOFTMAX;
+        };
+        return b.setKind(kind).addDims(a.size()).build();
+    }
+
+    private static Layer fromWire(Wire.Layer l) throws ProtocolException {
+        List<Integer> d = l.getDimsList();
+        int expected = switch (l.getKind()) {
+            case DENSE -> 2;
+            case CONV1D -> 4;
+            case RELU, TANH, SIGMOID, SOFTMAX -> 1;
+            default -> throw new ProtocolException(RejectReason.INVALID_FIELD, "layer kind " + l.getKind());
+        };
+        if (d.size() != expected) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, l.getKind() + " layer has " + d.size()
+                    + " dimensions, expected " + expected);
+        }
+        for (int v : d) {
+            if (v < 1 || v > (1 << 20)) {
+                throw new ProtocolException(RejectReason.WRONG_SHAPE, l.getKind() + " dimension " + Integer.toUnsignedString(v)
+                        + " outside [1, 2^20]");
+            }
+        }
+        try {
+            return switch (l.getKind()) {
+                case DENSE -> new Layer.Dense(d.get(0), d.get(1));
+                case CONV1D -> new Layer.Conv1D(d.get(0), d.get(1), d.get(2), d.get(3));
+                case RELU -> new Layer.Activation(Layer.Kind.RELU, d.get(0));
+                case TANH -> new Layer.Activation(Layer.Kind.TANH, d.get(0));
+                case SIGMOID -> new Layer.Activation(Layer.Kind.SIGMOID, d.get(0));
+                default -> new Layer.Activation(Layer.Kind.SOFTMAX, d.get(0));
+            };
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.tinyfed.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import java.security.KeyPair;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SnapshotSignatureTest {
+    private static final Model MODEL = Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 8, 1), 1);
+    private final KeyPair keys = SnapshotSigner.generateKeyPair();
+    private final SnapshotSigner signer = new SnapshotSigner("coord-1", keys.getPrivate());
+    private final SnapshotVerifier verifier = new SnapshotVerifier(Map.of("coord-1", keys.getPublic()));
+
+    @Test
+    void signedSnapshot_verifiesAfterTheWire() throws Exception {
+        ModelSnapshot s = signer.sign("sine", 5, MODEL, Instant.ofEpochMilli(1));
+        ModelSnapshot received = WireCodec.decodeSnapshot(WireCodec.encode(s));
+        verifier.verify(received);
+        assertThat(received.signature()).hasSize(64);
+    }
+
+    @Test
+    void tamperedParametersVersionOrKey_areRefused() {
+        ModelSnapshot s = signer.sign("sine", 5, MODEL, Instant.EPOCH);
+        float[] p = MODEL.f32Parameters();
+        p[0] += 1e-3f;
+        ModelSnapshot otherModel = new ModelSnapshot("sine", 5, Model.ofF32(MODEL.architecture(), p), "coord-1",
+                s.signature(), Instant.EPOCH);
+        ModelSnapshot otherVersion = new ModelSnapshot("sine", 6, MODEL, "coord-1", s.signature(), Instant.EPOCH);
+        ModelSnapshot otherKey = new ModelSnapshot("sine", 5, MODEL, "coord-2", s.signature(), Instant.EPOCH);
+        ModelSnapshot garbage = new ModelSnapshot("sine", 5, MODEL, "coord-1", new byte[] {1, 2}, Instant.EPOCH);
+        for (ModelSnapshot bad : new ModelSnapshot[] {otherModel, otherVersion, otherKey, garbage}) {
+            assertThatThrownBy(() -> verifier.verify(bad)).isInstanceOf(ProtocolException.class)
+                    .extracting(e -> ((ProtocolException) e).reason()).isEqualTo(RejectReason.BAD_SIGNATURE);
+        }
+        ModelSnapshot foreign = new SnapshotSigner("coord-1", SnapshotSigner.generateKeyPair().getPrivate())
+                .sign("sine", 5, MODEL, Instant.EPOCH);
+        assertThatThrownBy(() -> verifier.verify(foreign)).hasMessageContaining("does not match its signature");
+    }
+}

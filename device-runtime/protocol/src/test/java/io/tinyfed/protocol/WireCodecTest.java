@@ -1,0 +1,182 @@
+package io.tinyfed.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.Quantizer;
+import io.tinyfed.protocol.internal.wire.Wire;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.assertj.core.api.ThrowableAssert;
+import org.junit.jupiter.api.Test;
+
+class WireCodecTest {
+    private static final Architecture SINE = Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1);
+
+    private static void assertRejected(ThrowableAssert.ThrowingCallable call, RejectReason reason, String detail) {
+        assertThatThrownBy(call).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining(detail)
+                .extracting(e -> ((ProtocolException) e).reason()).isEqualTo(reason);
+    }
+
+    private static DeviceHello hello() {
+        return new DeviceHello("dev-1", "fleet-a", 262_144, 1_048_576, "cortex-m4", 80,
+                EnumSet.of(NumberFormat.S16), List.of("temperature", "humidity"), "0.1.0", "fw-2", "gw-7");
+    }
+
+    private static float[] delta(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = (float) (r.nextGaussian() * 0.01);
+        }
+        return d;
+    }
+
+    @Test
+    void hello_roundTrips() throws Exception {
+        assertThat(WireCodec.decodeHello(WireCodec.encode(hello()))).isEqualTo(hello());
+        DeviceHello direct = new DeviceHello("gw-1", "fleet-a", 1L << 30, 0, "x86_64", 2000,
+                Set.of(NumberFormat.F32, NumberFormat.S16), List.of(), "0.1.0", "", null);
+        assertThat(WireCodec.decodeHello(WireCodec.encode(direct))).isEqualTo(direct);
+    }
+
+    @Test
+    void hello_withBadIdentityOrCapabilities_isRejected() {
+        assertRejected(() -> WireCodec.decodeHello(WireCodec.encode(new DeviceHello("dev/1", "fleet-a", 1, 1, "m4", 1,
+                Set.of(NumberFormat.S16), List.of(), "", "", null))), RejectReason.INVALID_FIELD, "device id 'dev/1'");
+        assertRejected(() -> WireCodec.decodeHello(WireCodec.encode(new DeviceHello("dev-1", "fleet-a", 1, 1, "m4", 1,
+                Set.of(), List.of(), "", "", null))), RejectReason.INVALID_FIELD, "0 number formats");
+        assertRejected(() -> WireCodec.decodeHello(WireCodec.encode(new DeviceHello("dev-1", "fleet-a", 0, 1, "m4", 1,
+                Set.of(NumberFormat.S16), List.of(), "", "", null))), RejectReason.INVALID_FIELD, "RAM must be positive");
+    }
+
+    @Test
+    void anyPayload_thatIsNotProtobuf_isMalformedAndOversizeIsCheckedFirst() {
+        byte[] garbage = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0x02};
+        assertRejected(() -> WireCodec.decodeHello(garbage), RejectReason.MALFORMED, "not a valid tinyfed.v1 message");
+        assertRejected(() -> WireCodec.decodeUpdate(garbage), RejectReason.MALFORMED, "update");
+        assertRejected(() -> WireCodec.decodeSnapshot(garbage), RejectReason.MALFORMED, "snapshot");
+        assertRejected(() -> WireCodec.decodeState(new byte[Limits.STATE_BYTES + 1]), RejectReason.OVERSIZE,
+                "limit 256 B");
+        assertRejected(() -> WireCodec.decodeUpdate(new byte[Limits.UPDATE_BYTES + 1]), RejectReason.OVERSIZE, "update");
+        assertRejected(() -> WireCodec.decodeTask(null), RejectReason.MALFORMED, "missing");
+    }
+
+    @Test
+    void stateTaskMetricsReject_roundTrip() throws Exception {
+        assertThat(WireCodec.decodeState(WireCodec.encode(new DeviceState("d1", false)))).isEqualTo(new DeviceState("d1", false));
+        TrainTask task = new TrainTask(7, "sine", 12, 32, 0.02f, 10, Instant.ofEpochMilli(1_800_000_000_000L));
+        assertThat(WireCodec.decodeTask(WireCodec.encode(task))).isEqualTo(task);
+        DeviceMetrics metrics = new DeviceMetrics("d1", 1000, 0.25, Double.NaN, 3, 4304);
+        assertThat(WireCodec.decodeMetrics(WireCodec.encode(metrics))).isEqualTo(metrics);
+        Reject reject = new Reject(RejectReason.DUPLICATE, "second update for round 7", 7, "d1");
+        assertThat(WireCodec.decodeReject(WireCodec.encode(reject))).isEqualTo(reject);
+    }
+
+    @Test
+    void task_withNonsenseHyperparameters_isRejected() {
+        assertRejected(() -> WireCodec.decodeTask(WireCodec.encode(new TrainTask(1, "sine", 1, 0, 0.02f, 10,
+                Instant.EPOCH))), RejectReason.INVALID_FIELD, "inner steps 0");
+        assertRejected(() -> WireCodec.decodeTask(WireCodec.encode(new TrainTask(1, "sine", 1, 5, Float.NaN, 10,
+                Instant.EPOCH))), RejectReason.NON_FINITE, "learning rate NaN");
+    }
+
+    @Test
+    void snapshot_roundTripsBothFormatsExactly() throws Exception {
+        Model f32 = Model.initialize(SINE, 3);
+        Model s16 = Quantizer.toS16(f32, List.of(new float[] {5f}, new float[] {-5f}));
+        for (Model m : List.of(f32, s16)) {
+            ModelSnapshot s = new ModelSnapshot("sine", 4, m, "k1", new byte[] {1, 2, 3}, Instant.ofEpochMilli(99));
+            ModelSnapshot back = WireCodec.decodeSnapshot(WireCodec.encode(s));
+            assertThat(back.model()).isEqualTo(m);
+            assertThat(back.version()).isEqualTo(4);
+            assertThat(back.signature()).containsExactly(1, 2, 3);
+            assertThat(back.createdAt()).isEqualTo(Instant.ofEpochMilli(99));
+        }
+    }
+
+    @Test
+    void snapshot_withWrongShapeOrNaN_isRejected() throws Exception {
+        byte[] good = WireCodec.encode(new ModelSnapshot("sine", 1, Model.initialize(SINE, 1), "k1", new byte[0],
+                Instant.EPOCH));
+        Wire.ModelSnapshot m = Wire.ModelSnapshot.parseFrom(good);
+        byte[] shortParams = m.toBuilder().setParameters(m.getParameters().substring(4)).build().toByteArray();
+        assertRejected(() -> WireCodec.decodeSnapshot(shortParams), RejectReason.WRONG_SHAPE, "bytes, the architecture needs");
+        byte[] brokenChain = m.toBuilder().setLayers(1, Wire.Layer.newBuilder().setKind(Wire.Layer.Kind.RELU).addDims(7))
+                .build().toByteArray();
+        assertRejected(() -> WireCodec.decodeSnapshot(brokenChain), RejectReason.WRONG_SHAPE, "expects 7 inputs");
+        byte[] params = m.getParameters().toByteArray();
+        java.nio.ByteBuffer.wrap(params).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(8, Float.NaN);
+        byte[] nan = m.toBuilder().setParameters(com.google.protobuf.ByteString.copyFrom(params)).build().toByteArray();
+        assertRejected(() -> WireCodec.decodeSnapshot(nan), RejectReason.NON_FINITE, "parameter 2");
+    }
+
+    @Test
+    void update_f32RoundTripsExactly() throws Exception {
+        float[] d = delta(1761, 1);
+        ModelUpdate u = new ModelUpdate(3, "dev-1", "sine", 2, d, 10, 1.5f, 0.25f);
+        ModelUpdate back = WireCodec.decodeUpdate(WireCodec.encode(u, NumberFormat.F32, 0));
+        assertThat(back.delta()).containsExactly(d);
+        assertThat(back).usingRecursiveComparison().ignoringFields("delta").isEqualTo(u);
+    }
+
+    @Test
+    void update_s16HalvesTheBytesWithinHalfAnLsbOfTheBlockScale() throws Exception {
+        float[] d = delta(1761, 2);
+        ModelUpdate u = new ModelUpdate(3, "dev-1", "sine", 2, d, 10, 1.5f, 0.25f);
+        byte[] s16 = WireCodec.encode(u, NumberFormat.S16, 0);
+        byte[] f32 = WireCodec.encode(u, NumberFormat.F32, 0);
+        assertThat(s16.length).isLessThan(f32.length * 55 / 100);
+        float[] back = WireCodec.decodeUpdate(s16).delta();
+        float max = 0;
+        for (float v : d) {
+            max = Math.max(max, Math.abs(v));
+        }
+        float halfLsb = (float) Math.scalb(0.5, -WireCodec.deltaFrac(max));
+        for (int i = 0; i < d.length; i++) {
+            assertThat(back[i]).isCloseTo(d[i], within(halfLsb * 1.0001f));
+        }
+    }
+
+    @Test
+    void update_topKKeepsTheLargestMagnitudesOnly() throws Exception {
+        float[] d = {0.1f, -5f, 0.2f, 3f, -0.05f, 4f};
+        ModelUpdate u = new ModelUpdate(1, "dev-1", "sine", 0, d, 10, 1f, 0.5f);
+        float[] back = WireCodec.decodeUpdate(WireCodec.encode(u, NumberFormat.F32, 3)).delta();
+        assertThat(back).containsExactly(0f, -5f, 0f, 3f, 0f, 4f);
+    }
+
+    @Test
+    void update_withBadContent_isRejectedWithItsReason() throws Exception {
+        ModelUpdate good = new ModelUpdate(1, "dev-1", "sine", 0, delta(10, 3), 10, 1f, 0.5f);
+        Wire.ModelUpdate m = Wire.ModelUpdate.parseFrom(WireCodec.encode(good, NumberFormat.F32, 0));
+
+        float[] nan = delta(10, 3);
+        nan[4] = Float.NaN;
+        assertRejected(() -> WireCodec.decodeUpdate(WireCodec.encode(new ModelUpdate(1, "dev-1", "sine", 0, nan, 10, 1f,
+                0.5f), NumberFormat.F32, 0)), RejectReason.NON_FINITE, "delta value 4 is NaN");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setParameterCount(11).build().toByteArray()),
+                RejectReason.WRONG_SHAPE, "40 bytes, 11 F32 values need 44");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setParameterCount(0).build().toByteArray()),
+                RejectReason.WRONG_SHAPE, "parameter count 0");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().addAllIndices(List.of(3, 2, 5, 6, 7, 8, 9, 0, 1, 4))
+                .setParameterCount(20).build().toByteArray()), RejectReason.WRONG_SHAPE, "not increasing");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setSampleCount(0).build().toByteArray()),
+                RejectReason.INVALID_FIELD, "sample count");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setLossAfter(Float.POSITIVE_INFINITY).build()
+                .toByteArray()), RejectReason.NON_FINITE, "losses");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setDeltaFormat(Wire.NumberFormat.NUMBER_FORMAT_UNSPECIFIED)
+                .build().toByteArray()), RejectReason.INVALID_FIELD, "delta format");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setDeviceId("").build().toByteArray()),
+                RejectReason.INVALID_FIELD, "device id ''");
+    }
+}
