@@ -71,6 +71,11 @@ public final class Topics {
         return prefix + "/device/+/" + kind.level();
     }
 
+    /** Filter for every model topic of the fleet (retained snapshots). */
+    public String allModels() {
+        return prefix + "/model/+";
+    }
+
     /** The device's own subtree, for broker ACLs: {@code .../device/{id}/#}. */
     public String deviceSubtree(String deviceId) {
         return prefix + "/device/" + deviceId + "/#";

@@ -43,4 +43,15 @@ class SnapshotSignatureTest {
                 .sign("sine", 5, MODEL, Instant.EPOCH);
         assertThatThrownBy(() -> verifier.verify(foreign)).hasMessageContaining("does not match its signature");
     }
+
+    @Test
+    void trustFile_roundTripsAndRejectsGarbage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("trust.keys");
+        TrustedKeys.write(file, "coord-1", keys.getPublic());
+        SnapshotVerifier fromFile = new SnapshotVerifier(TrustedKeys.read(file));
+        fromFile.verify(signer.sign("sine", 1, MODEL, Instant.EPOCH));
+        java.nio.file.Files.writeString(file, "coord-1 bm90LWEta2V5\n");
+        assertThatThrownBy(() -> TrustedKeys.read(file)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining(":1: not an Ed25519 public key");
+    }
 }

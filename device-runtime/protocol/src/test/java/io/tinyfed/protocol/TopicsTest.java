@@ -15,6 +15,7 @@ class TopicsTest {
         assertThat(topics.allDevices(Topics.DeviceTopic.HELLO)).isEqualTo("tinyfed/v1/fleet-a/device/+/hello");
         assertThat(topics.sharedUpdates("coordinators"))
                 .isEqualTo("$share/coordinators/tinyfed/v1/fleet-a/device/+/update");
+        assertThat(topics.allModels()).isEqualTo("tinyfed/v1/fleet-a/model/+");
         assertThat(topics.deviceSubtree("dev-1")).isEqualTo("tinyfed/v1/fleet-a/device/dev-1/#");
     }
 

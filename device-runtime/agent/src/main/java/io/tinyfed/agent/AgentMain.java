@@ -1,0 +1,78 @@
+package io.tinyfed.agent;
+
+import io.tinyfed.agent.internal.PahoTransport;
+import io.tinyfed.protocol.SnapshotVerifier;
+import io.tinyfed.protocol.TrustedKeys;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tinyfed agent}: runs one device or gateway agent until interrupted. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = "Run a TinyFed device agent: learn online, join federated Reptile rounds over MQTT.")
+public final class AgentMain implements Callable<Integer> {
+    @Option(names = "--broker", required = true, description = "MQTT 5 broker URI, e.g. tcp://127.0.0.1:1883")
+    String broker;
+
+    @Option(names = "--fleet", required = true, description = "Fleet id.")
+    String fleet;
+
+    @Option(names = "--id", required = true, description = "Device id (also the MQTT client id).")
+    String id;
+
+    @Option(names = "--data", required = true,
+            description = "Data source: sine:AMPLITUDE,PHASE[,SEED] | csv:PATH:INPUTS | stdin:INPUTS")
+    String data;
+
+    @Option(names = "--trust", required = true, description = "File of trusted coordinator keys (keyId base64-key per line).")
+    Path trust;
+
+    @Option(names = "--profile", defaultValue = "cortex-m4",
+            description = "Hardware profile: cortex-m4, cortex-m0, gateway or a .properties file (default: ${DEFAULT-VALUE}).")
+    String profile;
+
+    @Option(names = "--username", description = "Broker user name (the device id when omitted and a password is given).")
+    String username;
+
+    @Option(names = "--password-env", description = "Environment variable holding the broker password.")
+    String passwordEnv;
+
+    @Option(names = "--lr", defaultValue = "0.005", description = "Online learning rate (default: ${DEFAULT-VALUE}).")
+    float lr;
+
+    @Option(names = "--buffer", defaultValue = "64", description = "Recent samples kept (default: ${DEFAULT-VALUE}).")
+    int buffer;
+
+    @Option(names = "--sample-ms", defaultValue = "20", description = "Data source polling period (default: ${DEFAULT-VALUE} ms).")
+    long sampleMs;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the stochastic rounding (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        char[] password = passwordEnv == null ? null : System.getenv(passwordEnv).toCharArray();
+        String user = username != null ? username : (password != null ? id : null);
+        Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
+                Duration.ofMillis(sampleMs), 500, seed, AgentMain.class.getPackage().getImplementationVersion() == null
+                ? "dev" : AgentMain.class.getPackage().getImplementationVersion());
+        Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password), DataSources.parse(data),
+                new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC());
+        // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
+        agent.start();
+        System.out.printf("agent %s of fleet %s connected to %s (%s profile); Ctrl-C stops%n", id, fleet, broker,
+                settings.profile().name());
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AgentMain()).execute(args));
+    }
+}

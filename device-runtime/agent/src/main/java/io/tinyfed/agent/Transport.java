@@ -1,0 +1,29 @@
+package io.tinyfed.agent;
+
+/**
+ * The agent's view of MQTT: publish, subscribe, and callbacks. The Paho MQTT 5 adapter
+ * ({@code internal.PahoTransport}) is the real one; tests may use an in-memory fake.
+ */
+public interface Transport extends AutoCloseable {
+
+    /** Receives every message of every subscription, and connection events. */
+    interface Listener {
+        void message(String topic, byte[] payload);
+
+        /** Called after every successful (re)connection, before queued traffic resumes. */
+        void connected(boolean reconnect);
+    }
+
+    /**
+     * Connects and keeps reconnecting. {@code willTopic}/{@code willPayload} are published
+     * retained by the broker if this client disappears without disconnecting.
+     */
+    void connect(Listener listener, String willTopic, byte[] willPayload) throws Exception;
+
+    void publish(String topic, byte[] payload, boolean retained) throws Exception;
+
+    void subscribe(String... filters) throws Exception;
+
+    @Override
+    void close();
+}

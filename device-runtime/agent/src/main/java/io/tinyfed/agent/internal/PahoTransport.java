@@ -1,0 +1,119 @@
+package io.tinyfed.agent.internal;
+
+import io.tinyfed.agent.Transport;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * {@link Transport} over Eclipse Paho's MQTT 5 client: QoS 1 everywhere, a persistent session
+ * (clean start off, one hour expiry) so subscriptions and queued QoS 1 messages survive a
+ * reconnect, automatic reconnection with back-off, and the retained last will.
+ */
+public final class PahoTransport implements Transport {
+    private static final System.Logger LOG = System.getLogger(PahoTransport.class.getName());
+    private static final long SESSION_EXPIRY_SECONDS = 3600;
+    private final String brokerUri;
+    private final String clientId;
+    private final String username;
+    private final char[] password;
+    private MqttClient client;
+
+    /**
+     * @param username null for anonymous access
+     */
+    public PahoTransport(String brokerUri, String clientId, String username, char[] password) {
+        this.brokerUri = brokerUri;
+        this.clientId = clientId;
+        this.username = username;
+        this.password = password == null ? null : password.clone();
+    }
+
+    @Override
+    public void connect(Listener listener, String willTopic, byte[] willPayload) throws MqttException {
+        client = new MqttClient(brokerUri, clientId, new MemoryPersistence());
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void disconnected(MqttDisconnectResponse response) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: disconnected: {1}", clientId, response.getReasonString());
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: MQTT error: {1}", clientId, e.getMessage());
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                listener.message(topic, message.getPayload());
+            }
+
+            @Override
+            public void deliveryComplete(IMqttToken token) {
+                // QoS 1 acknowledgements need no action
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverUri) {
+                listener.connected(reconnect);
+            }
+
+            @Override
+            public void authPacketArrived(int reasonCode, MqttProperties properties) {
+                // no enhanced authentication
+            }
+        });
+        MqttConnectionOptions options = new MqttConnectionOptions();
+        options.setCleanStart(false);
+        options.setSessionExpiryInterval(SESSION_EXPIRY_SECONDS);
+        options.setAutomaticReconnect(true);
+        options.setAutomaticReconnectDelay(1, 30);
+        options.setKeepAliveInterval(30);
+        options.setConnectionTimeout(10);
+        if (username != null) {
+            options.setUserName(username);
+            options.setPassword(new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        MqttMessage will = new MqttMessage(willPayload);
+        will.setQos(1);
+        will.setRetained(true);
+        options.setWill(willTopic, will);
+        client.connect(options);
+    }
+
+    @Override
+    public void publish(String topic, byte[] payload, boolean retained) throws MqttException {
+        MqttMessage m = new MqttMessage(payload);
+        m.setQos(1);
+        m.setRetained(retained);
+        client.publish(topic, m);
+    }
+
+    @Override
+    public void subscribe(String... filters) throws MqttException {
+        int[] qos = new int[filters.length];
+        java.util.Arrays.fill(qos, 1);
+        client.subscribe(filters, qos);
+    }
+
+    @Override
+    public void close() {
+        if (client == null) {
+            return;
+        }
+        try {
+            if (client.isConnected()) {
+                client.disconnect(5_000);
+            }
+            client.close();
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: close: {1}", clientId, e.getMessage());
+        }
+    }
+}
