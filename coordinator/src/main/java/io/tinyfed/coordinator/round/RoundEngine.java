@@ -1,0 +1,317 @@
+package io.tinyfed.coordinator.round;
+
+import io.tinyfed.coordinator.store.ModelStore;
+import io.tinyfed.coordinator.strategy.Failure;
+import io.tinyfed.coordinator.strategy.Reply;
+import io.tinyfed.coordinator.strategy.Strategy;
+import io.tinyfed.core.ArenaPlan;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.TrainingConfig;
+import io.tinyfed.protocol.DeviceHello;
+import io.tinyfed.protocol.ModelSnapshot;
+import io.tinyfed.protocol.ModelUpdate;
+import io.tinyfed.protocol.Reject;
+import io.tinyfed.protocol.RejectReason;
+import io.tinyfed.protocol.SnapshotSigner;
+import io.tinyfed.protocol.TrainTask;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The state machine of federated rounds for one model: select, publish tasks, collect, aggregate,
+ * publish the new version. Transport-free (it talks to a {@link FleetGateway}) and clock-driven
+ * ({@link #onTick} closes rounds at their deadline), so tests drive it deterministically.
+ *
+ * <p>Updates are validated ({@link UpdateValidator}); refusals are values with reasons, counted,
+ * sent back as {@link Reject}s, and never change the model. A device contributes at most once per
+ * round, and round numbers are never reused across restarts ({@link ModelStore#roundStarted}), so
+ * no update is counted twice. Thread-safe: every entry point is synchronized.
+ */
+public final class RoundEngine {
+    private static final System.Logger LOG = System.getLogger(RoundEngine.class.getName());
+
+    /**
+     * @param quorum     fraction of the selected devices whose accepted updates close a round early
+     * @param minReplies accepted updates needed to aggregate at the deadline (fewer: no new version)
+     */
+    public record Settings(String modelId, int innerSteps, float innerLearningRate, int batchSize, Duration roundTimeout,
+                           double quorum, int minReplies, double normBound, long seed) {
+        public Settings {
+            if (innerSteps < 1 || batchSize < 1 || minReplies < 1 || !(quorum > 0 && quorum <= 1)) {
+                throw new IllegalArgumentException("invalid round settings");
+            }
+        }
+    }
+
+    /** What happened in one round. {@code newVersion} is -1 when the round produced none. */
+    public record RoundSummary(int round, long baseVersion, long newVersion, List<String> selected,
+                               List<String> accepted, Map<RejectReason, Integer> rejected, List<String> stragglers,
+                               Instant started, Instant ended, String outcome, double meanLossBefore,
+                               double meanLossAfter) {
+    }
+
+    private final Settings settings;
+    private final Strategy strategy;
+    private final ModelStore store;
+    private final SnapshotSigner signer;
+    private final FleetGateway gateway;
+    private final Clock clock;
+    private final UpdateValidator validator;
+    private final Map<String, DeviceHello> known = new TreeMap<>();
+    private final Set<String> online = new HashSet<>();
+    private final Map<RejectReason, Long> rejectedTotal = new EnumMap<>(RejectReason.class);
+    private final List<RoundSummary> history = new ArrayList<>();
+    private final Set<Integer> closedRounds = new HashSet<>();
+
+    private Model current;
+    private ModelStore.Version currentVersion;
+    private int lastRound;
+    // The open round, if any.
+    private int round = -1;
+    private List<String> selected = List.of();
+    private final Map<String, Reply> replies = new LinkedHashMap<>();
+    private final Map<RejectReason, Integer> roundRejected = new EnumMap<>(RejectReason.class);
+    private Instant started;
+    private Instant deadline;
+
+    /**
+     * Resumes from the store's latest version of the model, or stores {@code initial} as version 1.
+     */
+    public RoundEngine(Settings settings, Strategy strategy, ModelStore store, SnapshotSigner signer,
+                       FleetGateway gateway, Clock clock, Model initial) throws IOException {
+        this.settings = settings;
+        this.strategy = strategy;
+        this.store = store;
+        this.signer = signer;
+        this.gateway = gateway;
+        this.clock = clock;
+        this.validator = new UpdateValidator(settings.normBound());
+        Optional<ModelStore.Version> latest = store.latest(settings.modelId());
+        if (latest.isPresent()) {
+            currentVersion = latest.get();
+            current = store.load(currentVersion);
+            LOG.log(System.Logger.Level.INFO, "resuming {0} at version {1}", settings.modelId(), currentVersion.version());
+        } else {
+            if (initial.format() != NumberFormat.F32) {
+                throw new IllegalArgumentException("the meta-model is kept in F32; devices quantise it themselves");
+            }
+            current = initial;
+            ModelSnapshot s = signer.sign(settings.modelId(), 1, initial, clock.instant());
+            currentVersion = store.save(s, 0, 0, "initial", List.of(), Map.of(), null);
+        }
+        lastRound = store.lastRoundStarted();
+        for (int r = 1; r <= lastRound; r++) {
+            closedRounds.add(r);
+        }
+    }
+
+    /** Publishes the current snapshot (call once the transport is up, and after reconnects). */
+    public synchronized void publishCurrent() {
+        try {
+            gateway.publishSnapshot(store.snapshot(currentVersion));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public synchronized void deviceHello(DeviceHello hello) {
+        known.put(hello.deviceId(), hello);
+        online.add(hello.deviceId());
+    }
+
+    public synchronized void deviceState(String deviceId, boolean isOnline) {
+        if (isOnline && known.containsKey(deviceId)) {
+            online.add(deviceId);
+        } else {
+            online.remove(deviceId);
+        }
+    }
+
+    /** Online devices whose RAM holds at least last-layer training of the model in a format they support. */
+    public synchronized List<String> eligible() {
+        List<String> out = new ArrayList<>();
+        for (String id : online) {
+            DeviceHello h = known.get(id);
+            for (NumberFormat f : h.formats()) {
+                long need = ArenaPlan.of(current.architecture(), f,
+                        TrainingConfig.builder().trainableLayers(1).build()).totalBytes();
+                if (need <= h.ramBytes()) {
+                    out.add(id);
+                    break;
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** Starts the next round if none is open and enough devices are eligible; returns its number. */
+    public synchronized Optional<Integer> startRound() {
+        if (round >= 0) {
+            return Optional.empty();
+        }
+        int next = lastRound + 1;
+        List<String> chosen = strategy.configureRound(next, eligible(), settings.seed());
+        if (chosen.size() < settings.minReplies()) {
+            return Optional.empty();
+        }
+        try {
+            store.roundStarted(next);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        lastRound = next;
+        round = next;
+        selected = List.copyOf(chosen);
+        replies.clear();
+        roundRejected.clear();
+        started = clock.instant();
+        deadline = started.plus(settings.roundTimeout());
+        TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
+                settings.innerLearningRate(), settings.batchSize(), deadline);
+        for (String id : selected) {
+            gateway.sendTask(id, task);
+        }
+        LOG.log(System.Logger.Level.INFO, "round {0}: asked {1} devices", round, selected.size());
+        return Optional.of(round);
+    }
+
+    /** One decoded update from {@code topicDeviceId}'s update topic. */
+    public synchronized void onUpdate(String topicDeviceId, ModelUpdate u) {
+        UpdateValidator.OpenRound open = round < 0 ? null : new UpdateValidator.OpenRound(round, settings.modelId(),
+                currentVersion.version(), current.parameterCount(), new HashSet<>(selected), replies.keySet());
+        Optional<Failure> failure = validator.check(topicDeviceId, u, open, closedRounds);
+        if (failure.isPresent()) {
+            refuse(failure.get(), u.round());
+            return;
+        }
+        replies.put(topicDeviceId, new Reply(topicDeviceId, u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter()));
+        if (replies.size() >= Math.ceil(settings.quorum() * selected.size())) {
+            close();
+        }
+    }
+
+    /** A payload that could not even be decoded, from {@code deviceId}'s topic. */
+    public synchronized void onUndecodable(String deviceId, RejectReason reason, String detail) {
+        refuse(new Failure(deviceId, reason, detail), 0);
+    }
+
+    private void refuse(Failure f, int updateRound) {
+        rejectedTotal.merge(f.reason(), 1L, Long::sum);
+        if (round >= 0) {
+            roundRejected.merge(f.reason(), 1, Integer::sum);
+        }
+        LOG.log(System.Logger.Level.WARNING, "refused update from {0}: {1} {2}", f.deviceId(), f.reason(), f.detail());
+        gateway.sendReject(f.deviceId(), new Reject(f.reason(), f.detail(), updateRound, f.deviceId()));
+    }
+
+    /** Closes the open round when its deadline has passed. */
+    public synchronized void onTick() {
+        if (round >= 0 && !clock.instant().isBefore(deadline)) {
+            close();
+        }
+    }
+
+    private void close() {
+        List<String> stragglers = new ArrayList<>();
+        for (String id : selected) {
+            if (!replies.containsKey(id)) {
+                stragglers.add(id);
+            }
+        }
+        List<Failure> failures = new ArrayList<>();
+        for (String id : stragglers) {
+            failures.add(new Failure(id, RejectReason.LATE, "no update before the deadline"));
+        }
+        List<Reply> accepted = new ArrayList<>(replies.values());
+        long base = currentVersion.version();
+        long produced = -1;
+        String outcome;
+        if (accepted.size() >= settings.minReplies()) {
+            try {
+                float[] theta = strategy.aggregate(round, current.toRealVector(), accepted, failures);
+                Model next = current.withRealParameters(theta);
+                ModelSnapshot s = signer.sign(settings.modelId(), base + 1, next, clock.instant());
+                Map<String, Integer> rejected = new TreeMap<>();
+                roundRejected.forEach((k, v) -> rejected.put(k.name(), v));
+                currentVersion = store.save(s, round, base, strategy.name(), List.copyOf(replies.keySet()), rejected, null);
+                current = next;
+                produced = base + 1;
+                outcome = "aggregated " + accepted.size() + "/" + selected.size();
+                gateway.publishSnapshot(s);
+            } catch (IOException | RuntimeException e) {
+                outcome = "failed: " + e.getMessage();
+                LOG.log(System.Logger.Level.ERROR, "round " + round + " failed", e);
+            }
+        } else {
+            outcome = "no quorum: " + accepted.size() + "/" + selected.size();
+        }
+        double before = 0;
+        double after = 0;
+        for (Reply r : accepted) {
+            before += r.lossBefore() / accepted.size();
+            after += r.lossAfter() / accepted.size();
+        }
+        history.add(new RoundSummary(round, base, produced, selected, List.copyOf(replies.keySet()),
+                Map.copyOf(roundRejected), stragglers, started, clock.instant(), outcome,
+                accepted.isEmpty() ? Double.NaN : before, accepted.isEmpty() ? Double.NaN : after));
+        LOG.log(System.Logger.Level.INFO, "round {0}: {1}", round, outcome);
+        closedRounds.add(round);
+        round = -1;
+        selected = List.of();
+        replies.clear();
+    }
+
+    /** Records a meta-evaluation loss for the current version (stored with its metadata). */
+    public synchronized void recordMetaEvaluation(long version, double adaptedLoss) throws IOException {
+        if (version != currentVersion.version()) {
+            return;
+        }
+        ModelStore.Version v = currentVersion;
+        currentVersion = store.save(store.snapshot(v), v.round(), v.parentVersion(), v.strategy(), v.contributors(),
+                v.rejected(), adaptedLoss);
+    }
+
+    public synchronized Model currentModel() {
+        return current;
+    }
+
+    public synchronized ModelStore.Version currentVersion() {
+        return currentVersion;
+    }
+
+    public synchronized boolean roundOpen() {
+        return round >= 0;
+    }
+
+    public synchronized List<RoundSummary> history() {
+        return List.copyOf(history);
+    }
+
+    public synchronized Map<RejectReason, Long> rejectedTotals() {
+        Map<RejectReason, Long> copy = new EnumMap<>(RejectReason.class);
+        copy.putAll(rejectedTotal);
+        return copy;
+    }
+
+    public synchronized Map<String, DeviceHello> devices() {
+        return new TreeMap<>(known);
+    }
+
+    public synchronized Set<String> onlineDevices() {
+        return Set.copyOf(online);
+    }
+}

@@ -1,0 +1,48 @@
+package io.tinyfed.coordinator.store;
+
+import io.tinyfed.protocol.SnapshotSigner;
+import io.tinyfed.protocol.TrustedKeys;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+
+/**
+ * The coordinator's Ed25519 snapshot key: {@code keys/coordinator.key} (PKCS#8, owner-only) is
+ * created on first start; {@code keys/trust.keys} is the file agents pass to {@code --trust}.
+ */
+public final class CoordinatorKeys {
+    private CoordinatorKeys() {
+    }
+
+    public static SnapshotSigner loadOrCreate(Path storeDir, String keyId) throws IOException {
+        Path keys = Files.createDirectories(storeDir.resolve("keys"));
+        Path privateFile = keys.resolve("coordinator.key");
+        if (!Files.exists(privateFile)) {
+            KeyPair pair = SnapshotSigner.generateKeyPair();
+            Files.write(privateFile, pair.getPrivate().getEncoded());
+            try {
+                Files.setPosixFilePermissions(privateFile, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: keep the platform default
+            }
+            TrustedKeys.write(keys.resolve("trust.keys"), keyId, pair.getPublic());
+        }
+        try {
+            PrivateKey key = KeyFactory.getInstance("Ed25519")
+                    .generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(privateFile)));
+            return new SnapshotSigner(keyId, key);
+        } catch (GeneralSecurityException e) {
+            throw new IOException(privateFile + " is not an Ed25519 PKCS#8 key", e);
+        }
+    }
+
+    public static Path trustFile(Path storeDir) {
+        return storeDir.resolve("keys").resolve("trust.keys");
+    }
+}

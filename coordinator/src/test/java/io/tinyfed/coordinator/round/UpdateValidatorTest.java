@@ -1,0 +1,51 @@
+package io.tinyfed.coordinator.round;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tinyfed.coordinator.strategy.Failure;
+import io.tinyfed.protocol.ModelUpdate;
+import io.tinyfed.protocol.RejectReason;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class UpdateValidatorTest {
+    private final UpdateValidator validator = new UpdateValidator(10.0);
+    private final UpdateValidator.OpenRound open = new UpdateValidator.OpenRound(5, "sine", 7, 3, Set.of("a", "b"),
+            Set.of("b"));
+
+    private Optional<RejectReason> check(String topicId, ModelUpdate u) {
+        return validator.check(topicId, u, open, Set.of(1, 2, 3, 4)).map(Failure::reason);
+    }
+
+    private static ModelUpdate update(String id, int round, String model, long base, float... delta) {
+        return new ModelUpdate(round, id, model, base, delta, 10, 1f, 0.5f);
+    }
+
+    @Test
+    void acceptsAValidUpdate() {
+        assertThat(check("a", update("a", 5, "sine", 7, 0.1f, 0.2f, 0.3f))).isEmpty();
+    }
+
+    @Test
+    void reportsTheMostBasicReason() {
+        assertThat(check("a", update("b", 5, "sine", 7, 0, 0, 0))).contains(RejectReason.IDENTITY_MISMATCH);
+        assertThat(check("a", update("a", 4, "sine", 7, 0, 0, 0))).contains(RejectReason.LATE);
+        assertThat(check("a", update("a", 9, "sine", 7, 0, 0, 0))).contains(RejectReason.WRONG_ROUND);
+        assertThat(check("c", update("c", 5, "sine", 7, 0, 0, 0))).contains(RejectReason.UNKNOWN_DEVICE);
+        assertThat(check("a", update("a", 5, "other", 7, 0, 0, 0))).contains(RejectReason.INVALID_FIELD);
+        assertThat(check("a", update("a", 5, "sine", 6, 0, 0, 0))).contains(RejectReason.STALE_BASE_VERSION);
+        assertThat(check("a", update("a", 5, "sine", 7, 0, 0))).contains(RejectReason.WRONG_SHAPE);
+        assertThat(check("a", update("a", 5, "sine", 7, 0, Float.NaN, 0))).contains(RejectReason.NON_FINITE);
+        assertThat(check("a", update("a", 5, "sine", 7, 8, 8, 0))).contains(RejectReason.NORM_BOUND);
+        assertThat(check("b", update("b", 5, "sine", 7, 0, 0, 0))).contains(RejectReason.DUPLICATE);
+    }
+
+    @Test
+    void withNoOpenRound_everyUpdateIsLateOrWrong() {
+        assertThat(validator.check("a", update("a", 2, "sine", 7, 0, 0, 0), null, Set.of(2)).map(Failure::reason))
+                .contains(RejectReason.LATE);
+        assertThat(validator.check("a", update("a", 3, "sine", 7, 0, 0, 0), null, Set.of(2)).map(Failure::reason))
+                .contains(RejectReason.WRONG_ROUND);
+    }
+}
