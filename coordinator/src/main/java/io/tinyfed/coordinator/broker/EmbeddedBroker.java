@@ -1,0 +1,206 @@
+package io.tinyfed.coordinator.broker;
+
+import com.hivemq.embedded.EmbeddedExtension;
+import com.hivemq.embedded.EmbeddedHiveMQ;
+import com.hivemq.extension.sdk.api.ExtensionMain;
+import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
+import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthInput;
+import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthOutput;
+import com.hivemq.extension.sdk.api.auth.parameter.TopicPermission;
+import com.hivemq.extension.sdk.api.packets.auth.DefaultAuthorizationBehaviour;
+import com.hivemq.extension.sdk.api.packets.auth.ModifiableDefaultPermissions;
+import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
+import com.hivemq.extension.sdk.api.services.Services;
+import com.hivemq.extension.sdk.api.services.builder.Builders;
+import io.tinyfed.protocol.Limits;
+import io.tinyfed.protocol.Topics;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The zero-setup MQTT 5 broker: HiveMQ Community Edition embedded, listening on 127.0.0.1 only,
+ * in-memory persistence, usage statistics off. An embedded extension authenticates every client
+ * and confines each device to its own subtree: device {@code id} (the client id must equal the
+ * user name) may publish only under {@code tinyfed/v1/{fleet}/device/{id}/} (hello, state, update,
+ * metrics) and subscribe only to its own task and reject topics and the fleet's model topics. The
+ * coordinator's own client uses a random secret generated at start.
+ *
+ * <p>With {@code credentials == null} the broker runs open (any password accepted for a valid
+ * device id; the per-device ACL still applies); use that only on a trusted machine.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EmbeddedBroker.class.getName());
+    public static final String COORDINATOR_USER = "tinyfed-coordinator";
+    private final EmbeddedHiveMQ hivemq;
+    private final int port;
+    private final char[] coordinatorSecret;
+
+    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, char[] coordinatorSecret) {
+        this.hivemq = hivemq;
+        this.port = port;
+        this.coordinatorSecret = coordinatorSecret;
+    }
+
+    /**
+     * Starts the broker.
+     *
+     * @param port        TCP port on 127.0.0.1, or 0 for a free one
+     * @param workDir     where the broker's configuration and data folders go
+     * @param credentials device passwords, or null for open mode
+     */
+    public static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials)
+            throws IOException {
+        int bound = port == 0 ? freePort() : port;
+        Path conf = Files.createDirectories(workDir.resolve("conf"));
+        Path data = Files.createDirectories(workDir.resolve("data"));
+        Path extensions = Files.createDirectories(workDir.resolve("extensions"));
+        Files.writeString(conf.resolve("config.xml"), """
+                <?xml version="1.0"?>
+                <hivemq>
+                  <listeners>
+                    <tcp-listener>
+                      <port>%d</port>
+                      <bind-address>127.0.0.1</bind-address>
+                    </tcp-listener>
+                  </listeners>
+                  <persistence>
+                    <mode>in-memory</mode>
+                  </persistence>
+                  <anonymous-usage-statistics>
+                    <enabled>false</enabled>
+                  </anonymous-usage-statistics>
+                </hivemq>
+                """.formatted(bound), StandardCharsets.UTF_8);
+        byte[] secretBytes = new byte[24];
+        new SecureRandom().nextBytes(secretBytes);
+        char[] secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes).toCharArray();
+        Topics topics = Topics.of(fleet);
+        EmbeddedExtension security = EmbeddedExtension.builder().withId("tinyfed-security").withName("TinyFed security")
+                .withVersion("1").withPriority(1000).withStartPriority(1000)
+                .withExtensionMain(new SecurityExtension(topics, credentials, secret)).build();
+        EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder().withConfigurationFolder(conf).withDataFolder(data)
+                .withExtensionsFolder(extensions).withEmbeddedExtension(security).withoutLoggingBootstrap().build();
+        try {
+            hivemq.start().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound + ": " + e.getMessage(), e);
+        }
+        LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1})", bound,
+                credentials == null ? "open, per-device ACL" : credentials.size() + " device credentials");
+        return new EmbeddedBroker(hivemq, bound, secret);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String uri() {
+        return "tcp://127.0.0.1:" + port;
+    }
+
+    /** The secret of the {@link #COORDINATOR_USER} account (valid until the broker stops). */
+    public char[] coordinatorSecret() {
+        return coordinatorSecret.clone();
+    }
+
+    @Override
+    public void close() {
+        try {
+            hivemq.stop().get(30, TimeUnit.SECONDS);
+            hivemq.close();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "broker stop: {0}", e.getMessage());
+        }
+    }
+
+    /** Authentication plus default permissions per client; everything not permitted is denied. */
+    static final class SecurityExtension implements ExtensionMain {
+        private final Topics topics;
+        private final DeviceCredentials credentials;
+        private final char[] coordinatorSecret;
+
+        SecurityExtension(Topics topics, DeviceCredentials credentials, char[] coordinatorSecret) {
+            this.topics = topics;
+            this.credentials = credentials;
+            this.coordinatorSecret = coordinatorSecret;
+        }
+
+        @Override
+        public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
+            SimpleAuthenticator authenticator = this::authenticate;
+            Services.securityRegistry().setAuthenticatorProvider(providerInput -> authenticator);
+        }
+
+        @Override
+        public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
+        }
+
+        private void authenticate(SimpleAuthInput in, SimpleAuthOutput out) {
+            String clientId = in.getConnectPacket().getClientId();
+            String user = in.getConnectPacket().getUserName().orElse(null);
+            char[] password = in.getConnectPacket().getPassword().map(EmbeddedBroker::chars).orElse(new char[0]);
+            ModifiableDefaultPermissions permissions = out.getDefaultPermissions();
+            if (COORDINATOR_USER.equals(user)) {
+                if (java.security.MessageDigest.isEqual(new String(password).getBytes(StandardCharsets.UTF_8),
+                        new String(coordinatorSecret).getBytes(StandardCharsets.UTF_8))) {
+                    permissions.add(allow("#", TopicPermission.MqttActivity.ALL));
+                    out.authenticateSuccessfully();
+                } else {
+                    out.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad coordinator secret");
+                }
+                return;
+            }
+            String device = user != null ? user : clientId;
+            if (!Limits.isValidId(device) || !device.equals(clientId)) {
+                out.failAuthentication(ConnackReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+                        "client id must be the device id and a valid identifier");
+                return;
+            }
+            if (credentials != null && !credentials.verify(device, password)) {
+                out.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "unknown device or wrong password");
+                return;
+            }
+            for (Topics.DeviceTopic own : new Topics.DeviceTopic[] {Topics.DeviceTopic.HELLO, Topics.DeviceTopic.STATE,
+                    Topics.DeviceTopic.UPDATE, Topics.DeviceTopic.METRICS}) {
+                permissions.add(allow(topics.device(device, own), TopicPermission.MqttActivity.PUBLISH));
+            }
+            permissions.add(allow(topics.device(device, Topics.DeviceTopic.TASK), TopicPermission.MqttActivity.SUBSCRIBE));
+            permissions.add(allow(topics.device(device, Topics.DeviceTopic.REJECT), TopicPermission.MqttActivity.SUBSCRIBE));
+            permissions.add(allow(topics.allModels(), TopicPermission.MqttActivity.SUBSCRIBE));
+            permissions.setDefaultBehaviour(DefaultAuthorizationBehaviour.DENY);
+            out.authenticateSuccessfully();
+        }
+
+        private static TopicPermission allow(String filter, TopicPermission.MqttActivity activity) {
+            return Builders.topicPermission().topicFilter(filter).type(TopicPermission.PermissionType.ALLOW)
+                    .activity(activity).build();
+        }
+    }
+
+    private static char[] chars(ByteBuffer b) {
+        java.nio.CharBuffer decoded = StandardCharsets.UTF_8.decode(b.asReadOnlyBuffer());
+        char[] out = new char[decoded.remaining()];
+        decoded.get(out);
+        return out;
+    }
+}
