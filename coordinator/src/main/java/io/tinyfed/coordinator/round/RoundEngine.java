@@ -285,6 +285,10 @@ public final class RoundEngine {
                 v.rejected(), adaptedLoss);
     }
 
+    public String modelId() {
+        return settings.modelId();
+    }
+
     public synchronized Model currentModel() {
         return current;
     }

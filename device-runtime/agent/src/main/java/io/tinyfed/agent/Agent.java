@@ -1,5 +1,6 @@
 package io.tinyfed.agent;
 
+import io.tinyfed.protocol.mqtt.Transport;
 import io.tinyfed.core.ArenaPlan;
 import io.tinyfed.core.Layer;
 import io.tinyfed.core.Loss;

@@ -1,6 +1,6 @@
 package io.tinyfed.agent;
 
-import io.tinyfed.agent.internal.PahoTransport;
+import io.tinyfed.protocol.mqtt.PahoTransport;
 import io.tinyfed.protocol.SnapshotVerifier;
 import io.tinyfed.protocol.TrustedKeys;
 import java.nio.file.Path;

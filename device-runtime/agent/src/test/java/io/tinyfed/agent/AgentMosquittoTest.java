@@ -1,10 +1,11 @@
 package io.tinyfed.agent;
 
+import io.tinyfed.protocol.mqtt.Transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tinyfed.agent.internal.PahoTransport;
+import io.tinyfed.protocol.mqtt.PahoTransport;
 import io.tinyfed.core.Architecture;
 import io.tinyfed.core.Layer;
 import io.tinyfed.core.Model;

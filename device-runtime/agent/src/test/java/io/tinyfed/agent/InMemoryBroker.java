@@ -1,5 +1,6 @@
 package io.tinyfed.agent;
 
+import io.tinyfed.protocol.mqtt.Transport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

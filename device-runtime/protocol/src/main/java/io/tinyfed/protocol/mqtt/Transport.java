@@ -1,8 +1,9 @@
-package io.tinyfed.agent;
+package io.tinyfed.protocol.mqtt;
 
 /**
- * The agent's view of MQTT: publish, subscribe, and callbacks. The Paho MQTT 5 adapter
- * ({@code internal.PahoTransport}) is the real one; tests may use an in-memory fake.
+ * The view of MQTT that agents and the coordinator share: publish, subscribe, callbacks. The Paho MQTT 5 adapter
+ * ({@link PahoTransport}) is the real one; tests may use an in-memory fake. Listener methods run on the
+ * client's thread: they must not block (hand work to an executor).
  */
 public interface Transport extends AutoCloseable {
 
@@ -16,7 +17,8 @@ public interface Transport extends AutoCloseable {
 
     /**
      * Connects and keeps reconnecting. {@code willTopic}/{@code willPayload} are published
-     * retained by the broker if this client disappears without disconnecting.
+     * retained by the broker if this client disappears without disconnecting ({@code willTopic}
+     * null: no will).
      */
     void connect(Listener listener, String willTopic, byte[] willPayload) throws Exception;
 

@@ -1,6 +1,5 @@
-package io.tinyfed.agent.internal;
+package io.tinyfed.protocol.mqtt;
 
-import io.tinyfed.agent.Transport;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
@@ -80,10 +79,12 @@ public final class PahoTransport implements Transport {
             options.setUserName(username);
             options.setPassword(new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        MqttMessage will = new MqttMessage(willPayload);
-        will.setQos(1);
-        will.setRetained(true);
-        options.setWill(willTopic, will);
+        if (willTopic != null) {
+            MqttMessage will = new MqttMessage(willPayload);
+            will.setQos(1);
+            will.setRetained(true);
+            options.setWill(willTopic, will);
+        }
         client.connect(options);
     }
 

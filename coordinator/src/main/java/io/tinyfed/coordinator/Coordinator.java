@@ -1,0 +1,292 @@
+package io.tinyfed.coordinator;
+
+import io.tinyfed.coordinator.broker.DeviceCredentials;
+import io.tinyfed.coordinator.broker.EmbeddedBroker;
+import io.tinyfed.coordinator.eval.MetaEvaluator;
+import io.tinyfed.coordinator.mqtt.FleetLink;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.coordinator.store.CoordinatorKeys;
+import io.tinyfed.coordinator.store.ModelStore;
+import io.tinyfed.coordinator.strategy.Strategy;
+import io.tinyfed.core.Model;
+import io.tinyfed.protocol.SnapshotSigner;
+import io.tinyfed.protocol.Topics;
+import io.tinyfed.protocol.mqtt.PahoTransport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One coordinator process: model store and signing key, the embedded broker (or an external
+ * one), the MQTT link, the round engine, and the driver that starts rounds, closes them at their
+ * deadline and runs meta-evaluation. Build with {@link #builder()}.
+ */
+public final class Coordinator implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Coordinator.class.getName());
+
+    /** One meta-evaluation point: the adapted loss of the model version produced by {@code round}. */
+    public record Evaluation(int round, long version, double adaptedLoss) {
+    }
+
+    private final Topics topics;
+    private final EmbeddedBroker broker;
+    private final String brokerUri;
+    private final ModelStore store;
+    private final Path keyDir;
+    private final RoundEngine engine;
+    private final FleetLink link;
+    private final ScheduledExecutorService driver;
+    private final ScheduledExecutorService messages;
+    private final MetaEvaluator evaluator;
+    private final int evaluateEvery;
+    private final List<Evaluation> evaluations = new ArrayList<>();
+    private volatile int roundsWanted;
+    private int processedRounds;
+    private volatile boolean running;
+
+    private Coordinator(Builder b) throws Exception {
+        this.topics = Topics.of(b.fleet);
+        this.store = new ModelStore(b.storeDir);
+        SnapshotSigner signer = CoordinatorKeys.loadOrCreate(b.keyDir != null ? b.keyDir : b.storeDir, b.keyId);
+        this.keyDir = b.keyDir != null ? b.keyDir : b.storeDir;
+        String user;
+        char[] secret;
+        if (b.externalBroker == null) {
+            this.broker = EmbeddedBroker.start(b.brokerPort, b.storeDir.resolve("broker"), b.fleet, b.credentials);
+            this.brokerUri = broker.uri();
+            user = EmbeddedBroker.COORDINATOR_USER;
+            secret = broker.coordinatorSecret();
+        } else {
+            this.broker = null;
+            this.brokerUri = b.externalBroker;
+            user = b.brokerUser;
+            secret = b.brokerPassword;
+        }
+        this.messages = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-mqtt"));
+        this.driver = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-rounds"));
+        PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret);
+        this.link = new FleetLink(topics, transport, messages);
+        this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel);
+        this.evaluator = b.evaluator;
+        this.evaluateEvery = b.evaluateEvery;
+        link.connect(engine);
+        driver.scheduleWithFixedDelay(this::drive, b.tick.toMillis(), b.tick.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private void drive() {
+        try {
+            engine.onTick();
+            // Rounds close on the MQTT thread (quorum) or here (deadline): catch up on all of them.
+            List<RoundEngine.RoundSummary> history = engine.history();
+            while (processedRounds < history.size()) {
+                afterRound(history.get(processedRounds++));
+            }
+            if (running && !engine.roundOpen() && engine.history().size() < roundsWanted) {
+                engine.startRound();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "round driver", e);
+        }
+    }
+
+    private void afterRound(RoundEngine.RoundSummary summary) {
+        if (evaluator == null || summary.newVersion() < 0 || summary.round() % evaluateEvery != 0) {
+            return;
+        }
+        double loss = evaluator.adaptedLoss(engine.currentModel());
+        synchronized (evaluations) {
+            evaluations.add(new Evaluation(summary.round(), summary.newVersion(), loss));
+        }
+        try {
+            engine.recordMetaEvaluation(summary.newVersion(), loss);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "meta-evaluation not stored: {0}", e.getMessage());
+        }
+    }
+
+    /** Runs rounds until {@code rounds} rounds (counted in this process) have closed. */
+    public void startRun(int rounds) {
+        roundsWanted = rounds;
+        running = true;
+    }
+
+    public void stopRun() {
+        running = false;
+    }
+
+    /** Waits until the run's rounds have closed or {@code timeout} passes; true if they did. */
+    public boolean awaitRun(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (engine.history().size() >= roundsWanted && !engine.roundOpen()) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    /** Removes this fleet's retained messages from the broker (model and every known device). */
+    public void clearRetained() {
+        link.clearRetained(engine.modelId(), engine.devices().keySet());
+    }
+
+    public RoundEngine engine() {
+        return engine;
+    }
+
+    public FleetLink link() {
+        return link;
+    }
+
+    public ModelStore store() {
+        return store;
+    }
+
+    public String brokerUri() {
+        return brokerUri;
+    }
+
+    /** The file agents pass to {@code --trust}. */
+    public Path trustFile() {
+        return CoordinatorKeys.trustFile(keyDir);
+    }
+
+    /** The embedded broker's coordinator secret, for a second coordinator on the same broker. */
+    public char[] brokerSecret() {
+        return broker == null ? null : broker.coordinatorSecret();
+    }
+
+    public List<Evaluation> evaluations() {
+        synchronized (evaluations) {
+            return List.copyOf(evaluations);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        driver.shutdownNow();
+        link.close();
+        messages.shutdownNow();
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    /** Configuration of a coordinator; every setting has a working default but the model and store. */
+    public static final class Builder {
+        private String fleet = "default";
+        private String keyId = "coordinator";
+        private Path storeDir;
+        private Path keyDir;
+        private Model initialModel;
+        private RoundEngine.Settings settings;
+        private Strategy strategy;
+        private String externalBroker;
+        private String brokerUser;
+        private char[] brokerPassword;
+        private int brokerPort;
+        private DeviceCredentials credentials;
+        private MetaEvaluator evaluator;
+        private int evaluateEvery = 10;
+        private Duration tick = Duration.ofMillis(25);
+
+        public Builder fleet(String v) {
+            fleet = v;
+            return this;
+        }
+
+        public Builder keyId(String v) {
+            keyId = v;
+            return this;
+        }
+
+        public Builder store(Path v) {
+            storeDir = v;
+            return this;
+        }
+
+        /**
+         * Where the signing key lives (default: the store). Coordinators of one fleet share a key,
+         * since devices trust a fixed set of keys.
+         */
+        public Builder keys(Path v) {
+            keyDir = v;
+            return this;
+        }
+
+        /** The model to start from when the store holds none (F32). */
+        public Builder initialModel(Model v) {
+            initialModel = v;
+            return this;
+        }
+
+        public Builder rounds(RoundEngine.Settings v) {
+            settings = v;
+            return this;
+        }
+
+        public Builder strategy(Strategy v) {
+            strategy = v;
+            return this;
+        }
+
+        /** Use an existing MQTT 5 broker instead of the embedded one. */
+        public Builder externalBroker(String uri, String user, char[] password) {
+            externalBroker = uri;
+            brokerUser = user;
+            brokerPassword = password;
+            return this;
+        }
+
+        /** Embedded broker port on 127.0.0.1 (0: a free port). */
+        public Builder brokerPort(int v) {
+            brokerPort = v;
+            return this;
+        }
+
+        /** Device credentials for the embedded broker (null: open broker, ACL still enforced). */
+        public Builder credentials(DeviceCredentials v) {
+            credentials = v;
+            return this;
+        }
+
+        public Builder metaEvaluation(MetaEvaluator v, int everyRounds) {
+            evaluator = v;
+            evaluateEvery = everyRounds;
+            return this;
+        }
+
+        public Builder tick(Duration v) {
+            tick = v;
+            return this;
+        }
+
+        public Coordinator start() throws Exception {
+            if (storeDir == null || initialModel == null || settings == null || strategy == null) {
+                throw new IllegalStateException("store, initial model, round settings and strategy are required");
+            }
+            return new Coordinator(this);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package io.tinyfed.coordinator;
+
+/** Process-wide logging setup for TinyFed entry points that run the coordinator. */
+public final class Logging {
+    private Logging() {
+    }
+
+    /**
+     * Selects TinyFed's logback configuration (the embedded broker's jar carries its own
+     * {@code logback.xml}) unless the user chose one. Call first thing in {@code main}.
+     */
+    public static void configure() {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "logback-tinyfed.xml");
+        }
+    }
+}

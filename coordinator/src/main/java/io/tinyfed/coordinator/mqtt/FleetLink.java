@@ -1,0 +1,178 @@
+package io.tinyfed.coordinator.mqtt;
+
+import io.tinyfed.coordinator.round.FleetGateway;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.protocol.DeviceHello;
+import io.tinyfed.protocol.DeviceMetrics;
+import io.tinyfed.protocol.ModelSnapshot;
+import io.tinyfed.protocol.ProtocolException;
+import io.tinyfed.protocol.Reject;
+import io.tinyfed.protocol.RejectReason;
+import io.tinyfed.protocol.Topics;
+import io.tinyfed.protocol.TrainTask;
+import io.tinyfed.protocol.WireCodec;
+import io.tinyfed.protocol.mqtt.Transport;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The coordinator's MQTT edge: decodes what devices publish (hello, state, update, metrics) and
+ * feeds the {@link RoundEngine}; publishes snapshots (retained), tasks and rejects for it. Updates
+ * arrive through the shared subscription {@code $share/coordinators-{modelId}/...}: replicas of one
+ * model's coordinator split them, and each model's coordinator sees every update and keeps those
+ * of its model. Message handling runs on {@code executor}, never on the client's thread.
+ */
+public final class FleetLink implements FleetGateway {
+    private static final System.Logger LOG = System.getLogger(FleetLink.class.getName());
+    /** Replicas coordinating the same model share its updates; each model has its own group. */
+    public static final String SHARE_GROUP_PREFIX = "coordinators-";
+    private final Topics topics;
+    private final Transport transport;
+    private final ExecutorService executor;
+    private volatile RoundEngine engine;
+    private final Map<String, DeviceMetrics> metrics = new ConcurrentHashMap<>();
+    private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
+
+    public FleetLink(Topics topics, Transport transport, ExecutorService executor) {
+        this.topics = topics;
+        this.transport = transport;
+        this.executor = executor;
+    }
+
+    /** Connects and subscribes; messages go to {@code roundEngine} from now on. */
+    public void connect(RoundEngine roundEngine) throws Exception {
+        this.engine = roundEngine;
+        transport.connect(new Transport.Listener() {
+            @Override
+            public void message(String topic, byte[] payload) {
+                executor.execute(() -> handle(topic, payload));
+            }
+
+            @Override
+            public void connected(boolean reconnect) {
+                executor.execute(() -> subscribe(reconnect));
+            }
+        }, null, null);
+    }
+
+    private void subscribe(boolean reconnect) {
+        try {
+            transport.subscribe(topics.allDevices(Topics.DeviceTopic.HELLO), topics.allDevices(Topics.DeviceTopic.STATE),
+                    topics.allDevices(Topics.DeviceTopic.METRICS),
+                    topics.sharedUpdates(SHARE_GROUP_PREFIX + engine.modelId()));
+            engine.publishCurrent();
+            LOG.log(System.Logger.Level.INFO, "coordinator {0} to the fleet {1}", reconnect ? "reconnected" : "connected",
+                    topics.fleet());
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "subscribing failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void handle(String topic, byte[] payload) {
+        Optional<Topics.Address> address = topics.parse(topic);
+        if (address.isEmpty() || address.get().isModel() || payload.length == 0) {
+            return; // not ours, or a cleared retained message
+        }
+        String id = address.get().deviceId();
+        try {
+            switch (address.get().kind()) {
+                case HELLO -> {
+                    DeviceHello h = WireCodec.decodeHello(payload);
+                    if (!h.deviceId().equals(id) || !h.fleet().equals(topics.fleet())) {
+                        throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "hello of " + h.fleet() + "/"
+                                + h.deviceId() + " on " + id + "'s topic");
+                    }
+                    engine.deviceHello(h);
+                }
+                case STATE -> {
+                    var s = WireCodec.decodeState(payload);
+                    if (!s.deviceId().equals(id)) {
+                        throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "state of " + s.deviceId());
+                    }
+                    engine.deviceState(id, s.online());
+                }
+                case UPDATE -> {
+                    io.tinyfed.protocol.ModelUpdate u;
+                    try {
+                        u = WireCodec.decodeUpdate(payload);
+                    } catch (ProtocolException e) {
+                        engine.onUndecodable(id, e.reason(), e.getMessage());
+                        return;
+                    }
+                    if (u.modelId().equals(engine.modelId())) {
+                        engine.onUpdate(id, u);
+                    }
+                    // else: another model's coordinator (its own share group) handles it
+                }
+                case METRICS -> {
+                    DeviceMetrics m = WireCodec.decodeMetrics(payload);
+                    if (m.deviceId().equals(id)) {
+                        metrics.put(id, m);
+                    }
+                }
+                default -> {
+                    // tasks, rejects: our own traffic
+                }
+            }
+        } catch (ProtocolException e) {
+            refusedMessages.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "refused {0}: {1}", topic, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "handling " + topic + " failed", e);
+        }
+    }
+
+    @Override
+    public void publishSnapshot(ModelSnapshot snapshot) {
+        send(topics.model(snapshot.modelId()), WireCodec.encode(snapshot), true);
+    }
+
+    @Override
+    public void sendTask(String deviceId, TrainTask task) {
+        send(topics.device(deviceId, Topics.DeviceTopic.TASK), WireCodec.encode(task), false);
+    }
+
+    @Override
+    public void sendReject(String deviceId, Reject reject) {
+        send(topics.device(deviceId, Topics.DeviceTopic.REJECT), WireCodec.encode(reject), false);
+    }
+
+    private void send(String topic, byte[] payload, boolean retained) {
+        try {
+            transport.publish(topic, payload, retained);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "publish to {0} failed: {1}", topic, e.getMessage());
+        }
+    }
+
+    /**
+     * Clears the retained messages of this fleet on the broker: the model snapshot and the hello
+     * and state of {@code deviceIds} (for shared brokers, when a fleet is retired).
+     */
+    public void clearRetained(String modelId, java.util.Collection<String> deviceIds) {
+        send(topics.model(modelId), new byte[0], true);
+        for (String id : deviceIds) {
+            send(topics.device(id, Topics.DeviceTopic.HELLO), new byte[0], true);
+            send(topics.device(id, Topics.DeviceTopic.STATE), new byte[0], true);
+        }
+    }
+
+    /** Latest metrics per device. */
+    public Map<String, DeviceMetrics> metrics() {
+        return Map.copyOf(metrics);
+    }
+
+    /** Non-update messages refused, per reason (update refusals are counted by the engine). */
+    public Map<RejectReason, Long> refusedMessages() {
+        Map<RejectReason, Long> out = new java.util.EnumMap<>(RejectReason.class);
+        refusedMessages.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
+    public void close() {
+        transport.close();
+    }
+}

@@ -1,0 +1,92 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.agent.Agent;
+import io.tinyfed.agent.DataSources;
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.coordinator.broker.DeviceCredentials;
+import io.tinyfed.protocol.SnapshotVerifier;
+import io.tinyfed.protocol.TrustedKeys;
+import io.tinyfed.protocol.mqtt.PahoTransport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * A fleet of real agents in this JVM, each a separate MQTT client with its own credentials,
+ * hardware profile (even devices Cortex-M4/S16, odd devices gateway/F32) and sine task.
+ * {@link #credentials()} holds their password hashes for the embedded broker.
+ */
+public final class SimulatedFleet implements AutoCloseable {
+    private final String fleet;
+    private final List<SineFamily.Task> tasks;
+    private final List<char[]> passwords = new ArrayList<>();
+    private final DeviceCredentials credentials = DeviceCredentials.empty();
+    private final List<Agent> agents = new ArrayList<>();
+    private final long seed;
+
+    public SimulatedFleet(String fleet, int devices, long seed) {
+        this.fleet = fleet;
+        this.seed = seed;
+        this.tasks = SineFamily.tasks(devices, seed + 7);
+        SecureRandom secure = new SecureRandom();
+        for (int d = 0; d < devices; d++) {
+            byte[] b = new byte[12];
+            secure.nextBytes(b);
+            char[] password = Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
+            passwords.add(password);
+            credentials.put(deviceId(d), password);
+        }
+    }
+
+    public static String deviceId(int d) {
+        return String.format("dev-%02d", d);
+    }
+
+    public DeviceCredentials credentials() {
+        return credentials;
+    }
+
+    public int size() {
+        return tasks.size();
+    }
+
+    /** Starts every agent against {@code brokerUri}, trusting the keys in {@code trustFile}. */
+    public void start(String brokerUri, Path trustFile) throws Exception {
+        SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(trustFile));
+        for (int d = 0; d < tasks.size(); d++) {
+            agents.add(startAgent(d, brokerUri, verifier));
+        }
+    }
+
+    private Agent startAgent(int d, String brokerUri, SnapshotVerifier verifier) throws Exception {
+        HardwareProfile profile = profile(d);
+        Agent.Settings s = new Agent.Settings(fleet, deviceId(d), profile, 0.005f, 10, Duration.ofMillis(5), 200,
+                seed + d, "simulated");
+        SineFamily.Task task = tasks.get(d);
+        Agent a = new Agent(s, new PahoTransport(brokerUri, deviceId(d), deviceId(d), passwords.get(d)),
+                DataSources.sine(task.amplitude(), task.phase(), seed * 31 + d), verifier, Clock.systemUTC());
+        a.start();
+        return a;
+    }
+
+    private static HardwareProfile profile(int d) throws IOException {
+        return HardwareProfile.load(d % 2 == 0 ? "cortex-m4" : "gateway");
+    }
+
+    public List<Agent> agents() {
+        return List.copyOf(agents);
+    }
+
+    @Override
+    public void close() {
+        for (Agent a : agents) {
+            a.close();
+        }
+        agents.clear();
+    }
+}
