@@ -36,6 +36,7 @@ public final class Coordinator implements AutoCloseable {
     }
 
     private final Topics topics;
+    private final String fleet;
     private final EmbeddedBroker broker;
     private final String brokerUri;
     private final ModelStore store;
@@ -53,6 +54,7 @@ public final class Coordinator implements AutoCloseable {
 
     private Coordinator(Builder b) throws Exception {
         this.topics = Topics.of(b.fleet);
+        this.fleet = b.fleet;
         this.store = new ModelStore(b.storeDir);
         SnapshotSigner signer = CoordinatorKeys.loadOrCreate(b.keyDir != null ? b.keyDir : b.storeDir, b.keyId);
         this.keyDir = b.keyDir != null ? b.keyDir : b.storeDir;
@@ -148,6 +150,19 @@ public final class Coordinator implements AutoCloseable {
     /** Removes this fleet's retained messages from the broker (model and every known device). */
     public void clearRetained() {
         link.clearRetained(engine.modelId(), engine.devices().keySet());
+    }
+
+    public String fleet() {
+        return fleet;
+    }
+
+    public boolean running() {
+        return running;
+    }
+
+    /** Total rounds (counted in this process) the current run aims for. */
+    public int roundsWanted() {
+        return roundsWanted;
     }
 
     public RoundEngine engine() {

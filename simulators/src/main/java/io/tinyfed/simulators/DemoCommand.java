@@ -1,6 +1,7 @@
 package io.tinyfed.simulators;
 
 import io.tinyfed.coordinator.Coordinator;
+import io.tinyfed.coordinator.api.HttpApi;
 import io.tinyfed.coordinator.broker.EmbeddedBroker;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.strategy.ReptileStrategy;
@@ -54,6 +55,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--broker-port", defaultValue = "0", description = "Embedded broker port on 127.0.0.1 (0: a free one).")
     int brokerPort;
 
+    @Option(names = "--http-port", defaultValue = "0", description = "Coordinator HTTP API port on 127.0.0.1 (0: a free one).")
+    int httpPort;
+
     private final PrintStream console = System.out;
 
     @Override
@@ -83,11 +87,13 @@ public final class DemoCommand implements Callable<Integer> {
                 .rounds(settings("sine", 32)).strategy(new ReptileStrategy(1.0, true, runRounds, Selection.count(perRound)))
                 .brokerPort(brokerPort).credentials(fleet.credentials())
                 .metaEvaluation(SineFamily.evaluator(evalTasks, protocol, seed), Math.max(1, runRounds / 20)).start();
+             HttpApi api = HttpApi.start(reptile, "127.0.0.1", httpPort);
              // declared after the coordinator, so closed before it (and its broker): devices sign off cleanly
              SimulatedFleet agents = fleet) {
             console.printf("TinyFed demo: coordinator + embedded MQTT 5 broker on %s + %d devices (%d S16 cortex-m4, %d F32 "
                     + "gateway), %d rounds of %d devices%n", reptile.brokerUri(), devices, (devices + 1) / 2, devices / 2,
                     runRounds, perRound);
+            console.printf("coordinator HTTP API %s/api/fleet, /api/rounds, /health, /prometheus%n", api.url());
             agents.start(reptile.brokerUri(), reptile.trustFile());
             awaitFleet(reptile, devices);
             console.printf("%d devices online; federated Reptile running%n", devices);

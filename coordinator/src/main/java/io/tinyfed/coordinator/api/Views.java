@@ -1,0 +1,47 @@
+package io.tinyfed.coordinator.api;
+
+import io.micronaut.serde.annotation.Serdeable;
+import java.util.List;
+import java.util.Map;
+
+/** JSON shapes of the HTTP API; the domain records stay free of framework annotations. */
+final class Views {
+    private Views() {
+    }
+
+    @Serdeable
+    record Device(String id, boolean online, long ramBytes, long flashBytes, String cpu, List<String> formats,
+                  List<String> sensors, String gateway, Long samplesSeen, Double prequentialLoss) {
+    }
+
+    @Serdeable
+    record Fleet(String fleet, int known, int online, int eligible, List<Device> devices) {
+    }
+
+    @Serdeable
+    record Round(int round, long baseVersion, long newVersion, List<String> selected, List<String> accepted,
+                 Map<String, Integer> rejected, List<String> stragglers, String started, String ended, String outcome,
+                 Double meanLossBefore, Double meanLossAfter) {
+    }
+
+    @Serdeable
+    record Version(String modelId, long version, int round, long parentVersion, String sha256, String strategy,
+                   List<String> contributors, Map<String, Integer> rejected, Double metaEvalLoss, String createdAt) {
+    }
+
+    @Serdeable
+    record Evaluation(int round, long version, double adaptedLoss) {
+    }
+
+    @Serdeable
+    record Run(boolean running, int roundsWanted, int roundsClosed, boolean roundOpen, long modelVersion) {
+    }
+
+    @Serdeable
+    record RunRequest(int rounds) {
+    }
+
+    @Serdeable
+    record Rejections(Map<String, Long> updates, Map<String, Long> messages) {
+    }
+}

@@ -1,0 +1,103 @@
+package io.tinyfed.coordinator.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tinyfed.coordinator.Coordinator;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.coordinator.strategy.ReptileStrategy;
+import io.tinyfed.coordinator.strategy.Selection;
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.protocol.DeviceHello;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HttpApiTest {
+    @TempDir
+    static Path dir;
+    private static Coordinator coordinator;
+    private static HttpApi api;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        coordinator = Coordinator.builder().fleet("api").store(dir)
+                .initialModel(Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 8, 1), 1))
+                .rounds(new RoundEngine.Settings("sine", 4, 0.02f, 4, Duration.ofSeconds(1), 1.0, 1, 100, 1))
+                .strategy(new ReptileStrategy(1.0, false, 10, Selection.count(1))).start();
+        coordinator.engine().deviceHello(new DeviceHello("dev-1", "api", 1 << 20, 0, "m4", 80,
+                EnumSet.of(NumberFormat.S16), List.of("temperature"), "t", "", null));
+        api = HttpApi.start(coordinator, "127.0.0.1", 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (api != null) {
+            api.close();
+        }
+        if (coordinator != null) {
+            coordinator.close();
+        }
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(api.url() + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void fleetAndModelVersionsAreServedAsJson() throws Exception {
+        JsonNode fleet = json.readTree(get("/api/fleet").body());
+        assertThat(fleet.get("fleet").asText()).isEqualTo("api");
+        assertThat(fleet.get("devices").get(0).get("id").asText()).isEqualTo("dev-1");
+        assertThat(fleet.get("devices").get(0).get("formats").get(0).asText()).isEqualTo("S16");
+        JsonNode versions = json.readTree(get("/api/models/sine/versions").body());
+        assertThat(versions.get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(versions.get(0).get("strategy").asText()).isEqualTo("initial");
+        assertThat(get("/api/models/unknown/versions").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void runsStartAndStopThroughTheApi() throws Exception {
+        HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":1}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(started.statusCode()).isEqualTo(202);
+        assertThat(json.readTree(started.body()).get("running").asBoolean()).isTrue();
+        // nobody answers: the round closes at its 1 s deadline without a new version
+        await().atMost(Duration.ofSeconds(10)).until(() -> json.readTree(get("/api/rounds").body()).size() == 1);
+        JsonNode round = json.readTree(get("/api/rounds").body()).get(0);
+        assertThat(round.get("outcome").asText()).startsWith("no quorum");
+        assertThat(round.get("stragglers").get(0).asText()).isEqualTo("dev-1");
+        HttpResponse<String> stopped = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs/current"))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(json.readTree(stopped.body()).get("running").asBoolean()).isFalse();
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":0}"))
+                .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void healthAndPrometheusAreExposed() throws Exception {
+        assertThat(json.readTree(get("/health").body()).get("status").asText()).isEqualTo("UP");
+        String metrics = get("/prometheus").body();
+        assertThat(metrics).contains("tinyfed_model_version").contains("tinyfed_devices_eligible")
+                .contains("tinyfed_updates_rejected{reason=\"DUPLICATE\"}");
+    }
+}
