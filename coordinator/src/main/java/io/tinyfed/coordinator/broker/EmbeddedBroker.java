@@ -97,7 +97,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         } catch (Exception e) {
             throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound + ": " + e.getMessage(), e);
         }
-        LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1})", bound,
+        LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1})", String.valueOf(bound),
                 credentials == null ? "open, per-device ACL" : credentials.size() + " device credentials");
         return new EmbeddedBroker(hivemq, bound, secret);
     }

@@ -103,7 +103,8 @@ public final class RoundEngine {
         if (latest.isPresent()) {
             currentVersion = latest.get();
             current = store.load(currentVersion);
-            LOG.log(System.Logger.Level.INFO, "resuming {0} at version {1}", settings.modelId(), currentVersion.version());
+            LOG.log(System.Logger.Level.INFO, "resuming {0} at version {1}", settings.modelId(),
+                    String.valueOf(currentVersion.version()));
         } else {
             if (initial.format() != NumberFormat.F32) {
                 throw new IllegalArgumentException("the meta-model is kept in F32; devices quantise it themselves");
@@ -185,7 +186,7 @@ public final class RoundEngine {
         for (String id : selected) {
             gateway.sendTask(id, task);
         }
-        LOG.log(System.Logger.Level.INFO, "round {0}: asked {1} devices", round, selected.size());
+        LOG.log(System.Logger.Level.INFO, "round {0}: asked {1} devices", String.valueOf(round), selected.size());
         return Optional.of(round);
     }
 
@@ -268,7 +269,7 @@ public final class RoundEngine {
         history.add(new RoundSummary(round, base, produced, selected, List.copyOf(replies.keySet()),
                 Map.copyOf(roundRejected), stragglers, started, clock.instant(), outcome,
                 accepted.isEmpty() ? Double.NaN : before, accepted.isEmpty() ? Double.NaN : after));
-        LOG.log(System.Logger.Level.INFO, "round {0}: {1}", round, outcome);
+        LOG.log(System.Logger.Level.INFO, "round {0}: {1}", String.valueOf(round), outcome);
         closedRounds.add(round);
         round = -1;
         selected = List.of();

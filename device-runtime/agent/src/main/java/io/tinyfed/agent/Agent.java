@@ -287,7 +287,7 @@ public final class Agent implements AutoCloseable {
         Optional<TrainingConfig> config = fittingConfig(model, settings.onlineLearningRate(), 1);
         if (config.isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "{0} does not fit {1} B of RAM even for last-layer learning", modelId,
-                    settings.profile().ramBytes());
+                    String.valueOf(settings.profile().ramBytes()));
             return;
         }
         List<Sample> buffered = recentSamples();
@@ -355,7 +355,7 @@ public final class Agent implements AutoCloseable {
 
     private void drop(TrainTask t, String why) {
         tasksDropped.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "round {0}: task dropped: {1}", t.round(), why);
+        LOG.log(System.Logger.Level.WARNING, "round {0}: task dropped: {1}", String.valueOf(t.round()), why);
     }
 
     private void train(TrainTask t, ModelSnapshot s) {
@@ -395,8 +395,8 @@ public final class Agent implements AutoCloseable {
             transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.UPDATE),
                     WireCodec.encode(u, theta.get().format(), 0), false);
             updatesPublished.incrementAndGet();
-            LOG.log(System.Logger.Level.INFO, "round {0}: update sent ({1} samples, loss {2} -> {3})", t.round(),
-                    samples.size(), before, after);
+            LOG.log(System.Logger.Level.INFO, "round {0}: update sent ({1} samples, loss {2} -> {3})",
+                    String.valueOf(t.round()), samples.size(), before, after);
         } catch (Exception e) {
             drop(t, "publish failed: " + e.getMessage());
         }

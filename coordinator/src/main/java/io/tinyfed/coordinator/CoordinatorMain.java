@@ -1,0 +1,146 @@
+package io.tinyfed.coordinator;
+
+import io.tinyfed.coordinator.api.HttpApi;
+import io.tinyfed.coordinator.broker.DeviceCredentials;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.coordinator.strategy.ReptileStrategy;
+import io.tinyfed.coordinator.strategy.Selection;
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.ModelCodec;
+import java.io.Console;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tinyfed coordinator}: a standalone coordinator process. Resumes from its store after a
+ * restart (including {@code kill -9}); serves the HTTP API; with {@code --rounds} it starts a run.
+ */
+@Command(name = "coordinator", mixinStandardHelpOptions = true, subcommands = CoordinatorMain.Credentials.class,
+        description = "Run a TinyFed coordinator (embedded MQTT 5 broker by default).")
+public final class CoordinatorMain implements Callable<Integer> {
+    @Option(names = "--store", defaultValue = "tinyfed-store", description = "Model store and key directory (default: ${DEFAULT-VALUE}).")
+    Path store;
+
+    @Option(names = "--fleet", defaultValue = "default", description = "Fleet id (default: ${DEFAULT-VALUE}).")
+    String fleet;
+
+    @Option(names = "--model-id", defaultValue = "sine", description = "Model id (default: ${DEFAULT-VALUE}).")
+    String modelId;
+
+    @Option(names = "--model-file", description = "Initial F32 model (ModelCodec file) when the store is empty; "
+            + "default: a seeded 1-40-40-1 ReLU MLP.")
+    Path modelFile;
+
+    @Option(names = "--broker", description = "External MQTT 5 broker URI instead of the embedded one.")
+    String broker;
+
+    @Option(names = "--broker-user", description = "User name on the external broker.")
+    String brokerUser;
+
+    @Option(names = "--broker-password-env", description = "Environment variable with the external broker password.")
+    String brokerPasswordEnv;
+
+    @Option(names = "--broker-port", defaultValue = "1884", description = "Embedded broker port on 127.0.0.1 (0: free; default: ${DEFAULT-VALUE}).")
+    int brokerPort;
+
+    @Option(names = "--credentials", description = "Device credentials file for the embedded broker (none: open broker, ACL still applied).")
+    Path credentials;
+
+    @Option(names = "--http-port", defaultValue = "8080", description = "HTTP API port on 127.0.0.1 (0: free; default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Option(names = "--rounds", defaultValue = "0", description = "Start a run of this many rounds at once (0: wait for POST /api/runs).")
+    int rounds;
+
+    @Option(names = "--per-round", defaultValue = "10", description = "Devices per round (default: ${DEFAULT-VALUE}).")
+    int perRound;
+
+    @Option(names = "--min-replies", defaultValue = "1", description = "Updates needed to aggregate at the deadline (default: ${DEFAULT-VALUE}).")
+    int minReplies;
+
+    @Option(names = "--round-timeout", defaultValue = "30s", description = "Round deadline, e.g. 30s, 2m (default: ${DEFAULT-VALUE}).")
+    String roundTimeout;
+
+    @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
+    int innerSteps;
+
+    @Option(names = "--inner-lr", defaultValue = "0.02", description = "Device learning rate (default: ${DEFAULT-VALUE}).")
+    float innerLr;
+
+    @Option(names = "--batch", defaultValue = "10", description = "Device minibatch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--epsilon", defaultValue = "1.0", description = "Initial Reptile outer step (default: ${DEFAULT-VALUE}).")
+    double epsilon;
+
+    @Option(names = "--anneal-rounds", defaultValue = "1000", description = "Rounds over which epsilon anneals to 0 (default: ${DEFAULT-VALUE}).")
+    int annealRounds;
+
+    @Option(names = "--norm-bound", defaultValue = "1000", description = "Largest accepted delta L2 norm (default: ${DEFAULT-VALUE}).")
+    double normBound;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of selection and the initial model (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        Model initial = modelFile != null ? ModelCodec.decode(Files.readAllBytes(modelFile))
+                : Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1), seed);
+        Duration timeout = Duration.parse("PT" + roundTimeout.toUpperCase(java.util.Locale.ROOT));
+        Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(initial)
+                .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies, normBound, seed))
+                .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound)))
+                .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials));
+        if (broker != null) {
+            b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null : System.getenv(brokerPasswordEnv).toCharArray());
+        }
+        Coordinator coordinator = b.start();
+        HttpApi api = HttpApi.start(coordinator, "127.0.0.1", httpPort);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            api.close();
+            coordinator.close();
+        }, "tinyfed-coordinator-shutdown"));
+        System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s, agents trust %s%n", fleet,
+                modelId, coordinator.engine().currentVersion().version(), coordinator.brokerUri(), api.url(),
+                coordinator.trustFile().toAbsolutePath());
+        if (rounds > 0) {
+            coordinator.startRun(rounds);
+        }
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    /** {@code tinyfed coordinator credentials --file F --id D}: adds a device password (read from the console or stdin). */
+    @Command(name = "credentials", mixinStandardHelpOptions = true, description = "Add or replace a device's broker password.")
+    static final class Credentials implements Callable<Integer> {
+        @Option(names = "--file", required = true, description = "Credentials file (created if missing).")
+        Path file;
+
+        @Option(names = "--id", required = true, description = "Device id.")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            Console console = System.console();
+            char[] password = console != null ? console.readPassword("password for %s: ", id)
+                    : new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine().toCharArray();
+            DeviceCredentials c = Files.exists(file) ? DeviceCredentials.read(file) : DeviceCredentials.empty();
+            c.put(id, password).write(file);
+            System.out.printf("%s: %d devices%n", file, c.size());
+            return 0;
+        }
+    }
+
+    public static void main(String[] args) {
+        Logging.configure();
+        System.exit(new CommandLine(new CoordinatorMain()).execute(args));
+    }
+}
