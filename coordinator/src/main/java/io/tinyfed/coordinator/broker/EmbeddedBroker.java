@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The zero-setup MQTT 5 broker: HiveMQ Community Edition embedded, listening on 127.0.0.1 only,
- * in-memory persistence, usage statistics off. An embedded extension authenticates every client
+ * in-memory persistence, usage statistics off, a server receive maximum of 1,000 in-flight QoS 1
+ * publishes per client (HiveMQ's default of 10 throttles a coordinator that tasks a large fleet). An embedded extension authenticates every client
  * and confines each device to its own subtree: device {@code id} (the client id must equal the
  * user name) may publish only under {@code tinyfed/v1/{fleet}/device/{id}/} (hello, state, update,
  * metrics) and subscribe only to its own task and reject topics and the fleet's model topics. The
@@ -78,6 +79,11 @@ public final class EmbeddedBroker implements AutoCloseable {
                   <persistence>
                     <mode>in-memory</mode>
                   </persistence>
+                  <mqtt>
+                    <receive-maximum>
+                      <server-receive-maximum>1000</server-receive-maximum>
+                    </receive-maximum>
+                  </mqtt>
                   <anonymous-usage-statistics>
                     <enabled>false</enabled>
                   </anonymous-usage-statistics>

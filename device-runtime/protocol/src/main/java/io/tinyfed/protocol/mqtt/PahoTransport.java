@@ -88,12 +88,33 @@ public final class PahoTransport implements Transport {
         client.connect(options);
     }
 
+    /**
+     * Publishes at QoS 1 and waits for the acknowledgement. When the broker's receive maximum (the
+     * in-flight window it grants this client) is full, waits for it to drain and retries for up to
+     * 5 s instead of dropping the message.
+     */
     @Override
     public void publish(String topic, byte[] payload, boolean retained) throws MqttException {
         MqttMessage m = new MqttMessage(payload);
         m.setQos(1);
         m.setRetained(retained);
-        client.publish(topic, m);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                client.publish(topic, m);
+                return;
+            } catch (MqttException e) {
+                if (e.getReasonCode() != org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_MAX_INFLIGHT
+                        || attempt >= 250) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     @Override
