@@ -14,4 +14,16 @@ public final class Logging {
             System.setProperty("logback.configurationFile", "logback-tinyfed.xml");
         }
     }
+
+    /**
+     * For commands that print their own progress: components using {@link System.Logger} (which
+     * goes to java.util.logging) report warnings only.
+     */
+    public static void warningsOnly() {
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(java.util.logging.Level.WARNING);
+        for (java.util.logging.Handler h : root.getHandlers()) {
+            h.setLevel(java.util.logging.Level.WARNING);
+        }
+    }
 }

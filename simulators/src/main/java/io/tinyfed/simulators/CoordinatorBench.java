@@ -265,10 +265,7 @@ public final class CoordinatorBench implements Callable<Integer> {
 
     public static void main(String[] args) {
         Logging.configure();
-        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
-        for (java.util.logging.Handler h : java.util.logging.Logger.getLogger("").getHandlers()) {
-            h.setLevel(java.util.logging.Level.WARNING);
-        }
+        Logging.warningsOnly();
         System.exit(new CommandLine(new CoordinatorBench()).execute(args));
     }
 }

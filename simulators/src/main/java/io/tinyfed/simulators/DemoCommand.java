@@ -63,11 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         System.setProperty("java.awt.headless", "true");
-        // The demo prints its own progress; components log warnings only.
-        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
-        for (java.util.logging.Handler h : java.util.logging.Logger.getLogger("").getHandlers()) {
-            h.setLevel(java.util.logging.Level.WARNING);
-        }
+        io.tinyfed.coordinator.Logging.warningsOnly();
         int runRounds = rounds != null ? rounds : (quick ? 120 : 300);
         if (devices < 2 || perRound < 1 || perRound > devices) {
             throw new CommandLine.ParameterException(new CommandLine(this), "need 2+ devices and 1 <= per-round <= devices");
