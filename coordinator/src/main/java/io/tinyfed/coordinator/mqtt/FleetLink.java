@@ -32,6 +32,15 @@ public final class FleetLink implements FleetGateway {
     private final Topics topics;
     private final Transport transport;
     private final ExecutorService executor;
+    /**
+     * Tasks and rejects go out from a small pool: each publish waits for its QoS 1 acknowledgement,
+     * and the round engine must not wait for a thousand of them one after another.
+     */
+    private final ExecutorService publishers = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "tinyfed-coordinator-publish");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile RoundEngine engine;
     private final Map<String, DeviceMetrics> metrics = new ConcurrentHashMap<>();
     private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
@@ -132,12 +141,14 @@ public final class FleetLink implements FleetGateway {
 
     @Override
     public void sendTask(String deviceId, TrainTask task) {
-        send(topics.device(deviceId, Topics.DeviceTopic.TASK), WireCodec.encode(task), false);
+        byte[] payload = WireCodec.encode(task);
+        publishers.execute(() -> send(topics.device(deviceId, Topics.DeviceTopic.TASK), payload, false));
     }
 
     @Override
     public void sendReject(String deviceId, Reject reject) {
-        send(topics.device(deviceId, Topics.DeviceTopic.REJECT), WireCodec.encode(reject), false);
+        byte[] payload = WireCodec.encode(reject);
+        publishers.execute(() -> send(topics.device(deviceId, Topics.DeviceTopic.REJECT), payload, false));
     }
 
     private void send(String topic, byte[] payload, boolean retained) {
@@ -173,6 +184,12 @@ public final class FleetLink implements FleetGateway {
     }
 
     public void close() {
+        publishers.shutdown();
+        try {
+            publishers.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         transport.close();
     }
 }
