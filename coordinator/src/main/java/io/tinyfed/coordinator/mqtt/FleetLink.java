@@ -142,13 +142,21 @@ public final class FleetLink implements FleetGateway {
     @Override
     public void sendTask(String deviceId, TrainTask task) {
         byte[] payload = WireCodec.encode(task);
-        publishers.execute(() -> send(topics.device(deviceId, Topics.DeviceTopic.TASK), payload, false));
+        publishLater(topics.device(deviceId, Topics.DeviceTopic.TASK), payload);
     }
 
     @Override
     public void sendReject(String deviceId, Reject reject) {
         byte[] payload = WireCodec.encode(reject);
-        publishers.execute(() -> send(topics.device(deviceId, Topics.DeviceTopic.REJECT), payload, false));
+        publishLater(topics.device(deviceId, Topics.DeviceTopic.REJECT), payload);
+    }
+
+    private void publishLater(String topic, byte[] payload) {
+        try {
+            publishers.execute(() -> send(topic, payload, false));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.DEBUG, "shutting down: not sent to {0}", topic);
+        }
     }
 
     private void send(String topic, byte[] payload, boolean retained) {
