@@ -32,7 +32,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The zero-setup MQTT 5 broker: HiveMQ Community Edition embedded, listening on 127.0.0.1 only,
  * in-memory persistence, usage statistics off, a server receive maximum of 1,000 in-flight QoS 1
- * publishes per client (HiveMQ's default of 10 throttles a coordinator that tasks a large fleet). An embedded extension authenticates every client
+ * publishes per client (HiveMQ's default of 10 throttles a coordinator that tasks a large fleet),
+ * and no topic aliases: Paho 1.2.5 keeps its outgoing alias map across an automatic reconnect, so
+ * after a broker restart it publishes aliases the new broker never saw and is disconnected
+ * (reason 148) on every attempt. An embedded extension authenticates every client
  * and confines each device to its own subtree: device {@code id} (the client id must equal the
  * user name) may publish only under {@code tinyfed/v1/{fleet}/device/{id}/} (hello, state, update,
  * metrics) and subscribe only to its own task and reject topics and the fleet's model topics. The
@@ -83,6 +86,9 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <receive-maximum>
                       <server-receive-maximum>1000</server-receive-maximum>
                     </receive-maximum>
+                    <topic-alias>
+                      <enabled>false</enabled>
+                    </topic-alias>
                   </mqtt>
                   <anonymous-usage-statistics>
                     <enabled>false</enabled>
