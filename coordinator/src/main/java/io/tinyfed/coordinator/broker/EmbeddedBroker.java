@@ -66,6 +66,12 @@ public final class EmbeddedBroker implements AutoCloseable {
      */
     public static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials)
             throws IOException {
+        return start(port, workDir, fleet, credentials, false);
+    }
+
+    /** As {@link #start(int, Path, String, DeviceCredentials)}; {@code topicAliases} only for tests. */
+    static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials,
+                                boolean topicAliases) throws IOException {
         int bound = port == 0 ? freePort() : port;
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         Path data = Files.createDirectories(workDir.resolve("data"));
@@ -87,14 +93,14 @@ public final class EmbeddedBroker implements AutoCloseable {
                       <server-receive-maximum>1000</server-receive-maximum>
                     </receive-maximum>
                     <topic-alias>
-                      <enabled>false</enabled>
+                      <enabled>%b</enabled>
                     </topic-alias>
                   </mqtt>
                   <anonymous-usage-statistics>
                     <enabled>false</enabled>
                   </anonymous-usage-statistics>
                 </hivemq>
-                """.formatted(bound), StandardCharsets.UTF_8);
+                """.formatted(bound, topicAliases), StandardCharsets.UTF_8);
         byte[] secretBytes = new byte[24];
         new SecureRandom().nextBytes(secretBytes);
         char[] secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes).toCharArray();

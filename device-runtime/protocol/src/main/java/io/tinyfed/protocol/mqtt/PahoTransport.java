@@ -22,7 +22,7 @@ public final class PahoTransport implements Transport {
     private final String clientId;
     private final String username;
     private final char[] password;
-    private MqttClient client;
+    private volatile MqttClient client;
 
     /**
      * @param username null for anonymous access
@@ -122,6 +122,12 @@ public final class PahoTransport implements Transport {
         int[] qos = new int[filters.length];
         java.util.Arrays.fill(qos, 1);
         client.subscribe(filters, qos);
+    }
+
+    /** True while the client holds a connection. */
+    public boolean isConnected() {
+        MqttClient c = client;
+        return c != null && c.isConnected();
     }
 
     @Override
