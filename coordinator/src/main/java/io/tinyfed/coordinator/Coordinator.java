@@ -98,11 +98,13 @@ public final class Coordinator implements AutoCloseable {
         try {
             engine.onTick();
             // Rounds close on the MQTT thread (quorum) or here (deadline): catch up on all of them.
-            List<RoundEngine.RoundSummary> history = engine.history();
-            while (processedRounds < history.size()) {
-                afterRound(history.get(processedRounds++));
+            if (processedRounds < engine.roundsClosed()) {
+                for (RoundEngine.RoundSummary s : engine.historyFrom(processedRounds)) {
+                    afterRound(s);
+                    processedRounds++;
+                }
             }
-            if (running && !engine.roundOpen() && engine.history().size() < roundsWanted) {
+            if (running && !engine.roundOpen() && engine.roundsClosed() < roundsWanted) {
                 engine.startRound();
             }
         } catch (RuntimeException e) {
@@ -135,11 +137,23 @@ public final class Coordinator implements AutoCloseable {
         running = false;
     }
 
+    /** Waits until {@code devices} devices are eligible or {@code timeout} passes; true if they are. */
+    public boolean awaitEligible(int devices, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (engine.eligible().size() < devices) {
+            if (System.nanoTime() >= end) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
     /** Waits until the run's rounds have closed or {@code timeout} passes; true if they did. */
     public boolean awaitRun(Duration timeout) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
-            if (engine.history().size() >= roundsWanted && !engine.roundOpen()) {
+            if (engine.roundsClosed() >= roundsWanted && !engine.roundOpen()) {
                 return true;
             }
             Thread.sleep(20);

@@ -167,9 +167,8 @@ public final class CoordinatorBench implements Callable<Integer> {
                 load.add(f.get());
             }
             connector.shutdown();
-            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (c.engine().eligible().size() < devices && System.nanoTime() < end) {
-                Thread.sleep(20);
+            if (!c.awaitEligible(devices, Duration.ofSeconds(60))) {
+                throw new IllegalStateException("only " + c.engine().eligible().size() + " of " + devices + " devices online");
             }
             c.startRun(rounds);
             if (!c.awaitRun(Duration.ofMinutes(10))) {
@@ -219,9 +218,8 @@ public final class CoordinatorBench implements Callable<Integer> {
                 .strategy(new ReptileStrategy(1.0, true, rounds, Selection.count(perRound)))
                 .credentials(fleet.credentials()).start(); SimulatedFleet agents = fleet) {
             agents.start(c.brokerUri(), c.trustFile());
-            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (c.engine().eligible().size() < devices && System.nanoTime() < end) {
-                Thread.sleep(20);
+            if (!c.awaitEligible(devices, Duration.ofSeconds(60))) {
+                throw new IllegalStateException("only " + c.engine().eligible().size() + " of " + devices + " devices online");
             }
             c.startRun(rounds);
             c.awaitRun(Duration.ofMinutes(20));

@@ -119,11 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private void awaitFleet(Coordinator c, int n) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (c.engine().eligible().size() < n && System.nanoTime() < end) {
-            Thread.sleep(50);
-        }
-        if (c.engine().eligible().size() < n) {
+        if (!c.awaitEligible(n, Duration.ofSeconds(60))) {
             throw new IllegalStateException("only " + c.engine().eligible().size() + " of " + n + " devices came online");
         }
     }

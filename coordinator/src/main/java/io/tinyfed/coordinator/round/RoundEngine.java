@@ -75,6 +75,8 @@ public final class RoundEngine {
     private final Map<RejectReason, Long> rejectedTotal = new EnumMap<>(RejectReason.class);
     private final List<RoundSummary> history = new ArrayList<>();
     private final Set<Integer> closedRounds = new HashSet<>();
+    /** Arena bytes of last-layer training per format; the architecture never changes. */
+    private final Map<NumberFormat, Long> minTrainingArena = new EnumMap<>(NumberFormat.class);
 
     private Model current;
     private ModelStore.Version currentVersion;
@@ -113,6 +115,10 @@ public final class RoundEngine {
             ModelSnapshot s = signer.sign(settings.modelId(), 1, initial, clock.instant());
             currentVersion = store.save(s, 0, 0, "initial", List.of(), Map.of(), null);
         }
+        for (NumberFormat f : NumberFormat.values()) {
+            minTrainingArena.put(f, ArenaPlan.of(current.architecture(), f,
+                    TrainingConfig.builder().trainableLayers(1).build()).totalBytes());
+        }
         lastRound = store.lastRoundStarted();
         for (int r = 1; r <= lastRound; r++) {
             closedRounds.add(r);
@@ -147,9 +153,7 @@ public final class RoundEngine {
         for (String id : online) {
             DeviceHello h = known.get(id);
             for (NumberFormat f : h.formats()) {
-                long need = ArenaPlan.of(current.architecture(), f,
-                        TrainingConfig.builder().trainableLayers(1).build()).totalBytes();
-                if (need <= h.ramBytes()) {
+                if (minTrainingArena.get(f) <= h.ramBytes()) {
                     out.add(id);
                     break;
                 }
@@ -304,6 +308,16 @@ public final class RoundEngine {
 
     public synchronized List<RoundSummary> history() {
         return List.copyOf(history);
+    }
+
+    /** Rounds closed so far (cheaper than {@code history().size()}: no copy). */
+    public synchronized int roundsClosed() {
+        return history.size();
+    }
+
+    /** The summaries of rounds closed after the first {@code from}. */
+    public synchronized List<RoundSummary> historyFrom(int from) {
+        return List.copyOf(history.subList(from, history.size()));
     }
 
     public synchronized Map<RejectReason, Long> rejectedTotals() {

@@ -93,11 +93,15 @@ public final class FixedPoint {
      * saturated; NaN maps to 0. Used at the float boundary only (sensor input, targets).
      */
     public static short quantize(float x, int fracBits) {
-        double scaled = Math.floor((double) x * (double) (1L << fracBits) + 0.5);
-        if (Double.isNaN(scaled)) {
-            return 0;
-        }
-        return (short) (scaled > S16_MAX ? S16_MAX : (scaled < S16_MIN ? S16_MIN : scaled));
+        return saturate16(quantizeWide(x, fracBits));
+    }
+
+    /**
+     * {@link #quantize} without the int16 saturation: {@code floor(x * 2^f + 0.5)} as a long (NaN
+     * gives 0, magnitudes beyond long clamp to its range), for callers that must see the overflow.
+     */
+    public static long quantizeWide(float x, int fracBits) {
+        return (long) Math.floor((double) x * (double) (1L << fracBits) + 0.5);
     }
 
     /** Real value of {@code q} with {@code fracBits}. Exact in float for int16 and {@code f <= 40}. */

@@ -153,11 +153,11 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         int f = frac(-1);
         int x = layout.inputOff;
         for (int i = 0; i < input.length; i++) {
-            double scaled = Math.floor((double) input[i] * (1 << f) + 0.5);
-            if (scaled > Short.MAX_VALUE || scaled < Short.MIN_VALUE) {
+            long q = FixedPoint.quantizeWide(input[i], f);
+            if (FixedPoint.overflows16(q)) {
                 saturations++;
             }
-            s[x + i] = FixedPoint.quantize(input[i], f);
+            s[x + i] = FixedPoint.saturate16(q);
         }
     }
 
@@ -222,7 +222,7 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
                 // The target is quantised to int32, not int16: a target beyond the output's range
                 // must still pull the output towards it, and it counts as an output saturation so
                 // scale adaptation widens the output range.
-                long t = (long) Math.floor((double) target[i] * (1L << yf) + 0.5);
+                long t = FixedPoint.quantizeWide(target[i], yf);
                 if (FixedPoint.overflows16(t)) {
                     activationHits[outputLayer]++;
                     saturations++;
