@@ -1,0 +1,122 @@
+package io.tinyfed.registry;
+
+import io.tinyfed.registry.internal.JenaRegistry;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.apache.jena.sparql.core.DatasetGraph;
+
+/**
+ * The semantic registry of models and devices: validated writes, matchmaking and SPARQL.
+ *
+ * <p>One interface over two backends: {@link #embedded} (TDB2 files in-process, the default) and
+ * {@link #remote} (any SPARQL 1.1 Query + Update endpoint, e.g. Fuseki, GraphDB, Virtuoso). Every
+ * description lives in its own named graph, so re-registering replaces it; every write is validated
+ * against the registry's SHACL shapes first and is a single SPARQL update, so an invalid
+ * description writes nothing. The registry's own queries name graphs explicitly and so do not
+ * depend on a store's union-default-graph setting; the embedded store also answers ad-hoc queries
+ * over the union of all graphs. Thread-safe.
+ */
+public interface Registry extends AutoCloseable {
+
+    /** A TDB2 store in {@code directory} (created if missing); survives restarts. */
+    static Registry embedded(Path directory) {
+        return JenaRegistry.embedded(directory);
+    }
+
+    /** A TDB2 store in memory, for tests and benchmarks. */
+    static Registry inMemory() {
+        return JenaRegistry.inMemory();
+    }
+
+    /**
+     * A remote SPARQL 1.1 store.
+     *
+     * @param datasetUrl Fuseki-style dataset URL; queries go to {@code datasetUrl/query} and updates to
+     *                   {@code datasetUrl/update}
+     * @param user       HTTP basic user for updates; null for none
+     */
+    static Registry remote(String datasetUrl, String user, char[] password) {
+        return JenaRegistry.remote(datasetUrl, user, password);
+    }
+
+    /** Registers or replaces a device. @throws InvalidDescriptionException if it does not conform */
+    void registerDevice(DeviceDescription device);
+
+    /**
+     * Registers or replaces many devices in one transaction (bulk import of a fleet inventory).
+     *
+     * @throws InvalidDescriptionException naming every non-conforming device; then nothing is written
+     */
+    void registerDevices(List<DeviceDescription> devices);
+
+    /**
+     * Marks a device online or offline.
+     *
+     * @throws UnknownEntityException if the device is not registered
+     */
+    void setOnline(String fleet, String deviceId, boolean online, Instant at);
+
+    /** Registers or replaces a model version. @throws InvalidDescriptionException if it does not conform */
+    void registerModelVersion(ModelVersionDescription version);
+
+    /** Registers or replaces many model versions in one transaction; all or nothing, as {@link #registerDevices}. */
+    void registerModelVersions(List<ModelVersionDescription> versions);
+
+    /**
+     * Records a federated round and links the version it produced to it (PROV-O).
+     *
+     * @throws UnknownEntityException if its base or produced version is not registered
+     */
+    void recordRound(RoundRecord round);
+
+    /** Records a deployment. @throws UnknownEntityException if the device or version is not registered */
+    void recordDeployment(DeploymentRecord deployment);
+
+    /** Devices that can run ({@link Purpose#INFERENCE}) or train a model (native version or imported). */
+    List<DeviceMatch> devicesFor(String modelIri, Purpose purpose);
+
+    /** Models (native versions and imported descriptions) that a device can run or train. */
+    List<ModelMatch> modelsFor(String deviceIri, Purpose purpose);
+
+    /**
+     * Client selection's eligibility query: ids of the fleet's online devices that can train the model
+     * version (RAM for a training arena in a format they support, required sensors hosted), sorted.
+     */
+    List<String> eligibleForTraining(String fleet, String versionIri);
+
+    /** Runs a SELECT query (over the union of all graphs on the embedded store). */
+    QueryTable select(String sparql);
+
+    /** Runs a SELECT query from a {@code .rq} resource shipped with the registry, e.g. {@code inventory.rq}. */
+    QueryTable selectResource(String name);
+
+    /**
+     * Imports a description file: Turtle / JSON-LD / RDF/XML (native or published TinyML, S3N, SOSA
+     * vocabularies), a WoT Thing Description ({@code .td.json}, {@code .jsonld} with a TD context) or a
+     * {@code .tflite} model. Replaces what an earlier import of a file with the same name wrote.
+     *
+     * @throws InvalidDescriptionException if the file cannot be parsed or the result does not conform
+     */
+    ImportReport importFile(Path file);
+
+    /** Parses and validates a file as {@link #importFile} would, without writing; the report says what would be imported. */
+    ImportReport validateFile(Path file);
+
+    /** A copy of one named graph (a device's, a version's, an import's); empty if there is none. */
+    org.apache.jena.rdf.model.Model graph(String graphIri);
+
+    /** Writes counted since this registry was opened, refused writes counted separately. */
+    Counters counters();
+
+    /** The embedded dataset to serve over SPARQL; empty for a remote registry. */
+    Optional<DatasetGraph> dataset();
+
+    @Override
+    void close();
+
+    /** Accepted and refused writes since the registry was opened. */
+    record Counters(long writes, long refused) {
+    }
+}

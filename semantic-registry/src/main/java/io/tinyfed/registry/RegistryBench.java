@@ -1,0 +1,200 @@
+package io.tinyfed.registry;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./tinyfed bench registry}: registers a seeded fleet (Cortex-M0 / Cortex-M4 / gateway mix)
+ * and model versions of assorted sizes into an embedded TDB2 store on disk, one validated write
+ * each, then times the two matchmaking queries. Prints a table; {@code --json} writes the figures
+ * in TinyFed's metrics shape.
+ */
+@Command(name = "bench registry", mixinStandardHelpOptions = true,
+        description = "Registry benchmark: bulk registration rate and matchmaking latency.")
+public final class RegistryBench implements Callable<Integer> {
+    @Option(names = "--quick", description = "2,000 devices and 200 versions instead of 10,000 and 1,000.")
+    boolean quick;
+
+    @Option(names = "--devices", description = "Devices to register (default: 10000, quick 2000).")
+    Integer devices;
+
+    @Option(names = "--versions", description = "Model versions to register (default: 1000, quick 200).")
+    Integer versions;
+
+    @Option(names = "--queries", defaultValue = "200", description = "Timed queries of each kind (default: ${DEFAULT-VALUE}).")
+    int queries;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the fleet and the query choice (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", description = "Write the figures as metrics JSON here.")
+    Path json;
+
+    private static final String[] PROPERTIES = {"temperature", "humidity", "acceleration"};
+
+    @Override
+    public Integer call() throws Exception {
+        int nDevices = devices != null ? devices : quick ? 2000 : 10_000;
+        int nVersions = versions != null ? versions : quick ? 200 : 1000;
+        System.out.printf("TinyFed registry benchmark (embedded TDB2 on disk, seed %d, %d cores, Java %s)%n%n", seed,
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+        Path dir = Files.createTempDirectory("tinyfed-registry-bench");
+        List<Map<String, Object>> metrics = new ArrayList<>();
+        try (Registry registry = Registry.embedded(dir.resolve("tdb2"))) {
+            SplittableRandom random = new SplittableRandom(seed);
+            List<DeviceDescription> fleet = new ArrayList<>();
+            for (int i = 0; i < nDevices; i++) {
+                fleet.add(device(i, random));
+            }
+            // One at a time, as the coordinator registers devices from their hellos ...
+            int single = Math.min(nDevices, 500);
+            long t0 = System.nanoTime();
+            for (DeviceDescription d : fleet.subList(0, single)) {
+                registry.registerDevice(d);
+            }
+            double singleRate = single / ((System.nanoTime() - t0) / 1e9);
+            // ... and in bulk, as an inventory import does (batches of 1,000, one transaction each).
+            long tb = System.nanoTime();
+            for (int i = single; i < nDevices; i += 1000) {
+                registry.registerDevices(fleet.subList(i, Math.min(nDevices, i + 1000)));
+            }
+            double deviceRate = (nDevices - single) / ((System.nanoTime() - tb) / 1e9);
+
+            List<String> versionIris = new ArrayList<>();
+            List<ModelVersionDescription> batch = new ArrayList<>();
+            long t1 = System.nanoTime();
+            for (int v = 0; v < nVersions; v++) {
+                ModelVersionDescription mv = version(v, random);
+                batch.add(mv);
+                versionIris.add(mv.iri());
+                if (batch.size() == 100 || v == nVersions - 1) {
+                    registry.registerModelVersions(batch);
+                    batch.clear();
+                }
+            }
+            double versionRate = nVersions / ((System.nanoTime() - t1) / 1e9);
+
+            // Warm up both queries (JIT, TDB2 caches), then time fresh random choices.
+            for (int i = 0; i < 20; i++) {
+                registry.devicesFor(versionIris.get(random.nextInt(nVersions)), Purpose.TRAINING);
+                registry.modelsFor(fleet.get(random.nextInt(nDevices)).iri(), Purpose.TRAINING);
+            }
+            double[] devicesFor = new double[queries];
+            double[] modelsFor = new double[queries];
+            long matchedDevices = 0;
+            long matchedModels = 0;
+            for (int i = 0; i < queries; i++) {
+                String model = versionIris.get(random.nextInt(nVersions));
+                long s = System.nanoTime();
+                matchedDevices += registry.devicesFor(model, Purpose.TRAINING).size();
+                devicesFor[i] = (System.nanoTime() - s) / 1e6;
+                String device = fleet.get(random.nextInt(nDevices)).iri();
+                s = System.nanoTime();
+                matchedModels += registry.modelsFor(device, Purpose.TRAINING).size();
+                modelsFor[i] = (System.nanoTime() - s) / 1e6;
+            }
+            String config = nDevices + " devices, " + nVersions + " versions";
+            System.out.printf("  %-44s %12s%n", "registration (SHACL-validated)", "per second");
+            System.out.printf("  %-44s %12.0f%n", "devices, one transaction each (first " + single + ")", singleRate);
+            System.out.printf("  %-44s %12.0f%n", "devices, bulk (1,000 per transaction)", deviceRate);
+            System.out.printf("  %-44s %12.0f%n%n", "model versions, bulk (100 per transaction)", versionRate);
+            System.out.printf("  %-34s %10s %10s %10s %14s%n", "matchmaking (" + queries + " each)", "p50 ms", "p95 ms", "max ms",
+                    "mean answers");
+            row("devices for a model (training)", devicesFor, matchedDevices / (double) queries);
+            row("models for a device (training)", modelsFor, matchedModels / (double) queries);
+            metrics.add(metric("register_devices_per_s", config, deviceRate, "1/s"));
+            metrics.add(metric("register_device_single_per_s", config, singleRate, "1/s"));
+            metrics.add(metric("register_model_versions_per_s", config, versionRate, "1/s"));
+            metrics.add(metric("devices_for_model_ms_p50", config, percentile(devicesFor, 50), "ms"));
+            metrics.add(metric("devices_for_model_ms_p95", config, percentile(devicesFor, 95), "ms"));
+            metrics.add(metric("models_for_device_ms_p50", config, percentile(modelsFor, 50), "ms"));
+            metrics.add(metric("models_for_device_ms_p95", config, percentile(modelsFor, 95), "ms"));
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        if (json != null) {
+            Path parent = json.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), Map.of("metrics", metrics));
+            System.out.println("\nwrote " + json);
+        }
+        return 0;
+    }
+
+    private static DeviceDescription device(int i, SplittableRandom r) {
+        int kind = r.nextInt(10);
+        Instant seen = Instant.parse("2026-01-01T00:00:00Z").plusSeconds(i);
+        List<String> sensors = List.of(PROPERTIES[r.nextInt(PROPERTIES.length)]);
+        String id = "dev-" + i;
+        if (kind < 4) {
+            return new DeviceDescription("bench", id, 16384 + 1024L * r.nextInt(48), 262144, "cortex-m0plus", 48, Set.of("S16"),
+                    sensors, "0.1.0", "tinyfed-c 0.1", null, r.nextBoolean(), seen);
+        } else if (kind < 9) {
+            return new DeviceDescription("bench", id, 65536 + 4096L * r.nextInt(64), 1048576, "cortex-m4", 80, Set.of("S16"),
+                    sensors, "0.1.0", "tinyfed-c 0.1", null, r.nextBoolean(), seen);
+        }
+        return new DeviceDescription("bench", id, 536870912L, 8589934592L, "x86_64", 2000, Set.of("F32", "S16"), List.of(),
+                "0.1.0", null, null, r.nextBoolean(), seen);
+    }
+
+    private static ModelVersionDescription version(int v, SplittableRandom r) {
+        int in = 1 + r.nextInt(64);
+        int hidden = 8 + r.nextInt(120);
+        int out = 1 + r.nextInt(10);
+        Architecture a = Architecture.mlp(Layer.Kind.RELU, in, hidden, hidden, out);
+        List<String> required = r.nextInt(3) == 0 ? List.of(PROPERTIES[r.nextInt(PROPERTIES.length)]) : List.of();
+        int model = v / 10;
+        long number = v % 10 + 1;
+        return ModelDescriptions.of("bench-model-" + model, number, number > 1 ? number - 1 : null, a, required, null,
+                Instant.parse("2026-01-01T00:00:00Z").plusSeconds(v));
+    }
+
+    private static void row(String name, double[] ms, double answers) {
+        System.out.printf("  %-34s %10.2f %10.2f %10.2f %14.1f%n", name, percentile(ms, 50), percentile(ms, 95),
+                Arrays.stream(ms).max().orElse(0), answers);
+    }
+
+    static double percentile(double[] values, double p) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int i = (int) Math.ceil(p / 100.0 * s.length) - 1;
+        return s[Math.max(0, Math.min(s.length - 1, i))];
+    }
+
+    private static Map<String, Object> metric(String name, String config, double value, String unit) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("model", "registry");
+        m.put("config", config);
+        m.put("value", value);
+        m.put("unit", unit);
+        return m;
+    }
+
+    public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "logback-tinyfed-registry.xml");
+        }
+        System.exit(new CommandLine(new RegistryBench()).execute(args));
+    }
+}

@@ -1,0 +1,180 @@
+package io.tinyfed.registry;
+
+import io.tinyfed.registry.internal.Resources;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./tinyfed registry serve|query|import|validate}: the registry from the command line, on the
+ * embedded TDB2 store ({@code --dir}) or any SPARQL 1.1 endpoint ({@code --endpoint}).
+ */
+@Command(name = "registry", mixinStandardHelpOptions = true,
+        description = "The semantic registry of models and devices (Apache Jena: TDB2, SHACL, SPARQL).",
+        subcommands = {RegistryCommand.Serve.class, RegistryCommand.QueryCmd.class, RegistryCommand.ImportCmd.class,
+                RegistryCommand.Validate.class})
+public final class RegistryCommand {
+    /** Default store directory, shared with {@code ./tinyfed coordinator --store tinyfed-store}. */
+    static final String DEFAULT_DIR = "tinyfed-store/registry";
+
+    /** Where the registry is: a TDB2 directory (default) or a remote endpoint. */
+    static final class Target {
+        @Option(names = "--dir", description = "TDB2 directory (default: " + DEFAULT_DIR + ").")
+        Path dir;
+
+        @Option(names = "--endpoint", description = "Remote SPARQL dataset URL, e.g. http://127.0.0.1:3030/tinyfed")
+        String endpoint;
+
+        @Option(names = "--user", description = "User for updates on a remote endpoint (default: " + SparqlEndpoint.ADMIN + ").")
+        String user;
+
+        @Option(names = "--password-file", description = "File holding the remote endpoint's update password.")
+        Path passwordFile;
+
+        Registry open() throws Exception {
+            if (endpoint != null) {
+                char[] secret = passwordFile == null ? null : Files.readString(passwordFile, StandardCharsets.UTF_8).trim().toCharArray();
+                return Registry.remote(endpoint, secret == null ? null : user == null ? SparqlEndpoint.ADMIN : user, secret);
+            }
+            Path d = dir == null ? Path.of(DEFAULT_DIR) : dir;
+            try {
+                return Registry.embedded(d);
+            } catch (RuntimeException e) {
+                throw new RegistryException("cannot open the registry in " + d + " (is a coordinator or 'registry serve' using it?"
+                        + " then use --endpoint http://127.0.0.1:3030/" + SparqlEndpoint.DATASET + "): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = "Serve the embedded registry as a SPARQL 1.1 endpoint (Fuseki).")
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--dir", defaultValue = DEFAULT_DIR, description = "TDB2 directory (default: ${DEFAULT-VALUE}).")
+        Path dir;
+
+        @Option(names = "--port", defaultValue = "3030", description = "HTTP port (0: free; default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--all-interfaces", description = "Listen on all interfaces, not only 127.0.0.1.")
+        boolean allInterfaces;
+
+        @Override
+        public Integer call() throws Exception {
+            Registry registry = Registry.embedded(dir);
+            Path secretFile = dir.resolveSibling("registry-admin.secret");
+            SparqlEndpoint endpoint = SparqlEndpoint.builder().registry(registry).port(port).allInterfaces(allInterfaces)
+                    .adminSecret(SparqlEndpoint.loadOrCreateSecret(secretFile)).start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                endpoint.close();
+                registry.close();
+            }, "tinyfed-registry-shutdown"));
+            System.out.printf("registry %s: SPARQL query %s (open, read-only), update %s/update (user %s, password in %s)%n",
+                    dir.toAbsolutePath(), endpoint.queryUrl(), endpoint.datasetUrl(), SparqlEndpoint.ADMIN, secretFile.toAbsolutePath());
+            new CountDownLatch(1).await();
+            return 0;
+        }
+    }
+
+    @Command(name = "query", mixinStandardHelpOptions = true, description = "Run a SPARQL SELECT query and print the results.")
+    static final class QueryCmd implements Callable<Integer> {
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Source source;
+
+        static final class Source {
+            @Parameters(arity = "1", paramLabel = "FILE.rq", description = "Query file.")
+            Path file;
+
+            @Option(names = "--sparql", description = "Query text.")
+            String text;
+
+            @Option(names = "--resource", description = "A query shipped with the registry: inventory.rq, lineage.rq.")
+            String resource;
+        }
+
+        @CommandLine.Mixin
+        Target target = new Target();
+
+        @Option(names = "--format", defaultValue = "table", description = "table, json, csv, tsv or xml (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Override
+        public Integer call() throws Exception {
+            String sparql = source.text != null ? source.text : source.resource != null ? Resources.queryText(source.resource)
+                    : Files.readString(source.file, StandardCharsets.UTF_8);
+            try (Registry registry = target.open()) {
+                QueryTable table = registry.select(sparql);
+                PrintStream out = System.out;
+                table.write(out, format);
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Import descriptions: Turtle/JSON-LD/RDF-XML (native, TinyML nnet:, S3N, SOSA), WoT TD (.td.json), .tflite.")
+    static final class ImportCmd implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "FILE")
+        List<Path> files;
+
+        @CommandLine.Mixin
+        Target target = new Target();
+
+        @Override
+        public Integer call() throws Exception {
+            try (Registry registry = target.open()) {
+                return eachFile(files, "imported", registry::importFile);
+            }
+        }
+    }
+
+    @Command(name = "validate", mixinStandardHelpOptions = true, description = "Validate description files without writing (exit 1 if any is refused).")
+    static final class Validate implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "FILE")
+        List<Path> files;
+
+        @Override
+        public Integer call() {
+            try (Registry scratch = Registry.inMemory()) {
+                return eachFile(files, "valid", scratch::validateFile);
+            }
+        }
+    }
+
+    /** Applies {@code action} to every file, reporting each; exit code 1 if any was refused. */
+    static int eachFile(List<Path> files, String verb, java.util.function.Function<Path, ImportReport> action) {
+        int failed = 0;
+        for (Path f : files) {
+            try {
+                print(verb, action.apply(f));
+            } catch (RegistryException e) {
+                failed++;
+                System.err.println(e.getMessage());
+            }
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    static void print(String verb, ImportReport r) {
+        System.out.printf("%s %s: %d triples into <%s>; %d device(s), %d model(s) matchable%n", verb, r.file(), r.triples(),
+                r.graph(), r.devices().size(), r.models().size());
+        r.devices().forEach(d -> System.out.println("  device " + d));
+        r.models().forEach(m -> System.out.println("  model  " + m));
+        r.skipped().forEach(s -> System.out.println("  note: " + s));
+    }
+
+    public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "logback-tinyfed-registry.xml");
+        }
+        System.exit(new CommandLine(new RegistryCommand()).execute(args));
+    }
+}

@@ -1,0 +1,156 @@
+package io.tinyfed.registry;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import org.apache.jena.atlas.web.AuthScheme;
+import org.apache.jena.fuseki.auth.Auth;
+import org.apache.jena.fuseki.main.FusekiServer;
+import org.apache.jena.fuseki.server.DataService;
+import org.apache.jena.fuseki.server.Operation;
+import org.apache.jena.sparql.core.DatasetGraph;
+
+/**
+ * The registry as a standard SPARQL 1.1 Protocol endpoint, served by Fuseki: {@code /tinyfed/query}
+ * and {@code /tinyfed/sparql} (GET and POST; JSON, XML, CSV, TSV results by {@code Accept}) and
+ * {@code /tinyfed/get} (Graph Store read) are open and read-only; {@code /tinyfed/update} needs
+ * HTTP basic authentication as {@link #ADMIN}, whose secret is kept in a file next to the store.
+ * The default graph is the union of the registry's named graphs (one per description), so an
+ * update must write into a named graph ({@code INSERT DATA { GRAPH <g> { ... } }}) to be seen.
+ * Binds to 127.0.0.1 unless told otherwise. Build with {@link #builder()}.
+ */
+public final class SparqlEndpoint implements AutoCloseable {
+    /** The user allowed to send SPARQL updates. */
+    public static final String ADMIN = "tinyfed-admin";
+    /** The dataset name in endpoint URLs. */
+    public static final String DATASET = "tinyfed";
+
+    private final FusekiServer server;
+
+    private SparqlEndpoint(FusekiServer server) {
+        this.server = server;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** The dataset URL: append {@code /query}, {@code /sparql} or {@code /update}. */
+    public String datasetUrl() {
+        return "http://127.0.0.1:" + port() + "/" + DATASET;
+    }
+
+    public String queryUrl() {
+        return datasetUrl() + "/sparql";
+    }
+
+    @Override
+    public void close() {
+        // Jetty watches the password file until its scanner thread ends, so the file goes at JVM exit.
+        server.stop();
+    }
+
+    /**
+     * Reads the admin secret from {@code file}, creating it (owner-only, random 24 bytes) if missing.
+     * Coordinators and {@code ./tinyfed registry serve} keep it next to the registry's store.
+     */
+    public static char[] loadOrCreateSecret(Path file) {
+        try {
+            if (Files.exists(file)) {
+                return Files.readString(file, StandardCharsets.UTF_8).trim().toCharArray();
+            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            byte[] raw = new byte[24];
+            new SecureRandom().nextBytes(raw);
+            String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, secret + "\n", StandardCharsets.UTF_8);
+            restrict(tmp);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return secret.toCharArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the registry admin secret " + file, e);
+        }
+    }
+
+    private static void restrict(Path p) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system; the file lives in the user's store directory
+        }
+    }
+
+    /** Endpoint configuration: the dataset is required; port 0 picks a free port. */
+    public static final class Builder {
+        private DatasetGraph dataset;
+        private int port;
+        private boolean loopback = true;
+        private char[] adminSecret;
+
+        public Builder dataset(DatasetGraph v) {
+            dataset = v;
+            return this;
+        }
+
+        /** Serves an embedded registry's dataset. */
+        public Builder registry(Registry registry) {
+            dataset = registry.dataset().orElseThrow(() -> new IllegalArgumentException(
+                    "a remote registry is served by its own SPARQL endpoint"));
+            return this;
+        }
+
+        public Builder port(int v) {
+            port = v;
+            return this;
+        }
+
+        /** Listen on all interfaces instead of 127.0.0.1 only. */
+        public Builder allInterfaces(boolean v) {
+            loopback = !v;
+            return this;
+        }
+
+        /** The secret for {@link #ADMIN}; null disables updates entirely. */
+        public Builder adminSecret(char[] v) {
+            adminSecret = v;
+            return this;
+        }
+
+        public SparqlEndpoint start() {
+            if (dataset == null) {
+                throw new IllegalStateException("no dataset to serve");
+            }
+            try {
+                Path passwords = Files.createTempFile("tinyfed-registry-", ".passwd");
+                restrict(passwords);
+                passwords.toFile().deleteOnExit();
+                String line = adminSecret == null ? "" : ADMIN + ": " + new String(adminSecret) + "\n";
+                Files.writeString(passwords, line, StandardCharsets.UTF_8);
+                DataService.Builder service = DataService.newBuilder(dataset)
+                        .addEndpoint(Operation.Query, "query")
+                        .addEndpoint(Operation.Query, "sparql")
+                        .addEndpoint(Operation.GSP_R, "get")
+                        .addEndpoint(Operation.Update, "update",
+                                adminSecret == null ? Auth.DENY_ALL : Auth.policyAllowSpecific(ADMIN));
+                FusekiServer server = FusekiServer.create().port(port).loopback(loopback)
+                        .passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
+                        .enablePing(true).enableStats(false).enableMetrics(false)
+                        .add("/" + DATASET, service).build();
+                server.start();
+                return new SparqlEndpoint(server);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

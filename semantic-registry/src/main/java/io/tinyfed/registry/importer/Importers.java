@@ -1,0 +1,82 @@
+package io.tinyfed.registry.importer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tinyfed.registry.InvalidDescriptionException;
+import io.tinyfed.registry.importer.tflite.TfliteModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.apache.jena.rdf.model.Model;
+import org.apache.jena.rdf.model.ModelFactory;
+import org.apache.jena.riot.Lang;
+import org.apache.jena.riot.RDFLanguages;
+import org.apache.jena.riot.RDFParser;
+import org.apache.jena.riot.RiotException;
+
+/**
+ * Reads a description file of any supported kind into RDF ready for validation: Turtle, N-Triples,
+ * RDF/XML or JSON-LD (native {@code tf:} or published TinyML/S3N/SOSA descriptions), WoT Thing
+ * Descriptions, and {@code .tflite} models. Published descriptions are normalised
+ * ({@link PublishedNormalizer}); what was skipped is in the result's notes.
+ */
+public final class Importers {
+    /** Largest file the registry reads (a .tflite for an MCU is far smaller). */
+    public static final long MAX_BYTES = 64L * 1024 * 1024;
+
+    private Importers() {
+    }
+
+    /** The RDF read from a file and what the normaliser made of it. */
+    public record Result(Model model, List<String> devices, List<String> models, List<String> skipped) {
+    }
+
+    /** @throws InvalidDescriptionException if the file is unreadable, too large, malformed or of an unknown kind */
+    public static Result read(Path file) {
+        String name = file.getFileName().toString();
+        byte[] bytes;
+        try {
+            if (Files.size(file) > MAX_BYTES) {
+                throw new InvalidDescriptionException(name, "  larger than " + MAX_BYTES + " bytes");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new InvalidDescriptionException(name, "  cannot read: " + e);
+        }
+        PublishedNormalizer normalizer = new PublishedNormalizer();
+        String lower = name.toLowerCase(Locale.ROOT);
+        Model model;
+        if (lower.endsWith(".tflite")) {
+            TfliteModel t;
+            try {
+                t = TfliteModel.parse(bytes);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidDescriptionException(name, "  " + e.getMessage());
+            }
+            model = TfliteImporter.describe(name, bytes, t, normalizer);
+            return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped());
+        }
+        if (lower.endsWith(".json") || lower.endsWith(".jsonld")) {
+            JsonNode doc = WotImporter.parse(name, bytes);
+            if (doc.isObject() && WotImporter.isThingDescription(doc)) {
+                model = normalizer.normalize(WotImporter.read(name, doc, normalizer));
+                return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped());
+            }
+        }
+        Lang lang = RDFLanguages.filenameToLang(name, lower.endsWith(".json") ? Lang.JSONLD : null);
+        if (lang == null) {
+            throw new InvalidDescriptionException(name, "  unknown file kind; use .ttl, .nt, .rdf, .jsonld, .td.json or .tflite");
+        }
+        Model parsed = ModelFactory.createDefaultModel();
+        try {
+            RDFParser.fromString(new String(bytes, java.nio.charset.StandardCharsets.UTF_8), lang)
+                    .base("file:///" + name)
+                    .errorHandler(org.apache.jena.riot.system.ErrorHandlerFactory.errorHandlerStrictNoLogging).parse(parsed);
+        } catch (RiotException e) {
+            throw new InvalidDescriptionException(name, "  malformed " + lang.getLabel() + ": " + e.getMessage());
+        }
+        model = normalizer.normalize(parsed);
+        return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped());
+    }
+}

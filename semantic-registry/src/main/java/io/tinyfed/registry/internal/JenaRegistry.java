@@ -1,0 +1,618 @@
+package io.tinyfed.registry.internal;
+
+import io.tinyfed.registry.DeploymentRecord;
+import io.tinyfed.registry.DeviceDescription;
+import io.tinyfed.registry.DeviceMatch;
+import io.tinyfed.registry.ImportReport;
+import io.tinyfed.registry.InvalidDescriptionException;
+import io.tinyfed.registry.Iris;
+import io.tinyfed.registry.ModelMatch;
+import io.tinyfed.registry.ModelVersionDescription;
+import io.tinyfed.registry.Purpose;
+import io.tinyfed.registry.QueryTable;
+import io.tinyfed.registry.Registry;
+import io.tinyfed.registry.RegistryException;
+import io.tinyfed.registry.RoundRecord;
+import io.tinyfed.registry.UnknownEntityException;
+import io.tinyfed.registry.importer.Importers;
+import io.tinyfed.registry.vocabulary.TF;
+import java.net.Authenticator;
+import java.net.PasswordAuthentication;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.jena.graph.Node;
+import org.apache.jena.graph.NodeFactory;
+import org.apache.jena.graph.Triple;
+import org.apache.jena.query.DatasetFactory;
+import org.apache.jena.query.ParameterizedSparqlString;
+import org.apache.jena.query.Query;
+import org.apache.jena.query.QueryFactory;
+import org.apache.jena.query.ResultSetFactory;
+import org.apache.jena.query.ResultSetRewindable;
+import org.apache.jena.rdf.model.Model;
+import org.apache.jena.rdf.model.Resource;
+import org.apache.jena.rdfconnection.RDFConnection;
+import org.apache.jena.rdfconnection.RDFConnectionRemote;
+import org.apache.jena.sparql.core.DatasetGraph;
+import org.apache.jena.sparql.core.Quad;
+import org.apache.jena.sparql.modify.request.QuadDataAcc;
+import org.apache.jena.sparql.modify.request.UpdateDataInsert;
+import org.apache.jena.sparql.modify.request.UpdateDrop;
+import org.apache.jena.tdb2.DatabaseMgr;
+import org.apache.jena.tdb2.TDB2;
+import org.apache.jena.tdb2.sys.TDBInternal;
+import org.apache.jena.update.UpdateRequest;
+
+/**
+ * The registry over a Jena {@link RDFConnection}: a local TDB2 dataset or a remote SPARQL endpoint.
+ * Writes are one SPARQL update request each (atomic on TDB2 and on any SPARQL 1.1 store that runs
+ * a request in one transaction, as Fuseki does), validated before they are sent.
+ */
+public final class JenaRegistry implements Registry {
+    private final RDFConnection conn;
+    private final DatasetGraph local;
+    private final boolean ownsLocal;
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    private JenaRegistry(RDFConnection conn, DatasetGraph local, boolean ownsLocal) {
+        this.conn = conn;
+        this.local = local;
+        this.ownsLocal = ownsLocal;
+    }
+
+    public static JenaRegistry embedded(Path directory) {
+        try {
+            Files.createDirectories(directory);
+        } catch (java.io.IOException e) {
+            throw new RegistryException("cannot create registry directory " + directory + ": " + e.getMessage(), e);
+        }
+        return local(DatabaseMgr.connectDatasetGraph(directory.toString()), true);
+    }
+
+    public static JenaRegistry inMemory() {
+        return local(DatabaseMgr.createDatasetGraph(), false);
+    }
+
+    private static JenaRegistry local(DatasetGraph dsg, boolean owns) {
+        // Ad-hoc queries (CLI, SPARQL endpoint) see every description in the default graph.
+        dsg.getContext().set(TDB2.symUnionDefaultGraph, true);
+        return new JenaRegistry(RDFConnection.connect(DatasetFactory.wrap(dsg)), dsg, owns);
+    }
+
+    public static JenaRegistry remote(String datasetUrl, String user, char[] password) {
+        String base = datasetUrl.endsWith("/") ? datasetUrl.substring(0, datasetUrl.length() - 1) : datasetUrl;
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (user != null) {
+            char[] secret = password.clone();
+            http.authenticator(new Authenticator() {
+                @Override
+                protected PasswordAuthentication getPasswordAuthentication() {
+                    return new PasswordAuthentication(user, secret);
+                }
+            });
+        }
+        RDFConnection c = RDFConnectionRemote.newBuilder().queryEndpoint(base + "/query").updateEndpoint(base + "/update")
+                .httpClient(http.build()).build();
+        return new JenaRegistry(c, null, false);
+    }
+
+    // ---- writes -------------------------------------------------------------------------------------------------
+
+    @Override
+    public void registerDevice(DeviceDescription device) {
+        replaceGraph("device " + device.deviceId(), device.iri(), Describe.device(device));
+    }
+
+    @Override
+    public void registerDevices(List<DeviceDescription> devices) {
+        List<Map.Entry<String, Model>> graphs = new ArrayList<>();
+        for (DeviceDescription d : devices) {
+            graphs.add(Map.entry(d.iri(), Describe.device(d)));
+        }
+        replaceGraphs(devices.size() + " devices", graphs);
+    }
+
+    @Override
+    public void registerModelVersions(List<ModelVersionDescription> versions) {
+        List<Map.Entry<String, Model>> graphs = new ArrayList<>();
+        for (ModelVersionDescription v : versions) {
+            graphs.add(Map.entry(v.iri(), Describe.modelVersion(v)));
+        }
+        replaceGraphs(versions.size() + " model versions", graphs);
+    }
+
+    @Override
+    public void setOnline(String fleet, String deviceId, boolean online, Instant at) {
+        String iri = Iris.device(fleet, deviceId);
+        requireExists(iri, TF.DEVICE, "device " + deviceId + " of fleet " + fleet);
+        ParameterizedSparqlString u = Resources.sparql("set-online.ru");
+        u.setIri("device", iri);
+        u.setLiteral("online", online);
+        u.setParam("at", Describe.dateTime(at).asNode());
+        write(u.asUpdate());
+    }
+
+    @Override
+    public void registerModelVersion(ModelVersionDescription version) {
+        replaceGraph("model " + version.modelId() + " v" + version.version(), version.iri(), Describe.modelVersion(version));
+    }
+
+    @Override
+    public void recordRound(RoundRecord round) {
+        requireExists(Iris.version(round.modelId(), round.baseVersion()), TF.MODEL_VERSION,
+                "base version " + round.baseVersion() + " of " + round.modelId());
+        if (round.producedVersion() != null) {
+            requireExists(Iris.version(round.modelId(), round.producedVersion()), TF.MODEL_VERSION,
+                    "produced version " + round.producedVersion() + " of " + round.modelId());
+        }
+        for (String id : round.participants()) {
+            requireExists(Iris.device(round.fleet(), id), TF.DEVICE, "participant " + id);
+        }
+        replaceGraph("round " + round.round() + " of " + round.modelId(), round.iri(), Describe.round(round));
+    }
+
+    @Override
+    public void recordDeployment(DeploymentRecord d) {
+        requireExists(Iris.device(d.fleet(), d.deviceId()), TF.DEVICE, "device " + d.deviceId());
+        requireExists(Iris.version(d.modelId(), d.version()), TF.MODEL_VERSION, "version " + d.version() + " of " + d.modelId());
+        replaceGraph("deployment of " + d.modelId() + " v" + d.version() + " to " + d.deviceId(), d.iri(), Describe.deployment(d));
+    }
+
+    @Override
+    public ImportReport importFile(Path file) {
+        Importers.Result r = read(file);
+        String graph = Iris.importGraph(file.getFileName().toString());
+        replaceGraph(file.toString(), graph, r.model());
+        return new ImportReport(file.toString(), graph, r.model().size(), r.devices(), r.models(), r.skipped());
+    }
+
+    @Override
+    public ImportReport validateFile(Path file) {
+        Importers.Result r = read(file);
+        ShapeValidator.check(file.toString(), r.model());
+        return new ImportReport(file.toString(), Iris.importGraph(file.getFileName().toString()), r.model().size(),
+                r.devices(), r.models(), r.skipped());
+    }
+
+    private Importers.Result read(Path file) {
+        try {
+            return Importers.read(file);
+        } catch (InvalidDescriptionException e) {
+            refused.incrementAndGet();
+            throw e;
+        }
+    }
+
+    /** Validates {@code data}, then drops {@code graph} and inserts {@code data} into it in one update request. */
+    private void replaceGraph(String what, String graph, Model data) {
+        replaceGraphs(what, List.of(Map.entry(graph, data)));
+    }
+
+    /** Validates every graph, then replaces them all in one update request; nothing is written if any is invalid. */
+    private void replaceGraphs(String what, List<Map.Entry<String, Model>> graphs) {
+        Model all = org.apache.jena.rdf.model.ModelFactory.createDefaultModel();
+        graphs.forEach(e -> all.add(e.getValue()));
+        try {
+            ShapeValidator.check(what, all);
+        } catch (InvalidDescriptionException e) {
+            refused.incrementAndGet();
+            throw e;
+        }
+        UpdateRequest request = new UpdateRequest();
+        QuadDataAcc quads = new QuadDataAcc();
+        for (Map.Entry<String, Model> e : graphs) {
+            Node g = NodeFactory.createURI(e.getKey());
+            request.add(new UpdateDrop(g, true));
+            e.getValue().getGraph().find().forEachRemaining((Triple t) -> quads.addQuad(Quad.create(g, t)));
+        }
+        request.add(new UpdateDataInsert(quads));
+        write(request);
+    }
+
+    private void write(UpdateRequest request) {
+        try {
+            conn.update(request);
+            writes.incrementAndGet();
+        } catch (RuntimeException e) {
+            refused.incrementAndGet();
+            throw new RegistryException("registry write failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void requireExists(String iri, Resource type, String what) {
+        ParameterizedSparqlString q = Resources.sparql("entity-exists.rq");
+        q.setIri("entity", iri);
+        q.setParam("class", type.asNode());
+        if (!conn.queryAsk(q.asQuery())) {
+            refused.incrementAndGet();
+            throw new UnknownEntityException("unknown " + what + " (" + iri + ")");
+        }
+    }
+
+    // ---- queries ------------------------------------------------------------------------------------------------
+
+    // Matchmaking. ARQ evaluates joins as index nested-loop joins, ~10 us per row on TDB2 here, so a
+    // "devices for a model" pattern with four joins over 10,000 devices takes ~120 ms. The fact queries
+    // below fetch each condition with a single-pattern scan (one UNION query, one round trip) and join the
+    // rows here by hash; see docs/registry.md and ./tinyfed bench registry for the figures.
+
+    private static final String[] FORMATS = {TF.F32.getURI(), TF.S16.getURI(), TF.S8.getURI()};
+
+    private static int formatBit(String iri) {
+        for (int i = 0; i < FORMATS.length; i++) {
+            if (FORMATS[i].equals(iri)) {
+                return 1 << i;
+            }
+        }
+        return 0;
+    }
+
+    /** One requirement of a model. */
+    private record Need(String format, int formatBit, long bytes, Integer layers, long flash) {
+    }
+
+    /** A model's requirements, preferred first, and how many observable properties it requires. */
+    private record Requirements(List<Need> needs, int requiredProperties) {
+    }
+
+    private Requirements requirements(String modelIri, Purpose purpose) {
+        List<Need> needs = new ArrayList<>();
+        int[] required = {0};
+        select("requirements.rq", Map.of("model", iri(modelIri), "arenaProperty", arenaProperty(purpose)), row -> {
+            if (row.contains("required")) {
+                required[0] = intOf(row.get("required"));
+                return;
+            }
+            String format = row.get("format").getURI();
+            Integer layers = purpose == Purpose.TRAINING && row.contains("layers") ? intOf(row.get("layers")) : null;
+            needs.add(new Need(format, formatBit(format), longOf(row.get("need")), layers,
+                    row.contains("needFlash") ? longOf(row.get("needFlash")) : 0));
+        });
+        // Preferred first: for training the most trainable layers, then the smallest arena.
+        needs.sort((a, b) -> better(a.layers(), a.bytes(), b.layers(), b.bytes()) ? -1
+                : better(b.layers(), b.bytes(), a.layers(), a.bytes()) ? 1 : 0);
+        return new Requirements(needs, required[0]);
+    }
+
+    /** What matchmaking knows about one candidate device, filled from device-facts.rq. */
+    private static final class DeviceFacts {
+        long ram = -1;
+        long flash = Long.MAX_VALUE; // not stated: not excluded
+        int formats;
+        int senses; // how many of the model's required properties it senses
+        boolean online;
+        String fleet;
+    }
+
+    private Map<Node, DeviceFacts> deviceFacts(String modelIri, List<Need> needs, boolean selection) {
+        long minRam = Long.MAX_VALUE;
+        long maxFlash = 0;
+        for (Need n : needs) {
+            minRam = Math.min(minRam, n.bytes());
+            maxFlash = Math.max(maxFlash, n.flash());
+        }
+        Map<String, org.apache.jena.rdf.model.RDFNode> params = Map.of("model", iri(modelIri),
+                "minRam", literal(minRam), "maxFlash", literal(maxFlash),
+                "selection", org.apache.jena.rdf.model.ResourceFactory.createTypedLiteral(selection));
+        Map<Node, DeviceFacts> facts = new java.util.HashMap<>(16384);
+        Map<Node, DeviceFacts> second = new java.util.HashMap<>(16384);
+        // Each half fills its own map, so the two run concurrently without sharing one.
+        both(() -> select("device-facts-1.rq", params, row -> {
+            DeviceFacts f = facts.computeIfAbsent(row.get("device"), k -> new DeviceFacts());
+            Node value = row.get("value");
+            switch (row.get("fact").getLiteralLexicalForm()) {
+                case "ram" -> f.ram = longOf(value);
+                case "lowflash" -> f.flash = longOf(value);
+                case "senses" -> f.senses++;
+                default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
+            }
+        }), () -> select("device-facts-2.rq", params, row -> {
+            DeviceFacts f = second.computeIfAbsent(row.get("device"), k -> new DeviceFacts());
+            Node value = row.get("value");
+            switch (row.get("fact").getLiteralLexicalForm()) {
+                case "format" -> f.formats |= formatBit(value.getURI());
+                case "online" -> f.online = true;
+                case "fleet" -> f.fleet = value.getLiteralLexicalForm();
+                default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
+            }
+        }));
+        facts.forEach((device, f) -> {
+            DeviceFacts g = second.get(device);
+            if (g != null) {
+                f.formats = g.formats;
+                f.online = g.online;
+                f.fleet = g.fleet;
+            }
+        });
+        return facts;
+    }
+
+    /** Two independent reads, one on a pool thread: the fact queries' halves use both cores. */
+    private static void both(Runnable a, Runnable b) {
+        java.util.concurrent.Future<?> other = HALVES.submit(b);
+        a.run();
+        try {
+            other.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new RegistryException(e.getCause().toString(), e.getCause());
+        }
+    }
+
+    private static final java.util.concurrent.ExecutorService HALVES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "tinyfed-registry-query");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** The preferred requirement a device meets, or null. */
+    private static Need fit(DeviceFacts f, List<Need> needs, int requiredProperties) {
+        if (f.ram < 0 || f.senses < requiredProperties) {
+            return null;
+        }
+        for (Need n : needs) {
+            if ((f.formats & n.formatBit()) != 0 && f.ram >= n.bytes() && f.flash >= n.flash()) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public List<DeviceMatch> devicesFor(String modelIri, Purpose purpose) {
+        Requirements r = requirements(modelIri, purpose);
+        List<Need> needs = r.needs();
+        if (needs.isEmpty()) {
+            return List.of();
+        }
+        int required = r.requiredProperties();
+        List<DeviceMatch> out = new ArrayList<>();
+        deviceFacts(modelIri, needs, false).forEach((device, f) -> {
+            Need n = fit(f, needs, required);
+            if (n != null) {
+                out.add(new DeviceMatch(device.isURI() ? device.getURI() : "_:" + device.getBlankNodeLabel(),
+                        localName(n.format()), n.bytes(), f.ram, n.layers()));
+            }
+        });
+        out.sort((a, b) -> a.deviceIri().compareTo(b.deviceIri()));
+        return out;
+    }
+
+    @Override
+    public List<String> eligibleForTraining(String fleet, String versionIri) {
+        Requirements r = requirements(versionIri, Purpose.TRAINING);
+        List<Need> needs = r.needs();
+        if (needs.isEmpty()) {
+            return List.of();
+        }
+        int required = r.requiredProperties();
+        List<String> ids = new ArrayList<>();
+        deviceFacts(versionIri, needs, true).forEach((device, f) -> {
+            String id = device.isURI() ? Iris.deviceId(device.getURI()) : null;
+            if (f.online && fleet.equals(f.fleet) && id != null && fit(f, needs, required) != null) {
+                ids.add(id);
+            }
+        });
+        ids.sort(null);
+        return ids;
+    }
+
+    @Override
+    public List<ModelMatch> modelsFor(String deviceIri, Purpose purpose) {
+        long[] ram = {-1};
+        long[] flash = {Long.MAX_VALUE};
+        int[] formats = {0};
+        java.util.Set<String> senses = new java.util.HashSet<>();
+        select("device-capabilities.rq", Map.of("device", iri(deviceIri)), row -> {
+            Node value = row.get("value");
+            switch (row.get("fact").getLiteralLexicalForm()) {
+                case "ram" -> ram[0] = longOf(value);
+                case "flash" -> flash[0] = longOf(value);
+                case "format" -> formats[0] |= formatBit(value.getURI());
+                default -> senses.add(value.getURI());
+            }
+        });
+        if (ram[0] < 0) {
+            return List.of();
+        }
+        Map<Node, Long> need = new java.util.HashMap<>();
+        Map<Node, String> format = new java.util.HashMap<>();
+        Map<Node, Integer> layers = new java.util.HashMap<>();
+        java.util.Set<Node> tooBig = new java.util.HashSet<>();
+        Map<Node, Node> modelOf = new java.util.HashMap<>();
+        Map<Node, java.util.Set<String>> requires = new java.util.HashMap<>();
+        Map<String, org.apache.jena.rdf.model.RDFNode> params = Map.of("arenaProperty", arenaProperty(purpose),
+                "ram", literal(ram[0]), "flash", literal(flash[0]),
+                "training", org.apache.jena.rdf.model.ResourceFactory.createTypedLiteral(purpose == Purpose.TRAINING));
+        // Each half fills its own maps, so the two run concurrently without sharing one.
+        both(() -> select("requirement-facts-1.rq", params, row -> {
+            Node subject = row.get("subject");
+            Node value = row.get("value");
+            switch (row.get("fact").getLiteralLexicalForm()) {
+                case "need" -> need.put(subject, longOf(value));
+                case "format" -> format.put(subject, value.getURI());
+                case "bigflash" -> tooBig.add(subject);
+                default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
+            }
+        }), () -> select("requirement-facts-2.rq", params, row -> {
+            Node subject = row.get("subject");
+            Node value = row.get("value");
+            switch (row.get("fact").getLiteralLexicalForm()) {
+                case "layers" -> layers.put(subject, intOf(value));
+                case "model" -> modelOf.put(subject, value);
+                case "requires" -> requires.computeIfAbsent(subject, k -> new java.util.HashSet<>()).add(value.getURI());
+                default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
+            }
+        }));
+        Map<String, ModelMatch> best = new LinkedHashMap<>();
+        need.forEach((req, bytes) -> {
+            Node model = modelOf.get(req);
+            String f = format.get(req);
+            if (model == null || f == null || (formats[0] & formatBit(f)) == 0 || tooBig.contains(req)
+                    || !senses.containsAll(requires.getOrDefault(model, java.util.Set.of()))) {
+                return;
+            }
+            Integer l = purpose == Purpose.TRAINING ? layers.get(req) : null;
+            String key = model.isURI() ? model.getURI() : "_:" + model.getBlankNodeLabel();
+            ModelMatch current = best.get(key);
+            if (current == null || better(l, bytes, current.trainableLayers(), current.arenaBytes())) {
+                best.put(key, new ModelMatch(key, null, localName(f), bytes, l));
+            }
+        });
+        Map<String, String> names = names(best.keySet());
+        List<ModelMatch> out = new ArrayList<>();
+        best.forEach((model, m) -> out.add(new ModelMatch(model, names.get(model), m.format(), m.arenaBytes(),
+                m.trainableLayers())));
+        out.sort((a, b) -> a.modelIri().compareTo(b.modelIri()));
+        return out;
+    }
+
+    private static final Map<String, Query> PARSED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Runs a shipped SELECT query with its parameters bound by substitution (the query is parsed once;
+     * values are never spliced into query text), streaming each row to {@code action}.
+     */
+    private void select(String name, Map<String, org.apache.jena.rdf.model.RDFNode> params,
+                        java.util.function.Consumer<org.apache.jena.sparql.engine.binding.Binding> action) {
+        Query query = PARSED.computeIfAbsent(name, n -> Resources.sparql(n).asQuery());
+        Map<org.apache.jena.sparql.core.Var, Node> bindings = new java.util.HashMap<>();
+        params.forEach((k, v) -> bindings.put(org.apache.jena.sparql.core.Var.alloc(k), v.asNode()));
+        // Syntax-level substitution of parameter values (no re-parse, no text splicing).
+        Query bound = org.apache.jena.sparql.syntax.syntaxtransform.QueryTransformOps.transform(query, bindings);
+        Runnable run = () -> {
+            try (org.apache.jena.query.QueryExecution qe = conn.query(bound)) {
+                org.apache.jena.query.ResultSet rs = qe.execSelect();
+                while (rs.hasNext()) {
+                    action.accept(rs.nextBinding());
+                }
+            }
+        };
+        if (local != null) {
+            org.apache.jena.system.Txn.executeRead(local, run);
+        } else {
+            run.run();
+        }
+    }
+
+    private static org.apache.jena.rdf.model.RDFNode iri(String iri) {
+        return org.apache.jena.rdf.model.ResourceFactory.createResource(iri);
+    }
+
+    private static org.apache.jena.rdf.model.RDFNode literal(long v) {
+        return Describe.integer(v);
+    }
+
+    private static long longOf(Node n) {
+        Object v = n.getLiteralValue();
+        return v instanceof Number num ? num.longValue() : Long.parseLong(n.getLiteralLexicalForm());
+    }
+
+    private static int intOf(Node n) {
+        return (int) longOf(n);
+    }
+
+    private Map<String, String> names(java.util.Collection<String> models) {
+        Map<String, String> names = new java.util.HashMap<>();
+        if (models.isEmpty()) {
+            return names;
+        }
+        List<org.apache.jena.rdf.model.RDFNode> nodes = new ArrayList<>();
+        for (String m : models) {
+            nodes.add(m.startsWith("_:") ? null : org.apache.jena.rdf.model.ResourceFactory.createResource(m));
+        }
+        nodes.removeIf(java.util.Objects::isNull);
+        ParameterizedSparqlString q = Resources.sparql("model-names.rq");
+        q.setValues("models", nodes);
+        forEach(q.asQuery(), row -> names.put(row.getResource("model").getURI(), row.getLiteral("name").getString()));
+        return names;
+    }
+
+    private void forEach(Query query, java.util.function.Consumer<org.apache.jena.query.QuerySolution> action) {
+        conn.queryResultSet(query, rs -> rs.forEachRemaining(action));
+    }
+
+    @Override
+    public QueryTable select(String sparql) {
+        Query query;
+        try {
+            query = QueryFactory.create(sparql);
+        } catch (RuntimeException e) {
+            throw new RegistryException("not a SPARQL query: " + e.getMessage(), e);
+        }
+        if (!query.isSelectType()) {
+            throw new RegistryException("only SELECT queries are answered here (got " + query.queryType() + ")");
+        }
+        return run(query);
+    }
+
+    @Override
+    public QueryTable selectResource(String name) {
+        return select(Resources.queryText(name));
+    }
+
+    private QueryTable run(Query query) {
+        ResultSetRewindable[] copy = new ResultSetRewindable[1];
+        conn.queryResultSet(query, rs -> copy[0] = ResultSetFactory.copyResults(rs));
+        return QueryTable.of(copy[0]);
+    }
+
+    private static Resource arenaProperty(Purpose purpose) {
+        return purpose == Purpose.TRAINING ? TF.TRAINING_ARENA_BYTES : TF.INFERENCE_ARENA_BYTES;
+    }
+
+    /** Training prefers more trainable layers, then the smaller arena; inference the smaller arena. */
+    private static boolean better(Integer layers, long need, Integer currentLayers, long currentNeed) {
+        int l = layers == null ? 0 : layers;
+        int c = currentLayers == null ? 0 : currentLayers;
+        return l != c ? l > c : need < currentNeed;
+    }
+
+    private static Integer layers(Map<String, String> row, Purpose purpose) {
+        String v = row.get("layers");
+        return purpose == Purpose.TRAINING && v != null ? Integer.valueOf(v) : null;
+    }
+
+    private static String localName(String iri) {
+        int i = iri.lastIndexOf('#');
+        return i < 0 ? iri : iri.substring(i + 1);
+    }
+
+    @Override
+    public Model graph(String graphIri) {
+        ParameterizedSparqlString q = Resources.sparql("graph.rq");
+        q.setIri("graph", graphIri);
+        return conn.queryConstruct(q.asQuery());
+    }
+
+    @Override
+    public Counters counters() {
+        return new Counters(writes.get(), refused.get());
+    }
+
+    @Override
+    public Optional<DatasetGraph> dataset() {
+        return Optional.ofNullable(local);
+    }
+
+    @Override
+    public void close() {
+        conn.close();
+        if (ownsLocal) {
+            // Release the files so the same directory can be reopened in this JVM (tests, restarts).
+            TDBInternal.expel(local);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package io.tinyfed.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tinyfed.core.ArenaPlan;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.TrainingConfig;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.jena.rdf.model.Model;
+import org.apache.jena.riot.RDFDataMgr;
+import org.apache.jena.riot.RDFFormat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The facade's behaviour, run against every backend: the embedded TDB2 store and a remote SPARQL
+ * endpoint (a second, in-test Fuseki server). Subclasses say how to open a fresh registry.
+ */
+abstract class RegistryContract {
+    protected Registry registry;
+
+    protected abstract Registry open() throws Exception;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        registry = open();
+    }
+
+    @AfterEach
+    void tearDown() {
+        registry.close();
+    }
+
+    @Test
+    void registerDevice_writesTheS3nDescriptionOfTheFixture() {
+        registry.registerDevice(Fixtures.m4("d-m4"));
+
+        Model actual = registry.graph(Iris.device("f1", "d-m4"));
+        Model expected = Fixtures.turtle("device-m4.ttl");
+        assertThat(actual.isIsomorphicWith(expected)).as("expected:\n%s\nactual:\n%s", turtle(expected), turtle(actual)).isTrue();
+    }
+
+    @Test
+    void registerDevice_refusesInvalidDescriptionsAndWritesNothing() {
+        registry.registerDevice(Fixtures.m4("d-ok"));
+        String countQuery = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }";
+        String triplesBefore = registry.select(countQuery).rows().get(0).get("n");
+
+        DeviceDescription negativeFlash = withFlash(Fixtures.m4("d-bad"), -1);
+        DeviceDescription noRam = withRam(Fixtures.m4("d-bad"), 0);
+        DeviceDescription unknownFormat = new DeviceDescription("f1", "d-bad", 1024, 0, null, 0, Set.of("S12"), List.of(),
+                null, null, null, true, Fixtures.T0);
+        DeviceDescription badId = Fixtures.m4("bad id with spaces");
+
+        assertThatThrownBy(() -> registry.registerDevice(negativeFlash)).isInstanceOf(InvalidDescriptionException.class)
+                .hasMessageContaining("flashBytes");
+        assertThatThrownBy(() -> registry.registerDevice(noRam)).isInstanceOf(InvalidDescriptionException.class)
+                .hasMessageContaining("ramBytes");
+        assertThatThrownBy(() -> registry.registerDevice(unknownFormat)).isInstanceOf(InvalidDescriptionException.class)
+                .hasMessageContaining("supportsFormat");
+        assertThatThrownBy(() -> registry.registerDevice(badId)).isInstanceOf(InvalidDescriptionException.class)
+                .hasMessageContaining("deviceId");
+        assertThat(registry.select(countQuery).rows().get(0).get("n")).isEqualTo(triplesBefore);
+        assertThat(registry.counters().refused()).isEqualTo(4);
+    }
+
+    @Test
+    void importFile_refusesEachInvalidFixtureWithAReportAndWritesNothing() {
+        Map<String, String> expectedInReport = Map.of(
+                "invalid-missing-ram.ttl", "ramBytes",
+                "invalid-negative-flash.ttl", "flashBytes",
+                "invalid-unknown-format.ttl", "supportsFormat",
+                "invalid-wrong-datatype.ttl", "ramBytes",
+                "invalid-malformed.ttl", "malformed");
+        for (Map.Entry<String, String> e : expectedInReport.entrySet()) {
+            assertThatThrownBy(() -> registry.importFile(Fixtures.file(e.getKey())))
+                    .as(e.getKey()).isInstanceOf(InvalidDescriptionException.class).hasMessageContaining(e.getValue());
+        }
+        assertThat(registry.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }").size()).isZero();
+    }
+
+    @Test
+    void devicesFor_matchesRamFormatAndTrainableLayers() {
+        long wideLast = ArenaPlan.of(Fixtures.WIDE, NumberFormat.S16, TrainingConfig.builder().trainableLayers(1).build()).totalBytes();
+        registry.registerDevice(Fixtures.m0("d-m0"));
+        registry.registerDevice(Fixtures.m4("d-m4"));
+        registry.registerDevice(Fixtures.gateway("d-gw"));
+        registry.registerDevice(withRam(Fixtures.m0("d-tight"), wideLast)); // fits last-layer training only
+        registry.registerModelVersion(Fixtures.version("wide", 1, Fixtures.WIDE, List.of()));
+
+        List<DeviceMatch> training = registry.devicesFor(Iris.version("wide", 1), Purpose.TRAINING);
+        List<DeviceMatch> inference = registry.devicesFor(Iris.version("wide", 1), Purpose.INFERENCE);
+
+        assertThat(training).extracting(DeviceMatch::deviceId).containsExactly("d-gw", "d-m4", "d-tight");
+        assertThat(training).filteredOn(m -> m.deviceId().equals("d-tight")).singleElement()
+                .satisfies(m -> assertThat(m.trainableLayers()).isEqualTo(1))
+                .satisfies(m -> assertThat(m.arenaBytes()).isEqualTo(wideLast));
+        assertThat(training).filteredOn(m -> m.deviceId().equals("d-m4")).singleElement()
+                .satisfies(m -> assertThat(m.trainableLayers()).isEqualTo(3))
+                .satisfies(m -> assertThat(m.format()).isEqualTo("S16"));
+        assertThat(inference).extracting(DeviceMatch::deviceId).containsExactly("d-gw", "d-m4", "d-tight");
+        assertThat(inference).extracting(DeviceMatch::format).containsOnly("S16");
+    }
+
+    @Test
+    void modelsFor_respectsRequiredSensors() {
+        registry.registerDevice(Fixtures.m4("d-m4")); // hosts a temperature sensor
+        registry.registerDevice(Fixtures.gateway("d-gw")); // no sensors
+        registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
+        registry.registerModelVersion(Fixtures.version("room", 1, Fixtures.SINE, List.of("temperature")));
+
+        assertThat(registry.modelsFor(Iris.device("f1", "d-m4"), Purpose.TRAINING)).extracting(ModelMatch::modelIri)
+                .containsExactly(Iris.version("room", 1), Iris.version("sine", 1));
+        assertThat(registry.modelsFor(Iris.device("f1", "d-gw"), Purpose.TRAINING)).extracting(ModelMatch::modelIri)
+                .containsExactly(Iris.version("sine", 1));
+    }
+
+    @Test
+    void eligibleForTraining_isOnlineDevicesOfTheFleetThatFitAndSense() {
+        registry.registerDevice(Fixtures.m0("d-a"));
+        registry.registerDevice(Fixtures.m4("d-b"));
+        registry.registerDevice(Fixtures.gateway("d-c")); // no temperature sensor
+        registry.registerDevice(new DeviceDescription("f2", "d-other-fleet", 262144, 1048576, null, 0, Set.of("S16"),
+                List.of("temperature"), null, null, null, true, Fixtures.T0));
+        registry.registerModelVersion(Fixtures.version("room", 1, Fixtures.SINE, List.of("temperature")));
+        registry.setOnline("f1", "d-b", false, Fixtures.T0.plusSeconds(5));
+
+        assertThat(registry.eligibleForTraining("f1", Iris.version("room", 1))).containsExactly("d-a");
+        registry.setOnline("f1", "d-b", true, Fixtures.T0.plusSeconds(9));
+        assertThat(registry.eligibleForTraining("f1", Iris.version("room", 1))).containsExactly("d-a", "d-b");
+    }
+
+    @Test
+    void setOnline_refusesAnUnknownDevice() {
+        assertThatThrownBy(() -> registry.setOnline("f1", "ghost", true, Fixtures.T0))
+                .isInstanceOf(UnknownEntityException.class).hasMessageContaining("ghost");
+        assertThat(registry.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }").size()).isZero();
+    }
+
+    @Test
+    void recordRound_linksVersionsWithProvLineage() {
+        registry.registerDevice(Fixtures.m4("d-1"));
+        registry.registerDevice(Fixtures.m4("d-2"));
+        registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
+        registry.registerModelVersion(Fixtures.version("sine", 2, Fixtures.SINE, List.of()));
+        registry.recordRound(new RoundRecord("f1", "sine", 1, 1, 2L, "reptile", List.of("d-1", "d-2"), 32, 0.02, 1.0,
+                Fixtures.T0, Fixtures.T0.plusSeconds(1)));
+
+        QueryTable lineage = registry.select("""
+                PREFIX prov: <http://www.w3.org/ns/prov#>
+                PREFIX tf: <https://tinyfed.io/ns#>
+                SELECT ?parent ?round ?n WHERE {
+                  GRAPH ?a { <%s> prov:wasDerivedFrom ?parent }
+                  GRAPH ?b { <%s> prov:wasGeneratedBy ?r }
+                  GRAPH ?c { ?r tf:roundNumber ?round ; tf:participantCount ?n ; prov:used ?parent }
+                }""".formatted(Iris.version("sine", 2), Iris.version("sine", 2)));
+        assertThat(lineage.rows()).containsExactly(Map.of("parent", Iris.version("sine", 1), "round", "1", "n", "2"));
+    }
+
+    @Test
+    void recordRoundAndDeployment_refuseUnknownReferences() {
+        registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
+
+        assertThatThrownBy(() -> registry.recordRound(new RoundRecord("f1", "sine", 1, 1, 2L, "reptile", List.of(), 1, 0.1,
+                1.0, null, null))).isInstanceOf(UnknownEntityException.class).hasMessageContaining("produced version 2");
+        assertThatThrownBy(() -> registry.recordDeployment(new DeploymentRecord("f1", "ghost", "sine", 1, "S16", Fixtures.T0)))
+                .isInstanceOf(UnknownEntityException.class).hasMessageContaining("ghost");
+    }
+
+    @Test
+    void recordDeployment_answersWhatIsDeployedWhere() {
+        registry.registerDevice(Fixtures.m4("d-1"));
+        registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
+        registry.recordDeployment(new DeploymentRecord("f1", "d-1", "sine", 1, "S16", Fixtures.T0));
+
+        QueryTable where = registry.select("""
+                PREFIX tf: <https://tinyfed.io/ns#>
+                SELECT ?id ?version WHERE { GRAPH ?g { ?d tf:deployedTo ?dev ; tf:deployedVersion ?version }
+                                            GRAPH ?h { ?dev tf:deviceId ?id } }""");
+        assertThat(where.rows()).containsExactly(Map.of("id", "d-1", "version", Iris.version("sine", 1)));
+    }
+
+    @Test
+    void importFile_publishedDescriptionsAnswerTheSameMatchmaking() {
+        ImportReport boards = registry.importFile(Fixtures.file("published-board.ttl"));
+        ImportReport models = registry.importFile(Fixtures.file("published-models.ttl"));
+        String board = "http://tinyml-schema.org/tinyml-demo/board-ble-sense-7";
+
+        assertThat(boards.devices()).containsExactly(board);
+        assertThat(boards.skipped()).anyMatch(s -> s.contains("board-without-ram") && s.contains("RAM unknown"))
+                .anyMatch(s -> s.contains("flash unknown")).anyMatch(s -> s.contains("Barcode"));
+        assertThat(models.models()).containsExactlyInAnyOrder("http://tinyml-schema.org/neuralnetwork/kws-small",
+                "http://tinyml-schema.org/neuralnetwork/person-large");
+        assertThat(models.skipped()).anyMatch(s -> s.contains("Unknown RAM")).anyMatch(s -> s.contains("rewrote"));
+        // 256 KB RAM board: the 20 KB keyword model fits, the 300 KB one does not; its flash is unknown (0), which
+        // does not exclude it. A native 256 KB S8 device without the microphone matches the same way.
+        assertThat(registry.modelsFor(board, Purpose.INFERENCE)).extracting(ModelMatch::name).containsExactly("KWS small");
+        registry.registerDevice(new DeviceDescription("f1", "nano", 256 * 1024, 1024 * 1024, null, 0, Set.of("S8"),
+                List.of(), null, null, null, false, null));
+        registry.registerDevice(new DeviceDescription("f1", "tiny-flash", 256 * 1024, 32 * 1024, null, 0, Set.of("S8"),
+                List.of(), null, null, null, false, null));
+        assertThat(registry.modelsFor(Iris.device("f1", "nano"), Purpose.INFERENCE)).extracting(ModelMatch::name)
+                .containsExactly("KWS small");
+        assertThat(registry.modelsFor(Iris.device("f1", "tiny-flash"), Purpose.INFERENCE)).isEmpty();
+        assertThat(registry.devicesFor("http://tinyml-schema.org/neuralnetwork/kws-small", Purpose.INFERENCE))
+                .extracting(DeviceMatch::deviceIri).containsExactly(board, Iris.device("f1", "nano"));
+    }
+
+    @Test
+    void importFile_thingDescriptionBecomesAMatchableDevice() {
+        ImportReport report = registry.importFile(Fixtures.file("thermostat.td.json"));
+        registry.registerModelVersion(Fixtures.version("room", 1, Fixtures.SINE, List.of("temperature", "humidity")));
+
+        assertThat(report.devices()).containsExactly("urn:dev:ops:thermostat-42");
+        assertThat(report.skipped()).anyMatch(s -> s.contains("firmwareVersion"));
+        // 64 KB RAM, F32 supported (TFLite Micro assumption): the room model's F32 inference arena fits.
+        assertThat(registry.devicesFor(Iris.version("room", 1), Purpose.INFERENCE)).extracting(DeviceMatch::deviceIri)
+                .containsExactly("urn:dev:ops:thermostat-42");
+    }
+
+    @Test
+    void importFile_reimportReplacesTheFilesGraph() {
+        registry.importFile(Fixtures.file("published-models.ttl"));
+        String count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }";
+        String first = registry.select(count).rows().get(0).get("n");
+        registry.importFile(Fixtures.file("published-models.ttl"));
+        assertThat(registry.select(count).rows().get(0).get("n")).isEqualTo(first);
+    }
+
+    static DeviceDescription withRam(DeviceDescription d, long ram) {
+        return new DeviceDescription(d.fleet(), d.deviceId(), ram, d.flashBytes(), d.cpu(), d.clockMhz(), d.formats(),
+                d.sensors(), d.runtimeVersion(), d.firmwareVersion(), d.gatewayId(), d.online(), d.lastSeen());
+    }
+
+    static DeviceDescription withFlash(DeviceDescription d, long flash) {
+        return new DeviceDescription(d.fleet(), d.deviceId(), d.ramBytes(), flash, d.cpu(), d.clockMhz(), d.formats(),
+                d.sensors(), d.runtimeVersion(), d.firmwareVersion(), d.gatewayId(), d.online(), d.lastSeen());
+    }
+
+    static String turtle(Model m) {
+        StringWriter w = new StringWriter();
+        RDFDataMgr.write(w, m, RDFFormat.TURTLE_PRETTY);
+        return w.toString();
+    }
+}

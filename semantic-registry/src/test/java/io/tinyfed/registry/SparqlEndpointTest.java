@@ -1,0 +1,92 @@
+package io.tinyfed.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The SPARQL 1.1 Protocol endpoint, spoken to with a plain HTTP client as any SPARQL client would. */
+class SparqlEndpointTest {
+    private static final String QUERY = "SELECT ?id WHERE { ?d <https://tinyfed.io/ns#deviceId> ?id }";
+    private static final String UPDATE = "INSERT DATA { GRAPH <urn:g> { <urn:x> <urn:y> <urn:z> } }";
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Registry registry;
+    private SparqlEndpoint endpoint;
+
+    @BeforeEach
+    void start() {
+        registry = Registry.inMemory();
+        registry.registerDevice(Fixtures.m4("d-1"));
+        endpoint = SparqlEndpoint.builder().registry(registry).port(0).adminSecret("s3cret".toCharArray()).start();
+    }
+
+    @AfterEach
+    void stop() {
+        endpoint.close();
+        registry.close();
+    }
+
+    @Test
+    void query_overGetAnswersJsonAndCsv() throws Exception {
+        String url = endpoint.queryUrl() + "?query=" + URLEncoder.encode(QUERY, StandardCharsets.UTF_8);
+
+        HttpResponse<String> json = http.send(HttpRequest.newBuilder(URI.create(url))
+                .header("Accept", "application/sparql-results+json").build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> csv = http.send(HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/csv").build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(json.statusCode()).isEqualTo(200);
+        assertThat(json.body()).contains("\"value\": \"d-1\"");
+        assertThat(csv.statusCode()).isEqualTo(200);
+        assertThat(csv.body()).isEqualToNormalizingNewlines("id\r\nd-1\r\n".replace("\r\n", "\n"));
+    }
+
+    @Test
+    void query_overPostAnswersXml() throws Exception {
+        HttpResponse<String> xml = http.send(HttpRequest.newBuilder(URI.create(endpoint.datasetUrl() + "/query"))
+                .header("Content-Type", "application/sparql-query").header("Accept", "application/sparql-results+xml")
+                .POST(HttpRequest.BodyPublishers.ofString(QUERY)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(xml.statusCode()).isEqualTo(200);
+        assertThat(xml.body()).contains("<literal>d-1</literal>");
+    }
+
+    @Test
+    void update_isRefusedWithoutCredentialsAndChangesNothing() throws Exception {
+        HttpResponse<String> anonymous = postUpdate(null);
+        HttpResponse<String> wrong = postUpdate("tinyfed-admin:wrong");
+        HttpResponse<String> queryEndpoint = http.send(HttpRequest.newBuilder(URI.create(endpoint.queryUrl()))
+                .header("Content-Type", "application/sparql-update").POST(HttpRequest.BodyPublishers.ofString(UPDATE)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(queryEndpoint.statusCode()).isBetween(400, 499);
+        assertThat(registry.select("SELECT * WHERE { <urn:x> ?p ?o }").size()).isZero();
+    }
+
+    @Test
+    void update_withTheAdminSecretIsApplied() throws Exception {
+        HttpResponse<String> ok = postUpdate("tinyfed-admin:s3cret");
+
+        assertThat(ok.statusCode()).isIn(200, 204);
+        assertThat(registry.select("SELECT * WHERE { <urn:x> ?p ?o }").size()).isEqualTo(1);
+    }
+
+    private HttpResponse<String> postUpdate(String credentials) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(endpoint.datasetUrl() + "/update"))
+                .header("Content-Type", "application/sparql-update").POST(HttpRequest.BodyPublishers.ofString(UPDATE));
+        if (credentials != null) {
+            b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
