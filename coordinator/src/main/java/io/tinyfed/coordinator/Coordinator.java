@@ -4,6 +4,9 @@ import io.tinyfed.coordinator.broker.DeviceCredentials;
 import io.tinyfed.coordinator.broker.EmbeddedBroker;
 import io.tinyfed.coordinator.eval.MetaEvaluator;
 import io.tinyfed.coordinator.mqtt.FleetLink;
+import io.tinyfed.coordinator.registry.RegistryInventory;
+import io.tinyfed.coordinator.round.InMemoryInventory;
+import io.tinyfed.coordinator.round.Inventory;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.store.CoordinatorKeys;
 import io.tinyfed.coordinator.store.ModelStore;
@@ -12,12 +15,15 @@ import io.tinyfed.core.Model;
 import io.tinyfed.protocol.SnapshotSigner;
 import io.tinyfed.protocol.Topics;
 import io.tinyfed.protocol.mqtt.PahoTransport;
+import io.tinyfed.registry.Registry;
+import io.tinyfed.registry.SparqlEndpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,8 +31,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One coordinator process: model store and signing key, the embedded broker (or an external
- * one), the MQTT link, the round engine, and the driver that starts rounds, closes them at their
- * deadline and runs meta-evaluation. Build with {@link #builder()}.
+ * one), the semantic registry (embedded TDB2 in the store, served over SPARQL, or a remote one)
+ * that holds the fleet inventory and model lineage and answers client selection, the MQTT link,
+ * the round engine, and the driver that starts rounds, closes them at their deadline and runs
+ * meta-evaluation. Build with {@link #builder()}.
  */
 public final class Coordinator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Coordinator.class.getName());
@@ -42,12 +50,18 @@ public final class Coordinator implements AutoCloseable {
     private final ModelStore store;
     private final Path keyDir;
     private final RoundEngine engine;
+    private final Registry registry;
+    private final boolean ownsRegistry;
+    private final SparqlEndpoint sparql;
+    private final Inventory inventory;
     private final FleetLink link;
     private final ScheduledExecutorService driver;
     private final ScheduledExecutorService messages;
     private final MetaEvaluator evaluator;
     private final int evaluateEvery;
     private final List<Evaluation> evaluations = new ArrayList<>();
+    /** The engine, for the inventory's refusal callback (the inventory exists before the engine). */
+    private final RoundEngine[] engineRef = new RoundEngine[1];
     private volatile int roundsWanted;
     private int processedRounds;
     private volatile boolean running;
@@ -75,7 +89,23 @@ public final class Coordinator implements AutoCloseable {
         this.driver = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-rounds"));
         PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret);
         this.link = new FleetLink(topics, transport, messages);
-        this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel);
+        if (b.registryMode == RegistryMode.NONE) {
+            this.registry = null;
+            this.ownsRegistry = false;
+            this.sparql = null;
+            this.inventory = new InMemoryInventory();
+        } else {
+            this.ownsRegistry = b.registry == null;
+            this.registry = b.registry != null ? b.registry : Registry.embedded(b.storeDir.resolve("registry"));
+            this.sparql = registry.dataset().isPresent() && b.sparqlPort >= 0 ? SparqlEndpoint.builder().registry(registry)
+                    .port(b.sparqlPort).adminSecret(SparqlEndpoint.loadOrCreateSecret(b.storeDir.resolve("registry-admin.secret")))
+                    .start() : null;
+            RoundEngine[] self = engineRef;
+            this.inventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,
+                    (device, reason) -> self[0].descriptionRefused(device, reason));
+        }
+        this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
+        engineRef[0] = engine;
         this.evaluator = b.evaluator;
         this.evaluateEvery = b.evaluateEvery;
         link.connect(engine);
@@ -195,6 +225,21 @@ public final class Coordinator implements AutoCloseable {
         return brokerUri;
     }
 
+    /** The semantic registry; empty when the coordinator runs without one. */
+    public Optional<Registry> registry() {
+        return Optional.ofNullable(registry);
+    }
+
+    /** The SPARQL query URL of the embedded registry's endpoint; empty when none is served. */
+    public Optional<String> sparqlUrl() {
+        return sparql == null ? Optional.empty() : Optional.of(sparql.queryUrl());
+    }
+
+    /** Waits until the registry holds everything the engine told it so far (no-op without a registry). */
+    public boolean flushRegistry(Duration timeout) throws InterruptedException {
+        return !(inventory instanceof RegistryInventory r) || r.flush(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** The file agents pass to {@code --trust}. */
     public Path trustFile() {
         return CoordinatorKeys.trustFile(keyDir);
@@ -217,10 +262,19 @@ public final class Coordinator implements AutoCloseable {
         driver.shutdownNow();
         link.close();
         messages.shutdownNow();
+        inventory.close();
+        if (sparql != null) {
+            sparql.close();
+        }
+        if (ownsRegistry) {
+            registry.close();
+        }
         if (broker != null) {
             broker.close();
         }
     }
+
+    private enum RegistryMode { EMBEDDED, NONE }
 
     /** Configuration of a coordinator; every setting has a working default but the model and store. */
     public static final class Builder {
@@ -239,6 +293,10 @@ public final class Coordinator implements AutoCloseable {
         private MetaEvaluator evaluator;
         private int evaluateEvery = 10;
         private Duration tick = Duration.ofMillis(25);
+        private RegistryMode registryMode = RegistryMode.EMBEDDED;
+        private Registry registry;
+        private int sparqlPort;
+        private List<String> requiredSensors = List.of();
 
         public Builder fleet(String v) {
             fleet = v;
@@ -308,6 +366,35 @@ public final class Coordinator implements AutoCloseable {
 
         public Builder tick(Duration v) {
             tick = v;
+            return this;
+        }
+
+        /**
+         * Use this registry (embedded or remote) instead of the default embedded one in the store's
+         * {@code registry/} directory. The caller keeps ownership: the coordinator does not close it.
+         */
+        public Builder registry(Registry v) {
+            registry = v;
+            registryMode = RegistryMode.EMBEDDED;
+            return this;
+        }
+
+        /** Keep the inventory in memory: no registry, no SPARQL endpoint (tests, benchmarks of the bare engine). */
+        public Builder withoutRegistry() {
+            registryMode = RegistryMode.NONE;
+            registry = null;
+            return this;
+        }
+
+        /** Port of the embedded registry's SPARQL endpoint on 127.0.0.1 (0: a free port, default; -1: none). */
+        public Builder sparqlPort(int v) {
+            sparqlPort = v;
+            return this;
+        }
+
+        /** Observable properties the model needs: only devices sensing all of them are selected. */
+        public Builder requiredSensors(List<String> v) {
+            requiredSensors = List.copyOf(v);
             return this;
         }
 

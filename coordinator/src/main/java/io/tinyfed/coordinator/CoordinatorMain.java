@@ -87,6 +87,27 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--norm-bound", defaultValue = "1000", description = "Largest accepted delta L2 norm (default: ${DEFAULT-VALUE}).")
     double normBound;
 
+    @Option(names = "--sparql-port", defaultValue = "3030", description = "SPARQL endpoint port of the embedded registry "
+            + "(0: free, -1: none; default: ${DEFAULT-VALUE}).")
+    int sparqlPort;
+
+    @Option(names = "--registry", description = "Remote registry: a SPARQL 1.1 dataset URL (queries at URL/query, updates at "
+            + "URL/update) instead of the embedded TDB2 registry in the store.")
+    String registryUrl;
+
+    @Option(names = "--registry-user", defaultValue = "tinyfed-admin", description = "Update user on the remote registry.")
+    String registryUser;
+
+    @Option(names = "--registry-password-env", description = "Environment variable with the remote registry's update password.")
+    String registryPasswordEnv;
+
+    @Option(names = "--no-registry", description = "Keep the device inventory in memory (no registry, no SPARQL endpoint).")
+    boolean noRegistry;
+
+    @Option(names = "--require-sensor", split = ",", description = "Observable properties the model needs (e.g. temperature); "
+            + "only devices sensing all of them are selected.")
+    java.util.List<String> requiredSensors = java.util.List.of();
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of selection and the initial model (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -102,6 +123,14 @@ public final class CoordinatorMain implements Callable<Integer> {
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null : System.getenv(brokerPasswordEnv).toCharArray());
         }
+        b.sparqlPort(sparqlPort).requiredSensors(requiredSensors);
+        if (noRegistry) {
+            b.withoutRegistry();
+        } else if (registryUrl != null) {
+            String secret = registryPasswordEnv == null ? null : System.getenv(registryPasswordEnv);
+            b.registry(io.tinyfed.registry.Registry.remote(registryUrl, secret == null ? null : registryUser,
+                    secret == null ? null : secret.toCharArray()));
+        }
         Coordinator coordinator = b.start();
         HttpApi api = HttpApi.start(coordinator, "127.0.0.1", httpPort);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -111,6 +140,8 @@ public final class CoordinatorMain implements Callable<Integer> {
         System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s, agents trust %s%n", fleet,
                 modelId, coordinator.engine().currentVersion().version(), coordinator.brokerUri(), api.url(),
                 coordinator.trustFile().toAbsolutePath());
+        coordinator.sparqlUrl().ifPresent(url -> System.out.printf("registry: SPARQL %s (read-only; updates need %s, "
+                + "password in %s)%n", url, io.tinyfed.registry.SparqlEndpoint.ADMIN, store.resolve("registry-admin.secret")));
         if (rounds > 0) {
             coordinator.startRun(rounds);
         }

@@ -10,6 +10,7 @@ import java.util.Set;
  * Values are not checked here: the registry validates the RDF it writes against its SHACL shapes, so
  * a negative flash size or an unknown format is refused with the shapes' report.
  *
+ * @param flashBytes flash available for models; 0 when not stated (then flash requirements are not checked)
  * @param formats   number-format names ({@code F32}, {@code S16}, {@code S8})
  * @param sensors   observable properties the device can sense ({@code temperature}, {@code acceleration}, ...)
  * @param cpu       micro-controller or CPU name; null when unknown

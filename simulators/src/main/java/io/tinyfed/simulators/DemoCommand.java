@@ -7,6 +7,8 @@ import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.strategy.ReptileStrategy;
 import io.tinyfed.coordinator.strategy.Selection;
 import io.tinyfed.core.Model;
+import io.tinyfed.registry.QueryTable;
+import io.tinyfed.registry.Registry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.knowm.xchart.BitmapEncoder;
@@ -58,6 +61,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--http-port", defaultValue = "0", description = "Coordinator HTTP API port on 127.0.0.1 (0: a free one).")
     int httpPort;
 
+    @Option(names = "--sparql-port", defaultValue = "0", description = "Registry SPARQL endpoint port on 127.0.0.1 (0: a free one).")
+    int sparqlPort;
+
     private final PrintStream console = System.out;
 
     @Override
@@ -81,7 +87,7 @@ public final class DemoCommand implements Callable<Integer> {
         try (Coordinator reptile = Coordinator.builder().fleet("demo").store(store.resolve("reptile")).keys(store)
                 .initialModel(init)
                 .rounds(settings("sine", 32)).strategy(new ReptileStrategy(1.0, true, runRounds, Selection.count(perRound)))
-                .brokerPort(brokerPort).credentials(fleet.credentials())
+                .brokerPort(brokerPort).credentials(fleet.credentials()).sparqlPort(sparqlPort)
                 .metaEvaluation(SineFamily.evaluator(evalTasks, protocol, seed), Math.max(1, runRounds / 20)).start();
              HttpApi api = HttpApi.start(reptile, "127.0.0.1", httpPort);
              // declared after the coordinator, so closed before it (and its broker): devices sign off cleanly
@@ -90,6 +96,8 @@ public final class DemoCommand implements Callable<Integer> {
                     + "gateway), %d rounds of %d devices%n", reptile.brokerUri(), devices, (devices + 1) / 2, devices / 2,
                     runRounds, perRound);
             console.printf("coordinator HTTP API %s/api/fleet, /api/rounds, /health, /prometheus%n", api.url());
+            reptile.sparqlUrl().ifPresent(url -> console.printf("registry SPARQL endpoint %s (try ./tinyfed registry query "
+                    + "--endpoint %s --resource inventory.rq)%n", url, url.substring(0, url.lastIndexOf('/'))));
             agents.start(reptile.brokerUri(), reptile.trustFile());
             awaitFleet(reptile, devices);
             console.printf("%d devices online; federated Reptile running%n", devices);
@@ -102,12 +110,14 @@ public final class DemoCommand implements Callable<Integer> {
             try (Coordinator fedAvg = Coordinator.builder().fleet("demo").store(store.resolve("fedavg")).keys(store)
                     .initialModel(init)
                     .rounds(settings("sine-fedavg", 1)).strategy(ReptileStrategy.fedAvg(runRounds, Selection.count(perRound)))
+                    .sparqlPort(-1)
                     .externalBroker(reptile.brokerUri(), EmbeddedBroker.COORDINATOR_USER, reptile.brokerSecret())
                     .metaEvaluation(SineFamily.evaluator(evalTasks, protocol, seed), Math.max(1, runRounds / 20)).start()) {
                 awaitFleet(fedAvg, devices);
                 runAndReport(fedAvg, runRounds, "fedavg");
                 report(reptile, fedAvg, init, runRounds);
             }
+            inventory(reptile);
         }
         console.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - started) / 1e9);
         return 0;
@@ -179,6 +189,25 @@ public final class DemoCommand implements Callable<Integer> {
         Path png = out.resolve("meta-eval.png");
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         console.printf("plot %s, data %s%n", png, csv);
+    }
+
+    /** Ends the demo with the registry's answer to the inventory query (and the newest versions' lineage). */
+    private void inventory(Coordinator c) throws InterruptedException {
+        if (c.registry().isEmpty()) {
+            return;
+        }
+        c.flushRegistry(Duration.ofSeconds(30));
+        Registry registry = c.registry().get();
+        console.printf("%nRegistry inventory (SPARQL, inventory.rq): devices, what they can train, rounds contributed%n");
+        console.print(registry.selectResource("inventory.rq"));
+        QueryTable lineage = registry.selectResource("lineage.rq");
+        console.printf("Lineage of the newest meta-model (PROV-O, lineage.rq): %d versions; newest three:%n", lineage.size());
+        for (Map<String, String> row : lineage.rows().subList(0, Math.min(3, lineage.size()))) {
+            String loss = row.containsKey("adaptedLoss")
+                    ? String.format(Locale.ROOT, "%.3f", Double.parseDouble(row.get("adaptedLoss"))) : "not evaluated";
+            console.printf("  version %s <- round %s with %s devices, adapted MSE %s%n", row.get("number"),
+                    row.getOrDefault("round", "-"), row.getOrDefault("participants", "-"), loss);
+        }
     }
 
     private static void addSeries(XYChart chart, String name, List<Coordinator.Evaluation> evals) {

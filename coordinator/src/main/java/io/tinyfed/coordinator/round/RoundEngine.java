@@ -70,13 +70,12 @@ public final class RoundEngine {
     private final FleetGateway gateway;
     private final Clock clock;
     private final UpdateValidator validator;
+    private final Inventory inventory;
     private final Map<String, DeviceHello> known = new TreeMap<>();
     private final Set<String> online = new HashSet<>();
     private final Map<RejectReason, Long> rejectedTotal = new EnumMap<>(RejectReason.class);
     private final List<RoundSummary> history = new ArrayList<>();
     private final Set<Integer> closedRounds = new HashSet<>();
-    /** Arena bytes of last-layer training per format; the architecture never changes. */
-    private final Map<NumberFormat, Long> minTrainingArena = new EnumMap<>(NumberFormat.class);
 
     private Model current;
     private ModelStore.Version currentVersion;
@@ -89,12 +88,20 @@ public final class RoundEngine {
     private Instant started;
     private Instant deadline;
 
-    /**
-     * Resumes from the store's latest version of the model, or stores {@code initial} as version 1.
-     */
+    /** An engine whose device inventory lives in memory ({@link InMemoryInventory}). */
     public RoundEngine(Settings settings, Strategy strategy, ModelStore store, SnapshotSigner signer,
                        FleetGateway gateway, Clock clock, Model initial) throws IOException {
+        this(settings, strategy, store, signer, gateway, clock, initial, new InMemoryInventory());
+    }
+
+    /**
+     * Resumes from the store's latest version of the model, or stores {@code initial} as version 1,
+     * and tells {@code inventory} about that version.
+     */
+    public RoundEngine(Settings settings, Strategy strategy, ModelStore store, SnapshotSigner signer,
+                       FleetGateway gateway, Clock clock, Model initial, Inventory inventory) throws IOException {
         this.settings = settings;
+        this.inventory = inventory;
         this.strategy = strategy;
         this.store = store;
         this.signer = signer;
@@ -115,10 +122,9 @@ public final class RoundEngine {
             ModelSnapshot s = signer.sign(settings.modelId(), 1, initial, clock.instant());
             currentVersion = store.save(s, 0, 0, "initial", List.of(), Map.of(), null);
         }
-        for (NumberFormat f : NumberFormat.values()) {
-            minTrainingArena.put(f, ArenaPlan.of(current.architecture(), f,
-                    TrainingConfig.builder().trainableLayers(1).build()).totalBytes());
-        }
+        inventory.versionStored(settings.modelId(), currentVersion.version(),
+                currentVersion.parentVersion() > 0 ? currentVersion.parentVersion() : null, current, null,
+                currentVersion.metaEvalLoss());
         lastRound = store.lastRoundStarted();
         for (int r = 1; r <= lastRound; r++) {
             closedRounds.add(r);
@@ -137,6 +143,7 @@ public final class RoundEngine {
     public synchronized void deviceHello(DeviceHello hello) {
         known.put(hello.deviceId(), hello);
         online.add(hello.deviceId());
+        inventory.deviceHello(hello, clock.instant());
     }
 
     public synchronized void deviceState(String deviceId, boolean isOnline) {
@@ -145,31 +152,40 @@ public final class RoundEngine {
         } else {
             online.remove(deviceId);
         }
+        if (known.containsKey(deviceId)) {
+            inventory.deviceState(deviceId, isOnline, clock.instant());
+        }
     }
 
-    /** Online devices whose RAM holds at least last-layer training of the model in a format they support. */
-    public synchronized List<String> eligible() {
-        List<String> out = new ArrayList<>();
-        for (String id : online) {
-            DeviceHello h = known.get(id);
-            for (NumberFormat f : h.formats()) {
-                if (minTrainingArena.get(f) <= h.ramBytes()) {
-                    out.add(id);
-                    break;
-                }
-            }
+    /** The devices the inventory says may train the current version now (sorted ids). */
+    public List<String> eligible() {
+        Model model;
+        long version;
+        synchronized (this) {
+            model = current;
+            version = currentVersion.version();
         }
-        out.sort(null);
-        return out;
+        // Outside the lock: with the registry this is a SPARQL query, and MQTT handling must not wait for it.
+        return inventory.eligible(settings.modelId(), version, model);
+    }
+
+    /** A description the inventory refused: counted like any refused message and answered with a reject. */
+    public synchronized void descriptionRefused(String deviceId, String report) {
+        refuse(new Failure(deviceId, RejectReason.INVALID_FIELD, report), 0);
     }
 
     /** Starts the next round if none is open and enough devices are eligible; returns its number. */
-    public synchronized Optional<Integer> startRound() {
+    public Optional<Integer> startRound() {
+        List<String> eligible = eligible();
+        return startRound(eligible);
+    }
+
+    private synchronized Optional<Integer> startRound(List<String> eligible) {
         if (round >= 0) {
             return Optional.empty();
         }
         int next = lastRound + 1;
-        List<String> chosen = strategy.configureRound(next, eligible(), settings.seed());
+        List<String> chosen = strategy.configureRound(next, eligible, settings.seed());
         if (chosen.size() < settings.minReplies()) {
             return Optional.empty();
         }
@@ -255,6 +271,9 @@ public final class RoundEngine {
                 currentVersion = store.save(s, round, base, strategy.name(), List.copyOf(replies.keySet()), rejected, null);
                 current = next;
                 produced = base + 1;
+                inventory.versionStored(settings.modelId(), produced, base, next, new Inventory.RoundRecord(round, base,
+                        strategy.name(), List.copyOf(replies.keySet()), settings.innerSteps(),
+                        settings.innerLearningRate(), strategy.outerStepSize(round), started, clock.instant()), null);
                 outcome = "aggregated " + accepted.size() + "/" + selected.size();
                 gateway.publishSnapshot(s);
             } catch (IOException | RuntimeException e) {
@@ -288,6 +307,8 @@ public final class RoundEngine {
         ModelStore.Version v = currentVersion;
         currentVersion = store.save(store.snapshot(v), v.round(), v.parentVersion(), v.strategy(), v.contributors(),
                 v.rejected(), adaptedLoss);
+        inventory.versionStored(settings.modelId(), version, v.parentVersion() > 0 ? v.parentVersion() : null, current,
+                null, adaptedLoss);
     }
 
     public String modelId() {

@@ -43,6 +43,11 @@ public final class ReptileStrategy implements Strategy {
         return name;
     }
 
+    @Override
+    public double outerStepSize(int round) {
+        return epsilon(round);
+    }
+
     /** The outer step size of round {@code round} (1-based). */
     public double epsilon(int round) {
         if (!anneal) {

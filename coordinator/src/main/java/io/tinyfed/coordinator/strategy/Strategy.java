@@ -21,4 +21,9 @@ public interface Strategy {
      * @throws IllegalArgumentException if there is nothing to aggregate
      */
     float[] aggregate(int round, float[] theta, List<Reply> replies, List<Failure> failures);
+
+    /** The outer step size this strategy applies in {@code round}, for lineage records; NaN if it has none. */
+    default double outerStepSize(int round) {
+        return Double.NaN;
+    }
 }

@@ -46,8 +46,10 @@ public final class Describe {
         Resource dev = m.createResource(iri).addProperty(RDF.type, TF.DEVICE).addProperty(RDF.type, S3N.SMART_SENSOR)
                 .addProperty(TF.DEVICE_ID, d.deviceId()).addProperty(TF.FLEET, d.fleet())
                 .addProperty(SCHEMA.NAME, d.deviceId())
-                .addLiteral(TF.RAM_BYTES, integer(d.ramBytes())).addLiteral(TF.FLASH_BYTES, integer(d.flashBytes()))
-                .addLiteral(TF.ONLINE, d.online());
+                .addLiteral(TF.RAM_BYTES, integer(d.ramBytes())).addLiteral(TF.ONLINE, d.online());
+        if (d.flashBytes() != 0) { // 0: not stated (the shapes refuse negative sizes)
+            dev.addLiteral(TF.FLASH_BYTES, integer(d.flashBytes()));
+        }
         for (String f : d.formats()) {
             dev.addProperty(TF.SUPPORTS_FORMAT, format(f));
         }
@@ -67,7 +69,9 @@ public final class Describe {
         }
         Resource capability = m.createResource(iri + "#capability").addProperty(RDF.type, SSNSystem.SYSTEM_CAPABILITY);
         capability.addProperty(SSNSystem.HAS_SYSTEM_PROPERTY, memory(m, iri + "#ram", "RAM", d.ramBytes()));
-        capability.addProperty(SSNSystem.HAS_SYSTEM_PROPERTY, memory(m, iri + "#flash", "flash", d.flashBytes()));
+        if (d.flashBytes() != 0) {
+            capability.addProperty(SSNSystem.HAS_SYSTEM_PROPERTY, memory(m, iri + "#flash", "flash", d.flashBytes()));
+        }
         mcu.addProperty(S3N.HAS_SYSTEM_CAPABILITY, capability);
         dev.addProperty(SSN.HAS_SUB_SYSTEM, mcu);
         for (String sensor : d.sensors()) {

@@ -244,7 +244,7 @@ public final class JenaRegistry implements Registry {
     // Matchmaking. ARQ evaluates joins as index nested-loop joins, ~10 us per row on TDB2 here, so a
     // "devices for a model" pattern with four joins over 10,000 devices takes ~120 ms. The fact queries
     // below fetch each condition with a single-pattern scan (one UNION query, one round trip) and join the
-    // rows here by hash; see docs/registry.md and ./tinyfed bench registry for the figures.
+    // rows here by hash; see semantic-registry/README.md and ./tinyfed bench registry for the figures.
 
     private static final String[] FORMATS = {TF.F32.getURI(), TF.S16.getURI(), TF.S8.getURI()};
 
