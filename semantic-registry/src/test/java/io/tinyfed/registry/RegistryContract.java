@@ -163,6 +163,21 @@ abstract class RegistryContract {
     }
 
     @Test
+    void recordRound_writesTheProvDescriptionOfTheFixture() {
+        registry.registerDevice(Fixtures.m4("d-1"));
+        registry.registerDevice(Fixtures.m4("d-2"));
+        registry.registerModelVersion(Fixtures.version("sine", 3, Fixtures.SINE, List.of()));
+        registry.registerModelVersion(Fixtures.version("sine", 4, Fixtures.SINE, List.of()));
+
+        registry.recordRound(new RoundRecord("f1", "sine", 3, 3, 4L, "reptile", List.of("d-1", "d-2"), 32, 0.02, 0.5,
+                Fixtures.T0, Fixtures.T0.plusSeconds(1)));
+
+        Model actual = registry.graph(Iris.round("sine", 3));
+        Model expected = Fixtures.turtle("round-3.ttl");
+        assertThat(actual.isIsomorphicWith(expected)).as("expected:\n%s\nactual:\n%s", turtle(expected), turtle(actual)).isTrue();
+    }
+
+    @Test
     void recordRoundAndDeployment_refuseUnknownReferences() {
         registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
 
