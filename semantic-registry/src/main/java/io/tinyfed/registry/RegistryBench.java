@@ -92,41 +92,36 @@ public final class RegistryBench implements Callable<Integer> {
             }
             double versionRate = nVersions / ((System.nanoTime() - t1) / 1e9);
 
-            // Warm up both queries (JIT, TDB2 caches), then time fresh random choices.
+            // Warm up both queries (JIT, TDB2 caches), then time fresh random choices: first on an unchanged
+            // store (the match index is reused), then with a write before every query (the index is rebuilt).
             for (int i = 0; i < 20; i++) {
                 registry.devicesFor(versionIris.get(random.nextInt(nVersions)), Purpose.TRAINING);
                 registry.modelsFor(fleet.get(random.nextInt(nDevices)).iri(), Purpose.TRAINING);
             }
-            double[] devicesFor = new double[queries];
-            double[] modelsFor = new double[queries];
-            long matchedDevices = 0;
-            long matchedModels = 0;
-            for (int i = 0; i < queries; i++) {
-                String model = versionIris.get(random.nextInt(nVersions));
-                long s = System.nanoTime();
-                matchedDevices += registry.devicesFor(model, Purpose.TRAINING).size();
-                devicesFor[i] = (System.nanoTime() - s) / 1e6;
-                String device = fleet.get(random.nextInt(nDevices)).iri();
-                s = System.nanoTime();
-                matchedModels += registry.modelsFor(device, Purpose.TRAINING).size();
-                modelsFor[i] = (System.nanoTime() - s) / 1e6;
-            }
+            Timing warm = time(registry, fleet, versionIris, random, false);
+            Timing cold = time(registry, fleet, versionIris, random, true);
             String config = nDevices + " devices, " + nVersions + " versions";
             System.out.printf("  %-44s %12s%n", "registration (SHACL-validated)", "per second");
             System.out.printf("  %-44s %12.0f%n", "devices, one transaction each (first " + single + ")", singleRate);
             System.out.printf("  %-44s %12.0f%n", "devices, bulk (1,000 per transaction)", deviceRate);
             System.out.printf("  %-44s %12.0f%n%n", "model versions, bulk (100 per transaction)", versionRate);
-            System.out.printf("  %-34s %10s %10s %10s %14s%n", "matchmaking (" + queries + " each)", "p50 ms", "p95 ms", "max ms",
+            System.out.printf("  %-46s %10s %10s %10s %14s%n", "matchmaking (" + queries + " each)", "p50 ms", "p95 ms", "max ms",
                     "mean answers");
-            row("devices for a model (training)", devicesFor, matchedDevices / (double) queries);
-            row("models for a device (training)", modelsFor, matchedModels / (double) queries);
+            row("devices for a model, store unchanged", warm.devicesFor, warm.devicesAnswers);
+            row("models for a device, store unchanged", warm.modelsFor, warm.modelsAnswers);
+            row("devices for a model, after a write", cold.devicesFor, cold.devicesAnswers);
+            row("models for a device, after a write", cold.modelsFor, cold.modelsAnswers);
             metrics.add(metric("register_devices_per_s", config, deviceRate, "1/s"));
             metrics.add(metric("register_device_single_per_s", config, singleRate, "1/s"));
             metrics.add(metric("register_model_versions_per_s", config, versionRate, "1/s"));
-            metrics.add(metric("devices_for_model_ms_p50", config, percentile(devicesFor, 50), "ms"));
-            metrics.add(metric("devices_for_model_ms_p95", config, percentile(devicesFor, 95), "ms"));
-            metrics.add(metric("models_for_device_ms_p50", config, percentile(modelsFor, 50), "ms"));
-            metrics.add(metric("models_for_device_ms_p95", config, percentile(modelsFor, 95), "ms"));
+            metrics.add(metric("devices_for_model_ms_p50", config, percentile(warm.devicesFor, 50), "ms"));
+            metrics.add(metric("devices_for_model_ms_p95", config, percentile(warm.devicesFor, 95), "ms"));
+            metrics.add(metric("models_for_device_ms_p50", config, percentile(warm.modelsFor, 50), "ms"));
+            metrics.add(metric("models_for_device_ms_p95", config, percentile(warm.modelsFor, 95), "ms"));
+            metrics.add(metric("devices_for_model_after_write_ms_p50", config, percentile(cold.devicesFor, 50), "ms"));
+            metrics.add(metric("devices_for_model_after_write_ms_p95", config, percentile(cold.devicesFor, 95), "ms"));
+            metrics.add(metric("models_for_device_after_write_ms_p50", config, percentile(cold.modelsFor, 50), "ms"));
+            metrics.add(metric("models_for_device_after_write_ms_p95", config, percentile(cold.modelsFor, 95), "ms"));
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -139,6 +134,36 @@ public final class RegistryBench implements Callable<Integer> {
             System.out.println("\nwrote " + json);
         }
         return 0;
+    }
+
+    private record Timing(double[] devicesFor, double[] modelsFor, double devicesAnswers, double modelsAnswers) {
+    }
+
+    /** Times both queries {@code queries} times; with {@code writeFirst}, a device's online flag changes before each. */
+    private Timing time(Registry registry, List<DeviceDescription> fleet, List<String> versions, SplittableRandom random,
+                        boolean writeFirst) {
+        double[] devicesFor = new double[queries];
+        double[] modelsFor = new double[queries];
+        long matchedDevices = 0;
+        long matchedModels = 0;
+        for (int i = 0; i < queries; i++) {
+            String model = versions.get(random.nextInt(versions.size()));
+            DeviceDescription touched = fleet.get(random.nextInt(fleet.size()));
+            if (writeFirst) {
+                registry.setOnline(touched.fleet(), touched.deviceId(), i % 2 == 0, Instant.parse("2026-01-02T00:00:00Z"));
+            }
+            long s = System.nanoTime();
+            matchedDevices += registry.devicesFor(model, Purpose.TRAINING).size();
+            devicesFor[i] = (System.nanoTime() - s) / 1e6;
+            String device = fleet.get(random.nextInt(fleet.size())).iri();
+            if (writeFirst) {
+                registry.setOnline(touched.fleet(), touched.deviceId(), i % 2 != 0, Instant.parse("2026-01-02T00:00:01Z"));
+            }
+            s = System.nanoTime();
+            matchedModels += registry.modelsFor(device, Purpose.TRAINING).size();
+            modelsFor[i] = (System.nanoTime() - s) / 1e6;
+        }
+        return new Timing(devicesFor, modelsFor, matchedDevices / (double) queries, matchedModels / (double) queries);
     }
 
     private static DeviceDescription device(int i, SplittableRandom r) {
@@ -170,7 +195,7 @@ public final class RegistryBench implements Callable<Integer> {
     }
 
     private static void row(String name, double[] ms, double answers) {
-        System.out.printf("  %-34s %10.2f %10.2f %10.2f %14.1f%n", name, percentile(ms, 50), percentile(ms, 95),
+        System.out.printf("  %-46s %10.2f %10.2f %10.2f %14.1f%n", name, percentile(ms, 50), percentile(ms, 95),
                 Arrays.stream(ms).max().orElse(0), answers);
     }
 

@@ -63,6 +63,14 @@ public final class JenaRegistry implements Registry {
     private final boolean ownsLocal;
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    /** Matchmaking's in-memory index for one store state; see {@link MatchIndex}. */
+    private volatile MatchIndex index;
+    private volatile boolean indexEnabled = true;
+    private final java.util.concurrent.atomic.AtomicBoolean rebuilding = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final long QUIET_NANOS = 250_000_000L;
+    private volatile long lastMark = -1;
+    private volatile long lastMarkSeen;
+    private static final System.Logger LOG = System.getLogger(JenaRegistry.class.getName());
 
     private JenaRegistry(RDFConnection conn, DatasetGraph local, boolean ownsLocal) {
         this.conn = conn;
@@ -370,8 +378,79 @@ public final class JenaRegistry implements Registry {
         return null;
     }
 
+    /**
+     * The match index for the store's current state (embedded stores only). When the store changed since
+     * the last one was built, this call answers from the fact queries, and once no write has begun for
+     * 250 ms a new index is built in the background: a write never makes a query wait for a rebuild.
+     */
+    private java.util.Optional<MatchIndex> matchIndex() {
+        if (local == null || !indexEnabled) {
+            return java.util.Optional.empty();
+        }
+        org.apache.jena.dboe.transaction.txn.TransactionCoordinator tc = TDBInternal.getTransactionCoordinator(local);
+        long mark = tc.countBeginWrite();
+        MatchIndex current = index;
+        if (current != null && current.mark() == mark && tc.countActiveWriter() == 0) {
+            return java.util.Optional.of(current);
+        }
+        // Rebuild once the store has been quiet for a while: under a stream of writes every index would be stale
+        // before it is used, and rebuilding would only take CPU from the queries.
+        long now = System.nanoTime();
+        if (mark != lastMark) {
+            lastMark = mark;
+            lastMarkSeen = now;
+            return java.util.Optional.empty();
+        }
+        if (now - lastMarkSeen >= QUIET_NANOS && rebuilding.compareAndSet(false, true)) {
+            HALVES.submit(() -> {
+                try {
+                    rebuild(tc);
+                } finally {
+                    rebuilding.set(false);
+                }
+            });
+        }
+        return java.util.Optional.empty();
+    }
+
+    private void rebuild(org.apache.jena.dboe.transaction.txn.TransactionCoordinator tc) {
+        long mark = tc.countBeginWrite();
+        if (tc.countActiveWriter() != 0) {
+            return;
+        }
+        try {
+            MatchIndex built = MatchIndex.build(mark, (name, action) -> select(name, Map.of(), action), JenaRegistry::both);
+            if (tc.countBeginWrite() == mark && tc.countActiveWriter() == 0) {
+                index = built; // else a write began while the scans ran: they may disagree; the next call retries
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "match index not rebuilt: {0}", e.toString());
+        }
+    }
+
+    /** Waits until a match index for the current state exists (tests compare both query paths). */
+    boolean awaitIndex(java.time.Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (matchIndex().isPresent()) {
+                return true;
+            }
+            Thread.sleep(5);
+        }
+        return false;
+    }
+
+    /** Answer from the fact queries only (tests of that path on the embedded store). */
+    void disableIndex() {
+        indexEnabled = false;
+    }
+
     @Override
     public List<DeviceMatch> devicesFor(String modelIri, Purpose purpose) {
+        java.util.Optional<MatchIndex> idx = matchIndex();
+        if (idx.isPresent()) {
+            return idx.get().devicesFor(modelIri, purpose);
+        }
         Requirements r = requirements(modelIri, purpose);
         List<Need> needs = r.needs();
         if (needs.isEmpty()) {
@@ -392,6 +471,10 @@ public final class JenaRegistry implements Registry {
 
     @Override
     public List<String> eligibleForTraining(String fleet, String versionIri) {
+        java.util.Optional<MatchIndex> idx = matchIndex();
+        if (idx.isPresent()) {
+            return idx.get().eligibleForTraining(fleet, versionIri);
+        }
         Requirements r = requirements(versionIri, Purpose.TRAINING);
         List<Need> needs = r.needs();
         if (needs.isEmpty()) {
@@ -411,6 +494,10 @@ public final class JenaRegistry implements Registry {
 
     @Override
     public List<ModelMatch> modelsFor(String deviceIri, Purpose purpose) {
+        java.util.Optional<MatchIndex> idx = matchIndex();
+        if (idx.isPresent()) {
+            return idx.get().modelsFor(deviceIri, purpose);
+        }
         long[] ram = {-1};
         long[] flash = {Long.MAX_VALUE};
         int[] formats = {0};
