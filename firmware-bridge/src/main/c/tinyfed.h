@@ -1,0 +1,120 @@
+/**
+ * @file tinyfed.h
+ * @brief TinyFed C99 runtime: int16 fixed-point inference, bit-exact to the Java S16 engine.
+ *
+ * The arithmetic is specified in docs/fixed-point.md; every function here follows it bit for bit.
+ * No malloc: the caller supplies one arena of exactly TF_<MODEL>_ARENA_BYTES (the Java planner's
+ * figure), laid out as the planner lays it out (a 32-bit region of scales and scratch, then a 16-bit
+ * region of parameters and activations). Functions return a tf_status (0 ok, negative error).
+ */
+#ifndef TINYFED_H
+#define TINYFED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status of every runtime call. */
+typedef enum {
+    TF_OK = 0,
+    TF_ERR_ARGUMENT = -1,  /**< a null pointer or a size that does not match the model */
+    TF_ERR_ARENA = -2,     /**< the arena is smaller than the model's planned size or misaligned */
+    TF_ERR_LAYER = -3      /**< a layer kind this runtime does not implement */
+} tf_status;
+
+/** Layer kinds, numbered as the Java engine numbers them in the exported layout. */
+typedef enum {
+    TF_DENSE = 0,
+    TF_CONV1D = 1,
+    TF_RELU = 2,
+    TF_TANH = 3,
+    TF_SIGMOID = 4,
+    TF_SOFTMAX = 5
+} tf_layer_kind;
+
+/** One layer: kind, sizes, and offsets (in elements) into the arena's 16-bit region. */
+typedef struct {
+    uint8_t kind;          /**< tf_layer_kind */
+    int32_t in_size;       /**< input elements */
+    int32_t out_size;      /**< output elements */
+    int32_t weight_off;    /**< Dense: first weight, relative to the parameters; -1 otherwise */
+    int32_t bias_off;      /**< Dense: first bias, relative to the parameters; -1 otherwise */
+    int32_t tensor;        /**< Dense: index of its weight tensor (bias is tensor + 1); -1 otherwise */
+    int32_t in_off;        /**< input buffer in the 16-bit region */
+    int32_t out_off;       /**< output buffer in the 16-bit region */
+} tf_layer;
+
+/** An exported model: architecture, int16 parameters and scales, and the planner's arena layout. */
+typedef struct {
+    int32_t layer_count;
+    const tf_layer *layers;
+    int32_t param_count;
+    const int16_t *params;          /**< all tensors in model order (weights, bias, weights, ...) */
+    int32_t tensor_count;
+    const int8_t *tensor_frac;      /**< fractional bits per tensor, in [0, 15] */
+    int8_t input_frac;              /**< fractional bits of the network input */
+    const int8_t *output_frac;      /**< fractional bits of each parametrised layer's output */
+    int32_t input_size;
+    int32_t output_size;
+    int32_t wide_len;               /**< 32-bit region length in int32 elements */
+    int32_t narrow_len;             /**< 16-bit region length in int16 elements */
+    int32_t scales_off;             /**< scales section in the 32-bit region */
+    int32_t weights_off;            /**< parameters in the 16-bit region */
+    int32_t input_off;              /**< network input in the 16-bit region */
+    uint32_t arena_bytes;           /**< wide_len * 4 + narrow_len * 2: what the caller must supply */
+} tf_model;
+
+/* ---- fixed-point primitives (docs/fixed-point.md section 2) -------------------------------------------- */
+int16_t tf_saturate16(int64_t v);
+int64_t tf_rounding_shift(int64_t v, int shift);
+int64_t tf_shift_left_sat(int64_t v, int s);
+int16_t tf_rounding_shift_sat16(int64_t v, int shift);
+
+/* ---- kernels (section 3); each returns the number of outputs that saturated where that is defined ----- */
+
+/**
+ * @brief Dense forward, y = saturate16(roundingShift(b aligned + W x, wf + xf - yf)).
+ * @param[in] w    weights [out][in], row-major, @p wf fractional bits (0..15)
+ * @param[in] b    bias [out], @p bf fractional bits (0..15)
+ * @param[in] x    input [in], @p xf fractional bits (0..15)
+ * @param[out] y   output [out], @p yf fractional bits (0..15)
+ * @return outputs that saturated (>= 0)
+ */
+int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const int16_t *x, int xf,
+                     int16_t *y, int yf, int32_t in, int32_t out);
+void tf_relu_s16(const int16_t *x, int16_t *y, int32_t n);
+void tf_tanh_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
+void tf_sigmoid_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
+void tf_softmax_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
+
+/* ---- network ------------------------------------------------------------------------------------------ */
+
+/**
+ * @brief Lays out @p arena for @p model: copies the parameters and scales into it.
+ * @param[in] arena       at least model->arena_bytes bytes, 4-byte aligned
+ * @param[in] arena_bytes the arena's size
+ */
+tf_status tf_init_s16(const tf_model *model, void *arena, size_t arena_bytes);
+
+/**
+ * @brief Runs the network on @p input (int16 at model->input_frac) into @p output (int16 at the
+ *        output layer's fractional bits, see tf_output_frac). Allocates nothing.
+ */
+tf_status tf_infer_s16(const tf_model *model, void *arena, const int16_t *input, int16_t *output);
+
+/** @brief Fractional bits of the network output in the current arena (scales can change when training). */
+int tf_output_frac(const tf_model *model, const void *arena);
+
+/* Activation tables (generated from the Java engine's tables: tinyfed_tables.c). */
+extern const int32_t tf_tanh_table[257];
+extern const int32_t tf_sigmoid_table[257];
+extern const int32_t tf_exp_table[257];
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYFED_H */

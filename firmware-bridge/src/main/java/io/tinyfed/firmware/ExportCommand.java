@@ -1,0 +1,75 @@
+package io.tinyfed.firmware;
+
+import io.tinyfed.core.Model;
+import io.tinyfed.core.ModelCodec;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.Quantizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./tinyfed export c --model FILE --out DIR}: writes a model (a ModelCodec file, e.g. from a
+ * coordinator's store) as C with the TinyFed C99 runtime. An F32 model is quantised first, with
+ * scales calibrated on seeded uniform inputs from {@code --calibration-range}.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true, description = "Export a model for microcontrollers.")
+public final class ExportCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "Target: c")
+    String target;
+
+    @Option(names = "--model", required = true, description = "Model file (ModelCodec: S16, or F32 to be quantised).")
+    Path model;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--name", defaultValue = "model", description = "C identifier of the model (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--calibration-range", defaultValue = "-5:5",
+            description = "For F32 models: input range LO:HI of the calibration samples (default: ${DEFAULT-VALUE}).")
+    String range;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the calibration samples (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!"c".equals(target)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "unknown target '" + target + "' (supported: c)");
+        }
+        Model m = ModelCodec.decode(Files.readAllBytes(model));
+        if (m.format() == NumberFormat.F32) {
+            String[] lohi = range.split(":");
+            double lo = Double.parseDouble(lohi[0]);
+            double hi = Double.parseDouble(lohi[1]);
+            SplittableRandom r = new SplittableRandom(seed);
+            List<float[]> calibration = new ArrayList<>();
+            for (int k = 0; k < 256; k++) {
+                float[] x = new float[m.architecture().inputSize()];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (lo + r.nextDouble() * (hi - lo));
+                }
+                calibration.add(x);
+            }
+            m = Quantizer.toS16(m, calibration);
+            System.out.printf("quantised %s to S16 on 256 inputs uniform in [%s, %s] (seed %d)%n", model, lo, hi, seed);
+        }
+        long arena = CExport.export(m, name, out);
+        System.out.printf("wrote %s: %s.h/.c (%s, %d parameters), tinyfed.h/.c, tinyfed_tables.c; arena %d B (%s_ARENA_BYTES)%n",
+                out, name, m.architecture().name(), m.parameterCount(), arena, name.toUpperCase(java.util.Locale.ROOT));
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ExportCommand()).execute(args));
+    }
+}
