@@ -5,6 +5,7 @@
  */
 #include "tinyfed.h"
 
+#include <math.h>
 #include <string.h>
 
 #define TF_S16_MIN (-32768)
@@ -180,6 +181,9 @@ tf_status tf_init_s16(const tf_model *m, void *arena, size_t arena_bytes) {
         }
     }
     derive_activation_fracs(m, q);
+    if (m->rng_off >= 0) {
+        q[m->rng_off] = (int32_t) m->rng_seed_state;
+    }
     return TF_OK;
 }
 
@@ -187,13 +191,26 @@ int tf_output_frac(const tf_model *m, const void *arena) {
     return ((const int32_t *) arena)[layer_frac_index(m, m->layer_count - 1)];
 }
 
-tf_status tf_infer_s16(const tf_model *m, void *arena, const int16_t *input, int16_t *output) {
+static tf_status forward(const tf_model *m, void *arena, tf_stats *stats);
+
+tf_status tf_infer_s16(const tf_model *m, void *arena, const int16_t *input, int16_t *output, tf_stats *stats) {
     if (m == NULL || arena == NULL || input == NULL || output == NULL) {
         return TF_ERR_ARGUMENT;
     }
-    int32_t *q = wide(arena);
     int16_t *s = narrow(m, arena);
     memcpy(s + m->input_off, input, (size_t) m->input_size * sizeof(int16_t));
+    tf_status st = forward(m, arena, stats);
+    if (st != TF_OK) {
+        return st;
+    }
+    memcpy(output, s + m->layers[m->layer_count - 1].out_off, (size_t) m->output_size * sizeof(int16_t));
+    return TF_OK;
+}
+
+/* Runs every layer on the input already in the arena; counts output saturations per layer. */
+static tf_status forward(const tf_model *m, void *arena, tf_stats *stats) {
+    int32_t *q = wide(arena);
+    int16_t *s = narrow(m, arena);
     for (int32_t l = 0; l < m->layer_count; l++) {
         const tf_layer *L = &m->layers[l];
         const int16_t *x = s + L->in_off;
@@ -203,8 +220,12 @@ tf_status tf_infer_s16(const tf_model *m, void *arena, const int16_t *input, int
             case TF_DENSE: {
                 const int16_t *w = s + m->weights_off + L->weight_off;
                 const int16_t *b = s + m->weights_off + L->bias_off;
-                (void) tf_dense_s16(w, q[m->scales_off + L->tensor], b, q[m->scales_off + L->tensor + 1], x, xf,
-                                    y, q[layer_frac_index(m, l)], L->in_size, L->out_size);
+                int32_t hits = tf_dense_s16(w, q[m->scales_off + L->tensor], b, q[m->scales_off + L->tensor + 1], x, xf,
+                                            y, q[layer_frac_index(m, l)], L->in_size, L->out_size);
+                if (stats != NULL) {
+                    stats->layer_hits[l] += hits;
+                    stats->saturations += (uint64_t) hits;
+                }
                 break;
             }
             case TF_RELU:
@@ -223,6 +244,264 @@ tf_status tf_infer_s16(const tf_model *m, void *arena, const int16_t *input, int
                 return TF_ERR_LAYER;
         }
     }
-    memcpy(output, s + m->layers[m->layer_count - 1].out_off, (size_t) m->output_size * sizeof(int16_t));
+    return TF_OK;
+}
+
+/* ---- training (sections 4-7 and 9) ----------------------------------------------------------------------- */
+
+enum { TF_LR_FRAC = 16, TF_DX_PRESHIFT = 16, TF_MAX_GRAD_FRAC = 30, TF_NOISE_STRIDE = 40503 };
+
+static int bit_length(uint64_t v) {
+    int n = 0;
+    while (v != 0) {
+        n++;
+        v >>= 1;
+    }
+    return n;
+}
+
+static int64_t rounding_divide(int64_t n, int64_t d) {
+    return n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d);
+}
+
+static int overflows16(int64_t v) {
+    return v > TF_S16_MAX || v < TF_S16_MIN;
+}
+
+/* floor(x * 2^f + 0.5) in double, as the Java engine quantises inputs and targets. */
+static int64_t quantize_wide(float x, int f) {
+    return (int64_t) floor((double) x * (double) ((int64_t) 1 << f) + 0.5);
+}
+
+/* Section 5: block normalisation of an int32 vector with `frac` bits into int16; returns the new frac. */
+static int normalize_s16(const int32_t *v, int32_t n, int frac, int16_t *out) {
+    int64_t max = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int64_t a = v[i] < 0 ? -(int64_t) v[i] : (int64_t) v[i];
+        max = a > max ? a : max;
+    }
+    int a = bit_length((uint64_t) max) - 15;
+    int b = frac - TF_MAX_GRAD_FRAC;
+    int shift = a > b ? a : b;
+    for (int32_t i = 0; i < n; i++) {
+        out[i] = tf_rounding_shift_sat16(v[i], shift);
+    }
+    return frac - shift;
+}
+
+static uint32_t xorshift32(uint32_t x) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+static int32_t noise(uint32_t draw, int32_t k) {
+    return (int32_t) ((draw + (uint32_t) k * (uint32_t) TF_NOISE_STRIDE) & 0xFFFFu);
+}
+
+static int64_t step_nearest(int64_t v, int shift) {
+    return shift > 0 ? tf_rounding_shift(v, shift) : tf_shift_left_sat(v, -shift < 62 ? -shift : 62);
+}
+
+static int64_t step_stochastic(int64_t v, int shift, int32_t noise16) {
+    if (shift <= 0) {
+        return tf_shift_left_sat(v, -shift < 62 ? -shift : 62);
+    }
+    int64_t n = shift <= 16 ? (int64_t) ((uint32_t) noise16 >> (16 - shift)) : (int64_t) noise16 << (shift - 16);
+    return (v + n) >> shift;
+}
+
+/* Section 6: dx[i] = roundingShift(sum_j W[j][i] e[j], 16) by split sums, rows with e[j] = 0 skipped. */
+static void dense_backward_input(const int16_t *w, const int16_t *e, int32_t *dx, int32_t *low, int32_t in, int32_t out) {
+    for (int32_t i = 0; i < in; i++) {
+        dx[i] = 0;
+        low[i] = 0;
+    }
+    for (int32_t j = 0; j < out; j++) {
+        int32_t g = e[j];
+        if (g == 0) {
+            continue;
+        }
+        const int16_t *row = w + (size_t) j * (size_t) in;
+        for (int32_t i = 0; i < in; i++) {
+            int32_t p = (int32_t) row[i] * g;
+            dx[i] += p >> 16;
+            low[i] += p & 0xFFFF;
+        }
+    }
+    for (int32_t i = 0; i < in; i++) {
+        dx[i] += (low[i] + (1 << (TF_DX_PRESHIFT - 1))) >> TF_DX_PRESHIFT;
+    }
+}
+
+/* Section 7, direct mode: w -= round(lrQ e_j x_i), one draw per row, zero rows and inputs skipped. */
+static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *x, int xf, const int16_t *e, int ef,
+                         int32_t in, int32_t out, int32_t lr_q, int32_t *rng, int32_t *hits, int32_t *non_zero) {
+    int w_shift = ef + xf + TF_LR_FRAC - wf;
+    int b_shift = ef + TF_LR_FRAC - bf;
+    uint32_t state = rng != NULL ? (uint32_t) *rng : 0u;
+    int32_t weight_hits = 0;
+    int32_t bias_hits = 0;
+    int32_t nz = 0;
+    for (int32_t i = 0; i < in; i++) {
+        if (x[i] != 0) {
+            non_zero[nz++] = i;
+        }
+    }
+    for (int32_t j = 0; j < out; j++) {
+        int32_t g = e[j];
+        if (g == 0) {
+            continue;
+        }
+        int64_t gl = (int64_t) g * lr_q;
+        int16_t *row = w + (size_t) j * (size_t) in;
+        if (rng != NULL) {
+            state = xorshift32(state);
+        }
+        for (int32_t k = 0; k < nz; k++) {
+            int32_t i = non_zero[k];
+            int64_t update = gl * x[i];
+            int64_t step = rng != NULL ? step_stochastic(update, w_shift, noise(state, i)) : step_nearest(update, w_shift);
+            int64_t v = row[i] - step;
+            weight_hits += overflows16(v);
+            row[i] = tf_saturate16(v);
+        }
+        int64_t step = rng != NULL ? step_stochastic(gl, b_shift, noise(state, in)) : step_nearest(gl, b_shift);
+        int64_t v = b[j] - step;
+        bias_hits += overflows16(v);
+        b[j] = tf_saturate16(v);
+    }
+    if (rng != NULL) {
+        *rng = (int32_t) state;
+    }
+    hits[0] += weight_hits;
+    hits[1] += bias_hits;
+}
+
+tf_status tf_train_step_s16(const tf_model *m, void *arena, const float *input, const float *target, tf_stats *st) {
+    if (m == NULL || arena == NULL || input == NULL || target == NULL || st == NULL) {
+        return TF_ERR_ARGUMENT;
+    }
+    if (!m->training) {
+        return TF_ERR_ARGUMENT;
+    }
+    int32_t *q = wide(arena);
+    int16_t *s = narrow(m, arena);
+    int32_t last = m->layer_count - 1;
+
+    int in_frac = q[layer_frac_index(m, -1)];
+    for (int32_t i = 0; i < m->input_size; i++) {
+        int64_t v = quantize_wide(input[i], in_frac);
+        if (overflows16(v)) {
+            st->saturations++;
+        }
+        s[m->input_off + i] = tf_saturate16(v);
+    }
+    tf_status status = forward(m, arena, st);
+    if (status != TF_OK) {
+        return status;
+    }
+
+    /* Section 4: output gradient into dx, normalised into the error vector. */
+    const int16_t *y = s + m->layers[last].out_off;
+    int32_t *dx = q + m->dx_off;
+    int16_t *err = s + m->err_off;
+    int32_t n = m->output_size;
+    int grad_frac;
+    if (m->loss == TF_LOSS_SOFTMAX_CROSS_ENTROPY) {
+        for (int32_t i = 0; i < n; i++) {
+            int64_t t = (int64_t) floor((double) target[i] * 32768.0 + 0.5);
+            t = t < 0 ? 0 : (t > 32768 ? 32768 : t);
+            dx[i] = (int32_t) (y[i] - t);
+        }
+        grad_frac = 15;
+    } else {
+        int yf = q[layer_frac_index(m, last)];
+        for (int32_t i = 0; i < n; i++) {
+            int64_t t = quantize_wide(target[i], yf);
+            if (overflows16(t)) {
+                st->layer_hits[last]++;
+                st->saturations++;
+            }
+            int64_t e = y[i] - t;
+            e = e < -((int64_t) 1 << 22) ? -((int64_t) 1 << 22) : (e > ((int64_t) 1 << 22) ? ((int64_t) 1 << 22) : e);
+            dx[i] = (int32_t) rounding_divide(e * 512, n);
+        }
+        grad_frac = yf + 8;
+    }
+    int ef = normalize_s16(dx, n, grad_frac, err);
+
+    /* Section 6: backward from the last layer (before a fused softmax) down to the first trainable one. */
+    int32_t from = m->layers[last].kind == TF_SOFTMAX ? last - 1 : last;
+    for (int32_t l = from; l >= m->first_trainable; l--) {
+        const tf_layer *L = &m->layers[l];
+        const int16_t *out = s + L->out_off;
+        if (L->kind == TF_RELU) {
+            for (int32_t i = 0; i < L->out_size; i++) {
+                if (out[i] <= 0) {
+                    err[i] = 0;
+                }
+            }
+        } else if (L->kind == TF_TANH || L->kind == TF_SIGMOID) {
+            for (int32_t i = 0; i < L->out_size; i++) {
+                int32_t v = out[i];
+                int32_t d = L->kind == TF_TANH ? 32768 - (int32_t) tf_rounding_shift((int64_t) v * v, 15)
+                                               : (int32_t) tf_rounding_shift((int64_t) v * (32768 - v), 15);
+                dx[i] = err[i] * d;
+            }
+            ef = normalize_s16(dx, L->out_size, ef + 15, err);
+        } else if (L->kind == TF_DENSE) {
+            int propagate = l > m->first_trainable;
+            int16_t *w = s + m->weights_off + L->weight_off;
+            int16_t *b = s + m->weights_off + L->bias_off;
+            int wf = q[m->scales_off + L->tensor];
+            int bf = q[m->scales_off + L->tensor + 1];
+            int xf = q[layer_frac_index(m, l - 1)];
+            int32_t *low = q + m->dx_low_off;
+            if (propagate) {
+                dense_backward_input(w, err, dx, low, L->in_size, L->out_size);
+            }
+            dense_update(w, wf, b, bf, s + L->in_off, xf, err, ef, L->in_size, L->out_size, m->lr_q,
+                         m->rng_off >= 0 ? q + m->rng_off : NULL, st->tensor_hits + L->tensor, low);
+            if (propagate) {
+                ef = normalize_s16(dx, L->in_size, wf + ef - TF_DX_PRESHIFT, err);
+            }
+        } else {
+            return TF_ERR_LAYER;
+        }
+    }
+
+    /* Section 9: scale adaptation at the end of the step. */
+    for (int32_t t = 0; t < m->tensor_count; t++) {
+        int32_t hits = st->tensor_hits[t];
+        if (hits == 0) {
+            continue;
+        }
+        st->tensor_hits[t] = 0;
+        st->saturations += (uint64_t) hits;
+        int32_t fi = m->scales_off + t;
+        if (!m->adapt_scales || q[fi] == 0) {
+            continue;
+        }
+        q[fi]--;
+        st->adaptations++;
+        for (int32_t p = m->tensor_start[t]; p < m->tensor_start[t + 1]; p++) {
+            s[m->weights_off + p] = (int16_t) tf_rounding_shift(s[m->weights_off + p], 1);
+        }
+    }
+    for (int32_t l = 0; l < m->layer_count; l++) {
+        if (st->layer_hits[l] == 0) {
+            continue;
+        }
+        st->layer_hits[l] = 0;
+        int32_t fi = layer_frac_index(m, l);
+        uint8_t k = m->layers[l].kind;
+        if (m->adapt_scales && (k == TF_DENSE || k == TF_CONV1D) && q[fi] > 0) {
+            q[fi]--;
+            st->adaptations++;
+            derive_activation_fracs(m, q);
+        }
+    }
     return TF_OK;
 }

@@ -47,6 +47,25 @@ typedef struct {
     int32_t out_off;       /**< output buffer in the 16-bit region */
 } tf_layer;
 
+/** Compile-time limits of the step counters (the exporter refuses larger models). */
+#define TF_MAX_LAYERS 32
+#define TF_MAX_TENSORS 32
+
+/** Losses of the training step. */
+typedef enum { TF_LOSS_MSE = 0, TF_LOSS_SOFTMAX_CROSS_ENTROPY = 1 } tf_loss;
+
+/**
+ * Caller-owned counters that persist across calls, as the Java engine's do: saturations of layer
+ * outputs (also from inference) and of trainable tensors are acted on at the end of the next
+ * training step (scale adaptation). Zero-initialise once per network.
+ */
+typedef struct {
+    uint64_t saturations;                 /**< every clamp counted so far (inputs, outputs, weights) */
+    uint64_t adaptations;                 /**< fractional bits given up by scale adaptation so far */
+    int32_t layer_hits[TF_MAX_LAYERS];    /**< per layer, pending for the next step's adaptation */
+    int32_t tensor_hits[TF_MAX_TENSORS];  /**< per tensor, pending likewise */
+} tf_stats;
+
 /** An exported model: architecture, int16 parameters and scales, and the planner's arena layout. */
 typedef struct {
     int32_t layer_count;
@@ -65,6 +84,19 @@ typedef struct {
     int32_t weights_off;            /**< parameters in the 16-bit region */
     int32_t input_off;              /**< network input in the 16-bit region */
     uint32_t arena_bytes;           /**< wide_len * 4 + narrow_len * 2: what the caller must supply */
+    /* Training (all zero / -1 in an inference-only export). */
+    uint8_t training;               /**< 1 if the layout has the training sections */
+    uint8_t loss;                   /**< tf_loss */
+    uint8_t stochastic;             /**< stochastic rounding of updates (else round half up) */
+    uint8_t adapt_scales;           /**< scale adaptation (docs/fixed-point.md section 9) */
+    int32_t lr_q;                   /**< learning rate * 2^16, in [1, 16 * 2^16] */
+    uint32_t rng_seed_state;        /**< xorshift32 state after tf_init_s16 */
+    int32_t first_trainable;        /**< first layer that trains */
+    int32_t err_off;                /**< int16 error vector in the 16-bit region */
+    int32_t dx_off;                 /**< int32 gradient scratch in the 32-bit region */
+    int32_t dx_low_off;             /**< int32 split-sum / non-zero-list scratch in the 32-bit region */
+    int32_t rng_off;                /**< generator state word in the 32-bit region (-1: nearest rounding) */
+    const int32_t *tensor_start;    /**< tensor t spans params [tensor_start[t], tensor_start[t + 1]) */
 } tf_model;
 
 /* ---- fixed-point primitives (docs/fixed-point.md section 2) -------------------------------------------- */
@@ -103,7 +135,18 @@ tf_status tf_init_s16(const tf_model *model, void *arena, size_t arena_bytes);
  * @brief Runs the network on @p input (int16 at model->input_frac) into @p output (int16 at the
  *        output layer's fractional bits, see tf_output_frac). Allocates nothing.
  */
-tf_status tf_infer_s16(const tf_model *model, void *arena, const int16_t *input, int16_t *output);
+tf_status tf_infer_s16(const tf_model *model, void *arena, const int16_t *input, int16_t *output, tf_stats *stats);
+
+/**
+ * @brief One SGD step on one sample, bit-exact to the Java S16 engine's trainStep: input and target
+ *        are quantised as Java quantises them (floor(x * 2^f + 0.5) in double), then forward, loss
+ *        gradient, backward, update with the model's rounding, and scale adaptation.
+ * @param[in]     input  input_size finite floats
+ * @param[in]     target output_size finite floats (cross-entropy: probabilities)
+ * @param[in,out] stats  the network's counters (required)
+ */
+tf_status tf_train_step_s16(const tf_model *model, void *arena, const float *input, const float *target,
+                            tf_stats *stats);
 
 /** @brief Fractional bits of the network output in the current arena (scales can change when training). */
 int tf_output_frac(const tf_model *model, const void *arena);

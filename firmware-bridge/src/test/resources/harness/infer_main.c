@@ -28,7 +28,7 @@ int main(void) {
             }
             in[i] = (int16_t) v;
         }
-        st = tf_infer_s16(&model_model, arena, in, out);
+        st = tf_infer_s16(&model_model, arena, in, out, NULL);
         if (st != TF_OK) {
             fprintf(stderr, "infer failed: %d\n", (int) st);
             return 5;

@@ -67,7 +67,7 @@ class CInferenceParityTest {
         }
         Path exe = dir.resolve("infer");
         run(dir, null, "gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o", exe.toString(),
-                "infer_main.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
+                "infer_main.c", "model.c", "tinyfed.c", "tinyfed_tables.c", "-lm");
 
         S16Engine engine = (S16Engine) Network.prepare(s16, TrainingConfig.inference());
         SplittableRandom r = new SplittableRandom(which.hashCode());
