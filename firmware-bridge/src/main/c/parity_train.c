@@ -1,6 +1,6 @@
 /* Test harness: reads "steps" then, per step, input_size + output_size floats (C99 hex floats, exact),
  * runs tf_train_step_s16 on each, and at checkpoints (steps 1, 10, 100 and the last) prints
- * "step K", the counters, the scales and every parameter. Used by CTrainingParityTest. */
+ * "step K", the counters, the scales and every parameter. Used by ParityCheck (tests and ./tinyfed bench firmware). */
 #include <stdio.h>
 #include <stdlib.h>
 

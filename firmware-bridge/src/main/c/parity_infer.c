@@ -1,5 +1,5 @@
 /* Test harness: reads "n" then n input vectors of int16 from stdin, runs the exported model on each,
- * and prints the output frac, then one line of int16 outputs per input. Used by CInferenceParityTest. */
+ * and prints the output frac, then one line of int16 outputs per input. Used by ParityCheck (tests and ./tinyfed bench firmware). */
 #include <stdio.h>
 #include <stdlib.h>
 

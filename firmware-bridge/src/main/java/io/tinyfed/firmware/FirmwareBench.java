@@ -1,0 +1,106 @@
+package io.tinyfed.firmware;
+
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.TrainingConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./tinyfed bench firmware}: the parity check (exported C vs the Java S16 engine: 400 inference
+ * inputs and 1,000 training steps, sine and digits models) and the Cortex-M4 footprint of each model.
+ * Prints a table; {@code --json} writes TinyFed's metrics shape ({@code parity_mismatches},
+ * {@code flash_bytes}, {@code ram_bytes} per model).
+ */
+@Command(name = "bench firmware", mixinStandardHelpOptions = true, description = "C export: parity with Java and Cortex-M4 footprint.")
+public final class FirmwareBench implements Callable<Integer> {
+    @Option(names = "--json", description = "Write the figures as metrics JSON here.")
+    Path json;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the parity data (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = Files.createTempDirectory("tinyfed-firmware-bench");
+        List<String> metrics = new ArrayList<>();
+        try {
+            TrainingConfig sineConfig = TrainingConfig.builder().learningRate(0.02f).seed(seed).build();
+            TrainingConfig digitsConfig = TrainingConfig.builder().learningRate(0.05f).seed(seed).build();
+            ParityCheck.Case sine = ParityCheck.sineCase("sine", Layer.Kind.TANH, sineConfig);
+            ParityCheck.Case digits = ParityCheck.digitsCase("digits", digitsConfig);
+            System.out.printf("TinyFed firmware benchmark (seed %d, host %s)%n%n", seed, gccVersion(work));
+            System.out.printf("  %-28s %12s %12s  %s%n", "parity: C vs Java S16", "compared", "mismatches", "first mismatch");
+            long mismatches = 0;
+            for (ParityCheck.Case c : List.of(sine, digits)) {
+                List<float[][]> samples = ParityCheck.samples(c, 1000, seed);
+                Model s16 = ParityCheck.model(c, samples);
+                ParityCheck.Result inf = ParityCheck.inference(c.name() + " inference", s16, 400, seed, dir(work, c.name() + "-infer"));
+                ParityCheck.Result tr = ParityCheck.training(c, samples, dir(work, c.name() + "-train"));
+                for (ParityCheck.Result r : List.of(inf, new ParityCheck.Result(c.name() + " training, 1,000 steps",
+                        tr.compared(), tr.mismatches(), tr.first(), tr.saturations(), tr.adaptations()))) {
+                    System.out.printf("  %-28s %12d %12d  %s%n", r.name(), r.compared(), r.mismatches(), r.first());
+                    mismatches += r.mismatches();
+                }
+            }
+            metrics.add(metric("parity_mismatches", "all", mismatches, "count"));
+            System.out.printf("%n  %-10s %-34s %10s %10s %10s %10s%n", "Cortex-M4", "(arm-none-eabi-gcc -Os, training export)",
+                    "arena B", "objects B", "flash B", "RAM B");
+            for (ParityCheck.Case c : List.of(sine, digits)) {
+                Model s16 = ParityCheck.model(c, ParityCheck.samples(c, 64, seed));
+                Footprint f = Footprint.cortexM4(c.name(), s16, c.config(), dir(work, c.name() + "-m4"));
+                System.out.printf("  %-10s %-34s %10d %10d %10d %10d%n", c.name(), c.architecture().name(), f.arenaBytes(),
+                        f.objectsText() + f.objectsData(), f.flashBytes(), f.ramBytes());
+                metrics.add(metric("flash_bytes", c.name(), f.flashBytes(), "B"));
+                metrics.add(metric("ram_bytes", c.name(), f.ramBytes(), "B"));
+                metrics.add(metric("arena_bytes", c.name(), f.arenaBytes(), "B"));
+                metrics.add(metric("runtime_and_model_object_bytes", c.name(), f.objectsText() + f.objectsData(), "B"));
+            }
+            System.out.println("\n  flash = text + data of a linked probe (init, infer, one train step; newlib startup, libm floor);"
+                    + "\n  RAM = data + bss (the arena is in bss); objects = runtime + tables + model alone.");
+            if (mismatches != 0) {
+                System.out.println("\nPARITY FAILED");
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(work)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        if (json != null) {
+            Path parent = json.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Files.writeString(json, "{\"metrics\": [\n  " + String.join(",\n  ", metrics) + "\n]}\n", StandardCharsets.UTF_8);
+            System.out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    private static Path dir(Path work, String name) throws IOException {
+        return Files.createDirectories(work.resolve(name));
+    }
+
+    private static String gccVersion(Path work) throws IOException, InterruptedException {
+        return Toolchain.run(work, null, List.of("gcc", "-dumpfullversion")).trim().isEmpty() ? "gcc"
+                : "gcc " + Toolchain.run(work, null, List.of("gcc", "-dumpfullversion")).trim();
+    }
+
+    private static String metric(String name, String model, double value, String unit) {
+        return String.format(Locale.ROOT, "{\"name\": \"%s\", \"model\": \"%s\", \"value\": %s, \"unit\": \"%s\"}", name, model,
+                value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value), unit);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new FirmwareBench()).execute(args));
+    }
+}
