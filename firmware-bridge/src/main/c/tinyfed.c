@@ -166,23 +166,54 @@ tf_status tf_init_s16(const tf_model *m, void *arena, size_t arena_bytes) {
         return TF_ERR_ARENA;
     }
     memset(arena, 0, m->arena_bytes);
+    tf_status st = tf_load_s16(m, arena, m->params, m->tensor_frac, m->input_frac, m->output_frac);
+    if (st == TF_OK && m->rng_off >= 0) {
+        wide(arena)[m->rng_off] = (int32_t) m->rng_seed_state;
+    }
+    return st;
+}
+
+tf_status tf_load_s16(const tf_model *m, void *arena, const int16_t *params, const int8_t *tensor_frac,
+                      int8_t input_frac, const int8_t *output_frac) {
+    if (m == NULL || arena == NULL || params == NULL || tensor_frac == NULL || output_frac == NULL) {
+        return TF_ERR_ARGUMENT;
+    }
     int32_t *q = wide(arena);
     int16_t *s = narrow(m, arena);
-    memcpy(s + m->weights_off, m->params, (size_t) m->param_count * sizeof(int16_t));
+    memcpy(s + m->weights_off, params, (size_t) m->param_count * sizeof(int16_t));
     for (int32_t t = 0; t < m->tensor_count; t++) {
-        q[m->scales_off + t] = m->tensor_frac[t];
+        q[m->scales_off + t] = tensor_frac[t];
     }
-    q[layer_frac_index(m, -1)] = m->input_frac;
+    q[layer_frac_index(m, -1)] = input_frac;
     int32_t k = 0;
     for (int32_t l = 0; l < m->layer_count; l++) {
         uint8_t kind = m->layers[l].kind;
         if (kind == TF_DENSE || kind == TF_CONV1D) {
-            q[layer_frac_index(m, l)] = m->output_frac[k++];
+            q[layer_frac_index(m, l)] = output_frac[k++];
         }
     }
     derive_activation_fracs(m, q);
-    if (m->rng_off >= 0) {
-        q[m->rng_off] = (int32_t) m->rng_seed_state;
+    return TF_OK;
+}
+
+tf_status tf_save_s16(const tf_model *m, const void *arena, int16_t *params, int8_t *tensor_frac,
+                      int8_t *input_frac, int8_t *output_frac) {
+    if (m == NULL || arena == NULL || params == NULL || tensor_frac == NULL || input_frac == NULL || output_frac == NULL) {
+        return TF_ERR_ARGUMENT;
+    }
+    const int32_t *q = (const int32_t *) arena;
+    const int16_t *s = (const int16_t *) ((const uint8_t *) arena + (size_t) m->wide_len * 4u);
+    memcpy(params, s + m->weights_off, (size_t) m->param_count * sizeof(int16_t));
+    for (int32_t t = 0; t < m->tensor_count; t++) {
+        tensor_frac[t] = (int8_t) q[m->scales_off + t];
+    }
+    *input_frac = (int8_t) q[layer_frac_index(m, -1)];
+    int32_t k = 0;
+    for (int32_t l = 0; l < m->layer_count; l++) {
+        uint8_t kind = m->layers[l].kind;
+        if (kind == TF_DENSE || kind == TF_CONV1D) {
+            output_frac[k++] = (int8_t) q[layer_frac_index(m, l)];
+        }
     }
     return TF_OK;
 }

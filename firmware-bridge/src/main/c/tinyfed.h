@@ -132,6 +132,19 @@ void tf_softmax_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
 tf_status tf_init_s16(const tf_model *model, void *arena, size_t arena_bytes);
 
 /**
+ * @brief Replaces the parameters and scales in a prepared arena (a new meta-model from the gateway).
+ * @param[in] params       model->param_count int16 values
+ * @param[in] tensor_frac  model->tensor_count fractional-bit counts (0..15)
+ * @param[in] output_frac  one per parametrised layer (0..15)
+ */
+tf_status tf_load_s16(const tf_model *model, void *arena, const int16_t *params, const int8_t *tensor_frac,
+                      int8_t input_frac, const int8_t *output_frac);
+
+/** @brief Copies the current parameters and scales out of the arena (the adapted model, for an update). */
+tf_status tf_save_s16(const tf_model *model, const void *arena, int16_t *params, int8_t *tensor_frac,
+                      int8_t *input_frac, int8_t *output_frac);
+
+/**
  * @brief Runs the network on @p input (int16 at model->input_frac) into @p output (int16 at the
  *        output layer's fractional bits, see tf_output_frac). Allocates nothing.
  */
