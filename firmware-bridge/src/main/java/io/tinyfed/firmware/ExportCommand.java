@@ -38,8 +38,19 @@ public final class ExportCommand implements Callable<Integer> {
             description = "For F32 models: input range LO:HI of the calibration samples (default: ${DEFAULT-VALUE}).")
     String range;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the calibration samples (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the calibration samples and of the device's "
+            + "rounding generator (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--train", description = "Lay the arena out for on-device training (tf_train_step_s16).")
+    boolean train;
+
+    @Option(names = "--lr", defaultValue = "0.02", description = "Learning rate of the training step (default: ${DEFAULT-VALUE}).")
+    float lr;
+
+    @Option(names = "--trainable-layers", defaultValue = "2147483647",
+            description = "Parametrised layers trained, from the output (default: all).")
+    int trainableLayers;
 
     @Override
     public Integer call() throws Exception {
@@ -63,7 +74,9 @@ public final class ExportCommand implements Callable<Integer> {
             m = Quantizer.toS16(m, calibration);
             System.out.printf("quantised %s to S16 on 256 inputs uniform in [%s, %s] (seed %d)%n", model, lo, hi, seed);
         }
-        long arena = CExport.export(m, name, out);
+        io.tinyfed.core.TrainingConfig config = train ? io.tinyfed.core.TrainingConfig.builder().learningRate(lr)
+                .trainableLayers(trainableLayers).seed(seed).build() : io.tinyfed.core.TrainingConfig.inference();
+        long arena = CExport.export(m, name, out, config);
         System.out.printf("wrote %s: %s.h/.c (%s, %d parameters), tinyfed.h/.c, tinyfed_tables.c; arena %d B (%s_ARENA_BYTES)%n",
                 out, name, m.architecture().name(), m.parameterCount(), arena, name.toUpperCase(java.util.Locale.ROOT));
         return 0;
