@@ -38,6 +38,20 @@ class SerialBridgeEndToEndTest {
 
     @Test
     void virtualMcus_trainInFederatedRoundsThroughTheSerialBridge(@TempDir Path dir) throws Exception {
+        run(dir, false);
+    }
+
+    /**
+     * The same over a bad line: every 5th frame to the MCU has a flipped bit, every 7th is preceded by
+     * garbage, and one bit in about 700 bytes from the MCU is flipped. Both ends drop and count what fails
+     * its CRC or framing, retransmit, and the coordinator still gets every update intact (no rejects).
+     */
+    @Test
+    void aNoisyLine_isResynchronisedAndTheCoordinatorSeesNoCorruptUpdate(@TempDir Path dir) throws Exception {
+        run(dir, true);
+    }
+
+    private static void run(Path dir, boolean noisy) throws Exception {
         Model init = Model.initialize(SineFamily.ARCHITECTURE, 31);
         SplittableRandom r = new SplittableRandom(5);
         List<float[]> calibration = new ArrayList<>();
@@ -61,10 +75,11 @@ class SerialBridgeEndToEndTest {
             SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(c.trustFile()));
             for (int d = 1; d <= 2; d++) {
                 Process p = new ProcessBuilder(exe.toString(), "mcu-" + d, String.valueOf(1.0 + d), "0.5", String.valueOf(d))
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                        .redirectError(dir.resolve("mcu-" + d + ".log").toFile()).start();
                 mcus.add(p);
-                bridges.add(new SerialBridge(p.getInputStream(), p.getOutputStream(), c.brokerUri(), "serial", verifier,
-                        firmware, "gateway-1").start());
+                InputStream fromMcu = noisy ? new NoisyLine.In(p.getInputStream(), 700, d) : p.getInputStream();
+                java.io.OutputStream toMcu = noisy ? new NoisyLine.Out(p.getOutputStream(), d) : p.getOutputStream();
+                bridges.add(new SerialBridge(fromMcu, toMcu, c.brokerUri(), "serial", verifier, firmware, "gateway-1").start());
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> c.engine().eligible().size() == 2);
             c.startRun(ROUNDS);
@@ -90,9 +105,27 @@ class SerialBridgeEndToEndTest {
                 assertThat(row).containsEntry("via", io.tinyfed.registry.Iris.device("serial", "gateway-1"));
                 assertThat(row).containsEntry("ram", "262144"); // the MCU's own hello, not the gateway's
             });
+            if (noisy) {
+                assertThat(bridges).allSatisfy(b -> {
+                    assertThat(b.link().decoder().badCrc() + b.link().decoder().malformed()).as("dropped at the gateway")
+                            .isPositive();
+                    assertThat(b.link().retransmissions()).as("gateway retransmissions").isPositive();
+                });
+            }
         } finally {
             bridges.forEach(SerialBridge::close);
-            mcus.forEach(Process::destroy);
+            for (Process p : mcus) {
+                p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                p.destroy();
+            }
+        }
+        if (noisy) {
+            for (int d = 1; d <= 2; d++) {
+                String log = Files.readString(dir.resolve("mcu-" + d + ".log"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("bad crc (\\d+), malformed (\\d+)").matcher(log);
+                assertThat(m.find()).as("mcu-%d log: %s", d, log).isTrue();
+                assertThat(Long.parseLong(m.group(1)) + Long.parseLong(m.group(2))).as("dropped on the MCU").isPositive();
+            }
         }
     }
 }

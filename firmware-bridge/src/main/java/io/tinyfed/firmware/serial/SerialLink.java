@@ -134,6 +134,11 @@ public final class SerialLink implements AutoCloseable {
         }
     }
 
+    /** False once the byte stream ended or the link was closed. */
+    public boolean isOpen() {
+        return !closed && reader.isAlive();
+    }
+
     public FrameDecoder decoder() {
         return decoder;
     }
