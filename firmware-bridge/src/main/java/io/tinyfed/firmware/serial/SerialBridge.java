@@ -77,7 +77,23 @@ public final class SerialBridge implements AutoCloseable {
         this.verifier = verifier;
         this.firmwareModel = firmwareModel;
         this.gatewayId = gatewayId;
-        this.link = new SerialLink(in, out, this::onFrame, Duration.ofMillis(200), 10);
+        this.link = new SerialLink(in, out, this::onFrame, Duration.ofMillis(200), 10).onClosed(this::lineClosed);
+    }
+
+    /** The MCU went away: it is offline for the fleet (retained state), and its MQTT session ends. */
+    private void lineClosed() {
+        Transport t = transport;
+        if (t == null) {
+            return;
+        }
+        try {
+            t.publish(topics.device(deviceId, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(deviceId, false)), true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "offline state not published: {0}", e.toString());
+        }
+        t.close();
+        transport = null;
+        LOG.log(System.Logger.Level.INFO, "serial device {0}: line closed, device offline", deviceId);
     }
 
     public SerialBridge start() {
@@ -355,8 +371,9 @@ public final class SerialBridge implements AutoCloseable {
     public void close() {
         link.close();
         worker.shutdownNow();
-        if (transport != null) {
-            transport.close();
+        Transport t = transport;
+        if (t != null) {
+            t.close();
         }
     }
 

@@ -38,6 +38,7 @@ public final class SerialLink implements AutoCloseable {
     private final AtomicLong retransmissions = new AtomicLong();
     private final AtomicLong failedSends = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
+    private volatile Runnable onClosed = () -> { };
 
     public SerialLink(InputStream in, OutputStream out, Consumer<Frames.Frame> handler, Duration retransmitAfter, int retries) {
         this.in = in;
@@ -69,6 +70,18 @@ public final class SerialLink implements AutoCloseable {
         } catch (IOException e) {
             // the stream closed; close() or the peer ended it
         }
+        synchronized (ackLock) {
+            ackLock.notifyAll(); // a send waiting for an ack gives up at once
+        }
+        if (!closed) {
+            handlerThread.execute(onClosed);
+        }
+    }
+
+    /** Called once (on the handler thread) when the peer ends the byte stream. */
+    public SerialLink onClosed(Runnable r) {
+        onClosed = r;
+        return this;
     }
 
     private void onFrame(Frames.Frame f) {
@@ -106,7 +119,7 @@ public final class SerialLink implements AutoCloseable {
                 awaitedSeq = seq;
                 acked = false;
             }
-            for (int attempt = 0; attempt <= retries && !closed; attempt++) {
+            for (int attempt = 0; attempt <= retries && !closed && reader.isAlive(); attempt++) {
                 if (attempt > 0) {
                     retransmissions.incrementAndGet();
                 }
