@@ -77,8 +77,10 @@ public final class ExportCommand implements Callable<Integer> {
         io.tinyfed.core.TrainingConfig config = train ? io.tinyfed.core.TrainingConfig.builder().learningRate(lr)
                 .trainableLayers(trainableLayers).seed(seed).build() : io.tinyfed.core.TrainingConfig.inference();
         long arena = CExport.export(m, name, out, config);
-        System.out.printf("wrote %s: %s.h/.c (%s, %d parameters), tinyfed.h/.c, tinyfed_tables.c; arena %d B (%s_ARENA_BYTES)%n",
-                out, name, m.architecture().name(), m.parameterCount(), arena, name.toUpperCase(java.util.Locale.ROOT));
+        // The S16 model the firmware holds: what ./tinyfed bridge serial --model needs.
+        Files.write(out.resolve(name + ".tfm"), io.tinyfed.core.ModelCodec.encode(m));
+        System.out.printf("wrote %s: %s.h/.c and %s.tfm (%s, %d parameters), the runtime; arena %d B (%s_ARENA_BYTES)%n",
+                out, name, name, m.architecture().name(), m.parameterCount(), arena, name.toUpperCase(java.util.Locale.ROOT));
         return 0;
     }
 
