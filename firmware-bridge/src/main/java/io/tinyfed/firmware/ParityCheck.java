@@ -51,43 +51,40 @@ public final class ParityCheck {
     }
 
     /**
-     * Seeded samples: sine tasks (new amplitude in [0.1, 5] and phase every 50 steps, x in [-5, 5]) or
-     * digit-like samples (64 values in [0, 16] around one of 10 class prototypes, one-hot targets); other
-     * regressions get targets uniform in [-4, 4].
+     * Seeded samples: sine tasks (new amplitude in [0.1, 5] and phase every 50 steps, x in [-5, 5]); for the
+     * digits case, the real UCI handwritten digits (64 pixels / 16, one-hot labels) in a seeded order;
+     * other regressions get random inputs and targets uniform in [-4, 4].
      */
     public static List<float[][]> samples(Case c, int steps, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         int in = c.architecture().inputSize();
         int out = c.architecture().outputSize();
         List<float[][]> samples = new ArrayList<>();
-        float[][] prototypes = new float[out][in];
-        for (float[] p : prototypes) {
-            for (int i = 0; i < in; i++) {
-                p[i] = r.nextInt(17);
+        if (c.classification()) {
+            List<io.tinyfed.core.Sample> digits = new ArrayList<>(io.tinyfed.bench.UciDigits.load());
+            for (int i = digits.size() - 1; i > 0; i--) {
+                java.util.Collections.swap(digits, i, r.nextInt(i + 1));
             }
+            for (int k = 0; k < steps; k++) {
+                io.tinyfed.core.Sample s = digits.get(k % digits.size());
+                samples.add(new float[][] {s.x().clone(), s.y().clone()});
+            }
+            return samples;
         }
         double amplitude = 1;
         double phase = 0;
         for (int k = 0; k < steps; k++) {
             float[] x = new float[in];
             float[] t = new float[out];
-            if (c.classification()) {
-                int label = r.nextInt(out);
-                for (int i = 0; i < in; i++) {
-                    x[i] = Math.max(0, Math.min(16, prototypes[label][i] + r.nextInt(5) - 2));
-                }
-                t[label] = 1f;
-            } else {
-                if (k % 50 == 0) {
-                    amplitude = 0.1 + r.nextDouble() * 4.9;
-                    phase = r.nextDouble() * Math.PI;
-                }
-                for (int i = 0; i < in; i++) {
-                    x[i] = (float) (r.nextDouble() * 10 - 5);
-                }
-                for (int j = 0; j < out; j++) {
-                    t[j] = out == 1 ? (float) (amplitude * Math.sin(x[0] + phase)) : (float) (r.nextDouble() * 8 - 4);
-                }
+            if (k % 50 == 0) {
+                amplitude = 0.1 + r.nextDouble() * 4.9;
+                phase = r.nextDouble() * Math.PI;
+            }
+            for (int i = 0; i < in; i++) {
+                x[i] = (float) (r.nextDouble() * 10 - 5);
+            }
+            for (int j = 0; j < out; j++) {
+                t[j] = out == 1 ? (float) (amplitude * Math.sin(x[0] + phase)) : (float) (r.nextDouble() * 8 - 4);
             }
             samples.add(new float[][] {x, t});
         }
