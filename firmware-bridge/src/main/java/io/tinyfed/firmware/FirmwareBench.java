@@ -28,6 +28,10 @@ public final class FirmwareBench implements Callable<Integer> {
     @Option(names = "--json", description = "Write the figures as metrics JSON here.")
     Path json;
 
+    @Option(names = "--registry-dir", description = "Register each firmware build (model id firmware-NAME, version 1, S16 "
+            + "requirements with the measured flash) in the embedded registry in this TDB2 directory.")
+    Path registryDir;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the parity data (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -66,6 +70,15 @@ public final class FirmwareBench implements Callable<Integer> {
                 metrics.add(metric("ram_bytes", c.name(), f.ramBytes(), "B"));
                 metrics.add(metric("arena_bytes", c.name(), f.arenaBytes(), "B"));
                 metrics.add(metric("runtime_and_model_object_bytes", c.name(), f.objectsText() + f.objectsData(), "B"));
+                if (registryDir != null) {
+                    try (io.tinyfed.registry.Registry registry = io.tinyfed.registry.Registry.embedded(registryDir)) {
+                        io.tinyfed.registry.ModelVersionDescription d = io.tinyfed.registry.ModelDescriptions.firmware(
+                                io.tinyfed.registry.ModelDescriptions.of("firmware-" + c.name(), 1, null, c.architecture(),
+                                        List.of(), null, java.time.Instant.now()), f.flashBytes());
+                        registry.registerModelVersion(d);
+                        System.out.printf("  registered %s with S16 flash %d B in %s%n", d.iri(), f.flashBytes(), registryDir);
+                    }
+                }
             }
             System.out.println("\n  flash = text + data of a linked probe (init, infer, one train step; newlib startup, libm floor);"
                     + "\n  RAM = data + bss (the arena is in bss); objects = runtime + tables + model alone.");

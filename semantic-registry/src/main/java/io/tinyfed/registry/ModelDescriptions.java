@@ -36,6 +36,23 @@ public final class ModelDescriptions {
                 architecture.parameterCount(), requirements, layers(architecture), requiredProperties, adaptedLoss, created);
     }
 
+    /**
+     * A firmware build of {@code version}: only the S16 requirements (the C runtime runs int16), with
+     * the flash the linked firmware measured instead of the weights alone.
+     */
+    public static ModelVersionDescription firmware(ModelVersionDescription version, long measuredFlashBytes) {
+        List<ModelVersionDescription.Requirement> s16 = new ArrayList<>();
+        for (ModelVersionDescription.Requirement r : version.requirements()) {
+            if (r.format().equals(NumberFormat.S16.name())) {
+                s16.add(new ModelVersionDescription.Requirement(r.format(), r.inferenceArenaBytes(), r.trainingArenaBytes(),
+                        r.trainableLayers(), measuredFlashBytes));
+            }
+        }
+        return new ModelVersionDescription(version.modelId(), version.version(), version.parentVersion(),
+                version.architecture(), version.parameterCount(), s16, version.layers(), version.requiredProperties(),
+                version.adaptedLoss(), version.created());
+    }
+
     /** The parametrised layers in nnet: terms, each with the activation that follows it. */
     static List<ModelVersionDescription.LayerInfo> layers(Architecture a) {
         List<ModelVersionDescription.LayerInfo> out = new ArrayList<>();

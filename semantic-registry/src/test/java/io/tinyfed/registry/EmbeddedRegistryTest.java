@@ -32,6 +32,23 @@ class EmbeddedRegistryTest extends RegistryContract {
     }
 
     @Test
+    void firmwareBuild_isMatchedByItsMeasuredFlashAndS16Only() {
+        ModelVersionDescription fw = ModelDescriptions.firmware(Fixtures.version("firmware-sine", 1, Fixtures.SINE, List.of()),
+                16_292);
+        registry.registerModelVersion(fw);
+        registry.registerDevice(RegistryContract.withFlash(Fixtures.m4("big-flash"), 1 << 20));
+        registry.registerDevice(RegistryContract.withFlash(Fixtures.m4("small-flash"), 8 << 10));
+        registry.registerDevice(Fixtures.gateway("gw")); // F32 and S16, 8 GB flash
+
+        assertThat(fw.requirements()).allSatisfy(r -> {
+            assertThat(r.format()).isEqualTo("S16");
+            assertThat(r.flashBytes()).isEqualTo(16_292L);
+        });
+        assertThat(registry.devicesFor(fw.iri(), Purpose.TRAINING)).extracting(DeviceMatch::deviceId)
+                .containsExactly("big-flash", "gw");
+    }
+
+    @Test
     void adHocQueries_seeTheUnionOfAllGraphs() {
         registry.registerDevice(Fixtures.m4("d-1"));
         registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
