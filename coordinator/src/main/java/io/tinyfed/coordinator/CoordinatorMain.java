@@ -108,6 +108,17 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "only devices sensing all of them are selected.")
     java.util.List<String> requiredSensors = java.util.List.of();
 
+    @Option(names = "--aggregation", defaultValue = "mean", description = "How deltas combine: mean (sample-weighted), "
+            + "trimmed-mean or median (coordinate-wise, robust to a malicious minority; default: ${DEFAULT-VALUE}).")
+    String aggregation;
+
+    @Option(names = "--trim", defaultValue = "0.1", description = "Fraction trimmed at each end for trimmed-mean (default: ${DEFAULT-VALUE}).")
+    double trim;
+
+    @Option(names = "--clip-norm", defaultValue = "0", description = "Clip each delta to this L2 norm first (0: off; "
+            + "negative: that many times the round's median norm; default: ${DEFAULT-VALUE}).")
+    double clipNorm;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of selection and the initial model (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -118,7 +129,11 @@ public final class CoordinatorMain implements Callable<Integer> {
         Duration timeout = Duration.parse("PT" + roundTimeout.toUpperCase(java.util.Locale.ROOT));
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(initial)
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies, normBound, seed))
-                .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound)))
+                .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound),
+                        new io.tinyfed.coordinator.strategy.RobustAggregation(
+                                io.tinyfed.coordinator.strategy.RobustAggregation.Rule.valueOf(
+                                        aggregation.toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
+                                aggregation.equals("trimmed-mean") ? trim : 0, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials));
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null : System.getenv(brokerPasswordEnv).toCharArray());

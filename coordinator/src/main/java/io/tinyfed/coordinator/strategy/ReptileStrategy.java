@@ -9,7 +9,8 @@ import java.util.List;
  * devices' sample counts and {@code epsilon_r = epsilon0 * (1 - r / rounds)} (linear annealing, as
  * in Reptile's sine experiments) or constant. The math is {@link Reptile#outerStep}, the same code
  * the devices run. FedAvg is the special case {@code epsilon = 1} without annealing
- * ({@link #fedAvg}): the devices' models are averaged.
+ * ({@link #fedAvg}): the devices' models are averaged. With a {@link RobustAggregation} the deltas are
+ * clipped and combined by a coordinate-wise trimmed mean or median instead of the weighted mean.
  */
 public final class ReptileStrategy implements Strategy {
     private final String name;
@@ -17,12 +18,21 @@ public final class ReptileStrategy implements Strategy {
     private final boolean anneal;
     private final int rounds;
     private final Selection selection;
+    private final RobustAggregation aggregation;
 
     public ReptileStrategy(double epsilon0, boolean anneal, int rounds, Selection selection) {
-        this("reptile", epsilon0, anneal, rounds, selection);
+        this("reptile", epsilon0, anneal, rounds, selection, RobustAggregation.MEAN);
     }
 
-    private ReptileStrategy(String name, double epsilon0, boolean anneal, int rounds, Selection selection) {
+    /** Reptile with a robust combination of the deltas (clipping, trimmed mean, median). */
+    public ReptileStrategy(double epsilon0, boolean anneal, int rounds, Selection selection, RobustAggregation aggregation) {
+        this(aggregation.rule() == RobustAggregation.Rule.MEAN && aggregation.clipNorm() == 0 ? "reptile"
+                : "reptile-" + aggregation.rule().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+                + (aggregation.clipNorm() != 0 ? "-clipped" : ""), epsilon0, anneal, rounds, selection, aggregation);
+    }
+
+    private ReptileStrategy(String name, double epsilon0, boolean anneal, int rounds, Selection selection,
+                            RobustAggregation aggregation) {
         if (!(epsilon0 > 0) || rounds < 1) {
             throw new IllegalArgumentException("epsilon0 must be positive and rounds >= 1");
         }
@@ -31,11 +41,12 @@ public final class ReptileStrategy implements Strategy {
         this.anneal = anneal;
         this.rounds = rounds;
         this.selection = selection;
+        this.aggregation = aggregation;
     }
 
     /** Federated averaging of the adapted models (joint training), for comparison. */
     public static ReptileStrategy fedAvg(int rounds, Selection selection) {
-        return new ReptileStrategy("fedavg", 1.0, false, rounds, selection);
+        return new ReptileStrategy("fedavg", 1.0, false, rounds, selection, RobustAggregation.MEAN);
     }
 
     @Override
@@ -72,6 +83,10 @@ public final class ReptileStrategy implements Strategy {
             deltas.add(replies.get(i).delta());
             weights[i] = replies.get(i).sampleCount();
         }
-        return Reptile.outerStep(theta, deltas, weights, epsilon(round));
+        if (aggregation.equals(RobustAggregation.MEAN)) {
+            return Reptile.outerStep(theta, deltas, weights, epsilon(round));
+        }
+        float[] combined = aggregation.combine(deltas, weights);
+        return Reptile.outerStep(theta, List.of(combined), new double[] {1}, epsilon(round));
     }
 }

@@ -1,0 +1,132 @@
+package io.tinyfed.coordinator.strategy;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How a strategy combines the devices' deltas, with the defences against faulty or malicious updates
+ * that survive validation (finite, within the norm bound, but wrong): optional norm clipping, then the
+ * sample-weighted mean, or a coordinate-wise trimmed mean or median. Pure functions, no framework.
+ *
+ * @param trim      for {@link Rule#TRIMMED_MEAN}: the fraction of values dropped at each end per
+ *                  coordinate, in [0, 0.5)
+ * @param clipNorm  clip each delta to this L2 norm first; 0: no clipping; negative: clip to |clipNorm| times
+ *                  the median norm of the round's deltas (adapts to the round)
+ */
+public record RobustAggregation(Rule rule, double trim, double clipNorm) {
+    /** The combining rule. */
+    public enum Rule { MEAN, TRIMMED_MEAN, MEDIAN }
+
+    /** The plain sample-weighted mean: what Reptile and FedAvg do without defences. */
+    public static final RobustAggregation MEAN = new RobustAggregation(Rule.MEAN, 0, 0);
+
+    public RobustAggregation {
+        if (!(trim >= 0 && trim < 0.5)) {
+            throw new IllegalArgumentException("trim must be in [0, 0.5), got " + trim);
+        }
+        if (!Double.isFinite(clipNorm)) {
+            throw new IllegalArgumentException("clip norm must be finite");
+        }
+    }
+
+    /** The combined delta of {@code deltas} (all of one length), weighted by {@code weights} for the mean. */
+    public float[] combine(List<float[]> deltas, double[] weights) {
+        if (deltas.isEmpty()) {
+            throw new IllegalArgumentException("nothing to combine");
+        }
+        List<float[]> in = clipNorm == 0 ? deltas : clip(deltas, clipNorm > 0 ? clipNorm : -clipNorm * medianNorm(deltas));
+        return switch (rule) {
+            case MEAN -> weightedMean(in, weights);
+            case TRIMMED_MEAN -> trimmedMean(in, trim);
+            case MEDIAN -> median(in);
+        };
+    }
+
+    /** Each delta scaled down to at most {@code maxNorm} (L2); shorter ones unchanged. */
+    public static List<float[]> clip(List<float[]> deltas, double maxNorm) {
+        return deltas.stream().map(d -> {
+            double n = norm(d);
+            if (n <= maxNorm || n == 0) {
+                return d;
+            }
+            float[] c = d.clone();
+            double s = maxNorm / n;
+            for (int i = 0; i < c.length; i++) {
+                c[i] = (float) (c[i] * s);
+            }
+            return c;
+        }).toList();
+    }
+
+    public static double norm(float[] d) {
+        double s = 0;
+        for (float v : d) {
+            s += (double) v * v;
+        }
+        return Math.sqrt(s);
+    }
+
+    static double medianNorm(List<float[]> deltas) {
+        double[] n = deltas.stream().mapToDouble(RobustAggregation::norm).sorted().toArray();
+        return n.length % 2 == 1 ? n[n.length / 2] : (n[n.length / 2 - 1] + n[n.length / 2]) / 2;
+    }
+
+    public static float[] weightedMean(List<float[]> deltas, double[] weights) {
+        int p = deltas.get(0).length;
+        double total = Arrays.stream(weights).sum();
+        double[] acc = new double[p];
+        for (int k = 0; k < deltas.size(); k++) {
+            float[] d = deltas.get(k);
+            double w = weights[k] / total;
+            for (int i = 0; i < p; i++) {
+                acc[i] += w * d[i];
+            }
+        }
+        return toFloat(acc);
+    }
+
+    /** Per coordinate: sort, drop {@code floor(trim * n)} values at each end, average the rest. */
+    public static float[] trimmedMean(List<float[]> deltas, double trim) {
+        int n = deltas.size();
+        int drop = (int) Math.floor(trim * n);
+        int p = deltas.get(0).length;
+        float[] column = new float[n];
+        double[] out = new double[p];
+        for (int i = 0; i < p; i++) {
+            for (int k = 0; k < n; k++) {
+                column[k] = deltas.get(k)[i];
+            }
+            Arrays.sort(column);
+            double s = 0;
+            for (int k = drop; k < n - drop; k++) {
+                s += column[k];
+            }
+            out[i] = s / (n - 2 * drop);
+        }
+        return toFloat(out);
+    }
+
+    /** Per coordinate: the median (mean of the middle two for an even count). */
+    public static float[] median(List<float[]> deltas) {
+        int n = deltas.size();
+        int p = deltas.get(0).length;
+        float[] column = new float[n];
+        double[] out = new double[p];
+        for (int i = 0; i < p; i++) {
+            for (int k = 0; k < n; k++) {
+                column[k] = deltas.get(k)[i];
+            }
+            Arrays.sort(column);
+            out[i] = n % 2 == 1 ? column[n / 2] : ((double) column[n / 2 - 1] + column[n / 2]) / 2;
+        }
+        return toFloat(out);
+    }
+
+    private static float[] toFloat(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+}
