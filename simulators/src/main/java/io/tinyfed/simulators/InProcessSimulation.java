@@ -1,0 +1,204 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.coordinator.round.FleetGateway;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.coordinator.store.CoordinatorKeys;
+import io.tinyfed.coordinator.store.ModelStore;
+import io.tinyfed.coordinator.strategy.Strategy;
+import io.tinyfed.core.ArenaPlan;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.Network;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.Quantizer;
+import io.tinyfed.core.Reptile;
+import io.tinyfed.core.Sample;
+import io.tinyfed.core.TrainingConfig;
+import io.tinyfed.protocol.DeviceHello;
+import io.tinyfed.protocol.ModelSnapshot;
+import io.tinyfed.protocol.ModelUpdate;
+import io.tinyfed.protocol.Reject;
+import io.tinyfed.protocol.TrainTask;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * The {@code inproc} transport of {@code ./tinyfed simulate}: the coordinator's real round engine
+ * (selection, validation, aggregation, model store) with devices that adapt in-process, on a simulated
+ * clock, one round at a time, in device-id order, so a seed gives the same numbers every run. Devices
+ * use the runtime as agents do (their profile's format and trainable layers); faults are injected per
+ * round from the seed: dropout (no answer; the round closes at its deadline) and malicious updates
+ * (NaN, scaled, sign-flipped) that the engine must refuse or the strategy must withstand.
+ */
+public final class InProcessSimulation implements FleetGateway {
+    /** What a device does wrong when it is malicious. */
+    public enum Attack { NAN, SCALED, SIGN_FLIPPED }
+
+    /** Faults: dropout probability per task, fraction of malicious devices and their attack. */
+    public record Faults(double dropout, double maliciousFraction, Attack attack) {
+        public static final Faults NONE = new Faults(0, 0, Attack.SCALED);
+    }
+
+    private record Device(String id, HardwareProfile profile, SineFamily.Task task, List<Sample> samples, boolean malicious) {
+    }
+
+    private final RoundEngine engine;
+    private final Map<String, Device> devices = new TreeMap<>();
+    private final Map<String, Network> networks = new HashMap<>();
+    private final List<Map.Entry<String, TrainTask>> pending = new ArrayList<>();
+    private final Faults faults;
+    private final long seed;
+    private final MutableClock clock = new MutableClock();
+    private Model snapshot;
+
+    /**
+     * @param profiles the hardware profiles devices cycle through (device i gets profile i mod n)
+     */
+    public InProcessSimulation(Path store, Model init, RoundEngine.Settings settings, Strategy strategy, int deviceCount,
+                               List<HardwareProfile> profiles, int shots, Faults faults, long seed) throws Exception {
+        this.faults = faults;
+        this.seed = seed;
+        this.engine = new RoundEngine(settings, strategy, new ModelStore(store), CoordinatorKeys.loadOrCreate(store, "sim"),
+                this, clock, init);
+        SplittableRandom r = new SplittableRandom(seed);
+        int malicious = (int) Math.round(faults.maliciousFraction() * deviceCount);
+        for (int i = 0; i < deviceCount; i++) {
+            String id = String.format("sim-%05d", i);
+            HardwareProfile p = profiles.get(i % profiles.size());
+            SineFamily.Task task = SineFamily.task(r);
+            Device d = new Device(id, p, task, task.samples(shots, r.split()), i < malicious);
+            devices.put(id, d);
+            engine.deviceHello(new DeviceHello(id, "sim", p.ramBytes(), p.flashBytes(), p.cpu(), p.clockMhz(), p.formatSet(),
+                    p.sensors(), "sim", p.firmwareVersion(), null));
+        }
+        engine.publishCurrent();
+    }
+
+    /** Runs one round; returns its summary (or null if too few devices were eligible). */
+    public RoundEngine.RoundSummary round() {
+        int before = engine.roundsClosed();
+        if (engine.startRound().isEmpty()) {
+            return null;
+        }
+        List<Map.Entry<String, TrainTask>> tasks = new ArrayList<>(pending);
+        pending.clear();
+        int round = tasks.isEmpty() ? -1 : tasks.get(0).getValue().round();
+        SplittableRandom faultRandom = new SplittableRandom(seed * 31 + round);
+        for (Map.Entry<String, TrainTask> e : tasks) {
+            TrainTask t = e.getValue();
+            Device d = devices.get(e.getKey());
+            if (faultRandom.nextDouble() < faults.dropout()) {
+                continue; // dropped out: no answer
+            }
+            engine.onUpdate(d.id(), adapt(d, t));
+        }
+        if (engine.roundOpen()) {
+            clock.advance(Duration.ofHours(1)); // past the deadline
+            engine.onTick();
+        }
+        return engine.roundsClosed() > before ? engine.history().get(engine.roundsClosed() - 1) : null;
+    }
+
+    private ModelUpdate adapt(Device d, TrainTask t) {
+        NumberFormat format = d.profile().trainingFormat();
+        Model theta = format == NumberFormat.F32 ? snapshot : Quantizer.toS16(snapshot, xs(d.samples()));
+        TrainingConfig config = fitting(theta, t.learningRate(), Math.min(t.batchSize(), d.samples().size()), d.profile());
+        Network net = networks.computeIfAbsent(d.id() + "/" + config.trainableLayers(), k -> Network.prepare(theta, config));
+        net.load(theta);
+        float before = meanLoss(net, d.samples());
+        Model phi = Reptile.adapt(net, theta, d.samples(), t.innerSteps(), t.learningRate());
+        float after = meanLoss(net, d.samples());
+        float[] delta = Reptile.delta(phi, theta);
+        if (d.malicious()) {
+            for (int i = 0; i < delta.length; i++) {
+                delta[i] = switch (faults.attack()) {
+                    case NAN -> i == 0 ? Float.NaN : delta[i];
+                    case SCALED -> delta[i] * 20f;
+                    case SIGN_FLIPPED -> -delta[i] * 5f;
+                };
+            }
+        }
+        return new ModelUpdate(t.round(), d.id(), t.modelId(), t.modelVersion(), delta, d.samples().size(), before, after);
+    }
+
+    private static TrainingConfig fitting(Model m, float lr, int batch, HardwareProfile p) {
+        for (int layers : new int[] {TrainingConfig.ALL_LAYERS, 1}) {
+            TrainingConfig c = TrainingConfig.builder().learningRate(lr).accumulationSteps(batch).trainableLayers(layers)
+                    .arenaBudgetBytes(p.ramBytes()).build();
+            if (ArenaPlan.of(m.architecture(), m.format(), c).totalBytes() <= p.ramBytes()) {
+                return c;
+            }
+        }
+        throw new IllegalStateException(p.name() + " cannot train " + m.architecture().name());
+    }
+
+    private static List<float[]> xs(List<Sample> samples) {
+        List<float[]> out = new ArrayList<>();
+        for (Sample s : samples) {
+            out.add(s.x());
+        }
+        return out;
+    }
+
+    private static float meanLoss(Network net, List<Sample> samples) {
+        float[] y = new float[1];
+        double total = 0;
+        for (Sample s : samples) {
+            net.infer(s.x(), y);
+            total += (y[0] - s.y()[0]) * (y[0] - s.y()[0]);
+        }
+        return (float) (total / samples.size());
+    }
+
+    public RoundEngine engine() {
+        return engine;
+    }
+
+    @Override
+    public void publishSnapshot(ModelSnapshot s) {
+        snapshot = s.model();
+    }
+
+    @Override
+    public void sendTask(String deviceId, TrainTask task) {
+        pending.add(Map.entry(deviceId, task));
+    }
+
+    @Override
+    public void sendReject(String deviceId, Reject reject) {
+        // counted by the engine; a simulated device does not react
+    }
+
+    /** A clock the simulation moves: deadlines pass when the simulation says so, not with wall time. */
+    private static final class MutableClock extends Clock {
+        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
