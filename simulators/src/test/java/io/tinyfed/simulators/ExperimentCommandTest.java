@@ -1,0 +1,41 @@
+package io.tinyfed.simulators;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The sine experiment's quick run writes every method at every step count, and meta-learning beats the baselines. */
+class ExperimentCommandTest {
+    @Test
+    void sineQuick_writesTheSummaryAndMetaLearningWins(@TempDir Path dir) throws Exception {
+        int exit = new CommandLine(new ExperimentCommand()).execute("sine", "--quick", "--out", dir.toString());
+
+        assertThat(exit).isZero();
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("sine/summary.json").toFile()).get("metrics");
+        Set<String> seen = new HashSet<>();
+        double s16 = 0;
+        double joint = 0;
+        double random = 0;
+        for (JsonNode m : metrics) {
+            seen.add(m.get("method").asText() + "/" + m.get("steps").asInt());
+            if (m.get("steps").asInt() == 32) {
+                switch (m.get("method").asText()) {
+                    case "federated-s16" -> s16 = m.get("value").asDouble();
+                    case "joint" -> joint = m.get("value").asDouble();
+                    case "random" -> random = m.get("value").asDouble();
+                    default -> { }
+                }
+            }
+        }
+        assertThat(seen).hasSize(6 * 3).contains("federated-s16/1", "centralized-f32/8", "random/32");
+        assertThat(s16).isLessThan(joint).isLessThan(random);
+        assertThat(dir.resolve("sine/adapted-mse.png")).exists();
+    }
+}
