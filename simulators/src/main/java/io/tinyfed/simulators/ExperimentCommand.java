@@ -32,9 +32,9 @@ import picocli.CommandLine.Parameters;
  * local step) and the random init; adapted MSE after 1, 8 and 32 steps on held-out tasks with 95% intervals.
  * Writes {@code results/experiments/sine/} (table CSV, plot, {@code summary.json} in the metrics shape).
  */
-@Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment (so far: sine).")
+@Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment (so far: sine, faults).")
 public final class ExperimentCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Experiment: sine")
+    @Parameters(index = "0", description = "Experiment: sine or faults")
     String name;
 
     @Option(names = "--quick", description = "20 devices and 60 rounds instead of 50 and 200.")
@@ -54,11 +54,14 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"sine".equals(name)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "experiments so far: sine (digits, keywords, "
-                    + "presence and faults are issue 5)");
+        if (!"sine".equals(name) && !"faults".equals(name)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "experiments so far: sine, faults (digits, "
+                    + "keywords and presence are issue 5)");
         }
         io.tinyfed.coordinator.Logging.warningsOnly();
+        if ("faults".equals(name)) {
+            return faults();
+        }
         int devices = quick ? 20 : 50;
         int rounds = quick ? 60 : 200;
         int perRound = 10;
@@ -116,6 +119,106 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         console.printf("  files: %s (adapted-mse.csv, adapted-mse.png, summary.json)%n", dir);
         return 0;
+    }
+
+    /**
+     * Adapted quality and rounds-to-target under 0/20/50% dropout and 0/10% malicious updates (sign-flipped x5),
+     * with the plain mean and with robust aggregation (trimmed mean 0.2 + clipping to 2x the median norm).
+     */
+    private int faults() throws Exception {
+        int devices = quick ? 30 : 50;
+        int rounds = quick ? 60 : 150;
+        int perRound = 10;
+        long started = System.nanoTime();
+        Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
+        List<SineFamily.Task> heldOut = SineFamily.tasks(100, seed + 1000);
+        double target = 1.0;
+        Path dir = out.resolve("faults");
+        Files.createDirectories(dir);
+        List<Map<String, Object>> metrics = new ArrayList<>();
+        StringBuilder csv = new StringBuilder("dropout,malicious,aggregation,adapted_mse,ci95,rounds_to_target,refused\n");
+        console.printf("%nFaults: %d devices, %d rounds of %d, sine, adapted MSE (32 steps) on %d held-out tasks, seed %d%n",
+                devices, rounds, perRound, heldOut.size(), seed);
+        console.printf("  %-8s %-10s %-14s %18s %18s %9s%n", "dropout", "malicious", "aggregation", "adapted MSE",
+                "rounds to <= " + target, "refused");
+        Map<String, Double> clean = new LinkedHashMap<>();
+        for (double dropout : new double[] {0, 0.2, 0.5}) {
+            for (double malicious : new double[] {0, 0.1}) {
+                for (boolean robust : new boolean[] {false, true}) {
+                    io.tinyfed.coordinator.strategy.RobustAggregation agg = robust
+                            ? new io.tinyfed.coordinator.strategy.RobustAggregation(
+                                    io.tinyfed.coordinator.strategy.RobustAggregation.Rule.TRIMMED_MEAN, 0.2, -2.0)
+                            : io.tinyfed.coordinator.strategy.RobustAggregation.MEAN;
+                    InProcessSimulation sim = new InProcessSimulation(Files.createTempDirectory("tinyfed-faults"), init,
+                            new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
+                            new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices,
+                            List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")), 10,
+                            new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED), seed);
+                    int reached = -1;
+                    for (int k = 1; k <= rounds; k++) {
+                        sim.round();
+                        if (reached < 0 && k % 10 == 0 && evaluate(sim.engine().currentModel(), heldOut.subList(0, 40))[0]
+                                <= target) {
+                            reached = k;
+                        }
+                    }
+                    double[] mi = evaluate(sim.engine().currentModel(), heldOut);
+                    long refused = sim.engine().rejectedTotals().values().stream().mapToLong(Long::longValue).sum();
+                    String aggName = robust ? "trimmed+clip" : "mean";
+                    if (malicious == 0) {
+                        clean.put(dropout + "/" + aggName, mi[0]);
+                    }
+                    console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %18s %9d%n", dropout, malicious, aggName,
+                            Double.isInfinite(mi[0]) ? "diverged" : String.format(Locale.ROOT, "%.3f +- %.3f", mi[0], mi[1]),
+                            reached < 0 ? "not reached" : String.valueOf(reached), refused);
+                    csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%.6f,%.6f,%d,%d%n", dropout, malicious, aggName, mi[0],
+                            mi[1], reached, refused));
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("name", "adapted_mse");
+                    m.put("dropout", dropout);
+                    m.put("malicious", malicious);
+                    m.put("aggregation", aggName);
+                    m.put("steps", 32);
+                    m.put("value", Double.isInfinite(mi[0]) ? "diverged" : mi[0]);
+                    m.put("ci95", mi[1]);
+                    m.put("rounds_to_target", reached);
+                    metrics.add(m);
+                }
+            }
+        }
+        console.printf(Locale.ROOT, "%n  at 10%% malicious, robust vs the clean plain-mean run (target within 10%%): %s%n",
+                robustRatios(metrics, clean));
+        console.printf(Locale.ROOT, "  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
+        Files.writeString(dir.resolve("faults.csv"), csv.toString());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
+                Map.of("metrics", metrics));
+        if (json != null) {
+            Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        console.printf("  files: %s (faults.csv, summary.json)%n", dir);
+        return 0;
+    }
+
+    /** Mean and 95% interval of the adapted MSE; infinite when the meta-model has diverged (adaptation overflows). */
+    private double[] evaluate(Model model, List<SineFamily.Task> tasks) {
+        try {
+            return SineFamily.meanAndInterval(SineFamily.adaptedMse(model, tasks, SineFamily.Protocol.STANDARD, seed));
+        } catch (IllegalStateException diverged) {
+            return new double[] {Double.POSITIVE_INFINITY, 0};
+        }
+    }
+
+    private static String robustRatios(List<Map<String, Object>> metrics, Map<String, Double> clean) {
+        StringBuilder sb = new StringBuilder();
+        for (Map<String, Object> m : metrics) {
+            if ((double) m.get("malicious") > 0 && "trimmed+clip".equals(m.get("aggregation"))) {
+                double base = clean.get(m.get("dropout") + "/mean");
+                Object v = m.get("value");
+                sb.append(v instanceof Double d ? String.format(Locale.ROOT, "dropout %.1f: %.3f  ", (double) m.get("dropout"), d / base)
+                        : String.format(Locale.ROOT, "dropout %.1f: diverged  ", (double) m.get("dropout")));
+            }
+        }
+        return sb.toString().trim();
     }
 
     private Model federated(Model init, List<String> profileNames, int devices, int rounds, int perRound, int innerSteps,

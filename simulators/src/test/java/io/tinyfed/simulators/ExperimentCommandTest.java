@@ -38,4 +38,23 @@ class ExperimentCommandTest {
         assertThat(s16).isLessThan(joint).isLessThan(random);
         assertThat(dir.resolve("sine/adapted-mse.png")).exists();
     }
+
+    @Test
+    void faultsQuick_coversTheGridAndRobustAggregationBeatsThePlainMeanUnderAttack(@TempDir Path dir) throws Exception {
+        int exit = new CommandLine(new ExperimentCommand()).execute("faults", "--quick", "--out", dir.toString());
+
+        assertThat(exit).isZero();
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("faults/summary.json").toFile()).get("metrics");
+        assertThat(metrics).hasSize(3 * 2 * 2);
+        for (JsonNode m : metrics) {
+            if (m.get("malicious").asDouble() > 0 && m.get("dropout").asDouble() == 0) {
+                double v = m.get("value").isNumber() ? m.get("value").asDouble() : Double.POSITIVE_INFINITY;
+                if (m.get("aggregation").asText().equals("mean")) {
+                    assertThat(v).as("plain mean under attack").isGreaterThan(1.5);
+                } else {
+                    assertThat(v).as("robust under attack").isLessThan(1.2);
+                }
+            }
+        }
+    }
 }
