@@ -15,6 +15,7 @@ import io.tinyfed.registry.RegistryException;
 import io.tinyfed.registry.RoundRecord;
 import io.tinyfed.registry.UnknownEntityException;
 import io.tinyfed.registry.importer.Importers;
+import io.tinyfed.registry.internal.MatchIndex.Need;
 import io.tinyfed.registry.vocabulary.TF;
 import java.net.Authenticator;
 import java.net.PasswordAuthentication;
@@ -254,19 +255,9 @@ public final class JenaRegistry implements Registry {
     // below fetch each condition with a single-pattern scan (one UNION query, one round trip) and join the
     // rows here by hash; see semantic-registry/README.md and ./tinyfed bench registry for the figures.
 
-    private static final String[] FORMATS = {TF.F32.getURI(), TF.S16.getURI(), TF.S8.getURI()};
-
-    private static int formatBit(String iri) {
-        for (int i = 0; i < FORMATS.length; i++) {
-            if (FORMATS[i].equals(iri)) {
-                return 1 << i;
-            }
-        }
-        return 0;
-    }
-
-    /** One requirement of a model. */
-    private record Need(String format, int formatBit, long bytes, Integer layers, long flash) {
+    /** One requirement of a model (MatchIndex's, so both matchmaking paths apply the same rules). */
+    private static Need need(String format, long bytes, Integer layers, long flash) {
+        return new Need(format, MatchIndex.formatBit(format), bytes, layers, flash);
     }
 
     /** A model's requirements, preferred first, and how many observable properties it requires. */
@@ -283,12 +274,10 @@ public final class JenaRegistry implements Registry {
             }
             String format = row.get("format").getURI();
             Integer layers = purpose == Purpose.TRAINING && row.contains("layers") ? intOf(row.get("layers")) : null;
-            needs.add(new Need(format, formatBit(format), longOf(row.get("need")), layers,
-                    row.contains("needFlash") ? longOf(row.get("needFlash")) : 0));
+            needs.add(need(format, MatchIndex.longOf(row.get("need")), layers,
+                    row.contains("needFlash") ? MatchIndex.longOf(row.get("needFlash")) : 0));
         });
-        // Preferred first: for training the most trainable layers, then the smallest arena.
-        needs.sort((a, b) -> better(a.layers(), a.bytes(), b.layers(), b.bytes()) ? -1
-                : better(b.layers(), b.bytes(), a.layers(), a.bytes()) ? 1 : 0);
+        MatchIndex.prefer(needs);
         return new Requirements(needs, required[0]);
     }
 
@@ -319,8 +308,8 @@ public final class JenaRegistry implements Registry {
             DeviceFacts f = facts.computeIfAbsent(row.get("device"), k -> new DeviceFacts());
             Node value = row.get("value");
             switch (row.get("fact").getLiteralLexicalForm()) {
-                case "ram" -> f.ram = longOf(value);
-                case "lowflash" -> f.flash = longOf(value);
+                case "ram" -> f.ram = MatchIndex.longOf(value);
+                case "lowflash" -> f.flash = MatchIndex.longOf(value);
                 case "senses" -> f.senses++;
                 default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
             }
@@ -328,7 +317,7 @@ public final class JenaRegistry implements Registry {
             DeviceFacts f = second.computeIfAbsent(row.get("device"), k -> new DeviceFacts());
             Node value = row.get("value");
             switch (row.get("fact").getLiteralLexicalForm()) {
-                case "format" -> f.formats |= formatBit(value.getURI());
+                case "format" -> f.formats |= MatchIndex.formatBit(value.getURI());
                 case "online" -> f.online = true;
                 case "fleet" -> f.fleet = value.getLiteralLexicalForm();
                 default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
@@ -367,15 +356,7 @@ public final class JenaRegistry implements Registry {
 
     /** The preferred requirement a device meets, or null. */
     private static Need fit(DeviceFacts f, List<Need> needs, int requiredProperties) {
-        if (f.ram < 0 || f.senses < requiredProperties) {
-            return null;
-        }
-        for (Need n : needs) {
-            if ((f.formats & n.formatBit()) != 0 && f.ram >= n.bytes() && f.flash >= n.flash()) {
-                return n;
-            }
-        }
-        return null;
+        return MatchIndex.fit(f.ram, f.flash, f.formats, f.senses >= requiredProperties, needs);
     }
 
     /**
@@ -462,7 +443,7 @@ public final class JenaRegistry implements Registry {
             Need n = fit(f, needs, required);
             if (n != null) {
                 out.add(new DeviceMatch(device.isURI() ? device.getURI() : "_:" + device.getBlankNodeLabel(),
-                        localName(n.format()), n.bytes(), f.ram, n.layers()));
+                        MatchIndex.localName(n.format()), n.bytes(), f.ram, n.layers()));
             }
         });
         out.sort((a, b) -> a.deviceIri().compareTo(b.deviceIri()));
@@ -505,9 +486,9 @@ public final class JenaRegistry implements Registry {
         select("device-capabilities.rq", Map.of("device", iri(deviceIri)), row -> {
             Node value = row.get("value");
             switch (row.get("fact").getLiteralLexicalForm()) {
-                case "ram" -> ram[0] = longOf(value);
-                case "flash" -> flash[0] = longOf(value);
-                case "format" -> formats[0] |= formatBit(value.getURI());
+                case "ram" -> ram[0] = MatchIndex.longOf(value);
+                case "flash" -> flash[0] = MatchIndex.longOf(value);
+                case "format" -> formats[0] |= MatchIndex.formatBit(value.getURI());
                 default -> senses.add(value.getURI());
             }
         });
@@ -528,7 +509,7 @@ public final class JenaRegistry implements Registry {
             Node subject = row.get("subject");
             Node value = row.get("value");
             switch (row.get("fact").getLiteralLexicalForm()) {
-                case "need" -> need.put(subject, longOf(value));
+                case "need" -> need.put(subject, MatchIndex.longOf(value));
                 case "format" -> format.put(subject, value.getURI());
                 case "bigflash" -> tooBig.add(subject);
                 default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
@@ -547,15 +528,15 @@ public final class JenaRegistry implements Registry {
         need.forEach((req, bytes) -> {
             Node model = modelOf.get(req);
             String f = format.get(req);
-            if (model == null || f == null || (formats[0] & formatBit(f)) == 0 || tooBig.contains(req)
+            if (model == null || f == null || (formats[0] & MatchIndex.formatBit(f)) == 0 || tooBig.contains(req)
                     || !senses.containsAll(requires.getOrDefault(model, java.util.Set.of()))) {
                 return;
             }
             Integer l = purpose == Purpose.TRAINING ? layers.get(req) : null;
             String key = model.isURI() ? model.getURI() : "_:" + model.getBlankNodeLabel();
             ModelMatch current = best.get(key);
-            if (current == null || better(l, bytes, current.trainableLayers(), current.arenaBytes())) {
-                best.put(key, new ModelMatch(key, null, localName(f), bytes, l));
+            if (current == null || MatchIndex.better(l, bytes, current.trainableLayers(), current.arenaBytes())) {
+                best.put(key, new ModelMatch(key, null, MatchIndex.localName(f), bytes, l));
             }
         });
         Map<String, String> names = names(best.keySet());
@@ -602,13 +583,8 @@ public final class JenaRegistry implements Registry {
         return Describe.integer(v);
     }
 
-    private static long longOf(Node n) {
-        Object v = n.getLiteralValue();
-        return v instanceof Number num ? num.longValue() : Long.parseLong(n.getLiteralLexicalForm());
-    }
-
     private static int intOf(Node n) {
-        return (int) longOf(n);
+        return (int) MatchIndex.longOf(n);
     }
 
     private Map<String, String> names(java.util.Collection<String> models) {
@@ -658,23 +634,6 @@ public final class JenaRegistry implements Registry {
 
     private static Resource arenaProperty(Purpose purpose) {
         return purpose == Purpose.TRAINING ? TF.TRAINING_ARENA_BYTES : TF.INFERENCE_ARENA_BYTES;
-    }
-
-    /** Training prefers more trainable layers, then the smaller arena; inference the smaller arena. */
-    private static boolean better(Integer layers, long need, Integer currentLayers, long currentNeed) {
-        int l = layers == null ? 0 : layers;
-        int c = currentLayers == null ? 0 : currentLayers;
-        return l != c ? l > c : need < currentNeed;
-    }
-
-    private static Integer layers(Map<String, String> row, Purpose purpose) {
-        String v = row.get("layers");
-        return purpose == Purpose.TRAINING && v != null ? Integer.valueOf(v) : null;
-    }
-
-    private static String localName(String iri) {
-        int i = iri.lastIndexOf('#');
-        return i < 0 ? iri : iri.substring(i + 1);
     }
 
     @Override
