@@ -6,7 +6,6 @@ import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.store.CoordinatorKeys;
 import io.tinyfed.coordinator.store.ModelStore;
 import io.tinyfed.coordinator.strategy.Strategy;
-import io.tinyfed.core.ArenaPlan;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Network;
 import io.tinyfed.core.NumberFormat;
@@ -111,7 +110,10 @@ public final class InProcessSimulation implements FleetGateway {
     private ModelUpdate adapt(Device d, TrainTask t) {
         NumberFormat format = d.profile().trainingFormat();
         Model theta = format == NumberFormat.F32 ? snapshot : Quantizer.toS16(snapshot, xs(d.samples()));
-        TrainingConfig config = fitting(theta, t.learningRate(), Math.min(t.batchSize(), d.samples().size()), d.profile());
+        // Stochastic-rounding seed 0 (TrainingConfig's default), as the simulation has always trained.
+        TrainingConfig config = d.profile().trainingConfig(theta, t.learningRate(),
+                Math.min(t.batchSize(), d.samples().size()), 0).orElseThrow(() -> new IllegalStateException(
+                d.profile().name() + " cannot train " + theta.architecture().name()));
         Network net = networks.computeIfAbsent(d.id() + "/" + config.trainableLayers(), k -> Network.prepare(theta, config));
         net.load(theta);
         float before = meanLoss(net, d.samples());
@@ -128,17 +130,6 @@ public final class InProcessSimulation implements FleetGateway {
             }
         }
         return new ModelUpdate(t.round(), d.id(), t.modelId(), t.modelVersion(), delta, d.samples().size(), before, after);
-    }
-
-    private static TrainingConfig fitting(Model m, float lr, int batch, HardwareProfile p) {
-        for (int layers : new int[] {TrainingConfig.ALL_LAYERS, 1}) {
-            TrainingConfig c = TrainingConfig.builder().learningRate(lr).accumulationSteps(batch).trainableLayers(layers)
-                    .arenaBudgetBytes(p.ramBytes()).build();
-            if (ArenaPlan.of(m.architecture(), m.format(), c).totalBytes() <= p.ramBytes()) {
-                return c;
-            }
-        }
-        throw new IllegalStateException(p.name() + " cannot train " + m.architecture().name());
     }
 
     private static List<float[]> xs(List<Sample> samples) {

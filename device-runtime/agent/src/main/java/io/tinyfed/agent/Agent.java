@@ -1,8 +1,6 @@
 package io.tinyfed.agent;
 
 import io.tinyfed.protocol.mqtt.Transport;
-import io.tinyfed.core.ArenaPlan;
-import io.tinyfed.core.Layer;
 import io.tinyfed.core.Loss;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Network;
@@ -301,18 +299,7 @@ public final class Agent implements AutoCloseable {
 
     /** All layers if the training arena fits the device's RAM, else only the last one, else nothing. */
     private Optional<TrainingConfig> fittingConfig(Model model, float lr, int accumulation) {
-        Layer last = model.architecture().layer(model.architecture().size() - 1);
-        Loss loss = last instanceof Layer.Activation a && a.kind() == Layer.Kind.SOFTMAX
-                ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
-        TrainingConfig.Builder b = TrainingConfig.builder().loss(loss).learningRate(lr).accumulationSteps(accumulation)
-                .seed(settings.seed()).arenaBudgetBytes(settings.profile().ramBytes());
-        for (int layers : new int[] {TrainingConfig.ALL_LAYERS, 1}) {
-            TrainingConfig c = b.trainableLayers(layers).build();
-            if (ArenaPlan.of(model.architecture(), model.format(), c).totalBytes() <= settings.profile().ramBytes()) {
-                return Optional.of(c);
-            }
-        }
-        return Optional.empty();
+        return settings.profile().trainingConfig(model, lr, accumulation, settings.seed());
     }
 
     private List<Sample> recentSamples() {

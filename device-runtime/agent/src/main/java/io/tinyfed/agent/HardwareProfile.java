@@ -1,6 +1,11 @@
 package io.tinyfed.agent;
 
+import io.tinyfed.core.ArenaPlan;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Loss;
+import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.TrainingConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -10,6 +15,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 
@@ -34,6 +40,25 @@ public record HardwareProfile(String name, long ramBytes, long flashBytes, Strin
 
     public Set<NumberFormat> formatSet() {
         return EnumSet.copyOf(formats);
+    }
+
+    /**
+     * How this device trains {@code model}: all layers if that training arena fits {@code ramBytes}, else only
+     * the last layer, else not at all (empty). Softmax outputs train with cross-entropy, others with MSE.
+     */
+    public Optional<TrainingConfig> trainingConfig(Model model, float lr, int accumulation, long seed) {
+        Layer last = model.architecture().layer(model.architecture().size() - 1);
+        Loss loss = last instanceof Layer.Activation a && a.kind() == Layer.Kind.SOFTMAX
+                ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
+        TrainingConfig.Builder b = TrainingConfig.builder().loss(loss).learningRate(lr)
+                .accumulationSteps(accumulation).seed(seed).arenaBudgetBytes(ramBytes);
+        for (int layers : new int[] {TrainingConfig.ALL_LAYERS, 1}) {
+            TrainingConfig c = b.trainableLayers(layers).build();
+            if (ArenaPlan.of(model.architecture(), model.format(), c).totalBytes() <= ramBytes) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
     }
 
     /** A built-in profile ({@code cortex-m4}, {@code cortex-m0}, {@code gateway}) or a properties file. */
