@@ -130,10 +130,7 @@ public final class CoordinatorMain implements Callable<Integer> {
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(initial)
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies, normBound, seed))
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound),
-                        new io.tinyfed.coordinator.strategy.RobustAggregation(
-                                io.tinyfed.coordinator.strategy.RobustAggregation.Rule.valueOf(
-                                        aggregation.toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
-                                aggregation.equals("trimmed-mean") ? trim : 0, clipNorm)))
+                        io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials));
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null : System.getenv(brokerPasswordEnv).toCharArray());

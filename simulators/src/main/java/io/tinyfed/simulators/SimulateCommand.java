@@ -128,8 +128,7 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
-        RobustAggregation agg = new RobustAggregation(RobustAggregation.Rule.valueOf(
-                aggregation.toUpperCase(Locale.ROOT).replace('-', '_')), aggregation.equals("trimmed-mean") ? trim : 0, clipNorm);
+        RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
         InProcessSimulation sim = new InProcessSimulation(store, init,
                 new RoundEngine.Settings("sine", innerSteps, lr, shots, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
                 new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices, ps, shots,

@@ -29,6 +29,16 @@ public record RobustAggregation(Rule rule, double trim, double clipNorm) {
         }
     }
 
+    /**
+     * From command-line names: {@code mean}, {@code trimmed-mean} (uses {@code trim}) or {@code median}.
+     *
+     * @throws IllegalArgumentException for another name
+     */
+    public static RobustAggregation of(String rule, double trim, double clipNorm) {
+        Rule r = Rule.valueOf(rule.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        return new RobustAggregation(r, r == Rule.TRIMMED_MEAN ? trim : 0, clipNorm);
+    }
+
     /** The combined delta of {@code deltas} (all of one length), weighted by {@code weights} for the mean. */
     public float[] combine(List<float[]> deltas, double[] weights) {
         if (deltas.isEmpty()) {
