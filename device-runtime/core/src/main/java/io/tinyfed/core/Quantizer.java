@@ -39,8 +39,26 @@ public final class Quantizer {
                 inputMax = Math.max(inputMax, Math.abs(v));
             }
         }
+        int[] outputFrac = new int[a.parametrizedLayerCount()];
+        int k = 0;
+        for (int l = 0; l < a.size(); l++) {
+            if (a.layer(l).hasParameters()) {
+                outputFrac[k++] = FixedPoint.fracBitsFor(maxAbs[l], HEADROOM_BITS);
+            }
+        }
+        return toS16(f32, FixedPoint.fracBitsFor(inputMax, 0), outputFrac);
+    }
+
+    /**
+     * Quantises an F32 model's parameters (each tensor's scale from its largest magnitude, with
+     * {@link #HEADROOM_BITS}) under given activation scales, e.g. those a device's firmware was built with.
+     */
+    public static Model toS16(Model f32, int inputFrac, int[] outputFrac) {
+        if (f32.format() != NumberFormat.F32) {
+            throw new IllegalArgumentException("toS16 needs an F32 model, got " + f32.format());
+        }
         float[] p = f32.f32Parameters();
-        int[] tensorFrac = new int[a.tensorCount()];
+        int[] tensorFrac = new int[f32.architecture().tensorCount()];
         short[] q = new short[p.length];
         for (int t = 0; t < tensorFrac.length; t++) {
             float max = 0f;
@@ -52,14 +70,7 @@ public final class Quantizer {
                 q[i] = FixedPoint.quantize(p[i], tensorFrac[t]);
             }
         }
-        int[] outputFrac = new int[a.parametrizedLayerCount()];
-        int k = 0;
-        for (int l = 0; l < a.size(); l++) {
-            if (a.layer(l).hasParameters()) {
-                outputFrac[k++] = FixedPoint.fracBitsFor(maxAbs[l], HEADROOM_BITS);
-            }
-        }
-        return Model.ofS16(a, q, tensorFrac, FixedPoint.fracBitsFor(inputMax, 0), outputFrac);
+        return Model.ofS16(f32.architecture(), q, tensorFrac, inputFrac, outputFrac);
     }
 
     /** Dequantises an S16 model exactly (every int16 value times its power-of-two scale). */

@@ -2,7 +2,7 @@ package io.tinyfed.firmware.serial;
 
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
-import io.tinyfed.core.fixed.FixedPoint;
+import io.tinyfed.core.Quantizer;
 import io.tinyfed.protocol.DeviceHello;
 import io.tinyfed.protocol.DeviceState;
 import io.tinyfed.protocol.ModelSnapshot;
@@ -262,27 +262,13 @@ public final class SerialBridge implements AutoCloseable {
     }
 
     /** The meta-model quantised for the firmware: weight scales from each tensor's range, activation scales as exported. */
-    Model toFirmware(Model f32) {
-        float[] real = f32.toRealVector();
-        int tensors = f32.architecture().tensorCount();
-        short[] q = new short[real.length];
-        int[] tensorFrac = new int[tensors];
-        for (int t = 0; t < tensors; t++) {
-            int off = f32.tensorOffset(t);
-            double max = 0;
-            for (int i = off; i < off + f32.tensorLength(t); i++) {
-                max = Math.max(max, Math.abs(real[i]));
-            }
-            tensorFrac[t] = FixedPoint.fracBitsFor(max, 1);
-            for (int i = off; i < off + f32.tensorLength(t); i++) {
-                q[i] = FixedPoint.quantize(real[i], tensorFrac[t]);
-            }
-        }
+    Model toFirmware(Model meta) {
+        Model f32 = meta.format() == NumberFormat.F32 ? meta : Quantizer.toF32(meta);
         int[] outputFrac = new int[f32.architecture().parametrizedLayerCount()];
         for (int k = 0; k < outputFrac.length; k++) {
             outputFrac[k] = firmwareModel.outputFrac(k);
         }
-        return Model.ofS16(f32.architecture(), q, tensorFrac, firmwareModel.inputFrac(), outputFrac);
+        return Quantizer.toS16(f32, firmwareModel.inputFrac(), outputFrac);
     }
 
     private void sendSnapshot(long version, Model s16) throws IOException, InterruptedException {
