@@ -97,8 +97,20 @@ public record RobustAggregation(Rule rule, double trim, double clipNorm) {
 
     /** Per coordinate: sort, drop {@code floor(trim * n)} values at each end, average the rest. */
     public static float[] trimmedMean(List<float[]> deltas, double trim) {
+        return centralMean(deltas, (int) Math.floor(trim * deltas.size()));
+    }
+
+    /**
+     * Per coordinate: the median (mean of the middle two for an even count), i.e. the mean of what is left
+     * after dropping {@code (n - 1) / 2} values at each end.
+     */
+    public static float[] median(List<float[]> deltas) {
+        return centralMean(deltas, (deltas.size() - 1) / 2);
+    }
+
+    /** Per coordinate: sort, drop {@code drop} values at each end, average the rest. */
+    private static float[] centralMean(List<float[]> deltas, int drop) {
         int n = deltas.size();
-        int drop = (int) Math.floor(trim * n);
         int p = deltas.get(0).length;
         float[] column = new float[n];
         double[] out = new double[p];
@@ -112,22 +124,6 @@ public record RobustAggregation(Rule rule, double trim, double clipNorm) {
                 s += column[k];
             }
             out[i] = s / (n - 2 * drop);
-        }
-        return toFloat(out);
-    }
-
-    /** Per coordinate: the median (mean of the middle two for an even count). */
-    public static float[] median(List<float[]> deltas) {
-        int n = deltas.size();
-        int p = deltas.get(0).length;
-        float[] column = new float[n];
-        double[] out = new double[p];
-        for (int i = 0; i < p; i++) {
-            for (int k = 0; k < n; k++) {
-                column[k] = deltas.get(k)[i];
-            }
-            Arrays.sort(column);
-            out[i] = n % 2 == 1 ? column[n / 2] : ((double) column[n / 2 - 1] + column[n / 2]) / 2;
         }
         return toFloat(out);
     }

@@ -26,6 +26,13 @@ class RobustAggregationTest {
     }
 
     @Test
+    void median_ofAnEvenCount_isTheMeanOfTheMiddleTwo() {
+        List<float[]> deltas = List.of(new float[] {4f, 0f}, new float[] {1f, -3f}, new float[] {-90f, 7f}, new float[] {2f, 5f});
+        // sorted: -90, 1, 2, 4 -> 1.5 and -3, 0, 5, 7 -> 2.5
+        assertThat(RobustAggregation.median(deltas)).containsExactly(1.5f, 2.5f);
+    }
+
+    @Test
     void clip_scalesLongDeltasToTheBoundAndLeavesShortOnes() {
         List<float[]> clipped = RobustAggregation.clip(List.of(new float[] {3, 4}, new float[] {0.3f, 0.4f}), 1.0);
         assertThat(clipped.get(0)).containsExactly(new float[] {0.6f, 0.8f}, within(1e-6f));
