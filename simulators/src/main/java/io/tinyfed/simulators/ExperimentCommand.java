@@ -158,11 +158,10 @@ public final class ExperimentCommand implements Callable<Integer> {
             for (double malicious : new double[] {0, 0.1}) {
                 for (String aggName : AGGREGATIONS.keySet()) {
                     io.tinyfed.coordinator.strategy.RobustAggregation agg = AGGREGATIONS.get(aggName);
-                    InProcessSimulation sim = new InProcessSimulation(Files.createTempDirectory("tinyfed-faults"), init,
-                            new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
+                    InProcessSimulation sim = simulation(init, 32,
                             new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices,
-                            List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")), 10,
-                            new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED), seed);
+                            List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")),
+                            new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED));
                     int reached = -1;
                     for (int k = 1; k <= rounds; k++) {
                         sim.round();
@@ -238,13 +237,20 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         Strategy strategy = fedAvg ? ReptileStrategy.fedAvg(rounds, Selection.count(perRound))
                 : new ReptileStrategy(1.0, true, rounds, Selection.count(perRound));
-        InProcessSimulation sim = new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), init,
-                new RoundEngine.Settings("sine", innerSteps, 0.02f, 10, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
-                strategy, devices, profiles, 10, InProcessSimulation.Faults.NONE, seed);
+        InProcessSimulation sim = simulation(init, innerSteps, strategy, devices, profiles, InProcessSimulation.Faults.NONE);
         for (int k = 0; k < rounds; k++) {
             sim.round();
         }
         return sim.engine().currentModel();
+    }
+
+    /** A sine fleet as every experiment here runs it: inner lr 0.02, 10 shots per device, seeded by --seed. */
+    private InProcessSimulation simulation(Model init, int innerSteps, Strategy strategy, int devices,
+                                           List<HardwareProfile> profiles, InProcessSimulation.Faults faults)
+            throws Exception {
+        return new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), init,
+                new RoundEngine.Settings("sine", innerSteps, 0.02f, 10, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
+                strategy, devices, profiles, 10, faults, seed);
     }
 
     public static void main(String[] args) {
