@@ -217,9 +217,7 @@ public final class RegistryBench implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "logback-tinyfed-registry.xml");
-        }
+        RegistryCommand.configureLogging();
         System.exit(new CommandLine(new RegistryBench()).execute(args));
     }
 }

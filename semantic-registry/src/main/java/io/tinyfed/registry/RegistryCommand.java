@@ -172,9 +172,14 @@ public final class RegistryCommand {
     }
 
     public static void main(String[] args) {
+        configureLogging();
+        System.exit(new CommandLine(new RegistryCommand()).execute(args));
+    }
+
+    /** Selects the registry's logback configuration unless the user chose one; first thing in a registry main. */
+    static void configureLogging() {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "logback-tinyfed-registry.xml");
         }
-        System.exit(new CommandLine(new RegistryCommand()).execute(args));
     }
 }
