@@ -1,5 +1,7 @@
 package io.tinyfed.simulators;
 
+import io.tinyfed.simulators.tasks.SineFamily;
+import io.tinyfed.simulators.tasks.TaskFamily;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tinyfed.coordinator.Coordinator;
@@ -225,8 +227,8 @@ public final class CoordinatorBench implements Callable<Integer> {
             c.awaitRun(Duration.ofMinutes(20));
             federated = c.engine().currentModel();
         }
-        Model central = centralReptile(init, SineFamily.tasks(devices, seed + 7), rounds, perRound);
-        SineFamily.Protocol p = SineFamily.Protocol.STANDARD;
+        Model central = CentralReptile.run(SineFamily.FAMILY, init, SineFamily.tasks(devices, seed + 7), rounds, perRound);
+        TaskFamily.Protocol p = SineFamily.STANDARD;
         double fed = SineFamily.meanAndInterval(SineFamily.adaptedMse(federated, heldOut, p, seed))[0];
         double cen = SineFamily.meanAndInterval(SineFamily.adaptedMse(central, heldOut, p, seed))[0];
         double rnd = SineFamily.meanAndInterval(SineFamily.adaptedMse(init, heldOut, p, seed))[0];
@@ -237,28 +239,6 @@ public final class CoordinatorBench implements Callable<Integer> {
         metric("federated_adapted_mse", Map.of("rounds", rounds), fed, "mse");
         metric("central_adapted_mse", Map.of("rounds", rounds), cen, "mse");
         metric("random_init_adapted_mse", Map.of(), rnd, "mse");
-    }
-
-    /** Central Reptile with the federated run's algorithm: same selection, tasks and hyperparameters. */
-    static Model centralReptile(Model init, List<SineFamily.Task> deviceTasks, int rounds, int perRound) {
-        ReptileStrategy strategy = new ReptileStrategy(1.0, true, rounds, Selection.count(perRound));
-        List<String> ids = new ArrayList<>();
-        for (int d = 0; d < deviceTasks.size(); d++) {
-            ids.add(SimulatedFleet.deviceId(d));
-        }
-        Network scratch = Network.prepare(init, TrainingConfig.builder().learningRate(0.02f).accumulationSteps(10).build());
-        SplittableRandom random = new SplittableRandom(99);
-        Model theta = init;
-        for (int round = 1; round <= rounds; round++) {
-            List<io.tinyfed.coordinator.strategy.Reply> replies = new ArrayList<>();
-            for (String id : strategy.configureRound(round, ids, 1)) {
-                List<Sample> shots = deviceTasks.get(Integer.parseInt(id.substring(4))).samples(10, random);
-                Model phi = Reptile.adapt(scratch, theta, shots, 32, 0.02f);
-                replies.add(new io.tinyfed.coordinator.strategy.Reply(id, Reptile.delta(phi, theta), 10, 0, 0));
-            }
-            theta = theta.withRealParameters(strategy.aggregate(round, theta.toRealVector(), replies, List.of()));
-        }
-        return theta;
     }
 
     public static void main(String[] args) {

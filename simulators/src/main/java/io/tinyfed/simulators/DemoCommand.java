@@ -1,5 +1,7 @@
 package io.tinyfed.simulators;
 
+import io.tinyfed.simulators.tasks.SineFamily;
+import io.tinyfed.simulators.tasks.TaskFamily;
 import io.tinyfed.coordinator.Coordinator;
 import io.tinyfed.coordinator.api.HttpApi;
 import io.tinyfed.coordinator.broker.EmbeddedBroker;
@@ -82,7 +84,7 @@ public final class DemoCommand implements Callable<Integer> {
         SimulatedFleet fleet = new SimulatedFleet("demo", devices, seed);
         Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
         List<SineFamily.Task> evalTasks = SineFamily.tasks(40, seed + 100);
-        SineFamily.Protocol protocol = SineFamily.Protocol.STANDARD;
+        TaskFamily.Protocol protocol = SineFamily.STANDARD;
 
         try (Coordinator reptile = Coordinator.builder().fleet("demo").store(store.resolve("reptile")).keys(store)
                 .initialModel(init)
@@ -158,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     private void report(Coordinator reptile, Coordinator fedAvg, Model init, int runRounds) throws IOException {
         List<SineFamily.Task> heldOut = SineFamily.tasks(200, seed + 1000);
-        SineFamily.Protocol p = SineFamily.Protocol.STANDARD;
+        TaskFamily.Protocol p = SineFamily.STANDARD;
         double[] meta = SineFamily.meanAndInterval(SineFamily.adaptedMse(reptile.engine().currentModel(), heldOut, p, seed));
         double[] joint = SineFamily.meanAndInterval(SineFamily.adaptedMse(fedAvg.engine().currentModel(), heldOut, p, seed));
         double[] random = SineFamily.meanAndInterval(SineFamily.adaptedMse(init, heldOut, p, seed));

@@ -1,5 +1,10 @@
 package io.tinyfed.simulators;
 
+import io.tinyfed.simulators.tasks.SineFamily;
+import io.tinyfed.simulators.tasks.Adaptation;
+import io.tinyfed.simulators.tasks.ImageClassFamily;
+import io.tinyfed.simulators.tasks.PresenceFamily;
+import io.tinyfed.simulators.tasks.TaskFamily;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tinyfed.agent.HardwareProfile;
@@ -27,17 +32,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ./tinyfed experiment sine [--quick]}: federated Reptile with S16, F32 and mixed fleets (in-process
- * simulation through the real round engine) against centralised F32 Reptile, joint training (FedAvg with one
- * local step) and the random init; adapted MSE after 1, 8 and 32 steps on held-out tasks with 95% intervals.
- * Writes {@code results/experiments/sine/} (table CSV, plot, {@code summary.json} in the metrics shape).
+ * {@code ./tinyfed experiment NAME [--quick]}. For a task family (sine, digits, fashion, presence): federated Reptile
+ * with S16, F32 and mixed fleets (in-process simulation through the real round engine) against centralised F32
+ * Reptile, joint training (FedAvg with one local step) and the random init, adapted to new devices' held-out tasks
+ * after 1, 8 and 32 steps with 95% intervals (MSE for sine, accuracy for the classification families, which also run
+ * the online-learning drift comparison). {@code faults}: dropout and malicious updates with and without robust
+ * aggregation. Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
  */
-@Command(name = "experiment", mixinStandardHelpOptions = true, description = "Run an experiment (so far: sine, faults).")
+@Command(name = "experiment", mixinStandardHelpOptions = true,
+        description = "Run an experiment: sine, digits, fashion, presence or faults.")
 public final class ExperimentCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Experiment: sine or faults")
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, presence or faults")
     String name;
 
-    @Option(names = "--quick", description = "20 devices and 60 rounds instead of 50 and 200.")
+    @Option(names = "--quick", description = "20 devices and fewer rounds (sine 60 instead of 200, classification 100 instead of 300).")
     boolean quick;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
@@ -49,76 +60,123 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also copy summary.json here.")
     Path json;
 
+    @Option(names = "--data", description = "digits: a digits CSV (default: the bundled UCI file); fashion: the folder "
+            + "with the four IDX files (default: /usr/share/datasets/fashion-mnist).")
+    Path data;
+
     private static final int[] STEPS = {1, 8, 32};
+    private static final List<String> NAMES = List.of("sine", "digits", "fashion", "presence", "faults");
     private final PrintStream console = System.out;
 
     @Override
     public Integer call() throws Exception {
-        if (!"sine".equals(name) && !"faults".equals(name)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "experiments so far: sine, faults (digits, "
-                    + "keywords and presence are issue 5)");
+        if (!NAMES.contains(name)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown experiment '" + name + "'; experiments: "
+                    + String.join(", ", NAMES) + " (keywords is not built yet)");
         }
+        System.setProperty("java.awt.headless", "true");
         io.tinyfed.coordinator.Logging.warningsOnly();
         if ("faults".equals(name)) {
             return faults();
         }
-        int devices = quick ? 20 : 50;
-        int rounds = quick ? 60 : 200;
-        int perRound = 10;
-        long started = System.nanoTime();
-        Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
-        Map<String, Model> models = new LinkedHashMap<>();
-        models.put("federated-s16", federated(init, List.of("cortex-m4"), devices, rounds, perRound, 32, false));
-        models.put("federated-f32", federated(init, List.of("gateway"), devices, rounds, perRound, 32, false));
-        models.put("federated-mixed", federated(init, List.of("cortex-m4", "gateway"), devices, rounds, perRound, 32, false));
-        models.put("centralized-f32", CoordinatorBench.centralReptile(init, SineFamily.tasks(devices, seed + 7), rounds, perRound));
-        models.put("joint", federated(init, List.of("gateway"), devices, rounds, perRound, 1, true));
-        models.put("random", init);
-
-        List<SineFamily.Task> heldOut = SineFamily.tasks(200, seed + 1000);
-        Path dir = out.resolve("sine");
+        TaskFamily family = switch (name) {
+            case "sine" -> SineFamily.FAMILY;
+            case "digits" -> data == null ? ImageClassFamily.digits() : ImageClassFamily.digits(data);
+            case "fashion" -> ImageClassFamily.fashionMnist(data == null ? ImageClassFamily.FASHION_MNIST_DIR : data);
+            case "presence" -> new PresenceFamily();
+            default -> throw new IllegalStateException(name);
+        };
+        Path dir = out.resolve(name);
         Files.createDirectories(dir);
         List<Map<String, Object>> metrics = new ArrayList<>();
-        StringBuilder csv = new StringBuilder("method,steps,adapted_mse,ci95\n");
-        console.printf("%nSine: adapted MSE on %d held-out tasks (10 shots, lr 0.02), %d devices, %d rounds of %d, seed %d%n",
-                heldOut.size(), devices, rounds, perRound, seed);
+        long started = System.nanoTime();
+        Map<String, Model> models = compare(family, dir, metrics);
+        if (family.classification()) {
+            new DriftExperiment(family, seed, quick ? 20 : 50, console).run(models.get("federated-s16"), models.get("random"),
+                    dir, metrics);
+        }
+        console.printf(Locale.ROOT, "  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
+                Map.of("metrics", metrics));
+        if (json != null) {
+            Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (var files = Files.list(dir)) {
+            console.printf("  files: %s (%s)%n", dir, String.join(", ", files.map(f -> f.getFileName().toString()).sorted()
+                    .toList()));
+        }
+        return 0;
+    }
+
+    /**
+     * Federated Reptile with S16, F32 and mixed fleets, centralised F32 Reptile, joint training (FedAvg, one local step)
+     * and the random init, each adapted to 200 new devices' tasks after 1, 8 and 32 steps.
+     *
+     * @return the compared initialisations by method name
+     */
+    private Map<String, Model> compare(TaskFamily family, Path dir, List<Map<String, Object>> metrics) throws Exception {
+        int devices = quick ? 20 : 50;
+        int rounds = family.classification() ? (quick ? 100 : 300) : (quick ? 60 : 200);
+        int perRound = 10;
+        Model init = Model.initialize(family.architecture(), seed);
+        Map<String, Model> models = new LinkedHashMap<>();
+        models.put("federated-s16", federated(family, init, List.of("cortex-m4"), devices, rounds, perRound, false));
+        models.put("federated-f32", federated(family, init, List.of("gateway"), devices, rounds, perRound, false));
+        models.put("federated-mixed", federated(family, init, List.of("cortex-m4", "gateway"), devices, rounds, perRound,
+                false));
+        List<TaskFamily.Task> centralTasks = family == SineFamily.FAMILY
+                ? List.copyOf(SineFamily.tasks(devices, seed + 7)) : family.trainingTasks(devices, seed + 7);
+        models.put("centralized-f32", CentralReptile.run(family, init, centralTasks, rounds, perRound));
+        models.put("joint", federated(family, init, List.of("gateway"), devices, rounds, perRound, true));
+        models.put("random", init);
+
+        TaskFamily.Protocol protocol = family.protocol();
+        List<TaskFamily.Task> heldOut = family.heldOutTasks(200, seed + 1000);
+        String metric = family.classification() ? "adapted_accuracy" : "adapted_mse";
+        StringBuilder csv = new StringBuilder("method,steps," + metric + ",ci95\n");
+        console.printf("%n%s (%s): %s of new devices on %d held-out tasks (%d shots, lr %s), %d devices, %d rounds of %d, "
+                + "seed %d%n", family.name(), family, family.classification() ? "accuracy" : "MSE", heldOut.size(),
+                protocol.shots(), protocol.learningRate(), devices, rounds, perRound, seed);
         console.printf("  %-18s %18s %18s %18s%n", "method", "1 step", "8 steps", "32 steps");
-        XYChart chart = new XYChartBuilder().width(900).height(520).title("Sine: adapted MSE vs adaptation steps")
-                .xAxisTitle("adaptation steps").yAxisTitle("adapted MSE (200 held-out tasks)").build();
-        Map<String, Double> at32 = new LinkedHashMap<>();
+        XYChart chart = new XYChartBuilder().width(900).height(520)
+                .title(family.name() + ": " + (family.classification() ? "accuracy" : "MSE") + " of new devices vs adaptation steps")
+                .xAxisTitle("adaptation steps").yAxisTitle(metric.replace('_', ' ') + " (" + heldOut.size() + " held-out tasks)")
+                .build();
+        Map<String, Double> atLast = new LinkedHashMap<>();
         for (Map.Entry<String, Model> e : models.entrySet()) {
             StringBuilder line = new StringBuilder(String.format("  %-18s", e.getKey()));
             double[] ys = new double[STEPS.length];
             for (int k = 0; k < STEPS.length; k++) {
-                SineFamily.Protocol p = new SineFamily.Protocol(10, STEPS[k], 0.02f, 100);
-                double[] mi = SineFamily.meanAndInterval(SineFamily.adaptedMse(e.getValue(), heldOut, p, seed));
+                double[] mi = Adaptation.meanAndInterval(Adaptation.scores(family, e.getValue(), heldOut,
+                        protocol.withSteps(STEPS[k]), seed));
                 ys[k] = mi[0];
                 line.append(String.format(Locale.ROOT, " %10.3f +- %5.3f", mi[0], mi[1]));
                 csv.append(String.format(Locale.ROOT, "%s,%d,%.6f,%.6f%n", e.getKey(), STEPS[k], mi[0], mi[1]));
                 Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", "adapted_mse");
+                m.put("name", metric);
+                m.put("family", family.name());
                 m.put("method", e.getKey());
                 m.put("steps", STEPS[k]);
                 m.put("value", mi[0]);
                 m.put("ci95", mi[1]);
                 metrics.add(m);
             }
-            at32.put(e.getKey(), ys[STEPS.length - 1]);
+            atLast.put(e.getKey(), ys[STEPS.length - 1]);
             chart.addSeries(e.getKey(), new double[] {1, 8, 32}, ys);
             console.println(line);
         }
-        double ratio = at32.get("federated-s16") / at32.get("centralized-f32");
-        console.printf(Locale.ROOT, "%n  federated-s16 / centralized-f32 at 32 steps: %.3f (target: within 15%%, i.e. <= 1.15)%n", ratio);
-        console.printf(Locale.ROOT, "  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
-        Files.writeString(dir.resolve("adapted-mse.csv"), csv.toString());
-        BitmapEncoder.saveBitmap(chart, dir.resolve("adapted-mse.png").toString(), BitmapEncoder.BitmapFormat.PNG);
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        mapper.writeValue(dir.resolve("summary.json").toFile(), Map.of("metrics", metrics));
-        if (json != null) {
-            Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (family.classification()) {
+            double meta = atLast.get("federated-s16");
+            console.printf(Locale.ROOT, "%n  at 32 steps, federated-s16 vs random init: %+.3f, vs joint training: %+.3f "
+                    + "(target: both > 0)%n", meta - atLast.get("random"), meta - atLast.get("joint"));
+        } else {
+            console.printf(Locale.ROOT, "%n  federated-s16 / centralized-f32 at 32 steps: %.3f (target: within 15%%, i.e. <= "
+                    + "1.15)%n", atLast.get("federated-s16") / atLast.get("centralized-f32"));
         }
-        console.printf("  files: %s (adapted-mse.csv, adapted-mse.png, summary.json)%n", dir);
-        return 0;
+        Files.writeString(dir.resolve(metric.replace('_', '-') + ".csv"), csv.toString());
+        BitmapEncoder.saveBitmap(chart, dir.resolve(metric.replace('_', '-') + ".png").toString(),
+                BitmapEncoder.BitmapFormat.PNG);
+        return models;
     }
 
     /** The aggregations the faults experiment compares. */
@@ -158,7 +216,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             for (double malicious : new double[] {0, 0.1}) {
                 for (String aggName : AGGREGATIONS.keySet()) {
                     io.tinyfed.coordinator.strategy.RobustAggregation agg = AGGREGATIONS.get(aggName);
-                    InProcessSimulation sim = simulation(init, 32,
+                    InProcessSimulation sim = simulation(SineFamily.FAMILY, init, 32,
                             new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices,
                             List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")),
                             new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED));
@@ -209,7 +267,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     /** Mean and 95% interval of the adapted MSE; infinite when the meta-model has diverged (adaptation overflows). */
     private double[] evaluate(Model model, List<SineFamily.Task> tasks) {
         try {
-            return SineFamily.meanAndInterval(SineFamily.adaptedMse(model, tasks, SineFamily.Protocol.STANDARD, seed));
+            return SineFamily.meanAndInterval(SineFamily.adaptedMse(model, tasks, SineFamily.STANDARD, seed));
         } catch (IllegalStateException diverged) {
             return new double[] {Double.POSITIVE_INFINITY, 0};
         }
@@ -229,7 +287,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         return sb.toString().trim();
     }
 
-    private Model federated(Model init, List<String> profileNames, int devices, int rounds, int perRound, int innerSteps,
+    private Model federated(TaskFamily family, Model init, List<String> profileNames, int devices, int rounds, int perRound,
                             boolean fedAvg) throws Exception {
         List<HardwareProfile> profiles = new ArrayList<>();
         for (String p : profileNames) {
@@ -237,20 +295,26 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         Strategy strategy = fedAvg ? ReptileStrategy.fedAvg(rounds, Selection.count(perRound))
                 : new ReptileStrategy(1.0, true, rounds, Selection.count(perRound));
-        InProcessSimulation sim = simulation(init, innerSteps, strategy, devices, profiles, InProcessSimulation.Faults.NONE);
+        InProcessSimulation sim = simulation(family, init, fedAvg ? 1 : family.protocol().steps(), strategy, devices, profiles,
+                InProcessSimulation.Faults.NONE);
         for (int k = 0; k < rounds; k++) {
             sim.round();
         }
         return sim.engine().currentModel();
     }
 
-    /** A sine fleet as every experiment here runs it: inner lr 0.02, 10 shots per device, seeded by --seed. */
-    private InProcessSimulation simulation(Model init, int innerSteps, Strategy strategy, int devices,
+    /**
+     * A fleet as every experiment here runs it: each device holds {@code shots} samples of its task and adapts with the
+     * family's protocol (learning rate, full batch), seeded by --seed.
+     */
+    private InProcessSimulation simulation(TaskFamily family, Model init, int innerSteps, Strategy strategy, int devices,
                                            List<HardwareProfile> profiles, InProcessSimulation.Faults faults)
             throws Exception {
-        return new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), init,
-                new RoundEngine.Settings("sine", innerSteps, 0.02f, 10, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
-                strategy, devices, profiles, 10, faults, seed);
+        TaskFamily.Protocol p = family.protocol();
+        return new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), family, init,
+                new RoundEngine.Settings(family.name(), innerSteps, p.learningRate(), p.shots(), Duration.ofSeconds(10), 1.0, 1,
+                        1e3, seed),
+                strategy, devices, profiles, p.shots(), faults, seed);
     }
 
     public static void main(String[] args) {

@@ -18,6 +18,8 @@ import io.tinyfed.protocol.ModelSnapshot;
 import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.Reject;
 import io.tinyfed.protocol.TrainTask;
+import io.tinyfed.simulators.tasks.Adaptation;
+import io.tinyfed.simulators.tasks.TaskFamily;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,9 +49,10 @@ public final class InProcessSimulation implements FleetGateway {
         public static final Faults NONE = new Faults(0, 0, Attack.SCALED);
     }
 
-    private record Device(String id, HardwareProfile profile, SineFamily.Task task, List<Sample> samples, boolean malicious) {
+    private record Device(String id, HardwareProfile profile, TaskFamily.Task task, List<Sample> samples, boolean malicious) {
     }
 
+    private final TaskFamily family;
     private final RoundEngine engine;
     private final Map<String, Device> devices = new TreeMap<>();
     private final Map<String, Network> networks = new HashMap<>();
@@ -60,10 +63,12 @@ public final class InProcessSimulation implements FleetGateway {
     private Model snapshot;
 
     /**
+     * @param family   the task family: each device holds one of its training tasks and {@code shots} samples of it
      * @param profiles the hardware profiles devices cycle through (device i gets profile i mod n)
      */
-    public InProcessSimulation(Path store, Model init, RoundEngine.Settings settings, Strategy strategy, int deviceCount,
+    public InProcessSimulation(Path store, TaskFamily family, Model init, RoundEngine.Settings settings, Strategy strategy, int deviceCount,
                                List<HardwareProfile> profiles, int shots, Faults faults, long seed) throws Exception {
+        this.family = family;
         this.faults = faults;
         this.seed = seed;
         this.engine = new RoundEngine(settings, strategy, new ModelStore(store), CoordinatorKeys.loadOrCreate(store, "sim"),
@@ -73,7 +78,7 @@ public final class InProcessSimulation implements FleetGateway {
         for (int i = 0; i < deviceCount; i++) {
             String id = String.format("sim-%05d", i);
             HardwareProfile p = profiles.get(i % profiles.size());
-            SineFamily.Task task = SineFamily.task(r);
+            TaskFamily.Task task = family.trainingTask(r);
             Device d = new Device(id, p, task, task.samples(shots, r.split()), i < malicious);
             devices.put(id, d);
             engine.deviceHello(new DeviceHello(id, "sim", p.ramBytes(), p.flashBytes(), p.cpu(), p.clockMhz(), p.formatSet(),
@@ -116,9 +121,9 @@ public final class InProcessSimulation implements FleetGateway {
                 d.profile().name() + " cannot train " + theta.architecture().name()));
         Network net = networks.computeIfAbsent(d.id() + "/" + config.trainableLayers(), k -> Network.prepare(theta, config));
         net.load(theta);
-        float before = meanLoss(net, d.samples());
+        float before = (float) Adaptation.loss(family, net, d.samples());
         Model phi = Reptile.adapt(net, theta, d.samples(), t.innerSteps(), t.learningRate());
-        float after = meanLoss(net, d.samples());
+        float after = (float) Adaptation.loss(family, net, d.samples());
         float[] delta = Reptile.delta(phi, theta);
         if (d.malicious()) {
             for (int i = 0; i < delta.length; i++) {
@@ -138,16 +143,6 @@ public final class InProcessSimulation implements FleetGateway {
             out.add(s.x());
         }
         return out;
-    }
-
-    private static float meanLoss(Network net, List<Sample> samples) {
-        float[] y = new float[1];
-        double total = 0;
-        for (Sample s : samples) {
-            net.infer(s.x(), y);
-            total += (y[0] - s.y()[0]) * (y[0] - s.y()[0]);
-        }
-        return (float) (total / samples.size());
     }
 
     public RoundEngine engine() {

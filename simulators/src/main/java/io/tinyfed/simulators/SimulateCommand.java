@@ -1,5 +1,6 @@
 package io.tinyfed.simulators;
 
+import io.tinyfed.simulators.tasks.SineFamily;
 import io.tinyfed.agent.HardwareProfile;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.strategy.ReptileStrategy;
@@ -129,7 +130,7 @@ public final class SimulateCommand implements Callable<Integer> {
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
-        InProcessSimulation sim = new InProcessSimulation(store, init,
+        InProcessSimulation sim = new InProcessSimulation(store, SineFamily.FAMILY, init,
                 new RoundEngine.Settings("sine", innerSteps, lr, shots, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
                 new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices, ps, shots,
                 new InProcessSimulation.Faults(dropout, malicious,
@@ -146,7 +147,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     continue;
                 }
                 double adapted = k % evalEvery == 0 || k == rounds ? SineFamily.meanAndInterval(SineFamily.adaptedMse(
-                        sim.engine().currentModel(), heldOut, SineFamily.Protocol.STANDARD, seed))[0] : Double.NaN;
+                        sim.engine().currentModel(), heldOut, SineFamily.STANDARD, seed))[0] : Double.NaN;
                 int rejected = s.rejected().values().stream().mapToInt(Integer::intValue).sum();
                 rows.add(new Row(s.round(), s.selected().size(), s.accepted().size(), rejected, s.stragglers().size(),
                         s.meanLossBefore(), s.meanLossAfter(), adapted));
@@ -154,7 +155,7 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         rejectedByReason = new TreeMap<>();
         sim.engine().rejectedTotals().forEach((r, n) -> rejectedByReason.put(r.name(), n));
-        randomInit = SineFamily.meanAndInterval(SineFamily.adaptedMse(init, heldOut, SineFamily.Protocol.STANDARD, seed))[0];
+        randomInit = SineFamily.meanAndInterval(SineFamily.adaptedMse(init, heldOut, SineFamily.STANDARD, seed))[0];
         return rows;
     }
 

@@ -1,5 +1,6 @@
 package io.tinyfed.simulators;
 
+import io.tinyfed.simulators.tasks.SineFamily;
 import io.tinyfed.agent.Agent;
 import io.tinyfed.agent.DataSources;
 import io.tinyfed.agent.HardwareProfile;

@@ -57,4 +57,39 @@ class ExperimentCommandTest {
             }
         }
     }
+
+    @Test
+    void presenceQuick_metaLearningBeatsRandomAndJointAndReportsDrift(@TempDir Path dir) throws Exception {
+        int exit = new CommandLine(new ExperimentCommand()).execute("presence", "--quick", "--out", dir.toString());
+
+        assertThat(exit).isZero();
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("presence/summary.json").toFile()).get("metrics");
+        java.util.Map<String, Double> at32 = new java.util.HashMap<>();
+        Set<String> drift = new HashSet<>();
+        for (JsonNode m : metrics) {
+            if (m.get("name").asText().equals("adapted_accuracy") && m.get("steps").asInt() == 32) {
+                at32.put(m.get("method").asText(), m.get("value").asDouble());
+            } else if (m.get("name").asText().equals("prequential_accuracy")) {
+                drift.add(m.get("method").asText() + "/" + m.get("phase").asText());
+            }
+        }
+        assertThat(at32).containsOnlyKeys("federated-s16", "federated-f32", "federated-mixed", "centralized-f32", "joint",
+                "random");
+        assertThat(at32.get("federated-s16")).isGreaterThan(at32.get("joint")).isGreaterThan(at32.get("random"));
+        assertThat(drift).hasSize(3 * 3).contains("online-meta/after_drift", "static/before_drift");
+        assertThat(dir.resolve("presence/drift.png")).exists();
+        assertThat(dir.resolve("presence/adapted-accuracy.csv")).exists();
+    }
+
+    @Test
+    void unknownExperiment_isRefusedWithTheList() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cli = new CommandLine(new ExperimentCommand());
+        cli.setErr(new java.io.PrintWriter(err));
+
+        int exit = cli.execute("nope");
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown experiment 'nope'").contains("digits");
+    }
 }

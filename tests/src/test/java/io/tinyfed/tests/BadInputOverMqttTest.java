@@ -19,7 +19,7 @@ import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.protocol.WireCodec;
 import io.tinyfed.protocol.mqtt.PahoTransport;
 import io.tinyfed.protocol.mqtt.Transport;
-import io.tinyfed.simulators.SineFamily;
+import io.tinyfed.simulators.tasks.SineFamily;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;

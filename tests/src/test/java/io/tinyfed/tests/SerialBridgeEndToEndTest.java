@@ -16,7 +16,7 @@ import io.tinyfed.firmware.serial.SerialBridge;
 import io.tinyfed.protocol.SnapshotVerifier;
 import io.tinyfed.protocol.TrustedKeys;
 import io.tinyfed.registry.QueryTable;
-import io.tinyfed.simulators.SineFamily;
+import io.tinyfed.simulators.tasks.SineFamily;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

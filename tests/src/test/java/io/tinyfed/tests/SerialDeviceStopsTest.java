@@ -14,7 +14,7 @@ import io.tinyfed.firmware.serial.SerialBridge;
 import io.tinyfed.firmware.serial.SerialLink;
 import io.tinyfed.protocol.SnapshotVerifier;
 import io.tinyfed.protocol.TrustedKeys;
-import io.tinyfed.simulators.SineFamily;
+import io.tinyfed.simulators.tasks.SineFamily;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.ByteBuffer;

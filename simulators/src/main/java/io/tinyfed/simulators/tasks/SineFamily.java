@@ -1,13 +1,10 @@
-package io.tinyfed.simulators;
+package io.tinyfed.simulators.tasks;
 
 import io.tinyfed.coordinator.eval.MetaEvaluator;
 import io.tinyfed.core.Architecture;
 import io.tinyfed.core.Layer;
 import io.tinyfed.core.Model;
-import io.tinyfed.core.Network;
-import io.tinyfed.core.Reptile;
 import io.tinyfed.core.Sample;
-import io.tinyfed.core.TrainingConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -16,13 +13,18 @@ import java.util.SplittableRandom;
  * The sine regression task family of MAML/Reptile: {@code y = a sin(x + b)}, amplitude
  * {@code a} in [0.1, 5], phase {@code b} in [0, pi], x uniform in [-5, 5]; the model is the
  * 1-40-40-1 ReLU MLP. Evaluation protocol: K shots, full-batch SGD steps at a fixed learning
- * rate, MSE on 100 fresh points of the same task.
+ * rate, MSE on 100 fresh points of the same task. Training and new devices draw their curves from
+ * the same distribution (there is no data to hold out: every curve is new).
  */
-public final class SineFamily {
+public final class SineFamily implements TaskFamily {
     public static final Architecture ARCHITECTURE = Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1);
+    /** 10 shots, 32 steps, lr 0.02, 100 test points. */
+    public static final Protocol STANDARD = new Protocol(10, 32, 0.02f, 100);
+    public static final SineFamily FAMILY = new SineFamily();
 
     /** One task. */
-    public record Task(double amplitude, double phase) {
+    public record Task(double amplitude, double phase) implements TaskFamily.Task {
+        @Override
         public List<Sample> samples(int n, SplittableRandom random) {
             List<Sample> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
@@ -31,14 +33,40 @@ public final class SineFamily {
             }
             return out;
         }
-    }
 
-    /** Evaluation protocol: shots, steps and learning rate of the adaptation, test points per task. */
-    public record Protocol(int shots, int steps, float learningRate, int testPoints) {
-        public static final Protocol STANDARD = new Protocol(10, 32, 0.02f, 100);
+        /** A new curve: the device's process changed. */
+        @Override
+        public Task drifted(SplittableRandom random) {
+            return task(random);
+        }
     }
 
     private SineFamily() {
+    }
+
+    @Override
+    public String name() {
+        return "sine";
+    }
+
+    @Override
+    public Architecture architecture() {
+        return ARCHITECTURE;
+    }
+
+    @Override
+    public Protocol protocol() {
+        return STANDARD;
+    }
+
+    @Override
+    public Task trainingTask(SplittableRandom random) {
+        return task(random);
+    }
+
+    @Override
+    public Task heldOutTask(SplittableRandom random) {
+        return task(random);
     }
 
     public static Task task(SplittableRandom random) {
@@ -59,36 +87,12 @@ public final class SineFamily {
      * for every init given the same seed).
      */
     public static double[] adaptedMse(Model init, List<Task> tasks, Protocol p, long seed) {
-        Network net = Network.prepare(init, TrainingConfig.builder().learningRate(p.learningRate())
-                .accumulationSteps(p.shots()).build());
-        double[] mse = new double[tasks.size()];
-        float[] out = new float[1];
-        for (int k = 0; k < tasks.size(); k++) {
-            SplittableRandom random = new SplittableRandom(seed * 1_000_003L + k);
-            List<Sample> shots = tasks.get(k).samples(p.shots(), random);
-            List<Sample> test = tasks.get(k).samples(p.testPoints(), random);
-            Reptile.adapt(net, init, shots, p.steps(), p.learningRate());
-            double sum = 0;
-            for (Sample s : test) {
-                net.infer(s.x(), out);
-                sum += (out[0] - s.y()[0]) * (double) (out[0] - s.y()[0]);
-            }
-            mse[k] = sum / test.size();
-        }
-        return mse;
+        return Adaptation.scores(FAMILY, init, tasks, p, seed);
     }
 
     /** Mean and 95% half-width (normal approximation) of per-task values. */
     public static double[] meanAndInterval(double[] v) {
-        double mean = 0;
-        for (double x : v) {
-            mean += x / v.length;
-        }
-        double var = 0;
-        for (double x : v) {
-            var += (x - mean) * (x - mean) / Math.max(1, v.length - 1);
-        }
-        return new double[] {mean, 1.96 * Math.sqrt(var / v.length)};
+        return Adaptation.meanAndInterval(v);
     }
 
     /** A coordinator meta-evaluator on fixed held-out tasks. */

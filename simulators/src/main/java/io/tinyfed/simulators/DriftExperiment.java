@@ -1,0 +1,152 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.Network;
+import io.tinyfed.core.OnlineLearner;
+import io.tinyfed.core.Quantizer;
+import io.tinyfed.core.Reptile;
+import io.tinyfed.core.Sample;
+import io.tinyfed.core.TrainingConfig;
+import io.tinyfed.simulators.tasks.Adaptation;
+import io.tinyfed.simulators.tasks.TaskFamily;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+
+/**
+ * Online learning under drift on new devices: each device's stream switches mid-way to its drifted task
+ * ({@link TaskFamily.Task#drifted}). Three devices' worth of behaviour are compared on the same streams, all in the
+ * device's int16 engine (Cortex-M4 profile, one sample per step, test-then-train):
+ * <ul>
+ *   <li>{@code static}: the meta-model adapted once on the first {@code shots} samples, then frozen;</li>
+ *   <li>{@code online-random}: TinyOL-style online learning from the random init;</li>
+ *   <li>{@code online-meta}: the same online learner started from the meta-model.</li>
+ * </ul>
+ * Reported: prequential accuracy before the drift, after it, and over the last quarter of the stream.
+ */
+final class DriftExperiment {
+    private static final int HALF = 200;
+    private static final int WINDOW = 20;
+
+    private final TaskFamily family;
+    private final long seed;
+    private final int devices;
+    private final PrintStream console;
+
+    DriftExperiment(TaskFamily family, long seed, int devices, PrintStream console) {
+        this.family = family;
+        this.seed = seed;
+        this.devices = devices;
+        this.console = console;
+    }
+
+    void run(Model meta, Model random, Path dir, List<Map<String, Object>> metrics) throws IOException {
+        HardwareProfile device = HardwareProfile.load("cortex-m4");
+        TaskFamily.Protocol p = family.protocol();
+        List<TaskFamily.Task> tasks = family.heldOutTasks(devices, seed + 2000);
+        String[] methods = {"static", "online-random", "online-meta"};
+        double[][] correct = new double[methods.length][2 * HALF];
+        for (int d = 0; d < devices; d++) {
+            SplittableRandom r = new SplittableRandom(seed * 7_919L + d);
+            List<Sample> stream = new ArrayList<>(tasks.get(d).samples(HALF, r));
+            stream.addAll(tasks.get(d).drifted(r).samples(HALF, r));
+            shuffleHalves(stream, r);
+            List<float[]> calibration = stream.subList(0, p.shots()).stream().map(Sample::x).toList();
+            // static: adapted once on the first shots (F32, as at deployment), then frozen, run in int16
+            Network adapt = Network.prepare(meta, TrainingConfig.builder().loss(family.loss()).learningRate(p.learningRate())
+                    .accumulationSteps(p.shots()).build());
+            Model adapted = Reptile.adapt(adapt, meta, stream.subList(0, p.shots()), p.steps(), p.learningRate());
+            Network frozen = Network.prepareForInference(Quantizer.toS16(adapted, calibration), device.ramBytes());
+            float[] out = new float[family.architecture().outputSize()];
+            for (int i = 0; i < stream.size(); i++) {
+                frozen.infer(stream.get(i).x(), out);
+                correct[0][i] += hit(out, stream.get(i).y()) / devices;
+            }
+            online(random, device, calibration, stream, correct[1], d);
+            online(meta, device, calibration, stream, correct[2], d);
+        }
+        console.printf(Locale.ROOT, "%n%s, online learning under drift: %d new devices, %d samples each, the task drifts "
+                + "after %d (int16 on the Cortex-M4 profile, lr %s, one sample per step)%n", family.name(), devices, 2 * HALF,
+                HALF, p.learningRate());
+        console.printf("  %-14s %16s %16s %20s%n", "model", "before drift", "after drift", "last " + HALF / 2 + " samples");
+        StringBuilder csv = new StringBuilder("method,before_drift,after_drift,last_quarter\n");
+        XYChart chart = new XYChartBuilder().width(900).height(520)
+                .title(family.name() + ": prequential accuracy on a drifting stream (" + devices + " new devices)")
+                .xAxisTitle("sample").yAxisTitle("accuracy, moving mean of " + WINDOW).build();
+        for (int m = 0; m < methods.length; m++) {
+            double before = mean(correct[m], 0, HALF);
+            double after = mean(correct[m], HALF, 2 * HALF);
+            double last = mean(correct[m], 2 * HALF - HALF / 2, 2 * HALF);
+            console.printf(Locale.ROOT, "  %-14s %16.3f %16.3f %20.3f%n", methods[m], before, after, last);
+            csv.append(String.format(Locale.ROOT, "%s,%.6f,%.6f,%.6f%n", methods[m], before, after, last));
+            for (String[] phase : new String[][] {{"before_drift", "0"}, {"after_drift", "1"}, {"last_quarter", "2"}}) {
+                Map<String, Object> metric = new LinkedHashMap<>();
+                metric.put("name", "prequential_accuracy");
+                metric.put("family", family.name());
+                metric.put("method", methods[m]);
+                metric.put("phase", phase[0]);
+                metric.put("value", new double[] {before, after, last}[Integer.parseInt(phase[1])]);
+                metrics.add(metric);
+            }
+            double[] x = new double[2 * HALF - WINDOW + 1];
+            double[] y = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = i + WINDOW;
+                y[i] = mean(correct[m], i, i + WINDOW);
+            }
+            chart.addSeries(methods[m], x, y);
+        }
+        Files.writeString(dir.resolve("drift.csv"), csv.toString());
+        BitmapEncoder.saveBitmap(chart, dir.resolve("drift.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /** Test-then-train from {@code init} (quantised to int16 on the stream's first samples) over the whole stream. */
+    private void online(Model init, HardwareProfile device, List<float[]> calibration, List<Sample> stream, double[] correct,
+                        int d) {
+        Model s16 = Quantizer.toS16(init, calibration);
+        TrainingConfig config = device.trainingConfig(s16, family.protocol().learningRate(), 1, seed + d).orElseThrow();
+        OnlineLearner learner = new OnlineLearner(Network.prepare(s16, config), 1);
+        float[] out = new float[family.architecture().outputSize()];
+        for (int i = 0; i < stream.size(); i++) {
+            Sample s = stream.get(i);
+            learner.observe(s.x(), s.y());
+            learner.network().lastOutput(out);
+            correct[i] += hit(out, s.y()) / devices;
+        }
+    }
+
+    /** Streams arrive in no class order: shuffle each half on its own (the drift point stays in the middle). */
+    private static void shuffleHalves(List<Sample> stream, SplittableRandom r) {
+        for (int base : new int[] {0, HALF}) {
+            for (int i = HALF - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                Sample t = stream.get(base + i);
+                stream.set(base + i, stream.get(base + j));
+                stream.set(base + j, t);
+            }
+        }
+    }
+
+    private static double hit(float[] out, float[] y) {
+        return Adaptation.argmax(out) == Adaptation.argmax(y) ? 1 : 0;
+    }
+
+    private static double mean(double[] v, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += v[i];
+        }
+        return s / (to - from);
+    }
+}

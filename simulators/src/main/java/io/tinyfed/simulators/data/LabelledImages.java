@@ -1,0 +1,61 @@
+package io.tinyfed.simulators.data;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Images with class labels, as the loaders read them: pixels scaled to [0, 1], row-major, one array per image.
+ * {@code source} says where they came from (for messages and the results' provenance).
+ */
+public record LabelledImages(String source, int width, int height, List<float[]> pixels, int[] labels, int classes) {
+    public LabelledImages {
+        if (pixels.size() != labels.length) {
+            throw new IllegalArgumentException(source + ": " + pixels.size() + " images but " + labels.length + " labels");
+        }
+        pixels = List.copyOf(pixels);
+        labels = labels.clone();
+    }
+
+    @Override
+    public int[] labels() {
+        return labels.clone();
+    }
+
+    public int size() {
+        return labels.length;
+    }
+
+    public int label(int i) {
+        return labels[i];
+    }
+
+    /** Images {@code [from, to)} as their own set. */
+    public LabelledImages range(int from, int to) {
+        int[] l = new int[to - from];
+        System.arraycopy(labels, from, l, 0, l.length);
+        return new LabelledImages(source + "[" + from + ".." + to + ")", width, height, pixels.subList(from, to), l, classes);
+    }
+
+    /**
+     * Averages {@code factor x factor} blocks (e.g. 28x28 to 14x14 with factor 2): inputs a microcontroller's
+     * RAM can hold. Width and height must be multiples of {@code factor}.
+     */
+    public LabelledImages downsample(int factor) {
+        if (factor < 1 || width % factor != 0 || height % factor != 0) {
+            throw new IllegalArgumentException("cannot downsample " + width + "x" + height + " by " + factor);
+        }
+        int w = width / factor;
+        int h = height / factor;
+        List<float[]> out = new ArrayList<>(pixels.size());
+        for (float[] p : pixels) {
+            float[] d = new float[w * h];
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    d[(y / factor) * w + x / factor] += p[y * width + x] / (factor * factor);
+                }
+            }
+            out.add(d);
+        }
+        return new LabelledImages(source + " (" + w + "x" + h + ")", w, h, out, labels, classes);
+    }
+}
