@@ -2,8 +2,7 @@ package io.tinyfed.simulators;
 
 import io.tinyfed.simulators.tasks.SineFamily;
 import io.tinyfed.simulators.tasks.Adaptation;
-import io.tinyfed.simulators.tasks.ImageClassFamily;
-import io.tinyfed.simulators.tasks.PresenceFamily;
+import io.tinyfed.simulators.tasks.TaskFamilies;
 import io.tinyfed.simulators.tasks.TaskFamily;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -79,13 +78,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         if ("faults".equals(name)) {
             return faults();
         }
-        TaskFamily family = switch (name) {
-            case "sine" -> SineFamily.FAMILY;
-            case "digits" -> data == null ? ImageClassFamily.digits() : ImageClassFamily.digits(data);
-            case "fashion" -> ImageClassFamily.fashionMnist(data == null ? ImageClassFamily.FASHION_MNIST_DIR : data);
-            case "presence" -> new PresenceFamily();
-            default -> throw new IllegalStateException(name);
-        };
+        TaskFamily family = TaskFamilies.byName(name, data);
         Path dir = out.resolve(name);
         Files.createDirectories(dir);
         List<Map<String, Object>> metrics = new ArrayList<>();

@@ -8,17 +8,10 @@ import io.tinyfed.coordinator.store.ModelStore;
 import io.tinyfed.coordinator.strategy.Strategy;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Network;
-import io.tinyfed.core.NumberFormat;
-import io.tinyfed.core.Quantizer;
-import io.tinyfed.core.Reptile;
-import io.tinyfed.core.Sample;
-import io.tinyfed.core.TrainingConfig;
-import io.tinyfed.protocol.DeviceHello;
 import io.tinyfed.protocol.ModelSnapshot;
 import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.Reject;
 import io.tinyfed.protocol.TrainTask;
-import io.tinyfed.simulators.tasks.Adaptation;
 import io.tinyfed.simulators.tasks.TaskFamily;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -49,12 +42,9 @@ public final class InProcessSimulation implements FleetGateway {
         public static final Faults NONE = new Faults(0, 0, Attack.SCALED);
     }
 
-    private record Device(String id, HardwareProfile profile, TaskFamily.Task task, List<Sample> samples, boolean malicious) {
-    }
-
     private final TaskFamily family;
     private final RoundEngine engine;
-    private final Map<String, Device> devices = new TreeMap<>();
+    private final Map<String, SimulatedDevice> devices = new TreeMap<>();
     private final Map<String, Network> networks = new HashMap<>();
     private final List<Map.Entry<String, TrainTask>> pending = new ArrayList<>();
     private final Faults faults;
@@ -79,10 +69,9 @@ public final class InProcessSimulation implements FleetGateway {
             String id = String.format("sim-%05d", i);
             HardwareProfile p = profiles.get(i % profiles.size());
             TaskFamily.Task task = family.trainingTask(r);
-            Device d = new Device(id, p, task, task.samples(shots, r.split()), i < malicious);
+            SimulatedDevice d = new SimulatedDevice(id, p, task, task.samples(shots, r.split()), i < malicious);
             devices.put(id, d);
-            engine.deviceHello(new DeviceHello(id, "sim", p.ramBytes(), p.flashBytes(), p.cpu(), p.clockMhz(), p.formatSet(),
-                    p.sensors(), "sim", p.firmwareVersion(), null));
+            engine.deviceHello(d.hello("sim", null));
         }
         engine.publishCurrent();
     }
@@ -99,7 +88,7 @@ public final class InProcessSimulation implements FleetGateway {
         SplittableRandom faultRandom = new SplittableRandom(seed * 31 + round);
         for (Map.Entry<String, TrainTask> e : tasks) {
             TrainTask t = e.getValue();
-            Device d = devices.get(e.getKey());
+            SimulatedDevice d = devices.get(e.getKey());
             if (faultRandom.nextDouble() < faults.dropout()) {
                 continue; // dropped out: no answer
             }
@@ -112,37 +101,9 @@ public final class InProcessSimulation implements FleetGateway {
         return engine.roundsClosed() > before ? engine.history().get(engine.roundsClosed() - 1) : null;
     }
 
-    private ModelUpdate adapt(Device d, TrainTask t) {
-        NumberFormat format = d.profile().trainingFormat();
-        Model theta = format == NumberFormat.F32 ? snapshot : Quantizer.toS16(snapshot, xs(d.samples()));
-        // Stochastic-rounding seed 0 (TrainingConfig's default), as the simulation has always trained.
-        TrainingConfig config = d.profile().trainingConfig(theta, t.learningRate(),
-                Math.min(t.batchSize(), d.samples().size()), 0).orElseThrow(() -> new IllegalStateException(
-                d.profile().name() + " cannot train " + theta.architecture().name()));
-        Network net = networks.computeIfAbsent(d.id() + "/" + config.trainableLayers(), k -> Network.prepare(theta, config));
-        net.load(theta);
-        float before = (float) Adaptation.loss(family, net, d.samples());
-        Model phi = Reptile.adapt(net, theta, d.samples(), t.innerSteps(), t.learningRate());
-        float after = (float) Adaptation.loss(family, net, d.samples());
-        float[] delta = Reptile.delta(phi, theta);
-        if (d.malicious()) {
-            for (int i = 0; i < delta.length; i++) {
-                delta[i] = switch (faults.attack()) {
-                    case NAN -> i == 0 ? Float.NaN : delta[i];
-                    case SCALED -> delta[i] * 20f;
-                    case SIGN_FLIPPED -> -delta[i] * 5f;
-                };
-            }
-        }
-        return new ModelUpdate(t.round(), d.id(), t.modelId(), t.modelVersion(), delta, d.samples().size(), before, after);
-    }
-
-    private static List<float[]> xs(List<Sample> samples) {
-        List<float[]> out = new ArrayList<>();
-        for (Sample s : samples) {
-            out.add(s.x());
-        }
-        return out;
+    private ModelUpdate adapt(SimulatedDevice d, TrainTask t) {
+        return d.adapt(family, snapshot, t, faults.attack(), (config, theta) ->
+                networks.computeIfAbsent(d.id() + "/" + config.trainableLayers(), k -> Network.prepare(theta, config)));
     }
 
     public RoundEngine engine() {

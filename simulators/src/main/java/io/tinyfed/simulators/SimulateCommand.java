@@ -1,12 +1,15 @@
 package io.tinyfed.simulators;
 
-import io.tinyfed.simulators.tasks.SineFamily;
 import io.tinyfed.agent.HardwareProfile;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.strategy.ReptileStrategy;
 import io.tinyfed.coordinator.strategy.RobustAggregation;
 import io.tinyfed.coordinator.strategy.Selection;
+import io.tinyfed.coordinator.store.ModelStore;
 import io.tinyfed.core.Model;
+import io.tinyfed.simulators.tasks.Adaptation;
+import io.tinyfed.simulators.tasks.TaskFamilies;
+import io.tinyfed.simulators.tasks.TaskFamily;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -31,17 +34,36 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./tinyfed simulate}: a simulated fleet learning the sine family by federated Reptile through the
- * coordinator's real round engine, with a hardware mix and faults, in process (fast, deterministic for a
- * seed). Writes per-round CSV and a plot, prints a summary table.
+ * {@code ./tinyfed simulate}: a simulated fleet learning a task family by federated Reptile through the
+ * coordinator's real round engine, with a hardware mix and faults, either in process ({@code inproc}: fast,
+ * simulated clock, deterministic for a seed) or over MQTT ({@code mqtt}: a real coordinator and broker, devices
+ * behind gateways that pre-aggregate their updates). Writes per-round CSV and a plot, prints a summary table.
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true, description = "Simulate a fleet learning by federated Reptile.")
 public final class SimulateCommand implements Callable<Integer> {
-    @Option(names = "--family", defaultValue = "sine", description = "Task family (default: ${DEFAULT-VALUE}; more in issue 5).")
+    @Option(names = "--family", defaultValue = "sine",
+            description = "Task family: sine, digits, fashion or presence (default: ${DEFAULT-VALUE}).")
     String family;
 
-    @Option(names = "--transport", defaultValue = "inproc", description = "inproc (the MQTT fleet is ./tinyfed demo).")
+    @Option(names = "--data", description = "The family's data: a digits CSV or the Fashion-MNIST IDX folder (default: "
+            + "the bundled digits, /usr/share/datasets/fashion-mnist).")
+    Path data;
+
+    @Option(names = "--transport", defaultValue = "inproc",
+            description = "inproc (simulated clock, one process) or mqtt (real coordinator, broker and gateways; default: "
+                    + "${DEFAULT-VALUE}).")
     String transport;
+
+    @Option(names = "--gateways", defaultValue = "10", description = "mqtt: gateways the devices stand behind, each one "
+            + "MQTT client that pre-aggregates its devices' updates (default: ${DEFAULT-VALUE}).")
+    int gateways;
+
+    @Option(names = "--per-gateway", defaultValue = "10",
+            description = "mqtt: devices an asked gateway asks per round (default: ${DEFAULT-VALUE}).")
+    int perGateway;
+
+    @Option(names = "--broker", description = "mqtt: an MQTT 5 broker URI (default: the coordinator's embedded broker).")
+    String broker;
 
     @Option(names = "--devices", defaultValue = "100", description = "Simulated devices (default: ${DEFAULT-VALUE}).")
     int devices;
@@ -49,21 +71,22 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "200", description = "Rounds (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--per-round", defaultValue = "10", description = "Devices asked per round (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--per-round", defaultValue = "10",
+            description = "Devices (mqtt: gateways) asked per round (default: ${DEFAULT-VALUE}).")
     int perRound;
 
     @Option(names = "--profiles", defaultValue = "cortex-m4,gateway", split = ",",
             description = "Hardware profiles devices cycle through: built-in names or .properties files (default: ${DEFAULT-VALUE}).")
     List<String> profiles;
 
-    @Option(names = "--shots", defaultValue = "10", description = "Local samples per device (default: ${DEFAULT-VALUE}).")
-    int shots;
+    @Option(names = "--shots", description = "Local samples per device (default: the family's, sine 10).")
+    Integer shots;
 
-    @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
-    int innerSteps;
+    @Option(names = "--inner-steps", description = "Device SGD steps per round (default: the family's, sine 32).")
+    Integer innerSteps;
 
-    @Option(names = "--lr", defaultValue = "0.02", description = "Device learning rate (default: ${DEFAULT-VALUE}).")
-    float lr;
+    @Option(names = "--lr", description = "Device learning rate (default: the family's, sine 0.02).")
+    Float lr;
 
     @Option(names = "--dropout", defaultValue = "0", description = "Probability a selected device does not answer.")
     double dropout;
@@ -94,26 +117,37 @@ public final class SimulateCommand implements Callable<Integer> {
 
     private final PrintStream console = System.out;
 
-    /** One row of the per-round CSV. */
-    public record Row(int round, int selected, int accepted, int rejected, int stragglers, double lossBefore,
-                      double lossAfter, double adaptedMse) {
+    /**
+     * One row of the per-round CSV. {@code accepted} counts participants (devices, or gateways over mqtt);
+     * {@code deviceUpdates} the device updates inside them; {@code adapted} is the family's metric for new devices
+     * (MSE or accuracy; NaN in rounds that were not evaluated).
+     */
+    public record Row(int round, int selected, int accepted, int deviceUpdates, int rejected, int stragglers,
+                      double lossBefore, double lossAfter, double adapted) {
     }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (!"sine".equals(family) || !"inproc".equals(transport)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "this version simulates --family sine over "
-                    + "--transport inproc (the MQTT fleet runs in ./tinyfed demo)");
+        if (!"inproc".equals(transport) && !"mqtt".equals(transport)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--transport is inproc or mqtt, not '" + transport + "'");
         }
+        if (!TaskFamilies.NAMES.contains(family)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--family is one of " + TaskFamilies.NAMES);
+        }
+        System.setProperty("java.awt.headless", "true");
         io.tinyfed.coordinator.Logging.warningsOnly();
         long started = System.nanoTime();
         List<Row> rows = run();
         Files.createDirectories(out);
-        StringBuilder csv = new StringBuilder("round,selected,accepted,rejected,stragglers,loss_before,loss_after,adapted_mse\n");
+        StringBuilder csv = new StringBuilder("round,selected,accepted,device_updates,rejected,stragglers,loss_before,"
+                + "loss_after," + metric + "\n");
         for (Row r : rows) {
-            csv.append(String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%.6f,%.6f,%s%n", r.round(), r.selected(), r.accepted(),
-                    r.rejected(), r.stragglers(), r.lossBefore(), r.lossAfter(),
-                    Double.isNaN(r.adaptedMse()) ? "" : String.format(Locale.ROOT, "%.6f", r.adaptedMse())));
+            csv.append(String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%.6f,%.6f,%s%n", r.round(), r.selected(), r.accepted(),
+                    r.deviceUpdates(), r.rejected(), r.stragglers(), r.lossBefore(), r.lossAfter(),
+                    Double.isNaN(r.adapted()) ? "" : String.format(Locale.ROOT, "%.6f", r.adapted())));
         }
         Files.writeString(out.resolve("rounds.csv"), csv.toString());
         plot(rows);
@@ -121,63 +155,118 @@ public final class SimulateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs the simulation; same options and seed give the same rows. */
+    /** Runs the simulation; same options and seed give the same rows (over mqtt: up to arrival order). */
     public List<Row> run() throws Exception {
+        TaskFamily fam = TaskFamilies.byName(family, data);
+        TaskFamily.Protocol protocol = fam.protocol();
+        int localSamples = shots != null ? shots : protocol.shots();
+        metric = fam.classification() ? "adapted_accuracy" : "adapted_mse";
         List<HardwareProfile> ps = new ArrayList<>();
         for (String p : profiles) {
             ps.add(HardwareProfile.load(p));
         }
         Path store = Files.createTempDirectory("tinyfed-simulate");
-        Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
+        Model init = Model.initialize(fam.architecture(), seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
-        InProcessSimulation sim = new InProcessSimulation(store, SineFamily.FAMILY, init,
-                new RoundEngine.Settings("sine", innerSteps, lr, shots, Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
-                new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices, ps, shots,
-                new InProcessSimulation.Faults(dropout, malicious,
-                        InProcessSimulation.Attack.valueOf(attack.toUpperCase(Locale.ROOT).replace('-', '_'))), seed);
-        List<SineFamily.Task> heldOut = SineFamily.tasks(100, seed + 1000);
+        InProcessSimulation.Faults faults = new InProcessSimulation.Faults(dropout, malicious,
+                InProcessSimulation.Attack.valueOf(attack.toUpperCase(Locale.ROOT).replace('-', '_')));
+        RoundEngine.Settings settings = new RoundEngine.Settings(fam.name(), innerSteps != null ? innerSteps : protocol.steps(),
+                lr != null ? lr : protocol.learningRate(), localSamples,
+                Duration.ofSeconds("mqtt".equals(transport) ? 60 : 10), 1.0, 1, 1e3, seed);
+        ReptileStrategy strategy = new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg);
+        List<TaskFamily.Task> heldOut = fam.heldOutTasks(100, seed + 1000);
         List<Row> rows = new ArrayList<>();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("rounds").setInitialMax(rounds)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                 .build()) {
-            for (int k = 1; k <= rounds; k++) {
-                RoundEngine.RoundSummary s = sim.round();
-                bar.step();
-                if (s == null) {
-                    continue;
+            if ("inproc".equals(transport)) {
+                InProcessSimulation sim = new InProcessSimulation(store, fam, init, settings, strategy, devices, ps,
+                        localSamples, faults, seed);
+                for (int k = 1; k <= rounds; k++) {
+                    RoundEngine.RoundSummary s = sim.round();
+                    bar.step();
+                    if (s != null) {
+                        double adapted = k % evalEvery == 0 || k == rounds ? score(fam, sim.engine().currentModel(), heldOut)
+                                : Double.NaN;
+                        rows.add(row(s, s.accepted().size(), adapted));
+                    }
                 }
-                double adapted = k % evalEvery == 0 || k == rounds ? SineFamily.meanAndInterval(SineFamily.adaptedMse(
-                        sim.engine().currentModel(), heldOut, SineFamily.STANDARD, seed))[0] : Double.NaN;
-                int rejected = s.rejected().values().stream().mapToInt(Integer::intValue).sum();
-                rows.add(new Row(s.round(), s.selected().size(), s.accepted().size(), rejected, s.stragglers().size(),
-                        s.meanLossBefore(), s.meanLossAfter(), adapted));
+                rejectedByReason = names(sim.engine().rejectedTotals());
+            } else {
+                try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
+                        perGateway, ps, localSamples, faults, seed)) {
+                    sim.run(rounds, Duration.ofMinutes(Math.max(10, rounds)), bar::stepTo);
+                    Map<Integer, Model> evaluated = new TreeMap<>();
+                    for (ModelStore.Version v : sim.store().versions(fam.name())) {
+                        if (v.round() > 0 && (v.round() % evalEvery == 0 || v.round() == rounds)) {
+                            evaluated.put(v.round(), sim.store().load(v));
+                        }
+                    }
+                    for (RoundEngine.RoundSummary s : sim.engine().history()) {
+                        Model m = evaluated.get(s.round());
+                        rows.add(row(s, sim.deviceUpdates(s), m == null ? Double.NaN : score(fam, m, heldOut)));
+                    }
+                    rejectedByReason = names(sim.engine().rejectedTotals());
+                    refusedAtGateways = names(sim.refusedAtGateways());
+                    brokerUri = sim.brokerUri();
+                    startupSeconds = sim.startupSeconds();
+                }
             }
         }
-        rejectedByReason = new TreeMap<>();
-        sim.engine().rejectedTotals().forEach((r, n) -> rejectedByReason.put(r.name(), n));
-        randomInit = SineFamily.meanAndInterval(SineFamily.adaptedMse(init, heldOut, SineFamily.STANDARD, seed))[0];
+        randomInit = score(fam, init, heldOut);
         return rows;
     }
 
+    private static Row row(RoundEngine.RoundSummary s, int deviceUpdates, double adapted) {
+        int rejected = s.rejected().values().stream().mapToInt(Integer::intValue).sum();
+        return new Row(s.round(), s.selected().size(), s.accepted().size(), deviceUpdates, rejected, s.stragglers().size(),
+                s.meanLossBefore(), s.meanLossAfter(), adapted);
+    }
+
+    private double score(TaskFamily fam, Model model, List<TaskFamily.Task> heldOut) {
+        return Adaptation.meanAndInterval(Adaptation.scores(fam, model, heldOut, fam.protocol(), seed))[0];
+    }
+
+    private static <K extends Enum<K>> Map<String, Long> names(Map<K, Long> counts) {
+        Map<String, Long> out = new TreeMap<>();
+        counts.forEach((k, v) -> out.put(k.name(), v));
+        return out;
+    }
+
+    /** Device updates the gateways refused in the last mqtt run, by reason (empty for inproc). */
+    Map<String, Long> refusedAtGateways() {
+        return refusedAtGateways;
+    }
+
     private Map<String, Long> rejectedByReason = Map.of();
+    private Map<String, Long> refusedAtGateways = Map.of();
+    private String brokerUri;
+    private double startupSeconds;
+    private String metric = "adapted_mse";
     private double randomInit;
+
+    private String metricLabel() {
+        return metric.equals("adapted_mse") ? "adapted MSE" : "adapted accuracy";
+    }
 
     private void plot(List<Row> rows) throws Exception {
         List<Double> x = new ArrayList<>();
         List<Double> y = new ArrayList<>();
         for (Row r : rows) {
-            if (!Double.isNaN(r.adaptedMse())) {
+            if (!Double.isNaN(r.adapted())) {
                 x.add((double) r.round());
-                y.add(r.adaptedMse());
+                y.add(r.adapted());
             }
         }
-        XYChart chart = new XYChartBuilder().width(900).height(520).title("Simulated fleet: adapted MSE on held-out sine tasks")
-                .xAxisTitle("round").yAxisTitle("adapted MSE (10 shots, 32 steps)").build();
+        XYChart chart = new XYChartBuilder().width(900).height(520)
+                .title("Simulated fleet (" + transport + "): " + metricLabel() + " on held-out " + family + " tasks")
+                .xAxisTitle("round").yAxisTitle(metricLabel() + " of new devices").build();
         if (!x.isEmpty()) {
             chart.addSeries("federated Reptile", x, y);
         }
         chart.addSeries("random init", List.of(1.0, (double) rounds), List.of(randomInit, randomInit));
-        BitmapEncoder.saveBitmap(chart, out.resolve("adapted-mse.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+        BitmapEncoder.saveBitmap(chart, out.resolve(metric.replace('_', '-') + ".png").toString(),
+                BitmapEncoder.BitmapFormat.PNG);
     }
 
     private void summary(List<Row> rows, double seconds) {
@@ -189,18 +278,32 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         Row last = rows.isEmpty() ? null : rows.get(rows.size() - 1);
         int accepted = rows.stream().mapToInt(Row::accepted).sum();
+        int deviceUpdates = rows.stream().mapToInt(Row::deviceUpdates).sum();
         int stragglers = rows.stream().mapToInt(Row::stragglers).sum();
-        console.printf("%nSimulated %d devices (%s), %d rounds of %d, dropout %.2f, malicious %.2f (%s), aggregation %s, seed %d%n",
-                devices, String.join("+", profiles), rows.size(), perRound, dropout, malicious, attack, aggregation, seed);
-        console.printf("  %-40s %12s%n", "figure", "value");
-        console.printf(Locale.ROOT, "  %-40s %12.3f%n", "adapted MSE, final meta-model", last == null ? Double.NaN : last.adaptedMse());
-        console.printf(Locale.ROOT, "  %-40s %12.3f%n", "adapted MSE, random init", randomInit);
-        console.printf("  %-40s %12d%n", "updates aggregated", accepted);
-        console.printf("  %-40s %12d%n", "stragglers (dropped out or refused)", stragglers);
-        console.printf("  %-40s %12s%n", "updates refused, by reason", rejectedByReason.isEmpty() ? "none" : rejectedByReason);
-        console.printf(Locale.ROOT, "  %-40s %12.1f%n", "wall time, s", seconds);
-        console.printf(Locale.ROOT, "  %-40s %12.1f%n", "peak heap, MiB", peak / 1048576.0);
-        console.printf("  files: %s, %s%n", out.resolve("rounds.csv"), out.resolve("adapted-mse.png"));
+        boolean mqtt = "mqtt".equals(transport);
+        console.printf("%nSimulated %d %s devices (%s)%s, %d rounds of %d %s, dropout %.2f, malicious %.2f (%s), "
+                        + "aggregation %s, seed %d%n", devices, family, String.join("+", profiles),
+                mqtt ? " behind " + gateways + " gateways over MQTT (" + brokerUri + ")" : " in process", rows.size(), perRound,
+                mqtt ? "gateways x " + perGateway + " devices" : "devices", dropout, malicious, attack, aggregation, seed);
+        console.printf("  %-44s %12s%n", "figure", "value");
+        console.printf(Locale.ROOT, "  %-44s %12.3f%n", metricLabel() + ", final meta-model", last == null ? Double.NaN
+                : last.adapted());
+        console.printf(Locale.ROOT, "  %-44s %12.3f%n", metricLabel() + ", random init", randomInit);
+        console.printf("  %-44s %12d%n", mqtt ? "gateway updates aggregated" : "updates aggregated", accepted);
+        if (mqtt) {
+            console.printf("  %-44s %12d%n", "device updates inside them", deviceUpdates);
+            console.printf("  %-44s %12s%n", "device updates refused at gateways", refusedAtGateways.isEmpty() ? "none"
+                    : refusedAtGateways);
+        }
+        console.printf("  %-44s %12d%n", "stragglers (dropped out or refused)", stragglers);
+        console.printf("  %-44s %12s%n", "updates refused by the coordinator", rejectedByReason.isEmpty() ? "none"
+                : rejectedByReason);
+        if (mqtt) {
+            console.printf(Locale.ROOT, "  %-44s %12.1f%n", "start-up until every gateway was online, s", startupSeconds);
+        }
+        console.printf(Locale.ROOT, "  %-44s %12.1f%n", "wall time, s", seconds);
+        console.printf(Locale.ROOT, "  %-44s %12.1f%n", "peak heap, MiB", peak / 1048576.0);
+        console.printf("  files: %s, %s%n", out.resolve("rounds.csv"), out.resolve(metric.replace('_', '-') + ".png"));
     }
 
     public static void main(String[] args) {

@@ -202,6 +202,9 @@ public final class WireCodec {
                 .setModelId(u.modelId()).setBaseVersion(u.baseVersion()).setParameterCount(d.length)
                 .setDeltaFormat(toWire(deltaFormat)).setSampleCount(u.sampleCount()).setLossBefore(u.lossBefore())
                 .setLossAfter(u.lossAfter()).setSentAtMs(System.currentTimeMillis());
+        if (u.contributors() > 1) {
+            b.setContributors(u.contributors());
+        }
         if (indices != null) {
             for (int i : indices) {
                 b.addIndices(i);
@@ -282,9 +285,13 @@ public final class WireCodec {
             throw new ProtocolException(RejectReason.NON_FINITE, "update losses " + m.getLossBefore() + " / "
                     + m.getLossAfter());
         }
+        if (Integer.toUnsignedLong(m.getContributors()) > m.getSampleCount()) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "update sums " + Integer.toUnsignedString(
+                    m.getContributors()) + " device updates but only " + m.getSampleCount() + " samples");
+        }
         return new ModelUpdate(m.getRound(), Limits.requireId(m.getDeviceId(), "device id"),
                 Limits.requireId(m.getModelId(), "model id"), m.getBaseVersion(), delta, m.getSampleCount(),
-                m.getLossBefore(), m.getLossAfter());
+                m.getLossBefore(), m.getLossAfter(), Math.max(1, m.getContributors()));
     }
 
     // ---------------------------------------------------------------- metrics and reject

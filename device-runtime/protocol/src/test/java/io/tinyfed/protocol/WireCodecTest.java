@@ -178,5 +178,19 @@ class WireCodecTest {
                 .build().toByteArray()), RejectReason.INVALID_FIELD, "delta format");
         assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setDeviceId("").build().toByteArray()),
                 RejectReason.INVALID_FIELD, "device id ''");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setContributors(11).build().toByteArray()),
+                RejectReason.INVALID_FIELD, "sums 11 device updates but only 10 samples");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setContributors(-1).build().toByteArray()),
+                RejectReason.INVALID_FIELD, "sums 4294967295 device updates");
+    }
+
+    @Test
+    void update_fromAGateway_carriesItsContributorCount() throws Exception {
+        ModelUpdate fromGateway = new ModelUpdate(3, "gw-01", "sine", 2, delta(10, 4), 400, 1.5f, 0.25f, 40);
+        ModelUpdate fromDevice = new ModelUpdate(3, "dev-1", "sine", 2, delta(10, 4), 10, 1.5f, 0.25f);
+
+        assertThat(WireCodec.decodeUpdate(WireCodec.encode(fromGateway, NumberFormat.S16, 0)).contributors()).isEqualTo(40);
+        assertThat(WireCodec.decodeUpdate(WireCodec.encode(fromDevice, NumberFormat.F32, 0)).contributors()).isEqualTo(1);
+        assertThat(Wire.ModelUpdate.parseFrom(WireCodec.encode(fromDevice, NumberFormat.F32, 0)).getContributors()).isZero();
     }
 }

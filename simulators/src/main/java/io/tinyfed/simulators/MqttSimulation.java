@@ -1,0 +1,176 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.coordinator.Coordinator;
+import io.tinyfed.coordinator.broker.DeviceCredentials;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.coordinator.store.ModelStore;
+import io.tinyfed.coordinator.strategy.Strategy;
+import io.tinyfed.core.Model;
+import io.tinyfed.protocol.RejectReason;
+import io.tinyfed.protocol.SnapshotVerifier;
+import io.tinyfed.protocol.TrustedKeys;
+import io.tinyfed.protocol.mqtt.PahoTransport;
+import io.tinyfed.simulators.tasks.TaskFamily;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
+
+/**
+ * The {@code mqtt} transport of {@code ./tinyfed simulate}: a real coordinator (round engine, registry, model store)
+ * behind a real MQTT 5 broker (the embedded one on a free port, or {@code brokerUri}), and {@code gateways} gateways,
+ * each its own MQTT client with its own credentials, with {@code devices / gateways} simulated devices behind it.
+ * The coordinator selects gateways; each asked gateway asks some of its devices and sends one pre-aggregated update,
+ * so the coordinator handles one update per gateway however many devices stand behind it. Devices are drawn exactly
+ * as in the {@code inproc} transport (same seed, same tasks, samples, profiles and attackers); the rounds run on the
+ * wall clock, so the order updates arrive in (and with it the float summation order) is the transport's.
+ */
+final class MqttSimulation implements AutoCloseable {
+    private final Coordinator coordinator;
+    private final boolean externalBroker;
+    private final double startupSeconds;
+    private final List<SimulatedGateway> gateways = new ArrayList<>();
+
+    /**
+     * @param brokerUri an external MQTT 5 broker, or null for the coordinator's embedded one
+     * @param perTask   devices each asked gateway asks per task
+     */
+    MqttSimulation(Path store, String brokerUri, TaskFamily family, Model init, RoundEngine.Settings settings,
+                   Strategy strategy, int deviceCount, int gatewayCount, int perTask, List<HardwareProfile> profiles,
+                   int shots, InProcessSimulation.Faults faults, long seed) throws Exception {
+        if (gatewayCount < 1 || deviceCount < gatewayCount) {
+            throw new IllegalArgumentException("need 1 <= gateways <= devices, got " + gatewayCount + " gateways for "
+                    + deviceCount + " devices");
+        }
+        long started = System.nanoTime();
+        this.externalBroker = brokerUri != null;
+        String fleet = "sim-" + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
+        List<List<SimulatedDevice>> behind = new ArrayList<>();
+        for (int g = 0; g < gatewayCount; g++) {
+            behind.add(new ArrayList<>());
+        }
+        // Same draws, in the same order, as InProcessSimulation: device i's task, samples, profile and role.
+        SplittableRandom r = new SplittableRandom(seed);
+        int malicious = (int) Math.round(faults.maliciousFraction() * deviceCount);
+        for (int i = 0; i < deviceCount; i++) {
+            TaskFamily.Task task = family.trainingTask(r);
+            SimulatedDevice d = new SimulatedDevice(String.format("sim-%05d", i), profiles.get(i % profiles.size()), task,
+                    task.samples(shots, r.split()), i < malicious);
+            behind.get(i % gatewayCount).add(d);
+        }
+        DeviceCredentials credentials = DeviceCredentials.empty();
+        List<char[]> passwords = new ArrayList<>();
+        SecureRandom secure = new SecureRandom();
+        for (int g = 0; g < gatewayCount; g++) {
+            byte[] b = new byte[12];
+            secure.nextBytes(b);
+            char[] password = Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
+            passwords.add(password);
+            credentials.put(SimulatedGateway.gatewayId(g), password);
+        }
+        Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(init).rounds(settings)
+                .strategy(strategy).sparqlPort(-1);
+        b = brokerUri == null ? b.brokerPort(0).credentials(credentials) : b.externalBroker(brokerUri, null, null);
+        coordinator = b.start();
+        try {
+            SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(coordinator.trustFile()));
+            for (int g = 0; g < gatewayCount; g++) {
+                String id = SimulatedGateway.gatewayId(g);
+                SimulatedGateway gw = new SimulatedGateway(fleet, g, behind.get(g), perTask, family, faults, seed,
+                        settings.normBound(), new PahoTransport(coordinator.brokerUri(), id, id,
+                        brokerUri == null ? passwords.get(g) : null), verifier);
+                gateways.add(gw);
+                gw.start();
+            }
+            if (!coordinator.awaitEligible(gatewayCount, Duration.ofSeconds(120))) {
+                throw new IllegalStateException("only " + coordinator.engine().eligible().size() + " of " + gatewayCount
+                        + " gateways came online");
+            }
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+        startupSeconds = (System.nanoTime() - started) / 1e9;
+    }
+
+    /** Seconds from the start until every gateway was eligible (broker, coordinator, registry, connections). */
+    double startupSeconds() {
+        return startupSeconds;
+    }
+
+    /** Runs {@code rounds} rounds; {@code progress} hears the number of rounds closed so far. */
+    void run(int rounds, Duration timeout, IntConsumer progress) throws InterruptedException {
+        coordinator.startRun(rounds);
+        long end = System.nanoTime() + timeout.toNanos();
+        int shown = 0;
+        while (System.nanoTime() < end) {
+            int closed = coordinator.engine().roundsClosed();
+            if (closed > shown) {
+                progress.accept(closed);
+                shown = closed;
+            }
+            if (closed >= rounds && !coordinator.engine().roundOpen()) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        coordinator.stopRun();
+        if (coordinator.engine().roundsClosed() < rounds) {
+            throw new IllegalStateException(coordinator.engine().roundsClosed() + " of " + rounds + " rounds closed within "
+                    + timeout);
+        }
+    }
+
+    RoundEngine engine() {
+        return coordinator.engine();
+    }
+
+    ModelStore store() {
+        return coordinator.store();
+    }
+
+    String brokerUri() {
+        return coordinator.brokerUri();
+    }
+
+    /** Device updates summed into the accepted gateway updates of {@code round}. */
+    int deviceUpdates(RoundEngine.RoundSummary round) {
+        int n = 0;
+        for (SimulatedGateway g : gateways) {
+            if (round.accepted().contains(g.id())) {
+                n += g.contributors(round.round());
+            }
+        }
+        return n;
+    }
+
+    /** Device updates the gateways refused (non-finite, norm bound, ...) by reason. */
+    Map<RejectReason, Long> refusedAtGateways() {
+        Map<RejectReason, Long> out = new EnumMap<>(RejectReason.class);
+        for (SimulatedGateway g : gateways) {
+            g.refusedAtGateway().forEach((k, v) -> out.merge(k, v, Long::sum));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        for (SimulatedGateway g : gateways) {
+            g.close();
+        }
+        gateways.clear();
+        if (coordinator != null) {
+            if (externalBroker) {
+                coordinator.clearRetained(); // leave a shared broker as we found it
+            }
+            coordinator.close();
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.Network;
+import io.tinyfed.core.NumberFormat;
+import io.tinyfed.core.Quantizer;
+import io.tinyfed.core.Reptile;
+import io.tinyfed.core.Sample;
+import io.tinyfed.core.TrainingConfig;
+import io.tinyfed.protocol.DeviceHello;
+import io.tinyfed.protocol.ModelUpdate;
+import io.tinyfed.protocol.TrainTask;
+import io.tinyfed.simulators.tasks.Adaptation;
+import io.tinyfed.simulators.tasks.TaskFamily;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * One simulated device: its hardware profile, its task, the samples it holds and whether it is malicious. It answers a
+ * task as an agent does: the snapshot in its own training format (quantised on its samples for S16), its profile's
+ * trainable layers, {@code innerSteps} SGD steps on its samples, the delta; a malicious device then corrupts it.
+ */
+record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task, List<Sample> samples, boolean malicious) {
+
+    /**
+     * @param networks where the device gets a prepared scratch network for a configuration and model (the caller
+     *                 decides what is shared: one per device, or one per gateway and configuration)
+     */
+    ModelUpdate adapt(TaskFamily family, Model snapshot, TrainTask t, InProcessSimulation.Attack attack,
+                      BiFunction<TrainingConfig, Model, Network> networks) {
+        NumberFormat format = profile.trainingFormat();
+        Model theta = format == NumberFormat.F32 ? snapshot : Quantizer.toS16(snapshot, xs(samples));
+        // Stochastic-rounding seed 0 (TrainingConfig's default), as the simulation has always trained.
+        TrainingConfig config = profile.trainingConfig(theta, t.learningRate(), Math.min(t.batchSize(), samples.size()), 0)
+                .orElseThrow(() -> new IllegalStateException(profile.name() + " cannot train " + theta.architecture().name()));
+        Network net = networks.apply(config, theta);
+        net.load(theta);
+        float before = (float) Adaptation.loss(family, net, samples);
+        Model phi = Reptile.adapt(net, theta, samples, t.innerSteps(), t.learningRate());
+        float after = (float) Adaptation.loss(family, net, samples);
+        float[] delta = Reptile.delta(phi, theta);
+        if (malicious) {
+            for (int i = 0; i < delta.length; i++) {
+                delta[i] = switch (attack) {
+                    case NAN -> i == 0 ? Float.NaN : delta[i];
+                    case SCALED -> delta[i] * 20f;
+                    case SIGN_FLIPPED -> -delta[i] * 5f;
+                };
+            }
+        }
+        return new ModelUpdate(t.round(), id, t.modelId(), t.modelVersion(), delta, samples.size(), before, after);
+    }
+
+    DeviceHello hello(String fleet, String gatewayId) {
+        return new DeviceHello(id, fleet, profile.ramBytes(), profile.flashBytes(), profile.cpu(), profile.clockMhz(),
+                profile.formatSet(), profile.sensors(), "sim", profile.firmwareVersion(), gatewayId);
+    }
+
+    private static List<float[]> xs(List<Sample> samples) {
+        List<float[]> out = new ArrayList<>(samples.size());
+        for (Sample s : samples) {
+            out.add(s.x());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,239 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.agent.GatewayAggregator;
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.Network;
+import io.tinyfed.protocol.DeviceHello;
+import io.tinyfed.protocol.DeviceState;
+import io.tinyfed.protocol.ModelSnapshot;
+import io.tinyfed.protocol.ModelUpdate;
+import io.tinyfed.protocol.ProtocolException;
+import io.tinyfed.protocol.RejectReason;
+import io.tinyfed.protocol.SnapshotVerifier;
+import io.tinyfed.protocol.Topics;
+import io.tinyfed.protocol.TrainTask;
+import io.tinyfed.protocol.WireCodec;
+import io.tinyfed.protocol.mqtt.Transport;
+import io.tinyfed.simulators.tasks.TaskFamily;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A gateway with simulated devices behind it, joined to the fleet over MQTT as one participant: it announces itself
+ * (hello, online state, offline last will), keeps the latest verified meta-model snapshot, and answers each task by
+ * asking {@code perTask} of its devices (seeded by round and gateway) to adapt, refusing bad device updates, and
+ * publishing ONE pre-aggregated update ({@link GatewayAggregator}: sample-weighted mean, total weight, contributor
+ * count). A device drops out of a task with the fault plan's probability. Transport callbacks only decode and verify;
+ * adaptation runs on the gateway's own worker thread.
+ */
+final class SimulatedGateway implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SimulatedGateway.class.getName());
+
+    private final String fleet;
+    private final String id;
+    private final int index;
+    private final List<SimulatedDevice> devices;
+    private final int perTask;
+    private final TaskFamily family;
+    private final InProcessSimulation.Faults faults;
+    private final long seed;
+    private final double normBound;
+    private final Transport transport;
+    private final SnapshotVerifier verifier;
+    private final Topics topics;
+    private final ExecutorService worker;
+
+    // Worker-confined.
+    private ModelSnapshot snapshot;
+    private final List<TrainTask> pending = new ArrayList<>();
+    private final Map<String, Network> networks = new HashMap<>();
+
+    private final Map<Integer, Integer> contributorsByRound = new ConcurrentHashMap<>();
+    private final Map<RejectReason, AtomicLong> refusedAtGateway = new ConcurrentHashMap<>();
+    private final AtomicLong updatesPublished = new AtomicLong();
+
+    SimulatedGateway(String fleet, int index, List<SimulatedDevice> devices, int perTask, TaskFamily family,
+                     InProcessSimulation.Faults faults, long seed, double normBound, Transport transport,
+                     SnapshotVerifier verifier) {
+        this.fleet = fleet;
+        this.id = gatewayId(index);
+        this.index = index;
+        this.devices = List.copyOf(devices);
+        this.perTask = Math.min(perTask, devices.size());
+        this.family = family;
+        this.faults = faults;
+        this.seed = seed;
+        this.normBound = normBound;
+        this.transport = transport;
+        this.verifier = verifier;
+        this.topics = Topics.of(fleet);
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tinyfed-gateway-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    static String gatewayId(int index) {
+        return String.format("gw-%03d", index);
+    }
+
+    String id() {
+        return id;
+    }
+
+    void start() throws Exception {
+        transport.connect(new Transport.Listener() {
+            @Override
+            public void message(String topic, byte[] payload) {
+                onMessage(topic, payload);
+            }
+
+            @Override
+            public void connected(boolean reconnect) {
+                worker.execute(SimulatedGateway.this::announce);
+            }
+        }, topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, false)));
+    }
+
+    private void announce() {
+        try {
+            HardwareProfile p = HardwareProfile.load("gateway");
+            DeviceHello hello = new DeviceHello(id, fleet, p.ramBytes(), p.flashBytes(), p.cpu(), p.clockMhz(), p.formatSet(),
+                    p.sensors(), "sim-gateway (" + devices.size() + " devices behind)", p.firmwareVersion(), null);
+            transport.subscribe(topics.device(id, Topics.DeviceTopic.TASK), topics.device(id, Topics.DeviceTopic.REJECT),
+                    topics.allModels());
+            transport.publish(topics.device(id, Topics.DeviceTopic.HELLO), WireCodec.encode(hello), true);
+            transport.publish(topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, true)), true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: announce failed: {1}", id, e.getMessage());
+        }
+    }
+
+    private void onMessage(String topic, byte[] payload) {
+        Optional<Topics.Address> address = topics.parse(topic);
+        if (address.isEmpty()) {
+            return;
+        }
+        Topics.Address a = address.get();
+        try {
+            if (a.isModel()) {
+                ModelSnapshot s = WireCodec.decodeSnapshot(payload);
+                verifier.verify(s);
+                worker.execute(() -> onSnapshot(s));
+            } else if (id.equals(a.deviceId()) && a.kind() == Topics.DeviceTopic.TASK) {
+                TrainTask t = WireCodec.decodeTask(payload);
+                worker.execute(() -> onTask(t));
+            } else if (id.equals(a.deviceId()) && a.kind() == Topics.DeviceTopic.REJECT) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: coordinator refused our update: {1}", id,
+                        WireCodec.decodeReject(payload).detail());
+            }
+        } catch (ProtocolException e) {
+            refusedAtGateway.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();
+        }
+    }
+
+    private void onSnapshot(ModelSnapshot s) {
+        if (snapshot == null || s.version() > snapshot.version()) {
+            snapshot = s;
+        }
+        for (Iterator<TrainTask> it = pending.iterator(); it.hasNext(); ) {
+            TrainTask t = it.next();
+            if (t.modelVersion() <= snapshot.version()) {
+                it.remove();
+                answer(t);
+            }
+        }
+    }
+
+    private void onTask(TrainTask t) {
+        if (snapshot == null || snapshot.version() < t.modelVersion()) {
+            pending.add(t); // the snapshot is on its way
+            return;
+        }
+        answer(t);
+    }
+
+    private void answer(TrainTask t) {
+        if (snapshot.version() != t.modelVersion()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: task for version {1} but holding {2}", id, t.modelVersion(),
+                    snapshot.version());
+            return;
+        }
+        Model theta = snapshot.model();
+        GatewayAggregator sum = new GatewayAggregator(t, id, theta.parameterCount(), normBound);
+        SplittableRandom r = new SplittableRandom(seed * 1_000_003L + t.round() * 1_009L + index);
+        for (int k : choose(r)) {
+            if (r.nextDouble() < faults.dropout()) {
+                continue;
+            }
+            SimulatedDevice d = devices.get(k);
+            ModelUpdate u = d.adapt(family, theta, t, faults.attack(), (config, model) -> networks.computeIfAbsent(
+                    d.profile().name() + "/" + config.trainableLayers(), key -> Network.prepare(model, config)));
+            sum.add(d.id(), u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter());
+        }
+        sum.refused().forEach((reason, n) -> refusedAtGateway.computeIfAbsent(reason, x -> new AtomicLong()).addAndGet(n));
+        Optional<ModelUpdate> update = sum.update();
+        if (update.isEmpty()) {
+            return; // every asked device dropped out or was refused: the coordinator sees a straggler
+        }
+        try {
+            transport.publish(topics.device(id, Topics.DeviceTopic.UPDATE), WireCodec.encode(update.get(),
+                    io.tinyfed.core.NumberFormat.F32, 0), false);
+            contributorsByRound.put(t.round(), sum.contributors());
+            updatesPublished.incrementAndGet();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: update not sent: {1}", id, e.getMessage());
+        }
+    }
+
+    /** {@code perTask} distinct device indices (partial Fisher-Yates, from the task's seed). */
+    private int[] choose(SplittableRandom r) {
+        int[] all = new int[devices.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        for (int i = 0; i < perTask; i++) {
+            int j = i + r.nextInt(all.length - i);
+            int tmp = all[i];
+            all[i] = all[j];
+            all[j] = tmp;
+        }
+        int[] chosen = java.util.Arrays.copyOf(all, perTask);
+        java.util.Arrays.sort(chosen); // devices adapt in id order, whatever the draw order
+        return chosen;
+    }
+
+    /** Device updates this gateway summed into its update of {@code round} (0 if it sent none). */
+    int contributors(int round) {
+        return contributorsByRound.getOrDefault(round, 0);
+    }
+
+    Map<RejectReason, Long> refusedAtGateway() {
+        Map<RejectReason, Long> out = new EnumMap<>(RejectReason.class);
+        refusedAtGateway.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        try {
+            transport.publish(topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, false)), true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "offline state not sent: {0}", e.getMessage());
+        }
+        worker.shutdownNow();
+        transport.close();
+    }
+}
