@@ -4,21 +4,56 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Images with class labels, as the loaders read them: pixels scaled to [0, 1], row-major, one array per image.
- * {@code source} says where they came from (for messages and the results' provenance).
+ * Images with class labels, as the loaders read them: pixels scaled to [0, 1] (or features such as a log-mel
+ * spectrogram, frames x bands), row-major, one array per image. {@code groups} says who produced each image (a writer,
+ * a speaker; all 0 when the data set does not say). {@code source} says where they came from (for messages and the
+ * results' provenance).
  */
-public record LabelledImages(String source, int width, int height, List<float[]> pixels, int[] labels, int classes) {
+public record LabelledImages(String source, int width, int height, List<float[]> pixels, int[] labels, int classes,
+                             int[] groups) {
     public LabelledImages {
-        if (pixels.size() != labels.length) {
-            throw new IllegalArgumentException(source + ": " + pixels.size() + " images but " + labels.length + " labels");
+        if (pixels.size() != labels.length || groups.length != labels.length) {
+            throw new IllegalArgumentException(source + ": " + pixels.size() + " images, " + labels.length + " labels, "
+                    + groups.length + " group ids");
         }
         pixels = List.copyOf(pixels);
         labels = labels.clone();
+        groups = groups.clone();
+    }
+
+    /** Images without group ids (every image in group 0). */
+    public LabelledImages(String source, int width, int height, List<float[]> pixels, int[] labels, int classes) {
+        this(source, width, height, pixels, labels, classes, new int[labels.length]);
     }
 
     @Override
     public int[] labels() {
         return labels.clone();
+    }
+
+    @Override
+    public int[] groups() {
+        return groups.clone();
+    }
+
+    public int group(int i) {
+        return groups[i];
+    }
+
+    /** The images of the groups {@code keep} accepts, as their own set. */
+    public LabelledImages groups(java.util.function.IntPredicate keep) {
+        List<float[]> p = new ArrayList<>();
+        List<Integer> l = new ArrayList<>();
+        List<Integer> g = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) {
+            if (keep.test(groups[i])) {
+                p.add(pixels.get(i));
+                l.add(labels[i]);
+                g.add(groups[i]);
+            }
+        }
+        return new LabelledImages(source, width, height, p, l.stream().mapToInt(Integer::intValue).toArray(), classes,
+                g.stream().mapToInt(Integer::intValue).toArray());
     }
 
     public int size() {
@@ -33,7 +68,10 @@ public record LabelledImages(String source, int width, int height, List<float[]>
     public LabelledImages range(int from, int to) {
         int[] l = new int[to - from];
         System.arraycopy(labels, from, l, 0, l.length);
-        return new LabelledImages(source + "[" + from + ".." + to + ")", width, height, pixels.subList(from, to), l, classes);
+        int[] g = new int[to - from];
+        System.arraycopy(groups, from, g, 0, g.length);
+        return new LabelledImages(source + "[" + from + ".." + to + ")", width, height, pixels.subList(from, to), l, classes,
+                g);
     }
 
     /**
@@ -56,6 +94,6 @@ public record LabelledImages(String source, int width, int height, List<float[]>
             }
             out.add(d);
         }
-        return new LabelledImages(source + " (" + w + "x" + h + ")", w, h, out, labels, classes);
+        return new LabelledImages(source + " (" + w + "x" + h + ")", w, h, out, labels, classes, groups);
     }
 }

@@ -25,8 +25,9 @@ public final class Adaptation {
         double[] score = new double[tasks.size()];
         for (int k = 0; k < tasks.size(); k++) {
             SplittableRandom random = new SplittableRandom(seed * 1_000_003L + k);
-            List<Sample> shots = tasks.get(k).samples(p.shots(), random);
-            List<Sample> test = tasks.get(k).samples(p.testPoints(), random);
+            List<List<Sample>> episode = tasks.get(k).episode(p.shots(), p.testPoints(), random);
+            List<Sample> shots = episode.get(0);
+            List<Sample> test = episode.get(1);
             Reptile.adapt(net, init, shots, p.steps(), p.learningRate());
             score[k] = family.classification() ? accuracy(net, test) : mse(net, test);
         }

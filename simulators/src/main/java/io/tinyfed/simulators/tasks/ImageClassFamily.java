@@ -14,12 +14,15 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * N-way K-shot image classification episodes, the handwritten-character family of meta-learning (Omniglot style) on
+ * N-way K-shot classification episodes, the handwritten-character family of meta-learning (Omniglot style) on
  * real images: each device recognises {@code ways} classes of its own choosing, in its own label order (its output
  * slot 0 may be the digit 7, another device's slot 0 the digit 2), so no single classifier serves every device and
  * a new device must adapt. Training devices draw images from the training split, new devices from the held-out
  * split. Drift: half of a device's classes are replaced by others in the same output slots (its user starts writing
  * different characters).
+ *
+ * <p>When the data say who produced each image (a speaker, for keywords), a device is one such group and draws only
+ * its own images; training and new devices are then different groups.
  *
  * <p>Data: the UCI optical handwritten digits (8x8, bundled, first 70% of the file for training devices, last 30%
  * held out; the file carries no writer ids, so devices differ by classes, label order and images, not by writer),
@@ -37,33 +40,49 @@ public final class ImageClassFamily implements TaskFamily {
     private final Split train;
     private final Split heldOut;
 
-    /** One split's image indices per class. */
-    record Split(LabelledImages images, int[][] byClass) {
+    /** One split's image indices per group (writer, speaker) and class, and the groups that hold every class. */
+    record Split(LabelledImages images, java.util.Map<Integer, int[][]> byGroup, int[] completeGroups) {
         static Split of(LabelledImages images) {
-            int[] counts = new int[images.classes()];
+            java.util.Map<Integer, List<List<Integer>>> lists = new java.util.TreeMap<>();
             for (int i = 0; i < images.size(); i++) {
-                counts[images.label(i)]++;
+                List<List<Integer>> perClass = lists.computeIfAbsent(images.group(i), g -> {
+                    List<List<Integer>> l = new ArrayList<>();
+                    for (int c = 0; c < images.classes(); c++) {
+                        l.add(new ArrayList<>());
+                    }
+                    return l;
+                });
+                perClass.get(images.label(i)).add(i);
             }
-            int[][] by = new int[images.classes()][];
-            for (int c = 0; c < by.length; c++) {
-                by[c] = new int[counts[c]];
-                counts[c] = 0;
+            java.util.Map<Integer, int[][]> by = new java.util.TreeMap<>();
+            List<Integer> complete = new ArrayList<>();
+            lists.forEach((g, perClass) -> {
+                int[][] a = new int[perClass.size()][];
+                boolean all = true;
+                for (int c = 0; c < a.length; c++) {
+                    a[c] = perClass.get(c).stream().mapToInt(Integer::intValue).toArray();
+                    all &= a[c].length > 0;
+                }
+                by.put(g, a);
+                if (all) {
+                    complete.add(g);
+                }
+            });
+            if (complete.isEmpty()) {
+                throw new IllegalArgumentException(images.source() + ": no writer/speaker has an image of every class");
             }
-            for (int i = 0; i < images.size(); i++) {
-                int c = images.label(i);
-                by[c][counts[c]++] = i;
-            }
-            return new Split(images, by);
+            return new Split(images, by, complete.stream().mapToInt(Integer::intValue).toArray());
         }
     }
 
     /**
-     * @param ways   classes per device ({@code 2..classes})
-     * @param shots  support images per class for a new device
-     * @param hidden units of the one hidden ReLU layer
+     * @param ways         classes per device ({@code 2..classes})
+     * @param shots        support images per class for a new device
+     * @param testPerClass test images per class for a new device
+     * @param hidden       units of the one hidden ReLU layer
      */
-    public ImageClassFamily(String name, LabelledImages train, LabelledImages heldOut, int ways, int shots, int steps,
-                            float learningRate, int hidden) {
+    public ImageClassFamily(String name, LabelledImages train, LabelledImages heldOut, int ways, int shots, int testPerClass,
+                            int steps, float learningRate, int hidden) {
         if (ways < 2 || ways > train.classes()) {
             throw new IllegalArgumentException("ways must be in [2, " + train.classes() + "], got " + ways);
         }
@@ -71,16 +90,9 @@ public final class ImageClassFamily implements TaskFamily {
         this.ways = ways;
         this.train = Split.of(train);
         this.heldOut = Split.of(heldOut);
-        for (Split s : List.of(this.train, this.heldOut)) {
-            for (int c = 0; c < s.byClass().length; c++) {
-                if (s.byClass()[c].length == 0) {
-                    throw new IllegalArgumentException(s.images().source() + " has no image of class " + c);
-                }
-            }
-        }
         this.architecture = Architecture.builder(train.width() * train.height()).dense(hidden).relu().dense(ways).softmax()
                 .build();
-        this.protocol = new Protocol(ways * shots, steps, learningRate, ways * 10);
+        this.protocol = new Protocol(ways * shots, steps, learningRate, ways * testPerClass);
     }
 
     /** 5-way 5-shot on the bundled UCI digits (see {@code datasets/README.md}). */
@@ -100,7 +112,7 @@ public final class ImageClassFamily implements TaskFamily {
 
     private static ImageClassFamily digits(LabelledImages all) {
         int cut = all.size() * 7 / 10;
-        return new ImageClassFamily("digits", all.range(0, cut), all.range(cut, all.size()), 5, 5, 32, 0.1f, 32);
+        return new ImageClassFamily("digits", all.range(0, cut), all.range(cut, all.size()), 5, 5, 10, 32, 0.1f, 32);
     }
 
     /** 5-way 5-shot on Fashion-MNIST's IDX files in {@code dir}, downsampled to 14x14. */
@@ -116,28 +128,55 @@ public final class ImageClassFamily implements TaskFamily {
                 .downsample(2);
         LabelledImages test = Idx.read(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"), 10)
                 .downsample(2);
-        return new ImageClassFamily("fashion", train, test, 5, 5, 32, 0.1f, 32);
+        return new ImageClassFamily("fashion", train, test, 5, 5, 10, 32, 0.1f, 32);
     }
 
-    /** One device: its classes in slot order, drawn from one split. */
-    public record Task(Split split, int[] classes) implements TaskFamily.Task {
+    /**
+     * 5-way 3-shot keyword spotting on log-mel features of clips in the Speech Commands layout: each device is one
+     * speaker with five of the words in its own order; the first 75% of the speakers (in name order) are training
+     * devices, the rest new devices. Needs 8 clips per speaker and word (3 shots + 5 test) to keep them apart.
+     */
+    public static ImageClassFamily keywords(LabelledImages clips) {
+        int speakers = java.util.Arrays.stream(clips.groups()).max().orElse(0) + 1;
+        int cut = Math.max(1, speakers * 3 / 4);
+        if (cut >= speakers) {
+            throw new IllegalArgumentException(clips.source() + ": need at least 2 speakers to hold some out");
+        }
+        return new ImageClassFamily("keywords", clips.groups(g -> g < cut), clips.groups(g -> g >= cut), 5, 3, 5, 32, 0.05f,
+                32);
+    }
+
+    /**
+     * One device: its writer or speaker ({@code group}) and its classes in slot order, drawn from one split. One call
+     * of {@link #samples} draws without replacement (a slot's pool is reshuffled only once it is used up), so an
+     * episode's support and test images differ.
+     */
+    public record Task(Split split, int group, int[] classes) implements TaskFamily.Task {
         @Override
         public List<Sample> samples(int n, SplittableRandom random) {
+            int[][] pools = split.byGroup().get(group);
+            Draws draws = new Draws(classes.length);
             List<Sample> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 int slot = i % classes.length;
-                int[] pool = split.byClass()[classes[slot]];
+                int[] pool = pools[classes[slot]];
+                int pick = pool[draws.next(slot, pool.length, random)];
                 float[] y = new float[classes.length];
                 y[slot] = 1f;
-                out.add(new Sample(split.images().pixels().get(pool[random.nextInt(pool.length)]), y));
+                out.add(new Sample(split.images().pixels().get(pick), y));
             }
             return out;
         }
 
         @Override
+        public List<List<Sample>> episode(int shots, int test, SplittableRandom random) {
+            return TaskFamily.Task.split(samples(shots + test, random), shots);
+        }
+
+        @Override
         public Task drifted(SplittableRandom random) {
             int[] next = classes.clone();
-            int all = split.byClass().length;
+            int all = split.images().classes();
             for (int slot = 0; slot < next.length; slot += 2) {
                 int c;
                 do {
@@ -145,7 +184,7 @@ public final class ImageClassFamily implements TaskFamily {
                 } while (contains(next, c));
                 next[slot] = c;
             }
-            return new Task(split, next);
+            return new Task(split, group, next);
         }
 
         private static boolean contains(int[] a, int v) {
@@ -159,7 +198,8 @@ public final class ImageClassFamily implements TaskFamily {
     }
 
     private Task task(Split split, SplittableRandom random) {
-        int all = split.byClass().length;
+        int group = split.completeGroups()[random.nextInt(split.completeGroups().length)];
+        int all = split.images().classes();
         int[] perm = new int[all];
         for (int i = 0; i < all; i++) {
             perm[i] = i;
@@ -172,7 +212,7 @@ public final class ImageClassFamily implements TaskFamily {
         }
         int[] classes = new int[ways];
         System.arraycopy(perm, 0, classes, 0, ways);
-        return new Task(split, classes);
+        return new Task(split, group, classes);
     }
 
     @Override

@@ -119,15 +119,21 @@ public final class PresenceFamily implements TaskFamily {
         @Override
         public List<Sample> samples(int n, SplittableRandom random) {
             List<float[]>[] pools = readings();
+            Draws draws = new Draws(CLASSES);
             List<Sample> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 int c = i % CLASSES;
                 List<float[]> pool = pools[c];
                 float[] y = new float[CLASSES];
                 y[c] = 1f;
-                out.add(new Sample(pool.get(random.nextInt(pool.size())), y));
+                out.add(new Sample(pool.get(draws.next(c, pool.size(), random)), y));
             }
             return out;
+        }
+
+        @Override
+        public List<List<Sample>> episode(int shots, int test, SplittableRandom random) {
+            return TaskFamily.Task.split(samples(shots + test, random), shots);
         }
 
         /** The room's readings grouped by class; every class is present (the schedule guarantees occupied stretches). */

@@ -72,6 +72,20 @@ public interface TaskFamily {
 
         /** The same device after its data has shifted mid-stream (for the online-learning drift experiments). */
         Task drifted(SplittableRandom random);
+
+        /**
+         * A new device's episode: {@code shots} support samples and {@code test} test samples (index 0 and 1).
+         * Families drawing from a finite pool override it to keep the two apart; by default two independent draws.
+         */
+        default List<List<Sample>> episode(int shots, int test, SplittableRandom random) {
+            List<Sample> support = samples(shots, random);
+            return List.of(support, samples(test, random));
+        }
+
+        /** {@code samples} cut after the first {@code shots}. */
+        static List<List<Sample>> split(List<Sample> samples, int shots) {
+            return List.of(samples.subList(0, shots), samples.subList(shots, samples.size()));
+        }
     }
 
     /**

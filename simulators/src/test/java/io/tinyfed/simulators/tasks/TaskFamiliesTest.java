@@ -82,4 +82,19 @@ class TaskFamiliesTest {
         }
         return s / xs.size();
     }
+
+    @Test
+    void episodes_keepSupportAndTestApart() throws Exception {
+        for (TaskFamily family : List.of(ImageClassFamily.digits(), new PresenceFamily())) {
+            TaskFamily.Protocol p = family.protocol();
+            for (TaskFamily.Task t : family.heldOutTasks(20, 11)) {
+                List<List<Sample>> episode = t.episode(p.shots(), p.testPoints(), new SplittableRandom(12));
+                Set<float[]> support = Collections.newSetFromMap(new IdentityHashMap<>());
+                episode.get(0).forEach(s -> support.add(s.x()));
+
+                assertThat(episode.get(0)).hasSize(p.shots());
+                assertThat(episode.get(1)).hasSize(p.testPoints()).noneMatch(s -> support.contains(s.x()));
+            }
+        }
+    }
 }
