@@ -33,7 +33,9 @@ import org.knowm.xchart.XYChartBuilder;
  *   <li>{@code online-random}: TinyOL-style online learning from the random init;</li>
  *   <li>{@code online-meta}: the same online learner started from the meta-model.</li>
  * </ul>
- * Reported: prequential accuracy before the drift, after it, and over the last quarter of the stream.
+ * One sample per SGD step needs a smaller rate than the protocol's full-batch steps, and which one suits depends on the
+ * start, so both online learners run at the protocol's rate and at 1/5 and 1/25 of it. Reported: prequential
+ * accuracy before the drift, after it, and over the last quarter of the stream.
  */
 final class DriftExperiment {
     private static final int HALF = 200;
@@ -55,7 +57,15 @@ final class DriftExperiment {
         HardwareProfile device = HardwareProfile.load("cortex-m4");
         TaskFamily.Protocol p = family.protocol();
         List<TaskFamily.Task> tasks = family.heldOutTasks(devices, seed + 2000);
-        String[] methods = {"static", "online-random", "online-meta"};
+        float[] rates = {p.learningRate(), p.learningRate() / 5, p.learningRate() / 25};
+        String[] methods = new String[1 + 2 * rates.length];
+        methods[0] = "static";
+        for (int k = 0; k < rates.length; k++) {
+            String lr = new java.math.BigDecimal(rates[k]).round(new java.math.MathContext(2)).stripTrailingZeros()
+                    .toPlainString();
+            methods[1 + 2 * k] = "online-random lr " + lr;
+            methods[2 + 2 * k] = "online-meta lr " + lr;
+        }
         double[][] correct = new double[methods.length][2 * HALF];
         for (int d = 0; d < devices; d++) {
             SplittableRandom r = new SplittableRandom(seed * 7_919L + d);
@@ -73,13 +83,14 @@ final class DriftExperiment {
                 frozen.infer(stream.get(i).x(), out);
                 correct[0][i] += hit(out, stream.get(i).y()) / devices;
             }
-            online(random, device, calibration, stream, correct[1], d);
-            online(meta, device, calibration, stream, correct[2], d);
+            for (int k = 0; k < rates.length; k++) {
+                online(random, rates[k], device, calibration, stream, correct[1 + 2 * k], d);
+                online(meta, rates[k], device, calibration, stream, correct[2 + 2 * k], d);
+            }
         }
         console.printf(Locale.ROOT, "%n%s, online learning under drift: %d new devices, %d samples each, the task drifts "
-                + "after %d (int16 on the Cortex-M4 profile, lr %s, one sample per step)%n", family.name(), devices, 2 * HALF,
-                HALF, p.learningRate());
-        console.printf("  %-14s %16s %16s %20s%n", "model", "before drift", "after drift", "last " + HALF / 2 + " samples");
+                + "after %d (int16 on the Cortex-M4 profile, one sample per step)%n", family.name(), devices, 2 * HALF, HALF);
+        console.printf("  %-26s %14s %14s %18s%n", "model", "before drift", "after drift", "last " + HALF / 2 + " samples");
         StringBuilder csv = new StringBuilder("method,before_drift,after_drift,last_quarter\n");
         XYChart chart = new XYChartBuilder().width(900).height(520)
                 .title(family.name() + ": prequential accuracy on a drifting stream (" + devices + " new devices)")
@@ -88,13 +99,17 @@ final class DriftExperiment {
             double before = mean(correct[m], 0, HALF);
             double after = mean(correct[m], HALF, 2 * HALF);
             double last = mean(correct[m], 2 * HALF - HALF / 2, 2 * HALF);
-            console.printf(Locale.ROOT, "  %-14s %16.3f %16.3f %20.3f%n", methods[m], before, after, last);
-            csv.append(String.format(Locale.ROOT, "%s,%.6f,%.6f,%.6f%n", methods[m], before, after, last));
+            console.printf(Locale.ROOT, "  %-26s %14.3f %14.3f %18.3f%n", methods[m], before, after, last);
+            csv.append(String.format(Locale.ROOT, "%s,%.6f,%.6f,%.6f%n", methods[m].replace(" lr ", "@"), before, after,
+                    last));
             for (String[] phase : new String[][] {{"before_drift", "0"}, {"after_drift", "1"}, {"last_quarter", "2"}}) {
                 Map<String, Object> metric = new LinkedHashMap<>();
                 metric.put("name", "prequential_accuracy");
                 metric.put("family", family.name());
-                metric.put("method", methods[m]);
+                metric.put("method", methods[m].split(" ")[0]);
+                if (m > 0) {
+                    metric.put("learning_rate", rates[(m - 1) / 2]);
+                }
                 metric.put("phase", phase[0]);
                 metric.put("value", new double[] {before, after, last}[Integer.parseInt(phase[1])]);
                 metrics.add(metric);
@@ -112,10 +127,10 @@ final class DriftExperiment {
     }
 
     /** Test-then-train from {@code init} (quantised to int16 on the stream's first samples) over the whole stream. */
-    private void online(Model init, HardwareProfile device, List<float[]> calibration, List<Sample> stream, double[] correct,
-                        int d) {
+    private void online(Model init, float lr, HardwareProfile device, List<float[]> calibration, List<Sample> stream,
+                        double[] correct, int d) {
         Model s16 = Quantizer.toS16(init, calibration);
-        TrainingConfig config = device.trainingConfig(s16, family.protocol().learningRate(), 1, seed + d).orElseThrow();
+        TrainingConfig config = device.trainingConfig(s16, lr, 1, seed + d).orElseThrow();
         OnlineLearner learner = new OnlineLearner(Network.prepare(s16, config), 1);
         float[] out = new float[family.architecture().outputSize()];
         for (int i = 0; i < stream.size(); i++) {

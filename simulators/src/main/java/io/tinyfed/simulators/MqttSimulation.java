@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -69,9 +68,7 @@ final class MqttSimulation implements AutoCloseable {
         List<char[]> passwords = new ArrayList<>();
         SecureRandom secure = new SecureRandom();
         for (int g = 0; g < gatewayCount; g++) {
-            byte[] b = new byte[12];
-            secure.nextBytes(b);
-            char[] password = Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
+            char[] password = SimulatedFleet.newPassword(secure);
             passwords.add(password);
             credentials.put(SimulatedGateway.gatewayId(g), password);
         }

@@ -36,12 +36,17 @@ public final class SimulatedFleet implements AutoCloseable {
         this.tasks = SineFamily.tasks(devices, seed + 7);
         SecureRandom secure = new SecureRandom();
         for (int d = 0; d < devices; d++) {
-            byte[] b = new byte[12];
-            secure.nextBytes(b);
-            char[] password = Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
+            char[] password = newPassword(secure);
             passwords.add(password);
             credentials.put(deviceId(d), password);
         }
+    }
+
+    /** A fresh 96-bit broker password for one simulated client (not from the seed: secrets are never reproducible). */
+    static char[] newPassword(SecureRandom secure) {
+        byte[] b = new byte[12];
+        secure.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
     }
 
     public static String deviceId(int d) {
