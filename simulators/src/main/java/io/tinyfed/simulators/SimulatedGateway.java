@@ -150,7 +150,9 @@ final class SimulatedGateway implements AutoCloseable {
         }
         for (Iterator<TrainTask> it = pending.iterator(); it.hasNext(); ) {
             TrainTask t = it.next();
-            if (t.modelVersion() <= snapshot.version()) {
+            if (t.deadline().isBefore(java.time.Instant.now())) {
+                it.remove(); // its round has closed without us
+            } else if (t.modelVersion() <= snapshot.version()) {
                 it.remove();
                 answer(t);
             }
