@@ -37,9 +37,37 @@ public final class InProcessSimulation implements FleetGateway {
     /** What a device does wrong when it is malicious. */
     public enum Attack { NAN, SCALED, SIGN_FLIPPED }
 
-    /** Faults: dropout probability per task, fraction of malicious devices and their attack. */
-    public record Faults(double dropout, double maliciousFraction, Attack attack) {
+    /**
+     * Faults, all drawn from the seed: dropout probability per task; the fraction of malicious devices and their
+     * attack; the mean of the exponentially distributed time a device takes to answer ({@code Duration.ZERO}: at
+     * once; answers after the round's deadline arrive late and are refused as LATE); and the probability that an
+     * online device disconnects at the start of a round, staying away for 1 to {@code maxOfflineRounds} rounds before
+     * it reconnects and announces itself again.
+     */
+    public record Faults(double dropout, double maliciousFraction, Attack attack, Duration meanLatency, double disconnect,
+                         int maxOfflineRounds) {
         public static final Faults NONE = new Faults(0, 0, Attack.SCALED);
+
+        public Faults {
+            if (!(dropout >= 0 && dropout <= 1) || !(maliciousFraction >= 0 && maliciousFraction <= 1)
+                    || !(disconnect >= 0 && disconnect <= 1)) {
+                throw new IllegalArgumentException("dropout, malicious fraction and disconnect are probabilities in [0, 1]");
+            }
+            if (meanLatency.isNegative() || maxOfflineRounds < 1) {
+                throw new IllegalArgumentException("latency must be >= 0 and devices stay offline 1+ rounds");
+            }
+        }
+
+        /** No latency, no disconnects. */
+        public Faults(double dropout, double maliciousFraction, Attack attack) {
+            this(dropout, maliciousFraction, attack, Duration.ZERO, 0, 1);
+        }
+
+        /** This device's answer delay for one task: exponential with the mean latency. */
+        Duration latency(SplittableRandom r) {
+            return meanLatency.isZero() ? Duration.ZERO
+                    : Duration.ofNanos((long) (-meanLatency.toNanos() * Math.log(1 - r.nextDouble())));
+        }
     }
 
     private final TaskFamily family;
@@ -50,6 +78,9 @@ public final class InProcessSimulation implements FleetGateway {
     private final Faults faults;
     private final long seed;
     private final MutableClock clock = new MutableClock();
+    private final Duration roundTimeout;
+    private final Map<String, Integer> offlineUntil = new TreeMap<>();
+    private int roundsRun;
     private Model snapshot;
 
     /**
@@ -60,6 +91,7 @@ public final class InProcessSimulation implements FleetGateway {
                                List<HardwareProfile> profiles, int shots, Faults faults, long seed) throws Exception {
         this.family = family;
         this.faults = faults;
+        this.roundTimeout = settings.roundTimeout();
         this.seed = seed;
         this.engine = new RoundEngine(settings, strategy, new ModelStore(store), CoordinatorKeys.loadOrCreate(store, "sim"),
                 this, clock, init);
@@ -76,29 +108,77 @@ public final class InProcessSimulation implements FleetGateway {
         engine.publishCurrent();
     }
 
-    /** Runs one round; returns its summary (or null if too few devices were eligible). */
+    /**
+     * Runs one round: devices disconnect or come back, the engine selects and sends tasks, answers arrive in order
+     * of their latency on the simulated clock, the round closes at its deadline, and answers later than that arrive
+     * after it (refused as LATE). Returns the round's summary, or null if too few devices were eligible.
+     */
     public RoundEngine.RoundSummary round() {
+        roundsRun++;
+        connectivity();
         int before = engine.roundsClosed();
         if (engine.startRound().isEmpty()) {
             return null;
         }
+        Instant started = clock.instant();
         List<Map.Entry<String, TrainTask>> tasks = new ArrayList<>(pending);
         pending.clear();
         int round = tasks.isEmpty() ? -1 : tasks.get(0).getValue().round();
         SplittableRandom faultRandom = new SplittableRandom(seed * 31 + round);
+        SplittableRandom latencyRandom = new SplittableRandom(seed * 37 + round);
+        List<Map.Entry<Duration, ModelUpdate>> answers = new ArrayList<>();
         for (Map.Entry<String, TrainTask> e : tasks) {
             TrainTask t = e.getValue();
             SimulatedDevice d = devices.get(e.getKey());
             if (faultRandom.nextDouble() < faults.dropout()) {
                 continue; // dropped out: no answer
             }
-            engine.onUpdate(d.id(), adapt(d, t));
+            answers.add(Map.entry(faults.latency(latencyRandom), adapt(d, t)));
+        }
+        answers.sort(Map.Entry.comparingByKey()); // stable: equal latencies keep device order
+        List<ModelUpdate> late = new ArrayList<>();
+        for (Map.Entry<Duration, ModelUpdate> a : answers) {
+            if (a.getKey().compareTo(roundTimeout) >= 0) {
+                late.add(a.getValue());
+            } else {
+                clock.set(started.plus(a.getKey()));
+                engine.onUpdate(a.getValue().deviceId(), a.getValue());
+            }
         }
         if (engine.roundOpen()) {
-            clock.advance(Duration.ofHours(1)); // past the deadline
+            clock.set(started.plus(roundTimeout)); // the deadline
             engine.onTick();
         }
+        for (ModelUpdate u : late) {
+            engine.onUpdate(u.deviceId(), u); // after the close: counted as LATE
+        }
+        clock.set(started.plus(Duration.ofHours(1)));
         return engine.roundsClosed() > before ? engine.history().get(engine.roundsClosed() - 1) : null;
+    }
+
+    /** Disconnects (with the fault plan's probability) and reconnections at the start of a round, in id order. */
+    private void connectivity() {
+        if (faults.disconnect() == 0 && offlineUntil.isEmpty()) {
+            return;
+        }
+        SplittableRandom r = new SplittableRandom(seed * 41 + roundsRun);
+        for (SimulatedDevice d : devices.values()) {
+            Integer back = offlineUntil.get(d.id());
+            if (back != null) {
+                if (roundsRun >= back) {
+                    offlineUntil.remove(d.id());
+                    engine.deviceHello(d.hello("sim", null)); // reconnected: announces itself again
+                }
+            } else if (r.nextDouble() < faults.disconnect()) {
+                offlineUntil.put(d.id(), roundsRun + 1 + r.nextInt(faults.maxOfflineRounds()));
+                engine.deviceState(d.id(), false);
+            }
+        }
+    }
+
+    /** Ids of the devices offline right now (during a round: since its start). */
+    public java.util.Set<String> offlineDevices() {
+        return java.util.Set.copyOf(offlineUntil.keySet());
     }
 
     private ModelUpdate adapt(SimulatedDevice d, TrainTask t) {
@@ -129,8 +209,8 @@ public final class InProcessSimulation implements FleetGateway {
     private static final class MutableClock extends Clock {
         private Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-        void advance(Duration d) {
-            now = now.plus(d);
+        void set(Instant t) {
+            now = t;
         }
 
         @Override

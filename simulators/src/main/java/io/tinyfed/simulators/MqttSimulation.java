@@ -34,6 +34,10 @@ import java.util.function.IntConsumer;
 final class MqttSimulation implements AutoCloseable {
     private final Coordinator coordinator;
     private final boolean externalBroker;
+    private final InProcessSimulation.Faults faults;
+    private final long seed;
+    private final java.util.Map<Integer, Integer> offlineUntil = new java.util.TreeMap<>();
+    private int disconnects;
     private final double startupSeconds;
     private final List<SimulatedGateway> gateways = new ArrayList<>();
 
@@ -50,6 +54,8 @@ final class MqttSimulation implements AutoCloseable {
         }
         long started = System.nanoTime();
         this.externalBroker = brokerUri != null;
+        this.faults = faults;
+        this.seed = seed;
         String fleet = "sim-" + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
         List<List<SimulatedDevice>> behind = new ArrayList<>();
         for (int g = 0; g < gatewayCount; g++) {
@@ -80,9 +86,9 @@ final class MqttSimulation implements AutoCloseable {
             SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(coordinator.trustFile()));
             for (int g = 0; g < gatewayCount; g++) {
                 String id = SimulatedGateway.gatewayId(g);
+                char[] password = brokerUri == null ? passwords.get(g) : null;
                 SimulatedGateway gw = new SimulatedGateway(fleet, g, behind.get(g), perTask, family, faults, seed,
-                        settings.normBound(), new PahoTransport(coordinator.brokerUri(), id, id,
-                        brokerUri == null ? passwords.get(g) : null), verifier);
+                        settings.normBound(), () -> new PahoTransport(coordinator.brokerUri(), id, id, password), verifier);
                 gateways.add(gw);
                 gw.start();
             }
@@ -102,14 +108,22 @@ final class MqttSimulation implements AutoCloseable {
         return startupSeconds;
     }
 
-    /** Runs {@code rounds} rounds; {@code progress} hears the number of rounds closed so far. */
-    void run(int rounds, Duration timeout, IntConsumer progress) throws InterruptedException {
+    /**
+     * Runs {@code rounds} rounds; {@code progress} hears the number of rounds closed so far. After each round closes,
+     * gateways disconnect with the fault plan's probability and come back 1 to {@code maxOfflineRounds} rounds later
+     * (decided from the seed; the next round may already have asked a gateway that then leaves: it closes at its
+     * deadline with that gateway as a straggler, as it would in the field).
+     */
+    void run(int rounds, Duration timeout, IntConsumer progress) throws Exception {
         coordinator.startRun(rounds);
         long end = System.nanoTime() + timeout.toNanos();
         int shown = 0;
         while (System.nanoTime() < end) {
             int closed = coordinator.engine().roundsClosed();
             if (closed > shown) {
+                for (int k = shown + 1; k <= closed; k++) {
+                    connectivity(k);
+                }
                 progress.accept(closed);
                 shown = closed;
             }
@@ -123,6 +137,31 @@ final class MqttSimulation implements AutoCloseable {
             throw new IllegalStateException(coordinator.engine().roundsClosed() + " of " + rounds + " rounds closed within "
                     + timeout);
         }
+    }
+
+    private void connectivity(int round) throws Exception {
+        if (faults.disconnect() == 0 && offlineUntil.isEmpty()) {
+            return;
+        }
+        SplittableRandom r = new SplittableRandom(seed * 41 + round);
+        for (int g = 0; g < gateways.size(); g++) {
+            Integer back = offlineUntil.get(g);
+            if (back != null) {
+                if (round >= back) {
+                    offlineUntil.remove(g);
+                    gateways.get(g).reconnect();
+                }
+            } else if (r.nextDouble() < faults.disconnect()) {
+                offlineUntil.put(g, round + 1 + r.nextInt(faults.maxOfflineRounds()));
+                gateways.get(g).disconnect();
+                disconnects++;
+            }
+        }
+    }
+
+    /** Gateway disconnects so far. */
+    int disconnects() {
+        return disconnects;
     }
 
     RoundEngine engine() {

@@ -94,6 +94,21 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--malicious", defaultValue = "0", description = "Fraction of malicious devices.")
     double malicious;
 
+    @Option(names = "--latency", defaultValue = "0", description = "Mean answer latency in seconds (exponential; answers "
+            + "after the round deadline are refused as LATE; default: ${DEFAULT-VALUE}).")
+    double latency;
+
+    @Option(names = "--disconnect", defaultValue = "0", description = "Probability per round that an online device (mqtt: "
+            + "gateway) disconnects; it reconnects 1 to --offline-rounds rounds later (default: ${DEFAULT-VALUE}).")
+    double disconnect;
+
+    @Option(names = "--offline-rounds", defaultValue = "5", description = "Longest stay offline, in rounds (default: ${DEFAULT-VALUE}).")
+    int offlineRounds;
+
+    @Option(names = "--round-timeout", description = "Round deadline in seconds (default: 10 inproc, on the simulated "
+            + "clock; 60 mqtt).")
+    Double roundTimeout;
+
     @Option(names = "--attack", defaultValue = "scaled", description = "nan, scaled (x20) or sign-flipped (x-5).")
     String attack;
 
@@ -169,10 +184,12 @@ public final class SimulateCommand implements Callable<Integer> {
         Model init = Model.initialize(fam.architecture(), seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
         InProcessSimulation.Faults faults = new InProcessSimulation.Faults(dropout, malicious,
-                InProcessSimulation.Attack.valueOf(attack.toUpperCase(Locale.ROOT).replace('-', '_')));
+                InProcessSimulation.Attack.valueOf(attack.toUpperCase(Locale.ROOT).replace('-', '_')),
+                Duration.ofNanos((long) (latency * 1e9)), disconnect, offlineRounds);
+        Duration timeout = Duration.ofNanos((long) (1e9 * (roundTimeout != null ? roundTimeout
+                : "mqtt".equals(transport) ? 60 : 10)));
         RoundEngine.Settings settings = new RoundEngine.Settings(fam.name(), innerSteps != null ? innerSteps : protocol.steps(),
-                lr != null ? lr : protocol.learningRate(), localSamples,
-                Duration.ofSeconds("mqtt".equals(transport) ? 60 : 10), 1.0, 1, 1e3, seed);
+                lr != null ? lr : protocol.learningRate(), localSamples, timeout, 1.0, 1, 1e3, seed);
         ReptileStrategy strategy = new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg);
         List<TaskFamily.Task> heldOut = fam.heldOutTasks(100, seed + 1000);
         List<Row> rows = new ArrayList<>();
@@ -209,6 +226,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     rejectedByReason = names(sim.engine().rejectedTotals());
                     refusedAtGateways = names(sim.refusedAtGateways());
                     brokerUri = sim.brokerUri();
+                    disconnects = sim.disconnects();
                     startupSeconds = sim.startupSeconds();
                 }
             }
@@ -233,6 +251,16 @@ public final class SimulateCommand implements Callable<Integer> {
         return out;
     }
 
+    /** Updates the coordinator refused in the last run, by reason. */
+    Map<String, Long> rejectedByReason() {
+        return rejectedByReason;
+    }
+
+    /** Gateway disconnects in the last mqtt run. */
+    int disconnects() {
+        return disconnects;
+    }
+
     /** Device updates the gateways refused in the last mqtt run, by reason (empty for inproc). */
     Map<String, Long> refusedAtGateways() {
         return refusedAtGateways;
@@ -241,6 +269,7 @@ public final class SimulateCommand implements Callable<Integer> {
     private Map<String, Long> rejectedByReason = Map.of();
     private Map<String, Long> refusedAtGateways = Map.of();
     private String brokerUri;
+    private int disconnects;
     private double startupSeconds;
     private String metric = "adapted_mse";
     private double randomInit;
@@ -282,9 +311,10 @@ public final class SimulateCommand implements Callable<Integer> {
         int stragglers = rows.stream().mapToInt(Row::stragglers).sum();
         boolean mqtt = "mqtt".equals(transport);
         console.printf("%nSimulated %d %s devices (%s)%s, %d rounds of %d %s, dropout %.2f, malicious %.2f (%s), "
-                        + "aggregation %s, seed %d%n", devices, family, String.join("+", profiles),
+                        + "latency %.1f s, disconnect %.2f, aggregation %s, seed %d%n", devices, family, String.join("+", profiles),
                 mqtt ? " behind " + gateways + " gateways over MQTT (" + brokerUri + ")" : " in process", rows.size(), perRound,
-                mqtt ? "gateways x " + perGateway + " devices" : "devices", dropout, malicious, attack, aggregation, seed);
+                mqtt ? "gateways x " + perGateway + " devices" : "devices", dropout, malicious, attack, latency, disconnect,
+                aggregation, seed);
         console.printf("  %-44s %12s%n", "figure", "value");
         console.printf(Locale.ROOT, "  %-44s %12.3f%n", metricLabel() + ", final meta-model", last == null ? Double.NaN
                 : last.adapted());
@@ -295,7 +325,10 @@ public final class SimulateCommand implements Callable<Integer> {
             console.printf("  %-44s %12s%n", "device updates refused at gateways", refusedAtGateways.isEmpty() ? "none"
                     : refusedAtGateways);
         }
-        console.printf("  %-44s %12d%n", "stragglers (dropped out or refused)", stragglers);
+        console.printf("  %-44s %12d%n", "stragglers (dropped out, late or refused)", stragglers);
+        if (mqtt && disconnect > 0) {
+            console.printf("  %-44s %12d%n", "gateway disconnects", disconnects);
+        }
         console.printf("  %-44s %12s%n", "updates refused by the coordinator", rejectedByReason.isEmpty() ? "none"
                 : rejectedByReason);
         if (mqtt) {

@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -34,8 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * (hello, online state, offline last will), keeps the latest verified meta-model snapshot, and answers each task by
  * asking {@code perTask} of its devices (seeded by round and gateway) to adapt, refusing bad device updates, and
  * publishing ONE pre-aggregated update ({@link GatewayAggregator}: sample-weighted mean, total weight, contributor
- * count). A device drops out of a task with the fault plan's probability. Transport callbacks only decode and verify;
- * adaptation runs on the gateway's own worker thread.
+ * count). A device drops out of a task with the fault plan's probability; the gateway's answer waits the plan's
+ * latency; {@link #disconnect()} and {@link #reconnect()} take the gateway off the broker and back (a new MQTT
+ * connection that announces itself again). Transport callbacks only decode and verify; adaptation runs on the
+ * gateway's own worker thread.
  */
 final class SimulatedGateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SimulatedGateway.class.getName());
@@ -49,10 +50,11 @@ final class SimulatedGateway implements AutoCloseable {
     private final InProcessSimulation.Faults faults;
     private final long seed;
     private final double normBound;
-    private final Transport transport;
+    private final java.util.function.Supplier<Transport> transports;
+    private volatile Transport transport;
     private final SnapshotVerifier verifier;
     private final Topics topics;
-    private final ExecutorService worker;
+    private final java.util.concurrent.ScheduledExecutorService worker;
 
     // Worker-confined.
     private ModelSnapshot snapshot;
@@ -64,8 +66,8 @@ final class SimulatedGateway implements AutoCloseable {
     private final AtomicLong updatesPublished = new AtomicLong();
 
     SimulatedGateway(String fleet, int index, List<SimulatedDevice> devices, int perTask, TaskFamily family,
-                     InProcessSimulation.Faults faults, long seed, double normBound, Transport transport,
-                     SnapshotVerifier verifier) {
+                     InProcessSimulation.Faults faults, long seed, double normBound,
+                     java.util.function.Supplier<Transport> transports, SnapshotVerifier verifier) {
         this.fleet = fleet;
         this.id = gatewayId(index);
         this.index = index;
@@ -75,10 +77,10 @@ final class SimulatedGateway implements AutoCloseable {
         this.faults = faults;
         this.seed = seed;
         this.normBound = normBound;
-        this.transport = transport;
+        this.transports = transports;
         this.verifier = verifier;
         this.topics = Topics.of(fleet);
-        this.worker = Executors.newSingleThreadExecutor(r -> {
+        this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tinyfed-gateway-" + id);
             t.setDaemon(true);
             return t;
@@ -94,6 +96,7 @@ final class SimulatedGateway implements AutoCloseable {
     }
 
     void start() throws Exception {
+        transport = transports.get();
         transport.connect(new Transport.Listener() {
             @Override
             public void message(String topic, byte[] payload) {
@@ -190,14 +193,36 @@ final class SimulatedGateway implements AutoCloseable {
         if (update.isEmpty()) {
             return; // every asked device dropped out or was refused: the coordinator sees a straggler
         }
+        int contributors = sum.contributors();
+        java.time.Duration latency = faults.latency(new SplittableRandom(seed * 37 + t.round() * 1_009L + index));
+        worker.schedule(() -> publish(update.get(), contributors), latency.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void publish(ModelUpdate update, int contributors) {
         try {
-            transport.publish(topics.device(id, Topics.DeviceTopic.UPDATE), WireCodec.encode(update.get(),
+            transport.publish(topics.device(id, Topics.DeviceTopic.UPDATE), WireCodec.encode(update,
                     io.tinyfed.core.NumberFormat.F32, 0), false);
-            contributorsByRound.put(t.round(), sum.contributors());
+            contributorsByRound.put(update.round(), contributors);
             updatesPublished.incrementAndGet();
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: update not sent: {1}", id, e.getMessage());
         }
+    }
+
+    /** Leaves the broker: announces offline and closes the connection (the devices behind it keep their state). */
+    void disconnect() {
+        Transport t = transport;
+        try {
+            t.publish(topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, false)), true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "offline state not sent: {0}", e.getMessage());
+        }
+        t.close();
+    }
+
+    /** Comes back on a new connection, which announces the gateway again. */
+    void reconnect() throws Exception {
+        start();
     }
 
     /** {@code perTask} distinct device indices (partial Fisher-Yates, from the task's seed). */

@@ -2,6 +2,12 @@ package io.tinyfed.simulators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tinyfed.agent.HardwareProfile;
+import io.tinyfed.coordinator.round.RoundEngine;
+import io.tinyfed.coordinator.strategy.ReptileStrategy;
+import io.tinyfed.coordinator.strategy.Selection;
+import io.tinyfed.core.Model;
+import io.tinyfed.simulators.tasks.SineFamily;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -89,5 +95,54 @@ class SimulateCommandTest {
 
         assertThat(rows).hasSize(8);
         assertThat(rows.get(7).adapted()).isBetween(0.2, 1.0);
+    }
+
+    @Test
+    void latency_answersAfterTheDeadlineAreRefusedAsLateAndTheRunRepeats() throws Exception {
+        SimulateCommand c = command("--latency", "6", "--round-timeout", "10", "--seed", "7");
+        List<SimulateCommand.Row> rows = c.run();
+        long late = c.rejectedByReason().getOrDefault("LATE", 0L);
+
+        // Exponential with mean 6 s: P(latency >= 10 s) = e^(-10/6) = 19% of 32 answers
+        assertThat(late).isBetween(1L, 20L);
+        assertThat(rows.stream().mapToInt(SimulateCommand.Row::stragglers).sum()).isEqualTo((int) late);
+        assertThat(command("--latency", "6", "--round-timeout", "10", "--seed", "7").run()).isEqualTo(rows);
+    }
+
+    @Test
+    void disconnects_takeDevicesOutOfSelectionUntilTheyReconnect() throws Exception {
+        InProcessSimulation sim = new InProcessSimulation(dir.resolve("store"), SineFamily.FAMILY,
+                Model.initialize(SineFamily.ARCHITECTURE, 1), new RoundEngine.Settings("sine", 4, 0.02f, 10,
+                java.time.Duration.ofSeconds(10), 1.0, 1, 1e3, 3), new ReptileStrategy(1.0, true, 30, Selection.count(6)), 12,
+                List.of(HardwareProfile.load("gateway")), 10, new InProcessSimulation.Faults(0, 0,
+                InProcessSimulation.Attack.SCALED, java.time.Duration.ZERO, 0.3, 2), 3);
+        java.util.Set<String> everOffline = new java.util.HashSet<>();
+        java.util.Set<String> selectedAfterComingBack = new java.util.HashSet<>();
+
+        for (int k = 0; k < 30; k++) {
+            RoundEngine.RoundSummary s = sim.round();
+            java.util.Set<String> offline = sim.offlineDevices();
+            if (s != null) {
+                assertThat(s.selected()).noneMatch(offline::contains);
+                s.selected().stream().filter(everOffline::contains).forEach(selectedAfterComingBack::add);
+            }
+            everOffline.addAll(offline);
+        }
+
+        assertThat(everOffline).hasSizeGreaterThan(6);
+        assertThat(selectedAfterComingBack).as("devices reconnect and are selected again").isNotEmpty();
+    }
+
+    @Test
+    void mqttTransport_gatewaysThatDisconnectComeBackAndRoundsGoOn() throws Exception {
+        SimulateCommand c = command("--transport", "mqtt", "--devices", "40", "--gateways", "4", "--per-round", "2",
+                "--per-gateway", "5", "--rounds", "5", "--disconnect", "0.4", "--offline-rounds", "1", "--round-timeout", "3",
+                "--seed", "5");
+
+        List<SimulateCommand.Row> rows = c.run();
+
+        assertThat(rows).hasSize(5);
+        assertThat(c.disconnects()).isPositive();
+        assertThat(rows.stream().mapToInt(SimulateCommand.Row::accepted).sum()).isPositive();
     }
 }

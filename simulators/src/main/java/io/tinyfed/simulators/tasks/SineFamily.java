@@ -69,6 +69,11 @@ public final class SineFamily implements TaskFamily {
         return task(random);
     }
 
+    @Override
+    public String toString() {
+        return "sine: y = a sin(x + b), a in [0.1, 5], b in [0, pi], x in [-5, 5], 1-40-40-1 ReLU";
+    }
+
     public static Task task(SplittableRandom random) {
         return new Task(0.1 + random.nextDouble() * 4.9, random.nextDouble() * Math.PI);
     }
