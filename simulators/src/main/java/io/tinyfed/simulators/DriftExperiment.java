@@ -35,7 +35,8 @@ import org.knowm.xchart.XYChartBuilder;
  * </ul>
  * One sample per SGD step needs a smaller rate than the protocol's full-batch steps, and which one suits depends on the
  * start, so both online learners run at the protocol's rate and at 1/5 and 1/25 of it. Reported: prequential
- * accuracy before the drift, after it, and over the last quarter of the stream.
+ * accuracy before the drift, after it, and over the last quarter of the stream. The first {@code shots} samples, on
+ * which the static model is adapted, count for no one (the static model would be tested on its training data).
  */
 final class DriftExperiment {
     private static final int HALF = 200;
@@ -96,7 +97,7 @@ final class DriftExperiment {
                 .title(family.name() + ": prequential accuracy on a drifting stream (" + devices + " new devices)")
                 .xAxisTitle("sample").yAxisTitle("accuracy, moving mean of " + WINDOW).build();
         for (int m = 0; m < methods.length; m++) {
-            double before = mean(correct[m], 0, HALF);
+            double before = mean(correct[m], p.shots(), HALF);
             double after = mean(correct[m], HALF, 2 * HALF);
             double last = mean(correct[m], 2 * HALF - HALF / 2, 2 * HALF);
             console.printf(Locale.ROOT, "  %-26s %14.3f %14.3f %18.3f%n", methods[m], before, after, last);
@@ -114,11 +115,11 @@ final class DriftExperiment {
                 metric.put("value", new double[] {before, after, last}[Integer.parseInt(phase[1])]);
                 metrics.add(metric);
             }
-            double[] x = new double[2 * HALF - WINDOW + 1];
+            double[] x = new double[2 * HALF - WINDOW + 1 - p.shots()];
             double[] y = new double[x.length];
             for (int i = 0; i < x.length; i++) {
-                x[i] = i + WINDOW;
-                y[i] = mean(correct[m], i, i + WINDOW);
+                x[i] = p.shots() + i + WINDOW;
+                y[i] = mean(correct[m], p.shots() + i, p.shots() + i + WINDOW);
             }
             chart.addSeries(methods[m], x, y);
         }
