@@ -209,6 +209,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     }
                 }
                 rejectedByReason = names(sim.engine().rejectedTotals());
+                finalModel = sim.engine().currentModel();
             } else {
                 try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
                         perGateway, ps, localSamples, faults, seed)) {
@@ -228,12 +229,24 @@ public final class SimulateCommand implements Callable<Integer> {
                     brokerUri = sim.brokerUri();
                     disconnects = sim.disconnects();
                     startupSeconds = sim.startupSeconds();
+                    finalModel = sim.engine().currentModel();
                 }
             }
         }
         randomInit = score(fam, init, heldOut);
+        curves = new double[2][CURVE_STEPS.length];
+        for (int k = 0; k < CURVE_STEPS.length; k++) {
+            TaskFamily.Protocol p = fam.protocol().withSteps(CURVE_STEPS[k]);
+            curves[0][k] = Adaptation.meanAndInterval(Adaptation.scores(fam, finalModel, heldOut, p, seed))[0];
+            curves[1][k] = Adaptation.meanAndInterval(Adaptation.scores(fam, init, heldOut, p, seed))[0];
+        }
         return rows;
     }
+
+    /** Adaptation steps of the adaptation-curve plot. */
+    private static final int[] CURVE_STEPS = {0, 1, 2, 4, 8, 16, 32};
+    private Model finalModel;
+    private double[][] curves;
 
     private static Row row(RoundEngine.RoundSummary s, int deviceUpdates, double adapted) {
         int rejected = s.rejected().values().stream().mapToInt(Integer::intValue).sum();
@@ -296,6 +309,22 @@ public final class SimulateCommand implements Callable<Integer> {
         chart.addSeries("random init", List.of(1.0, (double) rounds), List.of(randomInit, randomInit));
         BitmapEncoder.saveBitmap(chart, out.resolve(metric.replace('_', '-') + ".png").toString(),
                 BitmapEncoder.BitmapFormat.PNG);
+
+        XYChart loss = new XYChartBuilder().width(900).height(520).title("Devices' mean local loss per round (" + family + ")")
+                .xAxisTitle("round").yAxisTitle("loss on the devices' own samples").build();
+        double[] r = rows.stream().mapToDouble(Row::round).toArray();
+        if (r.length > 0) {
+            loss.addSeries("before adapting the meta-model", r, rows.stream().mapToDouble(Row::lossBefore).toArray());
+            loss.addSeries("after the inner steps", r, rows.stream().mapToDouble(Row::lossAfter).toArray());
+        }
+        BitmapEncoder.saveBitmap(loss, out.resolve("loss.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+
+        XYChart curve = new XYChartBuilder().width(900).height(520).title("Adaptation of new devices (" + family + ")")
+                .xAxisTitle("adaptation steps").yAxisTitle(metricLabel() + " on held-out tasks").build();
+        double[] steps = java.util.Arrays.stream(CURVE_STEPS).asDoubleStream().toArray();
+        curve.addSeries("final meta-model", steps, curves[0]);
+        curve.addSeries("random init", steps, curves[1]);
+        BitmapEncoder.saveBitmap(curve, out.resolve("adaptation.png").toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     private void summary(List<Row> rows, double seconds) {
@@ -336,7 +365,16 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         console.printf(Locale.ROOT, "  %-44s %12.1f%n", "wall time, s", seconds);
         console.printf(Locale.ROOT, "  %-44s %12.1f%n", "peak heap, MiB", peak / 1048576.0);
-        console.printf("  files: %s, %s%n", out.resolve("rounds.csv"), out.resolve(metric.replace('_', '-') + ".png"));
+        StringBuilder header = new StringBuilder(String.format("  %-26s", "adaptation steps"));
+        StringBuilder meta = new StringBuilder(String.format("  %-26s", "  final meta-model"));
+        StringBuilder rnd = new StringBuilder(String.format("  %-26s", "  random init"));
+        for (int k = 0; k < CURVE_STEPS.length; k++) {
+            header.append(String.format("%7d", CURVE_STEPS[k]));
+            meta.append(String.format(Locale.ROOT, "%7.3f", curves[0][k]));
+            rnd.append(String.format(Locale.ROOT, "%7.3f", curves[1][k]));
+        }
+        console.printf("%s%n%s%n%s%n", header, meta, rnd);
+        console.printf("  files: %s (rounds.csv, %s.png, loss.png, adaptation.png)%n", out, metric.replace('_', '-'));
     }
 
     public static void main(String[] args) {
