@@ -86,9 +86,12 @@ final class MqttSimulation implements AutoCloseable {
             SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(coordinator.trustFile()));
             for (int g = 0; g < gatewayCount; g++) {
                 String id = SimulatedGateway.gatewayId(g);
+                // The embedded broker knows each gateway's password; an external one is taken as it is configured
+                // (anonymous here: Mosquitto's default listener).
                 char[] password = brokerUri == null ? passwords.get(g) : null;
+                String user = brokerUri == null ? id : null;
                 SimulatedGateway gw = new SimulatedGateway(fleet, g, behind.get(g), perTask, family, faults, seed,
-                        settings.normBound(), () -> new PahoTransport(coordinator.brokerUri(), id, id, password), verifier);
+                        settings.normBound(), () -> new PahoTransport(coordinator.brokerUri(), id, user, password), verifier);
                 gateways.add(gw);
                 gw.start();
             }

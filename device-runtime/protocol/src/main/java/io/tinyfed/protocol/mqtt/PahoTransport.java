@@ -26,6 +26,7 @@ public final class PahoTransport implements Transport {
 
     /**
      * @param username null for anonymous access
+     * @param password null for none (a user name alone)
      */
     public PahoTransport(String brokerUri, String clientId, String username, char[] password) {
         this.brokerUri = brokerUri;
@@ -77,7 +78,9 @@ public final class PahoTransport implements Transport {
         options.setConnectionTimeout(10);
         if (username != null) {
             options.setUserName(username);
-            options.setPassword(new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            if (password != null) {
+                options.setPassword(new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
         }
         if (willTopic != null) {
             MqttMessage will = new MqttMessage(willPayload);
