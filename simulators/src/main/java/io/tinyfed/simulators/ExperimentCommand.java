@@ -44,6 +44,10 @@ public final class ExperimentCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--local-samples", description = "Samples each training device holds and adapts on, full batch "
+            + "(default: the family's new-device shots, e.g. 10 for sine, 25 for digits, 15 for keywords).")
+    Integer localSamples;
+
     @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence or faults")
     String name;
 
@@ -128,9 +132,10 @@ public final class ExperimentCommand implements Callable<Integer> {
         List<TaskFamily.Task> heldOut = family.heldOutTasks(200, seed + 1000);
         String metric = family.classification() ? "adapted_accuracy" : "adapted_mse";
         StringBuilder csv = new StringBuilder("method,steps," + metric + ",ci95\n");
-        console.printf("%n%s (%s): %s of new devices on %d held-out tasks (%d shots, lr %s), %d devices, %d rounds of %d, "
-                + "seed %d%n", family.name(), family, family.classification() ? "accuracy" : "MSE", heldOut.size(),
-                protocol.shots(), protocol.learningRate(), devices, rounds, perRound, seed);
+        console.printf("%n%s (%s): %s of new devices on %d held-out tasks (%d shots, lr %s), %d devices holding %d "
+                + "samples each, %d rounds of %d, seed %d%n", family.name(), family, family.classification() ? "accuracy"
+                : "MSE", heldOut.size(), protocol.shots(), protocol.learningRate(), devices,
+                localSamples != null ? localSamples : protocol.shots(), rounds, perRound, seed);
         console.printf("  %-18s %18s %18s %18s%n", "method", "1 step", "8 steps", "32 steps");
         XYChart chart = new XYChartBuilder().width(900).height(520)
                 .title(family.name() + ": " + (family.classification() ? "accuracy" : "MSE") + " of new devices vs adaptation steps")
@@ -298,17 +303,18 @@ public final class ExperimentCommand implements Callable<Integer> {
     }
 
     /**
-     * A fleet as every experiment here runs it: each device holds {@code shots} samples of its task and adapts with the
-     * family's protocol (learning rate, full batch), seeded by --seed.
+     * A fleet as every experiment here runs it: each device holds the family's {@code shots} samples of its task (or
+     * {@code --local-samples}) and adapts with the family's protocol (learning rate, full batch), seeded by --seed.
      */
     private InProcessSimulation simulation(TaskFamily family, Model init, int innerSteps, Strategy strategy, int devices,
                                            List<HardwareProfile> profiles, InProcessSimulation.Faults faults)
             throws Exception {
         TaskFamily.Protocol p = family.protocol();
+        int local = localSamples != null ? localSamples : p.shots();
         return new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), family, init,
-                new RoundEngine.Settings(family.name(), innerSteps, p.learningRate(), p.shots(), Duration.ofSeconds(10), 1.0, 1,
+                new RoundEngine.Settings(family.name(), innerSteps, p.learningRate(), local, Duration.ofSeconds(10), 1.0, 1,
                         1e3, seed),
-                strategy, devices, profiles, p.shots(), faults, seed);
+                strategy, devices, profiles, local, faults, seed);
     }
 
     public static void main(String[] args) {
