@@ -1,5 +1,6 @@
 package io.tinyfed.simulators;
 
+import io.tinyfed.agent.Agent;
 import io.tinyfed.agent.HardwareProfile;
 import io.tinyfed.coordinator.Coordinator;
 import io.tinyfed.coordinator.broker.DeviceCredentials;
@@ -27,7 +28,8 @@ import java.util.function.IntConsumer;
  * behind a real MQTT 5 broker (the embedded one on a free port, or {@code brokerUri}), and {@code gateways} gateways,
  * each its own MQTT client with its own credentials, with {@code devices / gateways} simulated devices behind it.
  * The coordinator selects gateways; each asked gateway asks some of its devices and sends one pre-aggregated update,
- * so the coordinator handles one update per gateway however many devices stand behind it. Devices are drawn exactly
+ * so the coordinator handles one update per gateway however many devices stand behind it. With {@code gateways} 0
+ * every device is instead the real {@link Agent}, its own MQTT client (for fleets of hundreds). Devices are drawn exactly
  * as in the {@code inproc} transport (same seed, same tasks, samples, profiles and attackers); the rounds run on the
  * wall clock, so the order updates arrive in (and with it the float summation order) is the transport's.
  */
@@ -40,6 +42,7 @@ final class MqttSimulation implements AutoCloseable {
     private int disconnects;
     private final double startupSeconds;
     private final List<SimulatedGateway> gateways = new ArrayList<>();
+    private final List<Agent> agents = new ArrayList<>();
 
     /**
      * @param brokerUri an external MQTT 5 broker, or null for the coordinator's embedded one
@@ -48,9 +51,15 @@ final class MqttSimulation implements AutoCloseable {
     MqttSimulation(Path store, String brokerUri, TaskFamily family, Model init, RoundEngine.Settings settings,
                    Strategy strategy, int deviceCount, int gatewayCount, int perTask, List<HardwareProfile> profiles,
                    int shots, InProcessSimulation.Faults faults, long seed) throws Exception {
-        if (gatewayCount < 1 || deviceCount < gatewayCount) {
-            throw new IllegalArgumentException("need 1 <= gateways <= devices, got " + gatewayCount + " gateways for "
+        if (gatewayCount < 0 || deviceCount < gatewayCount) {
+            throw new IllegalArgumentException("need 0 <= gateways <= devices, got " + gatewayCount + " gateways for "
                     + deviceCount + " devices");
+        }
+        boolean agentsOnly = gatewayCount == 0;
+        if (agentsOnly && (faults.dropout() > 0 || faults.maliciousFraction() > 0 || !faults.meanLatency().isZero()
+                || faults.disconnect() > 0)) {
+            throw new IllegalArgumentException("with --gateways 0 every device is an unmodified agent, which injects no "
+                    + "faults; use gateways (or --transport inproc) for dropout, malicious, latency and disconnect faults");
         }
         long started = System.nanoTime();
         this.externalBroker = brokerUri != null;
@@ -58,7 +67,8 @@ final class MqttSimulation implements AutoCloseable {
         this.seed = seed;
         String fleet = "sim-" + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
         List<List<SimulatedDevice>> behind = new ArrayList<>();
-        for (int g = 0; g < gatewayCount; g++) {
+        int clients = agentsOnly ? deviceCount : gatewayCount;
+        for (int g = 0; g < clients; g++) {
             behind.add(new ArrayList<>());
         }
         // Same draws, in the same order, as InProcessSimulation: device i's task, samples, profile and role.
@@ -68,15 +78,15 @@ final class MqttSimulation implements AutoCloseable {
             TaskFamily.Task task = family.trainingTask(r);
             SimulatedDevice d = new SimulatedDevice(String.format("sim-%05d", i), profiles.get(i % profiles.size()), task,
                     task.samples(shots, r.split()), i < malicious);
-            behind.get(i % gatewayCount).add(d);
+            behind.get(i % clients).add(d);
         }
         DeviceCredentials credentials = DeviceCredentials.empty();
         List<char[]> passwords = new ArrayList<>();
         SecureRandom secure = new SecureRandom();
-        for (int g = 0; g < gatewayCount; g++) {
+        for (int g = 0; g < clients; g++) {
             char[] password = SimulatedFleet.newPassword(secure);
             passwords.add(password);
-            credentials.put(SimulatedGateway.gatewayId(g), password);
+            credentials.put(agentsOnly ? behind.get(g).get(0).id() : SimulatedGateway.gatewayId(g), password);
         }
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(init).rounds(settings)
                 .strategy(strategy).sparqlPort(-1);
@@ -84,6 +94,10 @@ final class MqttSimulation implements AutoCloseable {
         coordinator = b.start();
         try {
             SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(coordinator.trustFile()));
+            for (int g = 0; agentsOnly && g < clients; g++) {
+                agents.add(agent(fleet, behind.get(g).get(0), settings, brokerUri == null ? passwords.get(g) : null,
+                        seed + g, verifier));
+            }
             for (int g = 0; g < gatewayCount; g++) {
                 String id = SimulatedGateway.gatewayId(g);
                 // The embedded broker knows each gateway's password; an external one is taken as it is configured
@@ -95,15 +109,32 @@ final class MqttSimulation implements AutoCloseable {
                 gateways.add(gw);
                 gw.start();
             }
-            if (!coordinator.awaitEligible(gatewayCount, Duration.ofSeconds(120))) {
-                throw new IllegalStateException("only " + coordinator.engine().eligible().size() + " of " + gatewayCount
-                        + " gateways came online");
+            if (!coordinator.awaitEligible(clients, Duration.ofSeconds(120))) {
+                throw new IllegalStateException("only " + coordinator.engine().eligible().size() + " of " + clients
+                        + (agentsOnly ? " agents" : " gateways") + " came online");
             }
         } catch (Exception | Error e) {
             close();
             throw e;
         }
         startupSeconds = (System.nanoTime() - started) / 1e9;
+    }
+
+    /**
+     * One device as the real {@link Agent}: its own MQTT client and credentials, its profile, and a data source that
+     * hands it exactly its samples once (its buffer then holds them, as the in-process device does), online learning
+     * at a fifth of the round's rate.
+     */
+    private Agent agent(String fleet, SimulatedDevice d, RoundEngine.Settings settings, char[] password, long agentSeed,
+                        SnapshotVerifier verifier) throws Exception {
+        java.util.Iterator<io.tinyfed.core.Sample> samples = d.samples().iterator();
+        Agent.Settings s = new Agent.Settings(fleet, d.id(), d.profile(), settings.innerLearningRate() / 5,
+                d.samples().size(), Duration.ofMillis(2), 1_000, agentSeed, "sim-agent");
+        Agent a = new Agent(s, new PahoTransport(coordinator.brokerUri(), d.id(), password == null ? null : d.id(), password),
+                () -> samples.hasNext() ? java.util.Optional.of(samples.next()) : java.util.Optional.empty(), verifier,
+                java.time.Clock.systemUTC());
+        a.start();
+        return a;
     }
 
     /** Seconds from the start until every gateway was eligible (broker, coordinator, registry, connections). */
@@ -179,8 +210,11 @@ final class MqttSimulation implements AutoCloseable {
         return coordinator.brokerUri();
     }
 
-    /** Device updates summed into the accepted gateway updates of {@code round}. */
+    /** Device updates summed into the accepted gateway updates of {@code round} (agents: the accepted updates). */
     int deviceUpdates(RoundEngine.RoundSummary round) {
+        if (!agents.isEmpty()) {
+            return round.accepted().size();
+        }
         int n = 0;
         for (SimulatedGateway g : gateways) {
             if (round.accepted().contains(g.id())) {
@@ -205,6 +239,10 @@ final class MqttSimulation implements AutoCloseable {
             g.close();
         }
         gateways.clear();
+        for (Agent a : agents) {
+            a.close();
+        }
+        agents.clear();
         if (coordinator != null) {
             if (externalBroker) {
                 coordinator.clearRetained(); // leave a shared broker as we found it

@@ -55,7 +55,8 @@ public final class SimulateCommand implements Callable<Integer> {
     String transport;
 
     @Option(names = "--gateways", defaultValue = "10", description = "mqtt: gateways the devices stand behind, each one "
-            + "MQTT client that pre-aggregates its devices' updates (default: ${DEFAULT-VALUE}).")
+            + "MQTT client that pre-aggregates its devices' updates; 0: every device is a real agent with its own MQTT "
+            + "client (default: ${DEFAULT-VALUE}).")
     int gateways;
 
     @Option(names = "--per-gateway", defaultValue = "10",
@@ -341,15 +342,17 @@ public final class SimulateCommand implements Callable<Integer> {
         boolean mqtt = "mqtt".equals(transport);
         console.printf("%nSimulated %d %s devices (%s)%s, %d rounds of %d %s, dropout %.2f, malicious %.2f (%s), "
                         + "latency %.1f s, disconnect %.2f, aggregation %s, seed %d%n", devices, family, String.join("+", profiles),
-                mqtt ? " behind " + gateways + " gateways over MQTT (" + brokerUri + ")" : " in process", rows.size(), perRound,
-                mqtt ? "gateways x " + perGateway + " devices" : "devices", dropout, malicious, attack, latency, disconnect,
+                !mqtt ? " in process" : gateways == 0 ? " as agents over MQTT (" + brokerUri + ")"
+                        : " behind " + gateways + " gateways over MQTT (" + brokerUri + ")", rows.size(), perRound,
+                mqtt && gateways > 0 ? "gateways x " + perGateway + " devices" : "devices", dropout, malicious, attack, latency, disconnect,
                 aggregation, seed);
         console.printf("  %-44s %12s%n", "figure", "value");
         console.printf(Locale.ROOT, "  %-44s %12.3f%n", metricLabel() + ", final meta-model", last == null ? Double.NaN
                 : last.adapted());
         console.printf(Locale.ROOT, "  %-44s %12.3f%n", metricLabel() + ", random init", randomInit);
-        console.printf("  %-44s %12d%n", mqtt ? "gateway updates aggregated" : "updates aggregated", accepted);
-        if (mqtt) {
+        boolean viaGateways = mqtt && gateways > 0;
+        console.printf("  %-44s %12d%n", viaGateways ? "gateway updates aggregated" : "updates aggregated", accepted);
+        if (viaGateways) {
             console.printf("  %-44s %12d%n", "device updates inside them", deviceUpdates);
             console.printf("  %-44s %12s%n", "device updates refused at gateways", refusedAtGateways.isEmpty() ? "none"
                     : refusedAtGateways);
@@ -361,7 +364,7 @@ public final class SimulateCommand implements Callable<Integer> {
         console.printf("  %-44s %12s%n", "updates refused by the coordinator", rejectedByReason.isEmpty() ? "none"
                 : rejectedByReason);
         if (mqtt) {
-            console.printf(Locale.ROOT, "  %-44s %12.1f%n", "start-up until every gateway was online, s", startupSeconds);
+            console.printf(Locale.ROOT, "  %-44s %12.1f%n", "start-up until every client was online, s", startupSeconds);
         }
         console.printf(Locale.ROOT, "  %-44s %12.1f%n", "wall time, s", seconds);
         console.printf(Locale.ROOT, "  %-44s %12.1f%n", "peak heap, MiB", peak / 1048576.0);

@@ -145,4 +145,21 @@ class SimulateCommandTest {
         assertThat(c.disconnects()).isPositive();
         assertThat(rows.stream().mapToInt(SimulateCommand.Row::accepted).sum()).isPositive();
     }
+
+    @Test
+    void mqttTransport_withoutGateways_everyDeviceIsARealAgent() throws Exception {
+        String[] agents = {"--transport", "mqtt", "--gateways", "0", "--devices", "6", "--per-round", "2", "--rounds", "3",
+            "--eval-every", "3", "--seed", "6"};
+        List<SimulateCommand.Row> rows = command(agents).run();
+
+        assertThat(rows).hasSize(3).allSatisfy(r -> {
+            assertThat(r.accepted()).isEqualTo(2);
+            assertThat(r.deviceUpdates()).isEqualTo(2);
+            assertThat(r.rejected()).isZero();
+        });
+        assertThat(rows.get(2).adapted()).isFinite();
+        assertThat(command(agents).run()).as("two updates a round: the same sums in any order").isEqualTo(rows);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> command("--transport", "mqtt", "--gateways", "0",
+                "--dropout", "0.2").run()).hasMessageContaining("injects no faults");
+    }
 }
