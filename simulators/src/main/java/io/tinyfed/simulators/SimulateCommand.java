@@ -39,14 +39,14 @@ import picocli.CommandLine.Option;
  * simulated clock, deterministic for a seed) or over MQTT ({@code mqtt}: a real coordinator and broker, devices
  * behind gateways that pre-aggregate their updates). Writes per-round CSV and a plot, prints a summary table.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true, description = "Simulate a fleet learning by federated Reptile.")
+@Command(name = "simulate", mixinStandardHelpOptions = true, description = "Simulate a fleet learning by federated Reptile, in process or over MQTT.")
 public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--family", defaultValue = "sine",
-            description = "Task family: sine, digits, fashion or presence (default: ${DEFAULT-VALUE}).")
+            description = "Task family: sine, digits, fashion, keywords or presence (default: ${DEFAULT-VALUE}).")
     String family;
 
-    @Option(names = "--data", description = "The family's data: a digits CSV or the Fashion-MNIST IDX folder (default: "
-            + "the bundled digits, /usr/share/datasets/fashion-mnist).")
+    @Option(names = "--data", description = "The family's data: a digits CSV, the Fashion-MNIST IDX folder or a Speech "
+            + "Commands folder (default: the bundled digits, /usr/share/datasets/fashion-mnist, the espeak-ng corpus).")
     Path data;
 
     @Option(names = "--transport", defaultValue = "inproc",
