@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
  * simulated clock, deterministic for a seed) or over MQTT ({@code mqtt}: a real coordinator and broker, devices
  * behind gateways that pre-aggregate their updates). Writes per-round CSV and a plot, prints a summary table.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true, description = "Simulate a fleet learning by federated Reptile, in process or over MQTT.")
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = "Simulate a fleet learning by federated Reptile, in process or over MQTT.")
 public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--family", defaultValue = "sine",
             description = "Task family: sine, digits, fashion, keywords or presence (default: ${DEFAULT-VALUE}).")
