@@ -39,7 +39,12 @@ class SerialDeviceStopsTest {
         Model firmware = Quantizer.toS16(init, List.of(new float[] {-5f}, new float[] {5f}));
         try (Coordinator c = Coordinator.builder().fleet("stop").store(dir).initialModel(init)
                 .rounds(new RoundEngine.Settings("sine", 8, 0.02f, 10, Duration.ofSeconds(3), 1.0, 1, 1e3, 7))
-                .strategy(new ReptileStrategy(1.0, false, 1, Selection.count(1))).brokerPort(0).sparqlPort(-1).start()) {
+                .strategy(new ReptileStrategy(1.0, false, 1, Selection.count(1))).brokerPort(0).withoutRegistry().start()) {
+            // The round must ask the device in the ~2 s between its hello and the bridge giving up on it (10 x 200 ms
+            // retransmissions of the first snapshot chunk): the run is started before the hello and the inventory is in
+            // memory, so the device is selected on the driver's next 25 ms tick. (With the run started after the first
+            // chunk and the registry's first SHACL-validated write on a cold JVM, CI once missed that window.)
+            c.startRun(1);
             // The "MCU": a serial link on pipes that says hello and hangs up after the first snapshot chunk.
             PipedInputStream mcuIn = new PipedInputStream(1 << 16);
             PipedOutputStream toMcu = new PipedOutputStream(mcuIn);
@@ -57,7 +62,6 @@ class SerialDeviceStopsTest {
             try {
                 assertThat(mcu[0].send(Frames.HELLO, hello("mcu-stop"))).isTrue();
                 await().atMost(Duration.ofSeconds(20)).until(() -> chunks.get() >= 1);
-                c.startRun(1);
                 assertThat(c.awaitRun(Duration.ofSeconds(30))).isTrue();
 
                 RoundEngine.RoundSummary s = c.engine().history().get(0);
