@@ -40,20 +40,20 @@ class SerialDeviceStopsTest {
         try (Coordinator c = Coordinator.builder().fleet("stop").store(dir).initialModel(init)
                 .rounds(new RoundEngine.Settings("sine", 8, 0.02f, 10, Duration.ofSeconds(3), 1.0, 1, 1e3, 7))
                 .strategy(new ReptileStrategy(1.0, false, 1, Selection.count(1))).brokerPort(0).withoutRegistry().start()) {
-            // The round must ask the device in the ~2 s between its hello and the bridge giving up on it (10 x 200 ms
-            // retransmissions of the first snapshot chunk): the run is started before the hello and the inventory is in
-            // memory, so the device is selected on the driver's next 25 ms tick. (With the run started after the first
-            // chunk and the registry's first SHACL-validated write on a cold JVM, CI once missed that window.)
             c.startRun(1);
-            // The "MCU": a serial link on pipes that says hello and hangs up after the first snapshot chunk.
+            // The "MCU": a serial link on pipes that says hello and stops in the middle of the first snapshot.
             PipedInputStream mcuIn = new PipedInputStream(1 << 16);
             PipedOutputStream toMcu = new PipedOutputStream(mcuIn);
             PipedInputStream bridgeIn = new PipedInputStream(1 << 16);
             PipedOutputStream fromMcu = new PipedOutputStream(bridgeIn);
             AtomicInteger chunks = new AtomicInteger();
             SerialLink[] mcu = new SerialLink[1];
+            // The "MCU" goes silent at the first snapshot chunk and hangs up once the round that asks it is open: had it
+            // hung up at once, the bridge would report it offline before the round could select it (a race that a
+            // fresh-clone CI run lost).
             mcu[0] = new SerialLink(mcuIn, fromMcu, f -> {
                 if (f.type() == Frames.SNAPSHOT && chunks.incrementAndGet() == 1) {
+                    await().atMost(Duration.ofSeconds(20)).until(() -> c.engine().roundOpen());
                     mcu[0].close(); // the device stops: its line goes quiet mid-transfer
                 }
             }, Duration.ofMillis(200), 10).start();
