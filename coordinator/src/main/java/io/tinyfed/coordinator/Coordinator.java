@@ -105,6 +105,7 @@ public final class Coordinator implements AutoCloseable {
                     (device, reason) -> self[0].descriptionRefused(device, reason));
         }
         this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
+        engine.setQuarantine(b.quarantine);
         engineRef[0] = engine;
         this.evaluator = b.evaluator;
         this.evaluateEvery = b.evaluateEvery;
@@ -293,6 +294,7 @@ public final class Coordinator implements AutoCloseable {
         private MetaEvaluator evaluator;
         private int evaluateEvery = 10;
         private Duration tick = Duration.ofMillis(25);
+        private io.tinyfed.coordinator.strategy.Quarantine quarantine;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
         private int sparqlPort;
@@ -393,6 +395,12 @@ public final class Coordinator implements AutoCloseable {
         }
 
         /** Observable properties the model needs: only devices sensing all of them are selected. */
+        /** Quarantine devices whose updates keep standing out (null: none, the default). */
+        public Builder quarantine(io.tinyfed.coordinator.strategy.Quarantine v) {
+            quarantine = v;
+            return this;
+        }
+
         public Builder requiredSensors(List<String> v) {
             requiredSensors = List.copyOf(v);
             return this;

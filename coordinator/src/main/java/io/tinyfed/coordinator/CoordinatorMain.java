@@ -119,6 +119,14 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "negative: that many times the round's median norm; default: ${DEFAULT-VALUE}).")
     double clipNorm;
 
+    @Option(names = "--quarantine-ratio", defaultValue = "0", description = "Quarantine a device after "
+            + "--quarantine-strikes accepted updates longer than this many times the round's median norm (0: off; "
+            + "default: ${DEFAULT-VALUE}).")
+    double quarantineRatio;
+
+    @Option(names = "--quarantine-strikes", defaultValue = "2", description = "Strikes before quarantine (default: ${DEFAULT-VALUE}).")
+    int quarantineStrikes;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of selection and the initial model (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -131,7 +139,9 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies, normBound, seed))
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
-                .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials));
+                .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
+                .quarantine(quarantineRatio > 0 ? new io.tinyfed.coordinator.strategy.Quarantine(quarantineRatio,
+                        quarantineStrikes) : null);
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null : System.getenv(brokerPasswordEnv).toCharArray());
         }

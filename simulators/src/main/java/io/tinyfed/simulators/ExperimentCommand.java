@@ -187,7 +187,12 @@ public final class ExperimentCommand implements Callable<Integer> {
                 io.tinyfed.coordinator.strategy.RobustAggregation.Rule.MEAN, 0, -1.5));
         AGGREGATIONS.put("trimmed+clip2", new io.tinyfed.coordinator.strategy.RobustAggregation(
                 io.tinyfed.coordinator.strategy.RobustAggregation.Rule.TRIMMED_MEAN, 0.2, -2.0));
+        AGGREGATIONS.put("clip1.5+quar", AGGREGATIONS.get("clip1.5"));
     }
+
+    /** {@code +quar}: devices with QUARANTINE_STRIKES updates over QUARANTINE_RATIO x the median norm get no more tasks. */
+    static final double QUARANTINE_RATIO = 3.0;
+    static final int QUARANTINE_STRIKES = 2;
 
     /**
      * Adapted quality and rounds-to-target under 0/20/50% dropout and 0/10% malicious updates (sign-flipped x5),
@@ -205,11 +210,12 @@ public final class ExperimentCommand implements Callable<Integer> {
         Path dir = out.resolve("faults");
         Files.createDirectories(dir);
         List<Map<String, Object>> metrics = new ArrayList<>();
-        StringBuilder csv = new StringBuilder("dropout,malicious,aggregation,adapted_mse,ci95,rounds_to_target,refused\n");
+        StringBuilder csv = new StringBuilder("dropout,malicious,aggregation,adapted_mse,ci95,rounds_to_target,refused,"
+                + "quarantined_attackers,quarantined_honest\n");
         console.printf("%nFaults: %d devices, %d rounds of %d, sine, adapted MSE (32 steps) on %d held-out tasks, seed %d%n",
                 devices, rounds, perRound, heldOut.size(), seed);
-        console.printf("  %-8s %-10s %-14s %18s %18s %9s%n", "dropout", "malicious", "aggregation", "adapted MSE",
-                "rounds to <= " + target, "refused");
+        console.printf("  %-8s %-10s %-14s %18s %18s %9s %16s%n", "dropout", "malicious", "aggregation", "adapted MSE",
+                "rounds to <= " + target, "refused", "quarantined");
         Map<String, Double> clean = new LinkedHashMap<>();
         for (double dropout : new double[] {0, 0.2, 0.5}) {
             for (double malicious : new double[] {0, 0.1}) {
@@ -219,6 +225,10 @@ public final class ExperimentCommand implements Callable<Integer> {
                             new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices,
                             List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")),
                             new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED));
+                    if (aggName.endsWith("+quar")) {
+                        sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(QUARANTINE_RATIO,
+                                QUARANTINE_STRIKES));
+                    }
                     int reached = -1;
                     for (int k = 1; k <= rounds; k++) {
                         sim.round();
@@ -232,11 +242,16 @@ public final class ExperimentCommand implements Callable<Integer> {
                     if (malicious == 0) {
                         clean.put(dropout + "/" + aggName, mi[0]);
                     }
-                    console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %18s %9d%n", dropout, malicious, aggName,
+                    // Malicious devices are the first ones (InProcessSimulation): sim-00000 .. sim-(k-1).
+                    int attackers = (int) Math.round(malicious * devices);
+                    java.util.Set<String> quarantined = sim.engine().quarantinedDevices();
+                    long caught = quarantined.stream().filter(id -> Integer.parseInt(id.substring(4)) < attackers).count();
+                    console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %18s %9d %16s%n", dropout, malicious, aggName,
                             Double.isInfinite(mi[0]) ? "diverged" : String.format(Locale.ROOT, "%.3f +- %.3f", mi[0], mi[1]),
-                            reached < 0 ? "not reached" : String.valueOf(reached), refused);
-                    csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%.6f,%.6f,%d,%d%n", dropout, malicious, aggName, mi[0],
-                            mi[1], reached, refused));
+                            reached < 0 ? "not reached" : String.valueOf(reached), refused,
+                            aggName.endsWith("+quar") ? caught + "/" + attackers + " + " + (quarantined.size() - caught) : "-");
+                    csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%.6f,%.6f,%d,%d,%d,%d%n", dropout, malicious, aggName,
+                            mi[0], mi[1], reached, refused, caught, quarantined.size() - caught));
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("name", "adapted_mse");
                     m.put("dropout", dropout);
@@ -246,6 +261,10 @@ public final class ExperimentCommand implements Callable<Integer> {
                     m.put("value", Double.isInfinite(mi[0]) ? "diverged" : mi[0]);
                     m.put("ci95", mi[1]);
                     m.put("rounds_to_target", reached);
+                    if (aggName.endsWith("+quar")) {
+                        m.put("quarantined_attackers", caught);
+                        m.put("quarantined_honest", quarantined.size() - caught);
+                    }
                     metrics.add(m);
                 }
             }

@@ -123,6 +123,13 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--clip-norm", defaultValue = "0", description = "Delta clipping (0 off, negative: x median norm).")
     double clipNorm;
 
+    @Option(names = "--quarantine-ratio", defaultValue = "0", description = "Quarantine devices (mqtt: gateways) after "
+            + "--quarantine-strikes updates longer than this many times the round's median norm (0: off).")
+    double quarantineRatio;
+
+    @Option(names = "--quarantine-strikes", defaultValue = "2", description = "Strikes before quarantine (default: ${DEFAULT-VALUE}).")
+    int quarantineStrikes;
+
     @Option(names = "--eval-every", defaultValue = "20", description = "Meta-evaluation period in rounds (default: ${DEFAULT-VALUE}).")
     int evalEvery;
 
@@ -201,6 +208,7 @@ public final class SimulateCommand implements Callable<Integer> {
             if ("inproc".equals(transport)) {
                 InProcessSimulation sim = new InProcessSimulation(store, fam, init, settings, strategy, devices, ps,
                         localSamples, faults, seed);
+                sim.engine().setQuarantine(quarantine());
                 for (int k = 1; k <= rounds; k++) {
                     RoundEngine.RoundSummary s = sim.round();
                     bar.step();
@@ -215,6 +223,7 @@ public final class SimulateCommand implements Callable<Integer> {
             } else {
                 try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
                         perGateway, ps, localSamples, faults, seed)) {
+                    sim.engine().setQuarantine(quarantine());
                     sim.run(rounds, Duration.ofMinutes(Math.max(10, rounds)), bar::stepTo);
                     Map<Integer, Model> evaluated = new TreeMap<>();
                     for (ModelStore.Version v : sim.store().versions(fam.name())) {
@@ -249,6 +258,10 @@ public final class SimulateCommand implements Callable<Integer> {
     private static final int[] CURVE_STEPS = {0, 1, 2, 4, 8, 16, 32};
     private Model finalModel;
     private double[][] curves;
+
+    private io.tinyfed.coordinator.strategy.Quarantine quarantine() {
+        return quarantineRatio > 0 ? new io.tinyfed.coordinator.strategy.Quarantine(quarantineRatio, quarantineStrikes) : null;
+    }
 
     private static Row row(RoundEngine.RoundSummary s, int deviceUpdates, double adapted) {
         int rejected = s.rejected().values().stream().mapToInt(Integer::intValue).sum();

@@ -45,7 +45,7 @@ class ExperimentCommandTest {
 
         assertThat(exit).isZero();
         JsonNode metrics = new ObjectMapper().readTree(dir.resolve("faults/summary.json").toFile()).get("metrics");
-        assertThat(metrics).hasSize(3 * 2 * 3);
+        assertThat(metrics).hasSize(3 * 2 * 4);
         for (JsonNode m : metrics) {
             if (m.get("malicious").asDouble() > 0 && m.get("dropout").asDouble() == 0) {
                 double v = m.get("value").isNumber() ? m.get("value").asDouble() : Double.POSITIVE_INFINITY;

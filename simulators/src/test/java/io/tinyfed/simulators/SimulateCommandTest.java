@@ -162,4 +162,27 @@ class SimulateCommandTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> command("--transport", "mqtt", "--gateways", "0",
                 "--dropout", "0.2").run()).hasMessageContaining("injects no faults");
     }
+
+    @Test
+    void quarantine_attackersThatKeepStandingOutAreNoLongerAsked() throws Exception {
+        InProcessSimulation sim = new InProcessSimulation(dir.resolve("q"), SineFamily.FAMILY,
+                Model.initialize(SineFamily.ARCHITECTURE, 1), new RoundEngine.Settings("sine", 8, 0.02f, 10,
+                java.time.Duration.ofSeconds(10), 1.0, 1, 1e3, 4), new ReptileStrategy(1.0, true, 40, Selection.count(8)), 16,
+                List.of(HardwareProfile.load("gateway")), 10, new InProcessSimulation.Faults(0, 0.25,
+                InProcessSimulation.Attack.SIGN_FLIPPED), 4);
+        sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(3.0, 2));
+        java.util.Set<String> before = java.util.Set.of();
+
+        for (int k = 0; k < 40; k++) {
+            RoundEngine.RoundSummary s = sim.round();
+            java.util.Set<String> quarantinedBefore = before;
+            assertThat(s.selected()).noneMatch(quarantinedBefore::contains);
+            before = sim.engine().quarantinedDevices();
+        }
+
+        // 4 attackers (sim-00000..00003) sending -5x their delta; one whose own task is a small curve stays under
+        // 3x the median norm (clipping bounds what it does), and no honest device is caught here
+        assertThat(sim.engine().quarantinedDevices()).hasSize(3)
+                .isSubsetOf("sim-00000", "sim-00001", "sim-00002", "sim-00003");
+    }
 }

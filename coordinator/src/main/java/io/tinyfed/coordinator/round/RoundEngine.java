@@ -77,6 +77,7 @@ public final class RoundEngine {
     private final List<RoundSummary> history = new ArrayList<>();
     private final Set<Integer> closedRounds = new HashSet<>();
 
+    private io.tinyfed.coordinator.strategy.Quarantine quarantine;
     private Model current;
     private ModelStore.Version currentVersion;
     private int lastRound;
@@ -184,6 +185,9 @@ public final class RoundEngine {
         if (round >= 0) {
             return Optional.empty();
         }
+        if (quarantine != null) {
+            eligible = eligible.stream().filter(id -> !quarantine.isQuarantined(id)).toList();
+        }
         int next = lastRound + 1;
         List<String> chosen = strategy.configureRound(next, eligible, settings.seed());
         if (chosen.size() < settings.minReplies()) {
@@ -275,6 +279,12 @@ public final class RoundEngine {
                         strategy.name(), List.copyOf(replies.keySet()), settings.innerSteps(),
                         settings.innerLearningRate(), strategy.outerStepSize(round), started, clock.instant()), null);
                 outcome = "aggregated " + accepted.size() + "/" + selected.size();
+                if (quarantine != null) {
+                    for (String id : quarantine.record(accepted)) {
+                        LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
+                                String.valueOf(round), id);
+                    }
+                }
                 gateway.publishSnapshot(s);
             } catch (IOException | RuntimeException e) {
                 outcome = "failed: " + e.getMessage();
@@ -297,6 +307,19 @@ public final class RoundEngine {
         round = -1;
         selected = List.of();
         replies.clear();
+    }
+
+    /**
+     * Quarantines devices whose accepted updates keep standing out ({@link io.tinyfed.coordinator.strategy.Quarantine});
+     * null: none (the default).
+     */
+    public synchronized void setQuarantine(io.tinyfed.coordinator.strategy.Quarantine q) {
+        quarantine = q;
+    }
+
+    /** The devices quarantined so far (empty without a quarantine). */
+    public synchronized java.util.Set<String> quarantinedDevices() {
+        return quarantine == null ? java.util.Set.of() : quarantine.quarantined();
     }
 
     /** Records a meta-evaluation loss for the current version (stored with its metadata). */
