@@ -22,6 +22,15 @@ class SimulateCommandTest {
     @TempDir
     Path dir;
 
+    /** An in-process sine fleet of F32 (gateway-profile) devices, 10 samples each, lr 0.02. */
+    private InProcessSimulation gatewayFleet(int devices, int perRound, int rounds, int innerSteps,
+                                             InProcessSimulation.Faults faults, long seed) throws Exception {
+        return new InProcessSimulation(dir.resolve("fleet-" + seed), SineFamily.FAMILY, Model.initialize(SineFamily.ARCHITECTURE,
+                1), new RoundEngine.Settings("sine", innerSteps, 0.02f, 10, java.time.Duration.ofSeconds(10), 1.0, 1, 1e3, seed),
+                new ReptileStrategy(1.0, true, rounds, Selection.count(perRound)), devices,
+                List.of(HardwareProfile.load("gateway")), 10, faults, seed);
+    }
+
     private SimulateCommand command(String... extra) {
         SimulateCommand c = new SimulateCommand();
         String[] base = {"--devices", "12", "--rounds", "8", "--per-round", "4", "--eval-every", "4", "--inner-steps", "8",
@@ -111,10 +120,7 @@ class SimulateCommandTest {
 
     @Test
     void disconnects_takeDevicesOutOfSelectionUntilTheyReconnect() throws Exception {
-        InProcessSimulation sim = new InProcessSimulation(dir.resolve("store"), SineFamily.FAMILY,
-                Model.initialize(SineFamily.ARCHITECTURE, 1), new RoundEngine.Settings("sine", 4, 0.02f, 10,
-                java.time.Duration.ofSeconds(10), 1.0, 1, 1e3, 3), new ReptileStrategy(1.0, true, 30, Selection.count(6)), 12,
-                List.of(HardwareProfile.load("gateway")), 10, new InProcessSimulation.Faults(0, 0,
+        InProcessSimulation sim = gatewayFleet(12, 6, 30, 4, new InProcessSimulation.Faults(0, 0,
                 InProcessSimulation.Attack.SCALED, java.time.Duration.ZERO, 0.3, 2), 3);
         java.util.Set<String> everOffline = new java.util.HashSet<>();
         java.util.Set<String> selectedAfterComingBack = new java.util.HashSet<>();
@@ -165,10 +171,7 @@ class SimulateCommandTest {
 
     @Test
     void quarantine_attackersThatKeepStandingOutAreNoLongerAsked() throws Exception {
-        InProcessSimulation sim = new InProcessSimulation(dir.resolve("q"), SineFamily.FAMILY,
-                Model.initialize(SineFamily.ARCHITECTURE, 1), new RoundEngine.Settings("sine", 8, 0.02f, 10,
-                java.time.Duration.ofSeconds(10), 1.0, 1, 1e3, 4), new ReptileStrategy(1.0, true, 40, Selection.count(8)), 16,
-                List.of(HardwareProfile.load("gateway")), 10, new InProcessSimulation.Faults(0, 0.25,
+        InProcessSimulation sim = gatewayFleet(16, 8, 40, 8, new InProcessSimulation.Faults(0, 0.25,
                 InProcessSimulation.Attack.SIGN_FLIPPED), 4);
         sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(3.0, 2));
         java.util.Set<String> before = java.util.Set.of();
