@@ -2,6 +2,7 @@ package io.tinyfed.simulators;
 
 import io.tinyfed.agent.HardwareProfile;
 import io.tinyfed.coordinator.round.FleetGateway;
+import io.tinyfed.coordinator.round.ManualClock;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.store.CoordinatorKeys;
 import io.tinyfed.coordinator.store.ModelStore;
@@ -14,10 +15,8 @@ import io.tinyfed.protocol.Reject;
 import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.simulators.tasks.TaskFamily;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -77,7 +76,7 @@ public final class InProcessSimulation implements FleetGateway {
     private final List<Map.Entry<String, TrainTask>> pending = new ArrayList<>();
     private final Faults faults;
     private final long seed;
-    private final MutableClock clock = new MutableClock();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final Duration roundTimeout;
     private final Map<String, Integer> offlineUntil = new TreeMap<>();
     private int roundsRun;
@@ -203,29 +202,5 @@ public final class InProcessSimulation implements FleetGateway {
     @Override
     public void sendReject(String deviceId, Reject reject) {
         // counted by the engine; a simulated device does not react
-    }
-
-    /** A clock the simulation moves: deadlines pass when the simulation says so, not with wall time. */
-    private static final class MutableClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void set(Instant t) {
-            now = t;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

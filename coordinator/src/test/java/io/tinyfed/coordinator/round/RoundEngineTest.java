@@ -23,10 +23,8 @@ import io.tinyfed.protocol.SnapshotVerifier;
 import io.tinyfed.protocol.TrainTask;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -41,7 +39,7 @@ class RoundEngineTest {
     private final KeyPair keys = SnapshotSigner.generateKeyPair();
     private final SnapshotSigner signer = new SnapshotSigner("coord", keys.getPrivate());
     private final Recorder gateway = new Recorder();
-    private final MutableClock clock = new MutableClock();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-28T10:00:00Z"));
 
     /** Records what the engine sends. */
     static final class Recorder implements FleetGateway {
@@ -62,25 +60,6 @@ class RoundEngineTest {
         @Override
         public void sendReject(String deviceId, Reject r) {
             rejects.add(r);
-        }
-    }
-
-    static final class MutableClock extends Clock {
-        Instant now = Instant.parse("2026-11-28T10:00:00Z");
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
         }
     }
 
@@ -206,7 +185,7 @@ class RoundEngineTest {
         engine.onUpdate("b", adapt("b", task, engine.currentModel(), 1));
         engine.onTick();
         assertThat(engine.roundOpen()).isTrue();
-        clock.now = clock.now.plusSeconds(31);
+        clock.advance(Duration.ofSeconds(31));
         engine.onTick();
         RoundEngine.RoundSummary s = engine.history().get(0);
         assertThat(s.round()).isEqualTo(round);
@@ -215,7 +194,7 @@ class RoundEngineTest {
 
         engine.startRound().orElseThrow();
         engine.onUpdate("a", adapt("a", gateway.tasks.get(3).getValue(), engine.currentModel(), 0));
-        clock.now = clock.now.plusSeconds(31);
+        clock.advance(Duration.ofSeconds(31));
         engine.onTick();
         assertThat(engine.history().get(1).outcome()).startsWith("no quorum");
         assertThat(engine.currentVersion().version()).isEqualTo(2);
