@@ -78,7 +78,8 @@ public final class InProcessSimulation implements FleetGateway {
     private final long seed;
     private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final Duration roundTimeout;
-    private final Map<String, Integer> offlineUntil = new TreeMap<>();
+    private final List<SimulatedDevice> order;
+    private final Connectivity connectivity;
     private int roundsRun;
     private Model snapshot;
 
@@ -94,14 +95,10 @@ public final class InProcessSimulation implements FleetGateway {
         this.seed = seed;
         this.engine = new RoundEngine(settings, strategy, new ModelStore(store), CoordinatorKeys.loadOrCreate(store, "sim"),
                 this, clock, init);
-        SplittableRandom r = new SplittableRandom(seed);
-        int malicious = (int) Math.round(faults.maliciousFraction() * deviceCount);
-        for (int i = 0; i < deviceCount; i++) {
-            String id = String.format("sim-%05d", i);
-            HardwareProfile p = profiles.get(i % profiles.size());
-            TaskFamily.Task task = family.trainingTask(r);
-            SimulatedDevice d = new SimulatedDevice(id, p, task, task.samples(shots, r.split()), i < malicious);
-            devices.put(id, d);
+        this.connectivity = new Connectivity(faults, seed);
+        this.order = SimulatedDevice.fleet(family, deviceCount, profiles, shots, faults.maliciousFraction(), seed);
+        for (SimulatedDevice d : order) {
+            devices.put(d.id(), d);
             engine.deviceHello(d.hello("sim", null));
         }
         engine.publishCurrent();
@@ -155,29 +152,21 @@ public final class InProcessSimulation implements FleetGateway {
         return engine.roundsClosed() > before ? engine.history().get(engine.roundsClosed() - 1) : null;
     }
 
-    /** Disconnects (with the fault plan's probability) and reconnections at the start of a round, in id order. */
+    /** Disconnects and reconnections at the start of a round ({@link Connectivity}), in id order. */
     private void connectivity() {
-        if (faults.disconnect() == 0 && offlineUntil.isEmpty()) {
-            return;
-        }
-        SplittableRandom r = new SplittableRandom(seed * 41 + roundsRun);
-        for (SimulatedDevice d : devices.values()) {
-            Integer back = offlineUntil.get(d.id());
-            if (back != null) {
-                if (roundsRun >= back) {
-                    offlineUntil.remove(d.id());
-                    engine.deviceHello(d.hello("sim", null)); // reconnected: announces itself again
-                }
-            } else if (r.nextDouble() < faults.disconnect()) {
-                offlineUntil.put(d.id(), roundsRun + 1 + r.nextInt(faults.maxOfflineRounds()));
+        for (Connectivity.Change c : connectivity.step(roundsRun, order.size())) {
+            SimulatedDevice d = order.get(c.participant());
+            if (c.leaves()) {
                 engine.deviceState(d.id(), false);
+            } else {
+                engine.deviceHello(d.hello("sim", null)); // reconnected: announces itself again
             }
         }
     }
 
     /** Ids of the devices offline right now (during a round: since its start). */
     public java.util.Set<String> offlineDevices() {
-        return java.util.Set.copyOf(offlineUntil.keySet());
+        return connectivity.offline().stream().map(k -> order.get(k).id()).collect(java.util.stream.Collectors.toSet());
     }
 
     private ModelUpdate adapt(SimulatedDevice d, TrainTask t) {

@@ -36,9 +36,7 @@ import java.util.function.IntConsumer;
 final class MqttSimulation implements AutoCloseable {
     private final Coordinator coordinator;
     private final boolean externalBroker;
-    private final InProcessSimulation.Faults faults;
-    private final long seed;
-    private final java.util.Map<Integer, Integer> offlineUntil = new java.util.TreeMap<>();
+    private final Connectivity connectivity;
     private int disconnects;
     private final double startupSeconds;
     private final List<SimulatedGateway> gateways = new ArrayList<>();
@@ -63,22 +61,18 @@ final class MqttSimulation implements AutoCloseable {
         }
         long started = System.nanoTime();
         this.externalBroker = brokerUri != null;
-        this.faults = faults;
-        this.seed = seed;
+        this.connectivity = new Connectivity(faults, seed);
         String fleet = "sim-" + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
         List<List<SimulatedDevice>> behind = new ArrayList<>();
         int clients = agentsOnly ? deviceCount : gatewayCount;
         for (int g = 0; g < clients; g++) {
             behind.add(new ArrayList<>());
         }
-        // Same draws, in the same order, as InProcessSimulation: device i's task, samples, profile and role.
-        SplittableRandom r = new SplittableRandom(seed);
-        int malicious = (int) Math.round(faults.maliciousFraction() * deviceCount);
+        // The same devices as InProcessSimulation: device i's task, samples, profile and role.
+        List<SimulatedDevice> fleetDevices = SimulatedDevice.fleet(family, deviceCount, profiles, shots,
+                faults.maliciousFraction(), seed);
         for (int i = 0; i < deviceCount; i++) {
-            TaskFamily.Task task = family.trainingTask(r);
-            SimulatedDevice d = new SimulatedDevice(String.format("sim-%05d", i), profiles.get(i % profiles.size()), task,
-                    task.samples(shots, r.split()), i < malicious);
-            behind.get(i % clients).add(d);
+            behind.get(i % clients).add(fleetDevices.get(i));
         }
         DeviceCredentials credentials = DeviceCredentials.empty();
         List<char[]> passwords = new ArrayList<>();
@@ -174,21 +168,12 @@ final class MqttSimulation implements AutoCloseable {
     }
 
     private void connectivity(int round) throws Exception {
-        if (faults.disconnect() == 0 && offlineUntil.isEmpty()) {
-            return;
-        }
-        SplittableRandom r = new SplittableRandom(seed * 41 + round);
-        for (int g = 0; g < gateways.size(); g++) {
-            Integer back = offlineUntil.get(g);
-            if (back != null) {
-                if (round >= back) {
-                    offlineUntil.remove(g);
-                    gateways.get(g).reconnect();
-                }
-            } else if (r.nextDouble() < faults.disconnect()) {
-                offlineUntil.put(g, round + 1 + r.nextInt(faults.maxOfflineRounds()));
-                gateways.get(g).disconnect();
+        for (Connectivity.Change c : connectivity.step(round, gateways.size())) {
+            if (c.leaves()) {
+                gateways.get(c.participant()).disconnect();
                 disconnects++;
+            } else {
+                gateways.get(c.participant()).reconnect();
             }
         }
     }

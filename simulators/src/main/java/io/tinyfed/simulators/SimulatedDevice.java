@@ -15,6 +15,7 @@ import io.tinyfed.simulators.tasks.Adaptation;
 import io.tinyfed.simulators.tasks.TaskFamily;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
 /**
@@ -51,6 +52,24 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
             }
         }
         return new ModelUpdate(t.round(), id, t.modelId(), t.modelVersion(), delta, samples.size(), before, after);
+    }
+
+    /**
+     * The devices of a simulated fleet, the same for every transport given the seed: device i is {@code sim-0000i}
+     * with profile {@code i mod profiles}, a training task of {@code family} and {@code shots} samples of it; the first
+     * {@code round(maliciousFraction * count)} devices are malicious.
+     */
+    static List<SimulatedDevice> fleet(TaskFamily family, int count, List<HardwareProfile> profiles, int shots,
+                                       double maliciousFraction, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int malicious = (int) Math.round(maliciousFraction * count);
+        List<SimulatedDevice> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            TaskFamily.Task task = family.trainingTask(r);
+            out.add(new SimulatedDevice(String.format("sim-%05d", i), profiles.get(i % profiles.size()), task,
+                    task.samples(shots, r.split()), i < malicious));
+        }
+        return out;
     }
 
     DeviceHello hello(String fleet, String gatewayId) {
