@@ -122,9 +122,8 @@ public final class ExperimentCommand implements Callable<Integer> {
         models.put("federated-f32", federated(family, init, List.of("gateway"), devices, rounds, perRound, false));
         models.put("federated-mixed", federated(family, init, List.of("cortex-m4", "gateway"), devices, rounds, perRound,
                 false));
-        List<TaskFamily.Task> centralTasks = family == SineFamily.FAMILY
-                ? List.copyOf(SineFamily.tasks(devices, seed + 7)) : family.trainingTasks(devices, seed + 7);
-        models.put("centralized-f32", CentralReptile.run(family, init, centralTasks, rounds, perRound));
+        models.put("centralized-f32", CentralReptile.run(family, init, family.trainingTasks(devices, seed + 7), rounds,
+                perRound));
         models.put("joint", federated(family, init, List.of("gateway"), devices, rounds, perRound, true));
         models.put("random", init);
 

@@ -78,13 +78,9 @@ public final class SineFamily implements TaskFamily {
         return new Task(0.1 + random.nextDouble() * 4.9, random.nextDouble() * Math.PI);
     }
 
+    /** {@code n} curves from {@code seed} (the family's {@link #trainingTasks}, typed). */
     public static List<Task> tasks(int n, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        List<Task> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(task(random));
-        }
-        return out;
+        return FAMILY.trainingTasks(n, seed).stream().map(Task.class::cast).toList();
     }
 
     /**

@@ -44,20 +44,19 @@ public interface TaskFamily {
 
     /** {@code n} training tasks from {@code seed}. */
     default List<Task> trainingTasks(int n, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        List<Task> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(trainingTask(random));
-        }
-        return out;
+        return draw(n, seed, this::trainingTask);
     }
 
     /** {@code n} new-device tasks from {@code seed}. */
     default List<Task> heldOutTasks(int n, long seed) {
+        return draw(n, seed, this::heldOutTask);
+    }
+
+    private static List<Task> draw(int n, long seed, java.util.function.Function<SplittableRandom, Task> task) {
         SplittableRandom random = new SplittableRandom(seed);
         List<Task> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add(heldOutTask(random));
+            out.add(task.apply(random));
         }
         return out;
     }
