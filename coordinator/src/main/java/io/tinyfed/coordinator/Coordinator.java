@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Coordinator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Coordinator.class.getName());
+    /** How long close waits for each of its threads to finish its current task. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
     /** One meta-evaluation point: the adapted loss of the model version produced by {@code round}. */
     public record Evaluation(int round, long version, double adaptedLoss) {
@@ -257,12 +259,21 @@ public final class Coordinator implements AutoCloseable {
         }
     }
 
+    /**
+     * Shuts down in dependency order: stop intake (no new rounds, MQTT disconnected), let the round
+     * driver and the message thread finish what they are doing, drain the registry writer, stop the
+     * SPARQL endpoint, then close the registry and the broker. No thread is interrupted on the way:
+     * an interrupt inside TDB2's file I/O closes the store's channels and leaves it unusable until
+     * it is reopened, so every step waits for its threads instead.
+     */
     @Override
     public void close() {
         running = false;
-        driver.shutdownNow();
+        driver.shutdown();
+        awaitQuietly(driver, "round driver");
         link.close();
-        messages.shutdownNow();
+        messages.shutdown();
+        awaitQuietly(messages, "message handler");
         inventory.close();
         if (sparql != null) {
             sparql.close();
@@ -272,6 +283,18 @@ public final class Coordinator implements AutoCloseable {
         }
         if (broker != null) {
             broker.close();
+        }
+    }
+
+    /** Waits for an executor's running task; past the bound it is logged and left to finish on its own. */
+    private static void awaitQuietly(java.util.concurrent.ExecutorService executor, String what) {
+        try {
+            if (!executor.awaitTermination(CLOSE_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "{0} still busy after {1} s; closing without it", what,
+                        CLOSE_WAIT.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -58,6 +58,14 @@ public interface Registry extends AutoCloseable {
      */
     void setOnline(String fleet, String deviceId, boolean online, Instant at);
 
+    /**
+     * Marks many devices of {@code fleet} online or offline in one transaction (a fleet's state
+     * messages, coalesced). Changes of unregistered devices are skipped and their ids returned.
+     *
+     * @return the ids of the devices that are not registered, in the order given; empty when all are
+     */
+    List<String> setOnline(String fleet, List<Presence> changes);
+
     /** Registers or replaces a model version. @throws InvalidDescriptionException if it does not conform */
     void registerModelVersion(ModelVersionDescription version);
 

@@ -136,6 +136,24 @@ abstract class RegistryContract {
     }
 
     @Test
+    void setOnline_many_writesTheKnownDevicesAndNamesTheUnknownOnes() {
+        registry.registerDevice(Fixtures.m0("d-a"));
+        registry.registerDevice(Fixtures.m4("d-b"));
+        registry.registerModelVersion(Fixtures.version("room", 1, Fixtures.SINE, List.of("temperature")));
+        long writesBefore = registry.counters().writes();
+
+        List<String> unknown = registry.setOnline("f1", List.of(new Presence("d-a", false, Fixtures.T0.plusSeconds(1)),
+                new Presence("ghost", true, Fixtures.T0.plusSeconds(1)), new Presence("d-b", false, Fixtures.T0.plusSeconds(2))));
+
+        assertThat(unknown).containsExactly("ghost");
+        assertThat(registry.counters().writes() - writesBefore).as("one transaction for the batch").isEqualTo(1);
+        assertThat(registry.eligibleForTraining("f1", Iris.version("room", 1))).isEmpty();
+        assertThat(registry.select("SELECT ?s WHERE { ?s <https://tinyfed.io/ns#deviceId> \"ghost\" }").size()).isZero();
+        registry.setOnline("f1", List.of(new Presence("d-b", true, Fixtures.T0.plusSeconds(3))));
+        assertThat(registry.eligibleForTraining("f1", Iris.version("room", 1))).containsExactly("d-b");
+    }
+
+    @Test
     void setOnline_refusesAnUnknownDevice() {
         assertThatThrownBy(() -> registry.setOnline("f1", "ghost", true, Fixtures.T0))
                 .isInstanceOf(UnknownEntityException.class).hasMessageContaining("ghost");

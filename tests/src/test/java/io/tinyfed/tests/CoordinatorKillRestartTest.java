@@ -16,14 +16,20 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The coordinator as a separate process, killed with SIGKILL mid-run and restarted on the same
  * store and broker port: it resumes from the last stored version, the agents reconnect on their
- * own, rounds continue with fresh numbers, and no round is aggregated twice.
+ * own, rounds continue with fresh numbers, and no round is aggregated twice. Every listener but the
+ * broker (which the restart must find again) takes a free port, so the test runs beside any other
+ * coordinator on the machine.
  */
 class CoordinatorKillRestartTest {
+    @RegisterExtension
+    final ProcessLogs logs = new ProcessLogs();
+
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -36,7 +42,7 @@ class CoordinatorKillRestartTest {
         return new ProcessBuilder(java, "-Xmx512m", "-Dlogback.configurationFile=logback-tinyfed.xml",
                 "-cp", System.getProperty("java.class.path"), CoordinatorMain.class.getName(),
                 "--store", store.toString(), "--fleet", "restart", "--broker-port", String.valueOf(brokerPort),
-                "--http-port", "0", "--credentials", credentials.toString(), "--rounds", "100000", "--per-round", "4",
+                "--http-port", "0", "--sparql-port", "0", "--credentials", credentials.toString(), "--rounds", "100000", "--per-round", "4",
                 "--round-timeout", "5s")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
@@ -49,7 +55,7 @@ class CoordinatorKillRestartTest {
     void killedCoordinatorResumesFromItsStoreWithoutCountingAnyRoundTwice(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         Path credentials = dir.resolve("devices.credentials");
-        Path log = dir.resolve("coordinator.log");
+        Path log = logs.add(dir.resolve("coordinator.log"));
         int port = freePort();
         SimulatedFleet fleet = new SimulatedFleet("restart", 6, 5);
         fleet.credentials().write(credentials);

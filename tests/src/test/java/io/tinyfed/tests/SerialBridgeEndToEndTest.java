@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SerialBridgeEndToEndTest {
     private static final int ROUNDS = 3;
+    @RegisterExtension
+    final ProcessLogs logs = new ProcessLogs();
 
     @Test
     void virtualMcus_trainInFederatedRoundsThroughTheSerialBridge(@TempDir Path dir) throws Exception {
@@ -51,7 +54,7 @@ class SerialBridgeEndToEndTest {
         run(dir, true);
     }
 
-    private static void run(Path dir, boolean noisy) throws Exception {
+    private void run(Path dir, boolean noisy) throws Exception {
         Model init = Model.initialize(SineFamily.ARCHITECTURE, 31);
         SplittableRandom r = new SplittableRandom(5);
         List<float[]> calibration = new ArrayList<>();
@@ -75,7 +78,7 @@ class SerialBridgeEndToEndTest {
             SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(c.trustFile()));
             for (int d = 1; d <= 2; d++) {
                 Process p = new ProcessBuilder(exe.toString(), "mcu-" + d, String.valueOf(1.0 + d), "0.5", String.valueOf(d))
-                        .redirectError(dir.resolve("mcu-" + d + ".log").toFile()).start();
+                        .redirectError(logs.add(dir.resolve("mcu-" + d + ".log")).toFile()).start();
                 mcus.add(p);
                 InputStream fromMcu = noisy ? new NoisyLine.In(p.getInputStream(), 700, d) : p.getInputStream();
                 java.io.OutputStream toMcu = noisy ? new NoisyLine.Out(p.getOutputStream(), d) : p.getOutputStream();

@@ -57,14 +57,22 @@ public final class FleetLink implements FleetGateway {
         transport.connect(new Transport.Listener() {
             @Override
             public void message(String topic, byte[] payload) {
-                executor.execute(() -> handle(topic, payload));
+                onExecutor(topic, () -> handle(topic, payload));
             }
 
             @Override
             public void connected(boolean reconnect) {
-                executor.execute(() -> subscribe(reconnect));
+                onExecutor("subscriptions", () -> subscribe(reconnect));
             }
         }, null, null);
+    }
+
+    private void onExecutor(String what, Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.DEBUG, "shutting down: {0} not handled", what);
+        }
     }
 
     private void subscribe(boolean reconnect) {

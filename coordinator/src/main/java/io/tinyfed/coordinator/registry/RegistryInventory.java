@@ -9,6 +9,7 @@ import io.tinyfed.registry.InvalidDescriptionException;
 import io.tinyfed.registry.Iris;
 import io.tinyfed.registry.ModelDescriptions;
 import io.tinyfed.registry.ModelVersionDescription;
+import io.tinyfed.registry.Presence;
 import io.tinyfed.registry.Registry;
 import io.tinyfed.registry.RegistryException;
 
@@ -18,7 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,22 +28,38 @@ import java.util.concurrent.TimeUnit;
  * registered with its arena requirements and PROV-O lineage, and eligibility is the registry's
  * SPARQL query ({@link Registry#eligibleForTraining}).
  *
- * <p>Writes go through one writer thread that drains its queue in batches (a fleet of 1,000
- * devices connecting at once becomes a few transactions, not 1,000), so MQTT handling never waits
- * for the store. A hello the shapes refuse is reported to {@link Refusals} and not registered.
+ * <p>Writes go through one writer thread, so MQTT handling never waits for the store. Fleet chatter
+ * is coalesced per device while it waits (the latest hello and the latest state win; a hello
+ * supersedes an older state), so a device repeating itself costs one write however often it
+ * speaks, and the pending work is bounded by the fleet's size, not by its message rate. Model
+ * versions have their own queue, written first in every pass: registering a new version never
+ * waits behind fleet chatter. A hello the shapes refuse is reported to {@link Refusals} and not
+ * registered.
  */
 public final class RegistryInventory implements Inventory {
     private static final System.Logger LOG = System.getLogger(RegistryInventory.class.getName());
     private static final int BATCH = 500;
+    /** Distinct devices whose hello may wait at once; more is a flood of fresh ids, refused and counted. */
+    static final int MAX_PENDING_DEVICES = 100_000;
+    private static final long CLOSE_LOG_EVERY_MS = 5_000;
+    private static final long CLOSE_WAIT_MS = 60_000;
 
     private final Registry registry;
     private final String fleet;
     private final List<String> requiredSensors;
     private final Refusals refusals;
-    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
-    private volatile boolean closing;
     private final java.util.concurrent.atomic.AtomicLong failedWrites = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong coalesced = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong overflowed = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Guards the pending work below; the writer swaps it out in one step. */
+    private final Object lock = new Object();
+    private Map<String, Hello> hellos = new LinkedHashMap<>();
+    private Map<String, State> states = new LinkedHashMap<>();
+    private List<Version> versions = new ArrayList<>();
+    private List<CountDownLatch> flushes = new ArrayList<>();
+    private boolean closing;
 
     private record Hello(DeviceHello hello, Instant at) {
     }
@@ -51,10 +68,6 @@ public final class RegistryInventory implements Inventory {
     }
 
     private record Version(ModelVersionDescription description, io.tinyfed.registry.RoundRecord round) {
-    }
-
-    /** A marker whose processing means everything queued before it is written. */
-    private record Flush(java.util.concurrent.CountDownLatch done) {
     }
 
     /**
@@ -72,12 +85,45 @@ public final class RegistryInventory implements Inventory {
 
     @Override
     public void deviceHello(DeviceHello hello, Instant at) {
-        queue.add(new Hello(hello, at));
+        String id = hello.deviceId();
+        synchronized (lock) {
+            if (closing) {
+                return; // intake stops when close begins: the writer drains what came before
+            }
+            if (!hellos.containsKey(id) && hellos.size() >= MAX_PENDING_DEVICES) {
+                overflow("hello", id);
+                return;
+            }
+            if (hellos.put(id, new Hello(hello, at)) != null | states.remove(id) != null) {
+                coalesced.incrementAndGet();
+            }
+            lock.notifyAll();
+        }
     }
 
     @Override
     public void deviceState(String deviceId, boolean online, Instant at) {
-        queue.add(new State(deviceId, online, at));
+        synchronized (lock) {
+            if (closing) {
+                return;
+            }
+            if (!states.containsKey(deviceId) && states.size() >= MAX_PENDING_DEVICES) {
+                overflow("state", deviceId);
+                return;
+            }
+            if (states.put(deviceId, new State(deviceId, online, at)) != null) {
+                coalesced.incrementAndGet();
+            }
+            lock.notifyAll();
+        }
+    }
+
+    private void overflow(String what, String deviceId) {
+        long n = overflowed.incrementAndGet();
+        if (n % 10_000 == 1) {
+            LOG.log(System.Logger.Level.WARNING, "registry writer behind by {0} devices: {1} of {2} not recorded "
+                    + "({3} refused so far)", MAX_PENDING_DEVICES, what, deviceId, n);
+        }
     }
 
     @Override
@@ -98,14 +144,26 @@ public final class RegistryInventory implements Inventory {
         io.tinyfed.registry.RoundRecord r = round == null ? null : new io.tinyfed.registry.RoundRecord(fleet, modelId, round.round(), round.baseVersion(), version,
                 round.strategy(), round.participants(), round.innerSteps(), round.innerLearningRate(), round.epsilon(),
                 round.started(), round.ended());
-        queue.add(new Version(d, r));
+        synchronized (lock) {
+            if (closing) {
+                // The version itself is in the model store; the registry catches up when the next coordinator
+                // registers the version it resumes from.
+                LOG.log(System.Logger.Level.WARNING, "closing: version {0} of {1} not registered", version, modelId);
+                return;
+            }
+            versions.add(new Version(d, r));
+            lock.notifyAll();
+        }
     }
 
-    /** Waits until everything queued so far is written (tests, shutdown, the demo's final query). */
+    /** Waits until everything handed over so far is written (tests, shutdown, the demo's final query). */
     public boolean flush(long timeout, TimeUnit unit) throws InterruptedException {
-        Flush f = new Flush(new java.util.concurrent.CountDownLatch(1));
-        queue.add(f);
-        return f.done().await(timeout, unit);
+        CountDownLatch done = new CountDownLatch(1);
+        synchronized (lock) {
+            flushes.add(done);
+            lock.notifyAll();
+        }
+        return done.await(timeout, unit);
     }
 
     /** Registry writes that failed for reasons other than an invalid description (store errors). */
@@ -113,64 +171,88 @@ public final class RegistryInventory implements Inventory {
         return failedWrites.get();
     }
 
+    /** Hellos and states that replaced a pending one of the same device before it was written. */
+    public long coalescedWrites() {
+        return coalesced.get();
+    }
+
+    /** Hellos and states refused because {@link #MAX_PENDING_DEVICES} devices were already waiting. */
+    public long overflowedWrites() {
+        return overflowed.get();
+    }
+
     private void drain() {
-        List<Object> batch = new ArrayList<>();
-        while (!closing || !queue.isEmpty()) {
-            try {
-                Object first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+        while (true) {
+            Map<String, Hello> h;
+            Map<String, State> st;
+            List<Version> v;
+            List<CountDownLatch> f;
+            synchronized (lock) {
+                while (hellos.isEmpty() && states.isEmpty() && versions.isEmpty() && flushes.isEmpty() && !closing) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        // Nothing in this process interrupts the writer (close waits for it instead); a stray
+                        // interrupt is not a reason to stop writing.
+                    }
                 }
-                batch.add(first);
-                queue.drainTo(batch, BATCH - 1);
-                write(batch);
-            } catch (InterruptedException e) {
-                if (closing) {
-                    queue.drainTo(batch);
-                    write(batch);
+                if (closing && hellos.isEmpty() && states.isEmpty() && versions.isEmpty() && flushes.isEmpty()) {
                     return;
                 }
+                h = hellos;
+                st = states;
+                v = versions;
+                f = flushes;
+                hellos = new LinkedHashMap<>();
+                states = new LinkedHashMap<>();
+                versions = new ArrayList<>();
+                flushes = new ArrayList<>();
+            }
+            try {
+                write(v, h, st);
             } catch (RuntimeException e) {
                 failedWrites.incrementAndGet();
                 LOG.log(System.Logger.Level.ERROR, "registry write failed", e);
             } finally {
-                batch.clear();
+                f.forEach(CountDownLatch::countDown);
             }
         }
     }
 
-    /** Writes a drained batch in order, grouping consecutive hellos into one transaction. */
-    private void write(List<Object> batch) {
-        Map<String, Hello> hellos = new LinkedHashMap<>();
-        for (Object o : batch) {
-            if (o instanceof Hello h) {
-                hellos.put(h.hello().deviceId(), h);
-                continue;
-            }
-            registerHellos(hellos);
-            if (o instanceof State s) {
-                guarded(() -> registry.setOnline(fleet, s.deviceId(), s.online(), s.at()));
-            } else if (o instanceof Version v) {
-                guarded(() -> {
-                    registry.registerModelVersion(v.description());
-                    if (v.round() != null) {
-                        registry.recordRound(v.round());
-                    }
-                });
-            } else if (o instanceof Flush f) {
-                f.done().countDown();
-            }
+    /**
+     * One pass: versions (in order), then hellos, then states, each kind in transactions of up to {@link #BATCH}
+     * devices (a device's hello is written before its state).
+     */
+    private void write(List<Version> v, Map<String, Hello> h, Map<String, State> st) {
+        for (Version version : v) {
+            guarded(() -> {
+                registry.registerModelVersion(version.description());
+                if (version.round() != null) {
+                    registry.recordRound(version.round());
+                }
+            });
         }
-        registerHellos(hellos);
+        List<Hello> pending = new ArrayList<>(h.values());
+        for (int from = 0; from < pending.size(); from += BATCH) {
+            registerHellos(pending.subList(from, Math.min(pending.size(), from + BATCH)));
+        }
+        List<Presence> changes = new ArrayList<>();
+        st.values().forEach(s -> changes.add(new Presence(s.deviceId(), s.online(), s.at())));
+        for (int from = 0; from < changes.size(); from += BATCH) {
+            List<Presence> batch = changes.subList(from, Math.min(changes.size(), from + BATCH));
+            guarded(() -> {
+                List<String> unknown = registry.setOnline(fleet, batch);
+                if (!unknown.isEmpty()) {
+                    LOG.log(System.Logger.Level.WARNING, "state of {0} unregistered devices ignored (first: {1})",
+                            unknown.size(), unknown.get(0));
+                }
+            });
+        }
     }
 
-    private void registerHellos(Map<String, Hello> hellos) {
-        if (hellos.isEmpty()) {
-            return;
-        }
+    private void registerHellos(List<Hello> hellos) {
         List<DeviceDescription> all = new ArrayList<>();
-        hellos.values().forEach(h -> all.add(describe(h.hello(), h.at())));
-        hellos.clear();
+        hellos.forEach(h -> all.add(describe(h.hello(), h.at())));
         try {
             registry.registerDevices(all);
         } catch (InvalidDescriptionException e) {
@@ -209,14 +291,32 @@ public final class RegistryInventory implements Inventory {
                 h.sensors(), h.runtimeVersion(), h.firmwareVersion(), h.gatewayId(), true, at);
     }
 
+    /**
+     * Writes everything queued so far, then stops the writer. The writer is never interrupted: an
+     * interrupt inside TDB2's file I/O would close the store's channels mid-transaction. Call it
+     * after the producers (MQTT intake, round driver) have stopped, and before the registry closes.
+     */
     @Override
     public void close() {
-        closing = true;
-        writer.interrupt();
+        synchronized (lock) {
+            closing = true;
+            lock.notifyAll();
+        }
+        long waited = 0;
         try {
-            writer.join(10_000);
+            while (writer.isAlive() && waited < CLOSE_WAIT_MS) {
+                writer.join(CLOSE_LOG_EVERY_MS);
+                waited += CLOSE_LOG_EVERY_MS;
+                if (writer.isAlive()) {
+                    LOG.log(System.Logger.Level.INFO, "closing: registry writer still busy after {0} s", waited / 1000);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            LOG.log(System.Logger.Level.ERROR, "closing: registry writer did not finish within {0} s (the registry "
+                    + "keeps its last committed state)", CLOSE_WAIT_MS / 1000);
         }
     }
 }

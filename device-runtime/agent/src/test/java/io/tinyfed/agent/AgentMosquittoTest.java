@@ -138,6 +138,11 @@ class AgentMosquittoTest {
             assertThat(u.deviceId()).isEqualTo("dev-small");
             assertThat(u.delta()).hasSize(SINE.parameterCount());
             assertThat(p.isAlive()).as("agent still running in -Xmx32m").isTrue();
+        } catch (Throwable failure) {
+            p.destroy();
+            p.waitFor(15, java.util.concurrent.TimeUnit.SECONDS);
+            System.err.println("----- agent log -----\n" + java.nio.file.Files.readString(dir.resolve("agent.log")));
+            throw failure;
         } finally {
             p.destroy();
             assertThat(p.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)).isTrue();

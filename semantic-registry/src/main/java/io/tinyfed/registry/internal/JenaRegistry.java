@@ -8,6 +8,7 @@ import io.tinyfed.registry.InvalidDescriptionException;
 import io.tinyfed.registry.Iris;
 import io.tinyfed.registry.ModelMatch;
 import io.tinyfed.registry.ModelVersionDescription;
+import io.tinyfed.registry.Presence;
 import io.tinyfed.registry.Purpose;
 import io.tinyfed.registry.QueryTable;
 import io.tinyfed.registry.Registry;
@@ -59,7 +60,9 @@ import org.apache.jena.update.UpdateRequest;
  * a request in one transaction, as Fuseki does), validated before they are sent.
  */
 public final class JenaRegistry implements Registry {
-    private final RDFConnection conn;
+    private final RDFConnection connection;
+    /** Set by {@link #close}: later calls fail with a clear message instead of touching released files. */
+    private volatile boolean closed;
     private final DatasetGraph local;
     private final boolean ownsLocal;
     private final AtomicLong writes = new AtomicLong();
@@ -69,12 +72,13 @@ public final class JenaRegistry implements Registry {
     private volatile boolean indexEnabled = true;
     private final java.util.concurrent.atomic.AtomicBoolean rebuilding = new java.util.concurrent.atomic.AtomicBoolean();
     private static final long QUIET_NANOS = 250_000_000L;
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     private volatile long lastMark = -1;
     private volatile long lastMarkSeen;
     private static final System.Logger LOG = System.getLogger(JenaRegistry.class.getName());
 
     private JenaRegistry(RDFConnection conn, DatasetGraph local, boolean ownsLocal) {
-        this.conn = conn;
+        this.connection = conn;
         this.local = local;
         this.ownsLocal = ownsLocal;
     }
@@ -144,11 +148,34 @@ public final class JenaRegistry implements Registry {
     public void setOnline(String fleet, String deviceId, boolean online, Instant at) {
         String iri = Iris.device(fleet, deviceId);
         requireExists(iri, TF.DEVICE, "device " + deviceId + " of fleet " + fleet);
+        write(setOnlineUpdate(iri, online, at));
+    }
+
+    @Override
+    public List<String> setOnline(String fleet, List<Presence> changes) {
+        List<String> unknown = new ArrayList<>();
+        UpdateRequest request = new UpdateRequest();
+        for (Presence p : changes) {
+            String iri = Iris.device(fleet, p.deviceId());
+            if (!exists(iri, TF.DEVICE)) {
+                unknown.add(p.deviceId());
+                continue;
+            }
+            setOnlineUpdate(iri, p.online(), p.at()).getOperations().forEach(request::add);
+        }
+        if (!request.getOperations().isEmpty()) {
+            write(request);
+        }
+        refused.addAndGet(unknown.size());
+        return unknown;
+    }
+
+    private static UpdateRequest setOnlineUpdate(String deviceIri, boolean online, Instant at) {
         ParameterizedSparqlString u = Resources.sparql("set-online.ru");
-        u.setIri("device", iri);
+        u.setIri("device", deviceIri);
         u.setLiteral("online", online);
         u.setParam("at", Describe.dateTime(at).asNode());
-        write(u.asUpdate());
+        return u.asUpdate();
     }
 
     @Override
@@ -230,7 +257,7 @@ public final class JenaRegistry implements Registry {
 
     private void write(UpdateRequest request) {
         try {
-            conn.update(request);
+            conn().update(request);
             writes.incrementAndGet();
         } catch (RuntimeException e) {
             refused.incrementAndGet();
@@ -238,11 +265,15 @@ public final class JenaRegistry implements Registry {
         }
     }
 
-    private void requireExists(String iri, Resource type, String what) {
+    private boolean exists(String iri, Resource type) {
         ParameterizedSparqlString q = Resources.sparql("entity-exists.rq");
         q.setIri("entity", iri);
         q.setParam("class", type.asNode());
-        if (!conn.queryAsk(q.asQuery())) {
+        return conn().queryAsk(q.asQuery());
+    }
+
+    private void requireExists(String iri, Resource type, String what) {
+        if (!exists(iri, type)) {
             refused.incrementAndGet();
             throw new UnknownEntityException("unknown " + what + " (" + iri + ")");
         }
@@ -368,6 +399,7 @@ public final class JenaRegistry implements Registry {
         if (local == null || !indexEnabled) {
             return java.util.Optional.empty();
         }
+        conn(); // closed: fail before touching the store's transaction state
         org.apache.jena.dboe.transaction.txn.TransactionCoordinator tc = TDBInternal.getTransactionCoordinator(local);
         long mark = tc.countBeginWrite();
         MatchIndex current = index;
@@ -405,7 +437,9 @@ public final class JenaRegistry implements Registry {
                 index = built; // else a write began while the scans ran: they may disagree; the next call retries
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "match index not rebuilt: {0}", e.toString());
+            if (!closed) {
+                LOG.log(System.Logger.Level.WARNING, "match index not rebuilt: {0}", e.toString());
+            }
         }
     }
 
@@ -561,13 +595,14 @@ public final class JenaRegistry implements Registry {
         // Syntax-level substitution of parameter values (no re-parse, no text splicing).
         Query bound = org.apache.jena.sparql.syntax.syntaxtransform.QueryTransformOps.transform(query, bindings);
         Runnable run = () -> {
-            try (org.apache.jena.query.QueryExecution qe = conn.query(bound)) {
+            try (org.apache.jena.query.QueryExecution qe = conn().query(bound)) {
                 org.apache.jena.query.ResultSet rs = qe.execSelect();
                 while (rs.hasNext()) {
                     action.accept(rs.nextBinding());
                 }
             }
         };
+        conn();
         if (local != null) {
             org.apache.jena.system.Txn.executeRead(local, run);
         } else {
@@ -604,7 +639,7 @@ public final class JenaRegistry implements Registry {
     }
 
     private void forEach(Query query, java.util.function.Consumer<org.apache.jena.query.QuerySolution> action) {
-        conn.queryResultSet(query, rs -> rs.forEachRemaining(action));
+        conn().queryResultSet(query, rs -> rs.forEachRemaining(action));
     }
 
     @Override
@@ -628,7 +663,7 @@ public final class JenaRegistry implements Registry {
 
     private QueryTable run(Query query) {
         ResultSetRewindable[] copy = new ResultSetRewindable[1];
-        conn.queryResultSet(query, rs -> copy[0] = ResultSetFactory.copyResults(rs));
+        conn().queryResultSet(query, rs -> copy[0] = ResultSetFactory.copyResults(rs));
         return QueryTable.of(copy[0]);
     }
 
@@ -640,7 +675,7 @@ public final class JenaRegistry implements Registry {
     public Model graph(String graphIri) {
         ParameterizedSparqlString q = Resources.sparql("graph.rq");
         q.setIri("graph", graphIri);
-        return conn.queryConstruct(q.asQuery());
+        return conn().queryConstruct(q.asQuery());
     }
 
     @Override
@@ -653,12 +688,53 @@ public final class JenaRegistry implements Registry {
         return Optional.ofNullable(local);
     }
 
+    private RDFConnection conn() {
+        if (closed) {
+            throw new RegistryException("the registry is closed");
+        }
+        return connection;
+    }
+
+    /**
+     * Refuses new calls, waits until no transaction is active on the store (a query from the SPARQL
+     * endpoint, a match-index rebuild, a write in progress), then releases the files so the same
+     * directory can be reopened in this JVM (tests, restarts). If transactions are still active after
+     * {@link #CLOSE_WAIT}, the files are left open and the reason is logged: the store keeps its last
+     * committed state, which the next process recovers from the journal.
+     */
     @Override
     public void close() {
-        conn.close();
-        if (ownsLocal) {
-            // Release the files so the same directory can be reopened in this JVM (tests, restarts).
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!ownsLocal) {
+            connection.close();
+            return;
+        }
+        org.apache.jena.dboe.transaction.txn.TransactionCoordinator tc = TDBInternal.getTransactionCoordinator(local);
+        long end = System.nanoTime() + CLOSE_WAIT.toNanos();
+        while (!tc.tryExclusiveMode(false)) {
+            if (System.nanoTime() >= end) {
+                LOG.log(System.Logger.Level.ERROR, "registry not released: {0} transactions still active after {1} s",
+                        tc.countActive(), CLOSE_WAIT.toSeconds());
+                return;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.log(System.Logger.Level.ERROR, "registry not released: interrupted while {0} transactions were active",
+                        tc.countActive());
+                return;
+            }
+        }
+        try {
+            connection.close();
             TDBInternal.expel(local);
+        } finally {
+            // Callers that were waiting to begin now find the store shut down and fail.
+            tc.finishExclusiveMode();
         }
     }
 }
