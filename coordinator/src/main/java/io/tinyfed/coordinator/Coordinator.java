@@ -108,6 +108,8 @@ public final class Coordinator implements AutoCloseable {
         }
         this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
         engine.setQuarantine(b.quarantine);
+        engine.setScreening(b.screening);
+        engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
         engineRef[0] = engine;
         this.evaluator = b.evaluator;
         this.evaluateEvery = b.evaluateEvery;
@@ -318,6 +320,8 @@ public final class Coordinator implements AutoCloseable {
         private int evaluateEvery = 10;
         private Duration tick = Duration.ofMillis(25);
         private io.tinyfed.coordinator.strategy.Quarantine quarantine;
+        private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
+        private int maxSamplesPerDevice = io.tinyfed.coordinator.round.UpdateValidator.DEFAULT_MAX_SAMPLES;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
         private int sparqlPort;
@@ -417,13 +421,25 @@ public final class Coordinator implements AutoCloseable {
             return this;
         }
 
-        /** Observable properties the model needs: only devices sensing all of them are selected. */
         /** Quarantine devices whose updates keep standing out (null: none, the default). */
         public Builder quarantine(io.tinyfed.coordinator.strategy.Quarantine v) {
             quarantine = v;
             return this;
         }
 
+        /** How updates are screened against their round (default {@link io.tinyfed.coordinator.strategy.Screening#DEFAULT}). */
+        public Builder screening(io.tinyfed.coordinator.strategy.Screening v) {
+            screening = java.util.Objects.requireNonNull(v, "screening");
+            return this;
+        }
+
+        /** The largest sample count one device may claim for its update (default 10,000). */
+        public Builder maxSamplesPerDevice(int v) {
+            maxSamplesPerDevice = v;
+            return this;
+        }
+
+        /** Observable properties the model needs: only devices sensing all of them are selected. */
         public Builder requiredSensors(List<String> v) {
             requiredSensors = List.copyOf(v);
             return this;

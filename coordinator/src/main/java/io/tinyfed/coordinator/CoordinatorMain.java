@@ -84,8 +84,25 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--anneal-rounds", defaultValue = "1000", description = "Rounds over which epsilon anneals to 0 (default: ${DEFAULT-VALUE}).")
     int annealRounds;
 
-    @Option(names = "--norm-bound", defaultValue = "1000", description = "Largest accepted delta L2 norm (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--norm-bound", defaultValue = "0", description = "Largest accepted delta L2 norm, absolute "
+            + "(0: none; the round-relative --norm-ratio applies either way; default: ${DEFAULT-VALUE}).")
     double normBound;
+
+    @Option(names = "--norm-ratio", defaultValue = "10", description = "Refuse an update longer than this many times "
+            + "the round's median update (rounds of 3+ updates; default: ${DEFAULT-VALUE}).")
+    double normRatio;
+
+    @Option(names = "--weight-ratio", defaultValue = "4", description = "No update weighs more than this many times "
+            + "the round's median sample count (default: ${DEFAULT-VALUE}).")
+    double weightRatio;
+
+    @Option(names = "--step-ratio", defaultValue = "5", description = "Refuse a new version that moves the model by "
+            + "more than this many median update norms; the previous version stays (default: ${DEFAULT-VALUE}).")
+    double stepRatio;
+
+    @Option(names = "--max-samples", defaultValue = "10000", description = "Largest sample count a device may claim "
+            + "(a gateway: times the devices it sums; default: ${DEFAULT-VALUE}).")
+    int maxSamples;
 
     @Option(names = "--sparql-port", defaultValue = "3030", description = "SPARQL endpoint port of the embedded registry "
             + "(0: free, -1: none; default: ${DEFAULT-VALUE}).")
@@ -115,11 +132,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--trim", defaultValue = "0.1", description = "Fraction trimmed at each end for trimmed-mean (default: ${DEFAULT-VALUE}).")
     double trim;
 
-    @Option(names = "--clip-norm", defaultValue = "0", description = "Clip each delta to this L2 norm first (0: off; "
+    @Option(names = "--clip-norm", defaultValue = "-2", description = "Clip each delta to this L2 norm first (0: off; "
             + "negative: that many times the round's median norm; default: ${DEFAULT-VALUE}).")
     double clipNorm;
 
-    @Option(names = "--quarantine-ratio", defaultValue = "0", description = "Quarantine a device after "
+    @Option(names = "--quarantine-ratio", defaultValue = "3", description = "Quarantine a device after "
             + "--quarantine-strikes accepted updates longer than this many times the round's median norm (0: off; "
             + "default: ${DEFAULT-VALUE}).")
     double quarantineRatio;
@@ -136,7 +153,10 @@ public final class CoordinatorMain implements Callable<Integer> {
                 : Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1), seed);
         Duration timeout = Duration.parse("PT" + roundTimeout.toUpperCase(java.util.Locale.ROOT));
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(initial)
-                .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies, normBound, seed))
+                .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies,
+                        normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
+                .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
+                .maxSamplesPerDevice(maxSamples)
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))

@@ -34,7 +34,12 @@ import java.util.TreeMap;
  */
 public final class InProcessSimulation implements FleetGateway {
     /** What a device does wrong when it is malicious. */
-    public enum Attack { NAN, SCALED, SIGN_FLIPPED }
+    /**
+     * What a malicious device sends: a NaN in its delta; its delta x20; its delta x-5; every value 10.0
+     * (a constant vector whose norm stays under an absolute bound of 1000 for the sine MLP); its delta x-1
+     * claiming 2^31-1 samples (a weight that takes over a sample-weighted mean).
+     */
+    public enum Attack { NAN, SCALED, SIGN_FLIPPED, CONSTANT, INFLATED_COUNT }
 
     /**
      * Faults, all drawn from the seed: dropout probability per task; the fraction of malicious devices and their

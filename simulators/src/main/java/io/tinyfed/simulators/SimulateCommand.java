@@ -111,7 +111,8 @@ public final class SimulateCommand implements Callable<Integer> {
             + "clock; 60 mqtt).")
     Double roundTimeout;
 
-    @Option(names = "--attack", defaultValue = "scaled", description = "nan, scaled (x20) or sign-flipped (x-5).")
+    @Option(names = "--attack", defaultValue = "scaled", description = "nan, scaled (x20), sign-flipped (x-5), constant (every value 10) or "
+            + "inflated-count (x-1, claiming 2^31-1 samples).")
     String attack;
 
     @Option(names = "--aggregation", defaultValue = "mean", description = "mean, trimmed-mean or median.")

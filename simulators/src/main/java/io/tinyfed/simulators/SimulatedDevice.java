@@ -48,10 +48,13 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
                     case NAN -> i == 0 ? Float.NaN : delta[i];
                     case SCALED -> delta[i] * 20f;
                     case SIGN_FLIPPED -> -delta[i] * 5f;
+                    case CONSTANT -> 10f;
+                    case INFLATED_COUNT -> -delta[i];
                 };
             }
         }
-        return new ModelUpdate(t.round(), id, t.modelId(), t.modelVersion(), delta, samples.size(), before, after);
+        int claimed = malicious && attack == InProcessSimulation.Attack.INFLATED_COUNT ? Integer.MAX_VALUE : samples.size();
+        return new ModelUpdate(t.round(), id, t.modelId(), t.modelVersion(), delta, claimed, before, after);
     }
 
     /**

@@ -9,24 +9,18 @@ import io.tinyfed.coordinator.strategy.ReptileStrategy;
 import io.tinyfed.coordinator.strategy.Selection;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
-import io.tinyfed.protocol.DeviceHello;
-import io.tinyfed.protocol.DeviceState;
 import io.tinyfed.protocol.Limits;
 import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.RejectReason;
 import io.tinyfed.protocol.Topics;
 import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.protocol.WireCodec;
-import io.tinyfed.protocol.mqtt.PahoTransport;
 import io.tinyfed.protocol.mqtt.Transport;
 import io.tinyfed.simulators.tasks.SineFamily;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,26 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * aggregates exactly the two valid updates.
  */
 class BadInputOverMqttTest {
-    private final Map<String, List<byte[]>> received = new ConcurrentHashMap<>();
-
-    private Transport device(Coordinator c, Topics topics, String id) throws Exception {
-        PahoTransport t = new PahoTransport(c.brokerUri(), id, id, "any".toCharArray());
-        t.connect(new Transport.Listener() {
-            @Override
-            public void message(String topic, byte[] payload) {
-                received.computeIfAbsent(topic, k -> new CopyOnWriteArrayList<>()).add(payload);
-            }
-
-            @Override
-            public void connected(boolean reconnect) {
-            }
-        }, topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, false)));
-        t.subscribe(topics.device(id, Topics.DeviceTopic.TASK), topics.device(id, Topics.DeviceTopic.REJECT));
-        t.publish(topics.device(id, Topics.DeviceTopic.HELLO), WireCodec.encode(new DeviceHello(id, topics.fleet(),
-                1 << 20, 0, "x86_64", 1000, EnumSet.of(NumberFormat.F32), List.of(), "t", "", null)), true);
-        t.publish(topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, true)), true);
-        return t;
-    }
+    private final RawDevices raw = new RawDevices();
 
     @Test
     void everyBadUpdateIsRefusedWithItsReasonAndTheRoundIsUnaffected(@TempDir Path dir) throws Exception {
@@ -64,13 +39,13 @@ class BadInputOverMqttTest {
         try (Coordinator c = Coordinator.builder().fleet("bad-input").store(dir).initialModel(init)
                 .rounds(new RoundEngine.Settings("sine", 4, 0.02f, 4, Duration.ofMinutes(5), 1.0, 2, 100.0, 1))
                 .strategy(new ReptileStrategy(1.0, false, 10, Selection.count(2))).start()) {
-            Transport a = device(c, topics, "dev-a");
-            Transport b = device(c, topics, "dev-b");
+            Transport a = raw.connect(c.brokerUri(), topics, "dev-a");
+            Transport b = raw.connect(c.brokerUri(), topics, "dev-b");
             await().atMost(Duration.ofSeconds(20)).until(() -> c.engine().eligible().size() == 2);
             c.startRun(1);
             String taskTopic = topics.device("dev-a", Topics.DeviceTopic.TASK);
-            await().atMost(Duration.ofSeconds(20)).until(() -> received.containsKey(taskTopic));
-            TrainTask task = WireCodec.decodeTask(received.get(taskTopic).get(0));
+            await().atMost(Duration.ofSeconds(20)).until(() -> !raw.on(taskTopic).isEmpty());
+            TrainTask task = WireCodec.decodeTask(raw.on(taskTopic).get(0));
             int n = init.parameterCount();
             float[] delta = new float[n];
             delta[0] = 0.01f;
@@ -99,7 +74,7 @@ class BadInputOverMqttTest {
             assertThat(c.engine().roundOpen()).as("one valid update of two: round still collecting").isTrue();
             assertThat(c.engine().currentModel()).isEqualTo(init);
             await().atMost(Duration.ofSeconds(20)).until(() ->
-                    received.getOrDefault(topics.device("dev-a", Topics.DeviceTopic.REJECT), List.of()).size() == 7);
+                    raw.on(topics.device("dev-a", Topics.DeviceTopic.REJECT)).size() == 7);
 
             b.publish(topics.device("dev-b", Topics.DeviceTopic.UPDATE), WireCodec.encode(new ModelUpdate(task.round(),
                     "dev-b", "sine", task.modelVersion(), delta, 4, 1f, 0.5f), NumberFormat.F32, 0), false);

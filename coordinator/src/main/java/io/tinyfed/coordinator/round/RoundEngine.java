@@ -69,7 +69,7 @@ public final class RoundEngine {
     private final SnapshotSigner signer;
     private final FleetGateway gateway;
     private final Clock clock;
-    private final UpdateValidator validator;
+    private UpdateValidator validator;
     private final Inventory inventory;
     private final Map<String, DeviceHello> known = new TreeMap<>();
     private final Set<String> online = new HashSet<>();
@@ -78,6 +78,7 @@ public final class RoundEngine {
     private final Set<Integer> closedRounds = new HashSet<>();
 
     private io.tinyfed.coordinator.strategy.Quarantine quarantine;
+    private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
     private Model current;
     private ModelStore.Version currentVersion;
     private int lastRound;
@@ -261,13 +262,31 @@ public final class RoundEngine {
         for (String id : stragglers) {
             failures.add(new Failure(id, RejectReason.LATE, "no update before the deadline"));
         }
-        List<Reply> accepted = new ArrayList<>(replies.values());
+        List<Reply> received = new ArrayList<>(replies.values());
+        io.tinyfed.coordinator.strategy.Screening.Screened screened = screening.screen(received);
+        for (Failure f : screened.refused()) {
+            refuse(f, round);
+            replies.remove(f.deviceId());
+        }
+        failures.addAll(screened.refused());
+        List<Reply> accepted = screened.kept();
+        if (quarantine != null) {
+            for (String id : quarantine.record(received)) {
+                LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
+                        String.valueOf(round), id);
+            }
+        }
         long base = currentVersion.version();
         long produced = -1;
         String outcome;
         if (accepted.size() >= settings.minReplies()) {
             try {
-                float[] theta = strategy.aggregate(round, current.toRealVector(), accepted, failures);
+                float[] before = current.toRealVector();
+                float[] theta = strategy.aggregate(round, before, accepted, failures);
+                Optional<String> tooFar = screening.checkStep(before, theta, screened.medianNorm());
+                if (tooFar.isPresent()) {
+                    throw new RefusedStep(tooFar.get());
+                }
                 Model next = current.withRealParameters(theta);
                 ModelSnapshot s = signer.sign(settings.modelId(), base + 1, next, clock.instant());
                 Map<String, Integer> rejected = new TreeMap<>();
@@ -279,19 +298,17 @@ public final class RoundEngine {
                         strategy.name(), List.copyOf(replies.keySet()), settings.innerSteps(),
                         settings.innerLearningRate(), strategy.outerStepSize(round), started, clock.instant()), null);
                 outcome = "aggregated " + accepted.size() + "/" + selected.size();
-                if (quarantine != null) {
-                    for (String id : quarantine.record(accepted)) {
-                        LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
-                                String.valueOf(round), id);
-                    }
-                }
                 gateway.publishSnapshot(s);
+            } catch (RefusedStep e) {
+                outcome = "refused: " + e.getMessage() + "; version " + base + " kept";
+                LOG.log(System.Logger.Level.WARNING, "round {0} {1}", String.valueOf(round), outcome);
             } catch (IOException | RuntimeException e) {
                 outcome = "failed: " + e.getMessage();
                 LOG.log(System.Logger.Level.ERROR, "round " + round + " failed", e);
             }
         } else {
-            outcome = "no quorum: " + accepted.size() + "/" + selected.size();
+            outcome = "no quorum: " + accepted.size() + "/" + selected.size()
+                    + (screened.refused().isEmpty() ? "" : " (" + screened.refused().size() + " refused by screening)");
         }
         double before = 0;
         double after = 0;
@@ -307,6 +324,23 @@ public final class RoundEngine {
         round = -1;
         selected = List.of();
         replies.clear();
+    }
+
+    /** The largest sample count one device may claim ({@link UpdateValidator#DEFAULT_MAX_SAMPLES} unless set). */
+    public synchronized void setMaxSamplesPerDevice(int max) {
+        validator = new UpdateValidator(settings.normBound(), max);
+    }
+
+    /** A new version that screening refuses: the round ends without one. */
+    private static final class RefusedStep extends RuntimeException {
+        RefusedStep(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /** How updates are screened against their round ({@link io.tinyfed.coordinator.strategy.Screening#DEFAULT} unless set). */
+    public synchronized void setScreening(io.tinyfed.coordinator.strategy.Screening s) {
+        screening = java.util.Objects.requireNonNull(s, "screening");
     }
 
     /**

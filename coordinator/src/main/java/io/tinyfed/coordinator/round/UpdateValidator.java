@@ -10,9 +10,24 @@ import java.util.Set;
  * Checks one decoded update against the open round, in a fixed order so the reason reported is
  * the most basic one that applies. Pure: the round's facts come in as arguments.
  *
- * @param normBound largest accepted L2 norm of a delta ({@code Double.POSITIVE_INFINITY} for none)
+ * @param normBound          largest accepted L2 norm of a delta ({@code Double.POSITIVE_INFINITY} for none); the
+ *                           round-relative bound is {@link io.tinyfed.coordinator.strategy.Screening}'s
+ * @param maxSamplesPerDevice largest sample count one device may claim; an update pre-aggregated from
+ *                           {@code contributors} devices may claim that many times as much
  */
-public record UpdateValidator(double normBound) {
+public record UpdateValidator(double normBound, int maxSamplesPerDevice) {
+    /** Far more than any TinyFed device keeps for a round, far less than a weight that takes over a round. */
+    public static final int DEFAULT_MAX_SAMPLES = 10_000;
+
+    public UpdateValidator {
+        if (!(normBound > 0) || maxSamplesPerDevice < 1) {
+            throw new IllegalArgumentException("norm bound must be positive and the sample cap at least 1");
+        }
+    }
+
+    public UpdateValidator(double normBound) {
+        this(normBound, DEFAULT_MAX_SAMPLES);
+    }
 
     /** Facts about the open round the validator needs. */
     public record OpenRound(int round, String modelId, long baseVersion, int parameterCount, Set<String> selected,
@@ -48,6 +63,11 @@ public record UpdateValidator(double normBound) {
         float[] d = u.delta();
         if (d.length != open.parameterCount()) {
             return fail(id, RejectReason.WRONG_SHAPE, d.length + " values, model has " + open.parameterCount());
+        }
+        long maxSamples = (long) maxSamplesPerDevice * u.contributors();
+        if (u.sampleCount() < 1 || u.sampleCount() > maxSamples) {
+            return fail(id, RejectReason.INVALID_FIELD, "claims " + Integer.toUnsignedString(u.sampleCount())
+                    + " samples, at most " + maxSamples + " from " + u.contributors() + " device(s)");
         }
         double sq = 0;
         for (float v : d) {

@@ -42,6 +42,23 @@ class UpdateValidatorTest {
     }
 
     @Test
+    void refusesASampleCountAboveTheCapAndScalesTheCapForGateways() {
+        UpdateValidator capped = new UpdateValidator(10.0, 100);
+        float[] d = {0.1f, 0.2f, 0.3f};
+
+        Optional<Failure> inflated = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, Integer.MAX_VALUE, 1f, 0.5f),
+                open, Set.of());
+        Optional<Failure> atCap = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, 100, 1f, 0.5f), open, Set.of());
+        Optional<Failure> gateway = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, 300, 1f, 0.5f, 3), open,
+                Set.of());
+
+        assertThat(inflated).map(Failure::reason).contains(RejectReason.INVALID_FIELD);
+        assertThat(inflated.orElseThrow().detail()).contains("2147483647").contains("at most 100");
+        assertThat(atCap).isEmpty();
+        assertThat(gateway).as("three contributors may claim 3 x 100").isEmpty();
+    }
+
+    @Test
     void withNoOpenRound_everyUpdateIsLateOrWrong() {
         assertThat(validator.check("a", update("a", 2, "sine", 7, 0, 0, 0), null, Set.of(2)).map(Failure::reason))
                 .contains(RejectReason.LATE);
