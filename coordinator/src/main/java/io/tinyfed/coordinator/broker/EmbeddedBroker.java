@@ -72,7 +72,27 @@ public final class EmbeddedBroker implements AutoCloseable {
     /** As {@link #start(int, Path, String, DeviceCredentials)}; {@code topicAliases} only for tests. */
     static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials,
                                 boolean topicAliases) throws IOException {
-        int bound = port == 0 ? freePort() : port;
+        if (port != 0) {
+            return startOn(port, workDir, fleet, credentials, topicAliases);
+        }
+        // HiveMQ binds the port it is configured with, so "a free port" is found first; another process can
+        // take it before HiveMQ binds it (other brokers and tests on a busy machine): then try another one.
+        IOException last = null;
+        for (int attempt = 0; attempt < FREE_PORT_ATTEMPTS; attempt++) {
+            try {
+                return startOn(freePort(), workDir, fleet, credentials, topicAliases);
+            } catch (IOException e) {
+                last = e;
+                LOG.log(System.Logger.Level.INFO, "embedded MQTT broker: {0}; trying another free port", e.getMessage());
+            }
+        }
+        throw last;
+    }
+
+    private static final int FREE_PORT_ATTEMPTS = 5;
+
+    private static EmbeddedBroker startOn(int bound, Path workDir, String fleet, DeviceCredentials credentials,
+                                          boolean topicAliases) throws IOException {
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         Path data = Files.createDirectories(workDir.resolve("data"));
         Path extensions = Files.createDirectories(workDir.resolve("extensions"));
@@ -89,6 +109,9 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <mode>in-memory</mode>
                   </persistence>
                   <mqtt>
+                    <packets>
+                      <max-packet-size>%d</max-packet-size>
+                    </packets>
                     <receive-maximum>
                       <server-receive-maximum>1000</server-receive-maximum>
                     </receive-maximum>
@@ -100,7 +123,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <enabled>false</enabled>
                   </anonymous-usage-statistics>
                 </hivemq>
-                """.formatted(bound, topicAliases), StandardCharsets.UTF_8);
+                """.formatted(bound, Limits.MAX_PACKET_BYTES, topicAliases), StandardCharsets.UTF_8);
         byte[] secretBytes = new byte[24];
         new SecureRandom().nextBytes(secretBytes);
         char[] secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes).toCharArray();
@@ -113,6 +136,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         try {
             hivemq.start().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
+            try {
+                hivemq.close();
+            } catch (Exception ignored) {
+                // the start already failed; that failure is the one to report
+            }
             throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound + ": " + e.getMessage(), e);
         }
         LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1})", String.valueOf(bound),

@@ -58,6 +58,34 @@ class EmbeddedBrokerTest {
     }
 
     @Test
+    void aPublishLargerThanAnyTinyFedMessage_disconnectsItsSenderAndReachesNobody() throws Exception {
+        List<Integer> seen = new CopyOnWriteArrayList<>();
+        MqttClient coordinator = connect("coord-size", EmbeddedBroker.COORDINATOR_USER, broker.coordinatorSecret());
+        coordinator.subscribe(new MqttSubscription[] {new MqttSubscription("tinyfed/v1/fleet/device/dev-2/update", 1)},
+                new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {(topic, m) -> seen.add(m.getPayload().length)});
+        MqttClient device = connect("dev-2", "dev-2", "other".toCharArray());
+        String topic = TOPICS.device("dev-2", Topics.DeviceTopic.UPDATE);
+        MqttMessage small = new MqttMessage(new byte[] {1, 2, 3});
+        small.setQos(1);
+
+        MqttMessage huge = new MqttMessage(new byte[io.tinyfed.protocol.Limits.MAX_PACKET_BYTES + 1]);
+        huge.setQos(1);
+        try {
+            device.publish(topic, huge);
+        } catch (MqttException refusedOrCut) {
+            // either answer is a refusal; what matters is what the broker does next
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !device.isConnected());
+        MqttClient again = connect("dev-2", "dev-2", "other".toCharArray());
+        again.publish(topic, small);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+
+        assertThat(seen).containsExactly(3);
+        again.disconnect();
+        coordinator.disconnect();
+    }
+
+    @Test
     void authenticatesDevicesByCredentialsAndClientId() throws Exception {
         MqttClient ok = connect("dev-1", "dev-1", "s3cret".toCharArray());
         assertThat(ok.isConnected()).isTrue();

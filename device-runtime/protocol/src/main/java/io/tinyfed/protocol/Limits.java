@@ -16,6 +16,12 @@ public final class Limits {
     public static final int SNAPSHOT_BYTES = 64 * 1024 + 4 * MAX_PARAMETERS;
     /** Header room plus, per parameter, four value bytes and up to five index bytes. */
     public static final int UPDATE_BYTES = 64 * 1024 + 9 * MAX_PARAMETERS;
+    /**
+     * Largest MQTT packet any TinyFed message needs: the largest payload plus room for the topic and
+     * MQTT 5 properties. The embedded broker refuses bigger packets (and disconnects their sender);
+     * every TinyFed client tells its broker not to send it bigger ones.
+     */
+    public static final int MAX_PACKET_BYTES = UPDATE_BYTES + 16 * 1024;
     /** Longest device, fleet, model or gateway identifier. */
     public static final int MAX_ID_LENGTH = 64;
     /** Most sensors and number formats a hello may list. */

@@ -76,6 +76,8 @@ public final class PahoTransport implements Transport {
         options.setAutomaticReconnectDelay(1, 30);
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
+        // The broker must not send this client anything larger than a TinyFed message can be.
+        options.setMaximumPacketSize((long) io.tinyfed.protocol.Limits.MAX_PACKET_BYTES);
         if (username != null) {
             options.setUserName(username);
             if (password != null) {
