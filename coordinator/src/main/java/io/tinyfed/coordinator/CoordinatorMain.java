@@ -60,7 +60,8 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "0", description = "Start a run of this many rounds at once (0: wait for POST /api/runs).")
     int rounds;
 
-    @Option(names = "--per-round", defaultValue = "10", description = "Devices per round (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--per-round", defaultValue = "10", description = "Devices per round; all eligible ones when "
+            + "fewer are (default: ${DEFAULT-VALUE}).")
     int perRound;
 
     @Option(names = "--min-replies", defaultValue = "1", description = "Updates needed to aggregate at the deadline (default: ${DEFAULT-VALUE}).")
@@ -157,19 +158,21 @@ public final class CoordinatorMain implements Callable<Integer> {
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
                 .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
                 .maxSamplesPerDevice(maxSamples)
-                .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.count(perRound),
+                .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
                 .quarantine(quarantineRatio > 0 ? new io.tinyfed.coordinator.strategy.Quarantine(quarantineRatio,
                         quarantineStrikes) : null);
         if (broker != null) {
-            b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null : System.getenv(brokerPasswordEnv).toCharArray());
+            b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null
+                    : secretFromEnv(brokerPasswordEnv, "--broker-password-env").toCharArray());
         }
         b.sparqlPort(sparqlPort).requiredSensors(requiredSensors);
         if (noRegistry) {
             b.withoutRegistry();
         } else if (registryUrl != null) {
-            String secret = registryPasswordEnv == null ? null : System.getenv(registryPasswordEnv);
+            String secret = registryPasswordEnv == null ? null
+                    : secretFromEnv(registryPasswordEnv, "--registry-password-env");
             b.registry(io.tinyfed.registry.Registry.remote(registryUrl, secret == null ? null : registryUser,
                     secret == null ? null : secret.toCharArray()));
         }
@@ -189,6 +192,19 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The value of environment variable {@code name}; a usage error naming {@code flag} when it is unset. */
+    private String secretFromEnv(String name, String flag) {
+        String value = System.getenv(name);
+        if (value == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + ": environment variable " + name
+                    + " is not set; export it before starting the coordinator");
+        }
+        return value;
     }
 
     /** {@code tinyfed coordinator credentials --file F --id D}: adds a device password (read from the console or stdin). */

@@ -78,6 +78,8 @@ public final class RoundEngine {
     private final Set<Integer> closedRounds = new HashSet<>();
 
     private io.tinyfed.coordinator.strategy.Quarantine quarantine;
+    /** The eligible count last reported as too few for a round (-1: none reported since the last round). */
+    private int waitingWith = -1;
     private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
     private Model current;
     private ModelStore.Version currentVersion;
@@ -192,8 +194,14 @@ public final class RoundEngine {
         int next = lastRound + 1;
         List<String> chosen = strategy.configureRound(next, eligible, settings.seed());
         if (chosen.size() < settings.minReplies()) {
+            if (eligible.size() != waitingWith) {
+                waitingWith = eligible.size();
+                LOG.log(System.Logger.Level.INFO, "round {0} waits: {1} devices eligible, the strategy selects {2}, "
+                        + "{3} updates needed", String.valueOf(next), eligible.size(), chosen.size(), settings.minReplies());
+            }
             return Optional.empty();
         }
+        waitingWith = -1;
         try {
             store.roundStarted(next);
         } catch (IOException e) {

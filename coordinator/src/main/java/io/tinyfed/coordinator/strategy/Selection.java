@@ -17,9 +17,14 @@ public record Selection(double fraction, int minDevices, int maxDevices) {
         }
     }
 
-    /** Selects exactly {@code count} devices (capped by what is eligible). */
+    /** Selects exactly {@code count} devices; while fewer are eligible, none (the round waits for them). */
     public static Selection count(int count) {
         return new Selection(1.0, count, count);
+    }
+
+    /** Selects up to {@code count} devices: all that are eligible when there are fewer. */
+    public static Selection upTo(int count) {
+        return new Selection(1.0, 1, count);
     }
 
     /** How many devices a round asks when {@code eligible} are available; 0 if fewer than the minimum. */

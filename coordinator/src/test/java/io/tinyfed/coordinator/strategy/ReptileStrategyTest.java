@@ -55,5 +55,8 @@ class ReptileStrategyTest {
         assertThat(half.size(3)).isEqualTo(2);
         assertThat(half.size(1)).isZero();
         assertThat(Selection.count(5).size(10)).isEqualTo(5);
+        assertThat(Selection.count(5).size(3)).as("count waits for its devices").isZero();
+        assertThat(Selection.upTo(5).size(3)).as("upTo takes what is eligible").isEqualTo(3);
+        assertThat(Selection.upTo(5).size(10)).isEqualTo(5);
     }
 }
