@@ -200,7 +200,7 @@ public final class RuntimeBench implements Callable<Integer> {
     }
 
     private void targets() {
-        System.out.println("Targets (issue 2)");
+        System.out.println("Targets");
         for (BenchModels m : BenchModels.values()) {
             String n = modelName(m);
             check("0 B allocated per trainStep, " + n + " F32 and S16",
