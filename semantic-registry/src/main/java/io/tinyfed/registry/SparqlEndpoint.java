@@ -22,9 +22,13 @@ import org.apache.jena.sparql.core.DatasetGraph;
  * HTTP basic authentication as {@link #ADMIN}, whose secret is kept in a file next to the store.
  * The default graph is the union of the registry's named graphs (one per description), so an
  * update must write into a named graph ({@code INSERT DATA { GRAPH <g> { ... } }}) to be seen.
+ * Every query and update is cancelled after {@link #DEFAULT_QUERY_TIMEOUT} (configurable), and
+ * {@code SERVICE} (federated queries to other URLs) is refused on the served dataset.
  * Binds to 127.0.0.1 unless told otherwise. Build with {@link #builder()}.
  */
 public final class SparqlEndpoint implements AutoCloseable {
+    /** How long a query may run on the endpoint unless {@link Builder#queryTimeout} says otherwise. */
+    public static final java.time.Duration DEFAULT_QUERY_TIMEOUT = java.time.Duration.ofSeconds(10);
     /** The user allowed to send SPARQL updates. */
     public static final String ADMIN = "tinyfed-admin";
     /** The dataset name in endpoint URLs. */
@@ -96,6 +100,7 @@ public final class SparqlEndpoint implements AutoCloseable {
         private int port;
         private boolean loopback = true;
         private char[] adminSecret;
+        private java.time.Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
 
         public Builder dataset(DatasetGraph v) {
             dataset = v;
@@ -120,6 +125,18 @@ public final class SparqlEndpoint implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How long one query or update may run before it is cancelled (default {@link #DEFAULT_QUERY_TIMEOUT}):
+         * a cartesian product from an anonymous client must not keep a core busy after the client gave up.
+         */
+        public Builder queryTimeout(java.time.Duration v) {
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("query timeout must be positive, got " + v);
+            }
+            queryTimeout = v;
+            return this;
+        }
+
         /** The secret for {@link #ADMIN}; null disables updates entirely. */
         public Builder adminSecret(char[] v) {
             adminSecret = v;
@@ -136,6 +153,11 @@ public final class SparqlEndpoint implements AutoCloseable {
                 passwords.toFile().deleteOnExit();
                 String line = adminSecret == null ? "" : ADMIN + ": " + new String(adminSecret) + "\n";
                 Files.writeString(passwords, line, StandardCharsets.UTF_8);
+                // The served dataset answers SPARQL from anyone who reaches the port: bound every query in time, and
+                // never let it make the server fetch other URLs (SERVICE), which would turn it into a proxy.
+                dataset.getContext().set(org.apache.jena.query.ARQ.queryTimeout, String.valueOf(queryTimeout.toMillis()));
+                dataset.getContext().set(org.apache.jena.query.ARQ.updateTimeout, String.valueOf(queryTimeout.toMillis()));
+                dataset.getContext().set(org.apache.jena.sparql.exec.http.Service.httpServiceAllowed, false);
                 DataService.Builder service = DataService.newBuilder(dataset)
                         .addEndpoint(Operation.Query, "query")
                         .addEndpoint(Operation.Query, "sparql")

@@ -34,6 +34,68 @@ class SparqlEndpointTest {
         registry.close();
     }
 
+    private HttpResponse<String> query(SparqlEndpoint on, String sparql) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(on.queryUrl() + "?query="
+                + URLEncoder.encode(sparql, StandardCharsets.UTF_8))).header("Accept", "text/csv")
+                .timeout(java.time.Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aRunawayQuery_isCancelledAndTheEndpointKeepsAnswering() throws Exception {
+        for (int i = 2; i <= 40; i++) {
+            registry.registerDevice(Fixtures.m4("d-" + i));
+        }
+        SparqlEndpoint bounded = SparqlEndpoint.builder().registry(registry).port(0)
+                .queryTimeout(java.time.Duration.ofSeconds(1)).start();
+        try {
+            String cartesian = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }";
+            java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> abusive = new java.util.ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                abusive.add(http.sendAsync(HttpRequest.newBuilder(URI.create(bounded.queryUrl() + "?query="
+                        + URLEncoder.encode(cartesian, StandardCharsets.UTF_8))).timeout(java.time.Duration.ofSeconds(60))
+                        .build(), HttpResponse.BodyHandlers.ofString()));
+            }
+
+            HttpResponse<String> simple = query(bounded, QUERY);
+
+            assertThat(simple.statusCode()).isEqualTo(200);
+            assertThat(simple.body()).contains("d-1");
+            for (var f : abusive) {
+                HttpResponse<String> r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(r.statusCode()).as("cancelled, not answered: %s", r.body()).isNotEqualTo(200);
+            }
+        } finally {
+            bounded.close();
+        }
+    }
+
+    @Test
+    void service_isRefusedAndFetchesNothing() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger fetched = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer target = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        target.createContext("/", exchange -> {
+            fetched.incrementAndGet();
+            byte[] body = "secret-internal-page".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        target.start();
+        try {
+            String ssrf = "SELECT * WHERE { SERVICE <http://127.0.0.1:" + target.getAddress().getPort()
+                    + "/sparql> { ?s ?p ?o } }";
+
+            HttpResponse<String> r = query(endpoint, ssrf);
+
+            assertThat(r.statusCode()).isNotEqualTo(200);
+            assertThat(r.body()).doesNotContain("secret-internal-page");
+            assertThat(fetched.get()).as("requests that reached the other server").isZero();
+        } finally {
+            target.stop(0);
+        }
+    }
+
     @Test
     void query_overGetAnswersJsonAndCsv() throws Exception {
         String url = endpoint.queryUrl() + "?query=" + URLEncoder.encode(QUERY, StandardCharsets.UTF_8);
