@@ -64,6 +64,9 @@ public class CoordinatorController {
 
     @Get("/models/{modelId}/versions")
     public HttpResponse<List<Views.Version>> versions(@PathVariable String modelId) throws IOException {
+        if (!ModelStore.isValidModelId(modelId)) {
+            return HttpResponse.badRequest();
+        }
         List<ModelStore.Version> versions = coordinator.store().versions(modelId);
         if (versions.isEmpty()) {
             return HttpResponse.notFound();

@@ -69,14 +69,19 @@ public final class ModelStore {
         Version v = new Version(snapshot.modelId(), snapshot.version(), round, parentVersion, sha, snapshot.keyId(),
                 Base64.getEncoder().encodeToString(snapshot.signature()), snapshot.createdAt(), strategy,
                 List.copyOf(contributors), Map.copyOf(rejected), metaEvalLoss);
-        Path versions = dir.resolve("versions").resolve(snapshot.modelId());
+        Path versions = dir.resolve("versions").resolve(checkedId(snapshot.modelId()));
         Files.createDirectories(versions);
         writeAtomically(versions.resolve(String.format("%010d.json", snapshot.version())), json.writeValueAsBytes(v));
         return v;
     }
 
+    /**
+     * The stored versions of {@code modelId}, oldest first.
+     *
+     * @throws IllegalArgumentException if {@code modelId} is not a protocol identifier (it names a directory)
+     */
     public synchronized List<Version> versions(String modelId) throws IOException {
-        Path versions = dir.resolve("versions").resolve(modelId);
+        Path versions = dir.resolve("versions").resolve(checkedId(modelId));
         if (!Files.isDirectory(versions)) {
             return List.of();
         }
@@ -96,15 +101,35 @@ public final class ModelStore {
 
     /** The stored model of {@code v}, checked against its SHA-256. */
     public Model load(Version v) throws IOException {
-        byte[] bytes = Files.readAllBytes(dir.resolve("objects").resolve(v.sha256() + ".tfm"));
+        String what = v.modelId() + " version " + v.version();
+        if (v.sha256() == null || !SHA256_HEX.matcher(v.sha256()).matches()) {
+            // The metadata names the object file: anything but a hash could point outside the store.
+            throw new IOException(what + ": metadata holds no valid SHA-256 (" + v.sha256() + ")");
+        }
+        Path object = dir.resolve("objects").resolve(v.sha256() + ".tfm");
+        byte[] bytes = Files.readAllBytes(object);
         if (!sha256(bytes).equals(v.sha256())) {
-            throw new IOException("object " + v.sha256() + " is corrupt (hash mismatch)");
+            throw new IOException(what + ": " + object + " is corrupt (hash mismatch)");
         }
         try {
             return ModelCodec.decode(bytes);
         } catch (ModelFormatException e) {
-            throw new IOException("object " + v.sha256() + ": " + e.getMessage(), e);
+            throw new IOException(what + ": " + object + ": " + e.getMessage(), e);
         }
+    }
+
+    private static final java.util.regex.Pattern SHA256_HEX = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
+    /** A protocol identifier that is also safe as a directory name (not {@code .} or {@code ..}). */
+    public static boolean isValidModelId(String modelId) {
+        return io.tinyfed.protocol.Limits.isValidId(modelId) && !modelId.equals(".") && !modelId.equals("..");
+    }
+
+    private static String checkedId(String modelId) {
+        if (!isValidModelId(modelId)) {
+            throw new IllegalArgumentException("invalid model id '" + modelId + "': 1..64 of [A-Za-z0-9._-], not . or ..");
+        }
+        return modelId;
     }
 
     /** The stored, signed snapshot of {@code v}. */

@@ -74,6 +74,14 @@ class HttpApiTest {
     }
 
     @Test
+    void aModelIdThatIsAPath_isABadRequest() throws Exception {
+        assertThat(get("/api/models/%2Fetc/versions").statusCode()).isEqualTo(400);
+        assertThat(get("/api/models/..%2F..%2Fstore/versions").statusCode()).isEqualTo(400);
+        assertThat(get("/api/models/../versions").statusCode()).isIn(400, 404);
+        assertThat(get("/api/models/sine/versions").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void runsStartAndStopThroughTheApi() throws Exception {
         HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":1}"))

@@ -57,6 +57,23 @@ class ModelStoreTest {
     }
 
     @Test
+    void modelIdsAndHashesThatCouldLeaveTheStore_areRefused(@TempDir Path dir) throws Exception {
+        Path store = Files.createDirectories(dir.resolve("store"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.writeString(outside.resolve("0000000001.json"), "{}");
+        ModelStore s = new ModelStore(store);
+
+        for (String id : List.of("..", ".", "../outside", "/tmp", "a/b", "")) {
+            assertThatThrownBy(() -> s.versions(id))
+                    .as("model id '%s'", id).isInstanceOf(IllegalArgumentException.class);
+        }
+        ModelStore.Version forged = new ModelStore.Version("sine", 3, 1, 2, "../../outside/0000000001.json#", "k", "",
+                Instant.EPOCH, "reptile", List.of(), Map.of(), null);
+        assertThatThrownBy(() -> s.load(forged)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("sine version 3").hasMessageContaining("no valid SHA-256");
+    }
+
+    @Test
     void roundLog_survivesATornLastLine(@TempDir Path dir) throws Exception {
         ModelStore store = new ModelStore(dir);
         assertThat(store.lastRoundStarted()).isZero();
