@@ -143,8 +143,14 @@ public final class EmbeddedBroker implements AutoCloseable {
             }
             throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound + ": " + e.getMessage(), e);
         }
-        LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1})", String.valueOf(bound),
-                credentials == null ? "open, per-device ACL" : credentials.size() + " device credentials");
+        if (credentials == null) {
+            LOG.log(System.Logger.Level.WARNING, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} is OPEN: any client may "
+                    + "connect as any device id (the per-device topic ACL still applies); give it device passwords with "
+                    + "--credentials FILE (tinyfed coordinator credentials --file FILE --id DEVICE)", String.valueOf(bound));
+        } else {
+            LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1} device credentials)",
+                    String.valueOf(bound), credentials.size());
+        }
         return new EmbeddedBroker(hivemq, bound, secret);
     }
 
