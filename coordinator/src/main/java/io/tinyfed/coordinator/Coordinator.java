@@ -107,6 +107,7 @@ public final class Coordinator implements AutoCloseable {
                     (device, reason) -> self[0].descriptionRefused(device, reason));
         }
         this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
+        verifyStoredVersion();
         engine.setQuarantine(b.quarantine);
         engine.setScreening(b.screening);
         engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
@@ -115,6 +116,24 @@ public final class Coordinator implements AutoCloseable {
         this.evaluateEvery = b.evaluateEvery;
         link.connect(engine);
         driver.scheduleWithFixedDelay(this::drive, b.tick.toMillis(), b.tick.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Refuses to start on a version that devices would refuse: a store whose latest version does not
+     * verify against this coordinator's own trust file would publish it, every agent would drop it, and
+     * every round would fail without a word in the coordinator's log.
+     */
+    private void verifyStoredVersion() throws IOException {
+        ModelStore.Version v = engine.currentVersion();
+        try {
+            new io.tinyfed.protocol.SnapshotVerifier(io.tinyfed.protocol.TrustedKeys.read(trustFile()))
+                    .verify(store.snapshot(v));
+        } catch (io.tinyfed.protocol.ProtocolException e) {
+            close();
+            throw new IllegalStateException("stored version " + v.version() + " of " + v.modelId() + " in " + store.directory()
+                    + " does not verify against " + trustFile() + " (" + e.getMessage() + "): restore the store or its keys "
+                    + "from a backup; devices would refuse it", e);
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {

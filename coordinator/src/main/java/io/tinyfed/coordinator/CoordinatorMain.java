@@ -228,8 +228,24 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
     }
 
+    /**
+     * The command with its error handling: a failure the coordinator can explain is one line on stderr
+     * and exit code 1; {@code TINYFED_DEBUG=1} adds the stack trace.
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new CoordinatorMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("tinyfed coordinator: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            if (System.getenv("TINYFED_DEBUG") != null) {
+                e.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
+        return cli;
+    }
+
     public static void main(String[] args) {
         Logging.configure();
-        System.exit(new CommandLine(new CoordinatorMain()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }
