@@ -182,8 +182,9 @@ public final class CoordinatorMain implements Callable<Integer> {
             api.close();
             coordinator.close();
         }, "tinyfed-coordinator-shutdown"));
-        System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s, agents trust %s%n", fleet,
-                modelId, coordinator.engine().currentVersion().version(), coordinator.brokerUri(), api.url(),
+        System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s (state changes need the "
+                + "bearer token in %s), agents trust %s%n", fleet, modelId, coordinator.engine().currentVersion().version(),
+                coordinator.brokerUri(), api.url(), HttpApi.tokenFile(coordinator).toAbsolutePath(),
                 coordinator.trustFile().toAbsolutePath());
         coordinator.sparqlUrl().ifPresent(url -> System.out.printf("registry: SPARQL %s (read-only; updates need %s, "
                 + "password in %s)%n", url, io.tinyfed.registry.SparqlEndpoint.ADMIN, store.resolve("registry-admin.secret")));

@@ -77,8 +77,14 @@ public final class SparqlEndpoint implements AutoCloseable {
             new SecureRandom().nextBytes(raw);
             String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            try {
+                // Owner-only from the moment it exists: the secret is never readable by others, not even briefly.
+                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException notPosix) {
+                Files.createFile(tmp);
+            }
             Files.writeString(tmp, secret + "\n", StandardCharsets.UTF_8);
-            restrict(tmp);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return secret.toCharArray();
         } catch (IOException e) {

@@ -81,10 +81,59 @@ class HttpApiTest {
         assertThat(get("/api/models/sine/versions").statusCode()).isEqualTo(200);
     }
 
+    private static String token() throws Exception {
+        return java.nio.file.Files.readString(HttpApi.tokenFile(coordinator)).trim();
+    }
+
+    /** A raw HTTP/1.1 request, so that the Host header is the test's to choose; returns the status line. */
+    private String rawStatus(String method, String path, String host, String extraHeaders) throws Exception {
+        URI u = URI.create(api.url());
+        try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(10_000);
+            String req = method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extraHeaders
+                    + "Content-Length: 0\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+        }
+    }
+
+    @Test
+    void stateChangesWithoutTheToken_areRefusedAndChangeNothing() throws Exception {
+        HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":5}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs/current"))
+                .header("Authorization", "Bearer not-the-token").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.body()).contains("api.token");
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(coordinator.running()).isFalse();
+        assertThat(java.nio.file.Files.getPosixFilePermissions(HttpApi.tokenFile(coordinator)))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+
+    @Test
+    void aRequestNamingAnotherHost_isRefused() throws Exception {
+        int port = URI.create(api.url()).getPort();
+
+        String rebound = rawStatus("DELETE", "/api/runs/current", "attacker.example:" + port,
+                "Origin: http://attacker.example:" + port + "\r\nAuthorization: Bearer " + token() + "\r\n");
+        String readRebound = rawStatus("GET", "/api/fleet", "attacker.example:" + port, "");
+        String loopback = rawStatus("GET", "/api/fleet", "localhost:" + port, "");
+
+        assertThat(rebound).contains(" 421 ");
+        assertThat(readRebound).contains(" 421 ");
+        assertThat(loopback).contains(" 200 ");
+    }
+
     @Test
     void runsStartAndStopThroughTheApi() throws Exception {
         HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":1}"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token())
+                .POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":1}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(started.statusCode()).isEqualTo(202);
         assertThat(json.readTree(started.body()).get("running").asBoolean()).isTrue();
@@ -94,10 +143,11 @@ class HttpApiTest {
         assertThat(round.get("outcome").asText()).startsWith("no quorum");
         assertThat(round.get("stragglers").get(0).asText()).isEqualTo("dev-1");
         HttpResponse<String> stopped = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs/current"))
-                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer " + token()).DELETE().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(json.readTree(stopped.body()).get("running").asBoolean()).isFalse();
         assertThat(http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/runs"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":0}"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token())
+                .POST(HttpRequest.BodyPublishers.ofString("{\"rounds\":0}"))
                 .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
     }
 
