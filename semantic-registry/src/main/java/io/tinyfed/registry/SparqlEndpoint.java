@@ -22,7 +22,8 @@ import org.apache.jena.sparql.core.DatasetGraph;
  * HTTP basic authentication as {@link #ADMIN}, whose secret is kept in a file next to the store.
  * The default graph is the union of the registry's named graphs (one per description), so an
  * update must write into a named graph ({@code INSERT DATA { GRAPH <g> { ... } }}) to be seen.
- * Every query and update is cancelled after {@link #DEFAULT_QUERY_TIMEOUT} (configurable), and
+ * Every query is cancelled after {@link #DEFAULT_QUERY_TIMEOUT} (configurable; updates, which need
+ * the admin secret, are not bounded), and
  * {@code SERVICE} (federated queries to other URLs) is refused on the served dataset.
  * Binds to 127.0.0.1 unless told otherwise. Build with {@link #builder()}.
  */
@@ -132,7 +133,7 @@ public final class SparqlEndpoint implements AutoCloseable {
         }
 
         /**
-         * How long one query or update may run before it is cancelled (default {@link #DEFAULT_QUERY_TIMEOUT}):
+         * How long one query may run before it is cancelled (default {@link #DEFAULT_QUERY_TIMEOUT}):
          * a cartesian product from an anonymous client must not keep a core busy after the client gave up.
          */
         public Builder queryTimeout(java.time.Duration v) {
@@ -159,10 +160,9 @@ public final class SparqlEndpoint implements AutoCloseable {
                 passwords.toFile().deleteOnExit();
                 String line = adminSecret == null ? "" : ADMIN + ": " + new String(adminSecret) + "\n";
                 Files.writeString(passwords, line, StandardCharsets.UTF_8);
-                // The served dataset answers SPARQL from anyone who reaches the port: bound every query in time, and
+                // The served dataset answers SPARQL queries from anyone who reaches the port: bound each in time, and
                 // never let it make the server fetch other URLs (SERVICE), which would turn it into a proxy.
                 dataset.getContext().set(org.apache.jena.query.ARQ.queryTimeout, String.valueOf(queryTimeout.toMillis()));
-                dataset.getContext().set(org.apache.jena.query.ARQ.updateTimeout, String.valueOf(queryTimeout.toMillis()));
                 dataset.getContext().set(org.apache.jena.sparql.exec.http.Service.httpServiceAllowed, false);
                 DataService.Builder service = DataService.newBuilder(dataset)
                         .addEndpoint(Operation.Query, "query")
