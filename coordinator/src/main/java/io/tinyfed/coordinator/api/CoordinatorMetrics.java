@@ -30,6 +30,10 @@ public class CoordinatorMetrics implements MeterBinder {
             Gauge.builder("tinyfed.updates.rejected", coordinator,
                             c -> c.engine().rejectedTotals().getOrDefault(reason, 0L))
                     .tag("reason", reason.name()).description("Updates refused, by reason").register(registry);
+            Gauge.builder("tinyfed.messages.rejected", coordinator,
+                            c -> c.link().refusedMessages().getOrDefault(reason, 0L))
+                    .tag("reason", reason.name()).description("Hello, state and metrics messages refused, by reason")
+                    .register(registry);
         }
         Gauge.builder("tinyfed.meta.eval.adapted.loss", coordinator, c -> {
             var evals = c.evaluations();

@@ -25,13 +25,18 @@ public final class CoordinatorKeys {
         Path privateFile = keys.resolve("coordinator.key");
         if (!Files.exists(privateFile)) {
             KeyPair pair = SnapshotSigner.generateKeyPair();
-            Files.write(privateFile, pair.getPrivate().getEncoded());
+            // Owner-only from the moment the file exists, and in place only once the trust file matches it:
+            // a crash in between leaves no key, and the next start makes both again.
+            Path tmp = keys.resolve("coordinator.key.tmp");
+            Files.deleteIfExists(tmp);
             try {
-                Files.setPosixFilePermissions(privateFile, PosixFilePermissions.fromString("rw-------"));
+                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: keep the platform default
+                Files.createFile(tmp); // not a POSIX file system: keep the platform default
             }
+            Files.write(tmp, pair.getPrivate().getEncoded());
             TrustedKeys.write(keys.resolve("trust.keys"), keyId, pair.getPublic());
+            Files.move(tmp, privateFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
         try {
             PrivateKey key = KeyFactory.getInstance("Ed25519")

@@ -179,6 +179,12 @@ public final class ModelStore {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
+        // The rename is durable only once the directory entry is: a power loss must not lose a stored version.
+        try (var dirChannel = java.nio.channels.FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+            dirChannel.force(true);
+        } catch (IOException | UnsupportedOperationException notSupported) {
+            // some platforms cannot open or sync a directory; the file itself is synced above
+        }
     }
 
     static String sha256(byte[] bytes) {

@@ -158,4 +158,24 @@ class HttpApiTest {
         assertThat(metrics).contains("tinyfed_model_version").contains("tinyfed_devices_eligible")
                 .contains("tinyfed_updates_rejected{reason=\"DUPLICATE\"}");
     }
+
+    @Test
+    void refusedHellosAreCountedInPrometheus() throws Exception {
+        org.eclipse.paho.mqttv5.client.MqttClient device = new org.eclipse.paho.mqttv5.client.MqttClient(
+                coordinator.brokerUri(), "dev-garbage", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        org.eclipse.paho.mqttv5.client.MqttConnectionOptions o = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+        o.setUserName("dev-garbage");
+        o.setPassword("any".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        device.connect(o);
+        try {
+            device.publish(io.tinyfed.protocol.Topics.of("api").device("dev-garbage",
+                    io.tinyfed.protocol.Topics.DeviceTopic.HELLO), new byte[] {(byte) 0xFF, (byte) 0xFF, 7}, 1, false);
+
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    get("/prometheus").body().contains("tinyfed_messages_rejected{reason=\"MALFORMED\"} 1.0"));
+        } finally {
+            device.disconnect();
+            device.close();
+        }
+    }
 }

@@ -74,6 +74,19 @@ class ModelStoreTest {
     }
 
     @Test
+    void coordinatorKey_isOwnerOnlyAndMatchesItsTrustFile(@TempDir Path dir) throws Exception {
+        SnapshotSigner first = CoordinatorKeys.loadOrCreate(dir, "k");
+        SnapshotSigner again = CoordinatorKeys.loadOrCreate(dir, "k");
+        Model m = Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 4, 1), 1);
+
+        assertThat(Files.getPosixFilePermissions(dir.resolve("keys").resolve("coordinator.key")))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.exists(dir.resolve("keys").resolve("coordinator.key.tmp"))).isFalse();
+        new SnapshotVerifier(TrustedKeys.read(CoordinatorKeys.trustFile(dir))).verify(again.sign("sine", 1, m, Instant.EPOCH));
+        new SnapshotVerifier(TrustedKeys.read(CoordinatorKeys.trustFile(dir))).verify(first.sign("sine", 2, m, Instant.EPOCH));
+    }
+
+    @Test
     void roundLog_survivesATornLastLine(@TempDir Path dir) throws Exception {
         ModelStore store = new ModelStore(dir);
         assertThat(store.lastRoundStarted()).isZero();
