@@ -100,7 +100,7 @@ public final class Coordinator implements AutoCloseable {
             this.ownsRegistry = b.registry == null;
             this.registry = b.registry != null ? b.registry : Registry.embedded(b.storeDir.resolve("registry"));
             this.sparql = registry.dataset().isPresent() && b.sparqlPort >= 0 ? SparqlEndpoint.builder().registry(registry)
-                    .port(b.sparqlPort).adminSecret(SparqlEndpoint.loadOrCreateSecret(b.storeDir.resolve("registry-admin.secret")))
+                    .port(b.sparqlPort).adminSecretFile(b.storeDir.resolve("registry-admin.secret"))
                     .start() : null;
             RoundEngine[] self = engineRef;
             this.inventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,

@@ -71,7 +71,7 @@ public final class RegistryCommand {
             Registry registry = Registry.embedded(dir);
             Path secretFile = dir.resolveSibling("registry-admin.secret");
             SparqlEndpoint endpoint = SparqlEndpoint.builder().registry(registry).port(port).allInterfaces(allInterfaces)
-                    .adminSecret(SparqlEndpoint.loadOrCreateSecret(secretFile)).start();
+                    .adminSecretFile(secretFile).start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 endpoint.close();
                 registry.close();

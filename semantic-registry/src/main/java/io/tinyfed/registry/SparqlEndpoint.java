@@ -108,6 +108,7 @@ public final class SparqlEndpoint implements AutoCloseable {
         private boolean loopback = true;
         private char[] adminSecret;
         private java.time.Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
+        private Path adminSecretFile;
 
         public Builder dataset(DatasetGraph v) {
             dataset = v;
@@ -144,6 +145,16 @@ public final class SparqlEndpoint implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The secret for {@link #ADMIN} from {@code file} (created owner-only with a random secret if
+         * missing; see {@link #loadOrCreateSecret}); the server's password file is kept beside it.
+         */
+        public Builder adminSecretFile(Path file) {
+            adminSecret = loadOrCreateSecret(file);
+            adminSecretFile = file;
+            return this;
+        }
+
         /** The secret for {@link #ADMIN}; null disables updates entirely. */
         public Builder adminSecret(char[] v) {
             adminSecret = v;
@@ -155,9 +166,23 @@ public final class SparqlEndpoint implements AutoCloseable {
                 throw new IllegalStateException("no dataset to serve");
             }
             try {
-                Path passwords = Files.createTempFile("tinyfed-registry-", ".passwd");
-                restrict(passwords);
-                passwords.toFile().deleteOnExit();
+                Path passwords;
+                if (adminSecretFile != null) {
+                    // Beside the secret, rewritten at every start: nothing is left in the system temp directory,
+                    // not even after kill -9.
+                    passwords = adminSecretFile.resolveSibling(adminSecretFile.getFileName() + ".passwd");
+                    Files.deleteIfExists(passwords);
+                    try {
+                        Files.createFile(passwords, PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rw-------")));
+                    } catch (UnsupportedOperationException notPosix) {
+                        Files.createFile(passwords);
+                    }
+                } else {
+                    passwords = Files.createTempFile("tinyfed-registry-", ".passwd");
+                    restrict(passwords);
+                    passwords.toFile().deleteOnExit();
+                }
                 String line = adminSecret == null ? "" : ADMIN + ": " + new String(adminSecret) + "\n";
                 Files.writeString(passwords, line, StandardCharsets.UTF_8);
                 // The served dataset answers SPARQL queries from anyone who reaches the port: bound each in time, and

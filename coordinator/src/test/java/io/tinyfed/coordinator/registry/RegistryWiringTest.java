@@ -73,6 +73,9 @@ class RegistryWiringTest {
                     c.sparqlUrl().orElseThrow() + "?query=" + URLEncoder.encode(count, StandardCharsets.UTF_8)))
                     .header("Accept", "text/csv").build(), HttpResponse.BodyHandlers.ofString());
             assertThat(answer.body().trim()).isEqualToNormalizingNewlines("n\n3".replace("\n", "\r\n"));
+            // The endpoint's password file lives beside the admin secret in the store, owner-only, not in /tmp.
+            assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("registry-admin.secret.passwd")))
+                    .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         }
     }
 }
