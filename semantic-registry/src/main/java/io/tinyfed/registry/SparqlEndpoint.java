@@ -77,19 +77,25 @@ public final class SparqlEndpoint implements AutoCloseable {
             byte[] raw = new byte[24];
             new SecureRandom().nextBytes(raw);
             String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            try {
-                // Owner-only from the moment it exists: the secret is never readable by others, not even briefly.
-                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException notPosix) {
-                Files.createFile(tmp);
-            }
+            Path tmp = createOwnerOnly(file.resolveSibling(file.getFileName() + ".tmp"));
             Files.writeString(tmp, secret + "\n", StandardCharsets.UTF_8);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return secret.toCharArray();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or create the registry admin secret " + file, e);
+        }
+    }
+
+    /**
+     * Creates {@code p} anew (replacing any old file), owner-only from the moment it exists, so a secret
+     * written into it is never readable by others, not even briefly.
+     */
+    private static Path createOwnerOnly(Path p) throws IOException {
+        Files.deleteIfExists(p);
+        try {
+            return Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException notPosix) {
+            return Files.createFile(p); // not a POSIX file system; the file lives in the user's store directory
         }
     }
 
@@ -170,14 +176,7 @@ public final class SparqlEndpoint implements AutoCloseable {
                 if (adminSecretFile != null) {
                     // Beside the secret, rewritten at every start: nothing is left in the system temp directory,
                     // not even after kill -9.
-                    passwords = adminSecretFile.resolveSibling(adminSecretFile.getFileName() + ".passwd");
-                    Files.deleteIfExists(passwords);
-                    try {
-                        Files.createFile(passwords, PosixFilePermissions.asFileAttribute(
-                                PosixFilePermissions.fromString("rw-------")));
-                    } catch (UnsupportedOperationException notPosix) {
-                        Files.createFile(passwords);
-                    }
+                    passwords = createOwnerOnly(adminSecretFile.resolveSibling(adminSecretFile.getFileName() + ".passwd"));
                 } else {
                     passwords = Files.createTempFile("tinyfed-registry-", ".passwd");
                     restrict(passwords);

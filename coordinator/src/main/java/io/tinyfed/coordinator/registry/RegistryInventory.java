@@ -232,21 +232,21 @@ public final class RegistryInventory implements Inventory {
                 }
             });
         }
-        List<Hello> pending = new ArrayList<>(h.values());
-        for (int from = 0; from < pending.size(); from += BATCH) {
-            registerHellos(pending.subList(from, Math.min(pending.size(), from + BATCH)));
-        }
-        List<Presence> changes = new ArrayList<>();
-        st.values().forEach(s -> changes.add(new Presence(s.deviceId(), s.online(), s.at())));
-        for (int from = 0; from < changes.size(); from += BATCH) {
-            List<Presence> batch = changes.subList(from, Math.min(changes.size(), from + BATCH));
-            guarded(() -> {
-                List<String> unknown = registry.setOnline(fleet, batch);
-                if (!unknown.isEmpty()) {
-                    LOG.log(System.Logger.Level.WARNING, "state of {0} unregistered devices ignored (first: {1})",
-                            unknown.size(), unknown.get(0));
-                }
-            });
+        inBatches(new ArrayList<>(h.values()), this::registerHellos);
+        inBatches(st.values().stream().map(s -> new Presence(s.deviceId(), s.online(), s.at())).toList(),
+                batch -> guarded(() -> {
+                    List<String> unknown = registry.setOnline(fleet, batch);
+                    if (!unknown.isEmpty()) {
+                        LOG.log(System.Logger.Level.WARNING, "state of {0} unregistered devices ignored (first: {1})",
+                                unknown.size(), unknown.get(0));
+                    }
+                }));
+    }
+
+    /** Hands {@code all} to {@code write} in consecutive slices of at most {@link #BATCH}, one transaction each. */
+    private static <T> void inBatches(List<T> all, java.util.function.Consumer<List<T>> write) {
+        for (int from = 0; from < all.size(); from += BATCH) {
+            write.accept(all.subList(from, Math.min(all.size(), from + BATCH)));
         }
     }
 
