@@ -107,6 +107,7 @@ final class MqttSimulation implements AutoCloseable {
                 throw new IllegalStateException("only " + coordinator.engine().eligible().size() + " of " + clients
                         + (agentsOnly ? " agents" : " gateways") + " came online");
             }
+            awaitSamplesTaken(behind, Duration.ofSeconds(60));
         } catch (Exception | Error e) {
             close();
             throw e;
@@ -129,6 +130,25 @@ final class MqttSimulation implements AutoCloseable {
                 java.time.Clock.systemUTC());
         a.start();
         return a;
+    }
+
+    /**
+     * Waits until every agent has taken all its samples: an agent reads its data stream on its own clock, and a
+     * task that arrived while its buffer was still filling would adapt on fewer samples, so a run's numbers would
+     * depend on how busy the machine is rather than on the seed.
+     */
+    private void awaitSamplesTaken(List<List<SimulatedDevice>> behind, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        for (int g = 0; g < agents.size(); g++) {
+            int expected = behind.get(g).get(0).samples().size();
+            while (agents.get(g).stats().samplesSeen() < expected) {
+                if (System.nanoTime() >= end) {
+                    throw new IllegalStateException("agent " + behind.get(g).get(0).id() + " took "
+                            + agents.get(g).stats().samplesSeen() + " of its " + expected + " samples within " + timeout);
+                }
+                Thread.sleep(5);
+            }
+        }
     }
 
     /** Seconds from the start until every gateway was eligible (broker, coordinator, registry, connections). */

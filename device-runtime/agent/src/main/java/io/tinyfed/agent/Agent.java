@@ -270,6 +270,11 @@ public final class Agent implements AutoCloseable {
                     return Optional.empty();
                 }
                 m = Quantizer.toS16(m, calibration);
+                if (calibration.size() < settings.bufferCapacity()) {
+                    // Calibrated on a buffer still filling: use it now, calibrate again on the fuller buffer next
+                    // time, so the scales a task trains with do not depend on when the snapshot happened to arrive.
+                    return Optional.of(m);
+                }
             }
         }
         deviceModels.put(s.modelId(), m);
