@@ -77,7 +77,8 @@ public final class Coordinator implements AutoCloseable {
         String user;
         char[] secret;
         if (b.externalBroker == null) {
-            this.broker = EmbeddedBroker.start(b.brokerPort, b.storeDir.resolve("broker"), b.fleet, b.credentials);
+            this.broker = EmbeddedBroker.start(b.brokerPort, b.storeDir.resolve("broker"), b.fleet, b.credentials,
+                    b.brokerTls);
             this.brokerUri = broker.uri();
             user = EmbeddedBroker.COORDINATOR_USER;
             secret = broker.coordinatorSecret();
@@ -89,7 +90,8 @@ public final class Coordinator implements AutoCloseable {
         }
         this.messages = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-mqtt"));
         this.driver = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-rounds"));
-        PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret);
+        PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret,
+                b.externalBroker == null ? null : b.externalBrokerTls);
         this.link = new FleetLink(topics, transport, messages);
         if (b.registryMode == RegistryMode.NONE) {
             this.registry = null;
@@ -245,8 +247,14 @@ public final class Coordinator implements AutoCloseable {
         return store;
     }
 
+    /** The broker URI this coordinator's own client uses (the embedded broker's loopback listener). */
     public String brokerUri() {
         return brokerUri;
+    }
+
+    /** The embedded broker's TLS listener as a client on this host dials it; empty without one. */
+    public Optional<String> brokerTlsUri() {
+        return broker == null ? Optional.empty() : broker.tlsUri();
     }
 
     /** The semantic registry; empty when the coordinator runs without one. */
@@ -333,6 +341,8 @@ public final class Coordinator implements AutoCloseable {
         private String externalBroker;
         private String brokerUser;
         private char[] brokerPassword;
+        private io.tinyfed.protocol.mqtt.TlsFiles externalBrokerTls;
+        private EmbeddedBroker.TlsListener brokerTls;
         private int brokerPort;
         private DeviceCredentials credentials;
         private MetaEvaluator evaluator;
@@ -391,6 +401,18 @@ public final class Coordinator implements AutoCloseable {
             externalBroker = uri;
             brokerUser = user;
             brokerPassword = password;
+            return this;
+        }
+
+        /** TLS files for the external broker ({@code ssl://} URIs); null: plain TCP or the JVM's trust store. */
+        public Builder externalBrokerTls(io.tinyfed.protocol.mqtt.TlsFiles v) {
+            externalBrokerTls = v;
+            return this;
+        }
+
+        /** A TLS listener on the embedded broker, for devices on other hosts (null: none). */
+        public Builder brokerTls(EmbeddedBroker.TlsListener v) {
+            brokerTls = v;
             return this;
         }
 

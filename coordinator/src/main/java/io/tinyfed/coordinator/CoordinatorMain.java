@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * {@code tinyfed coordinator}: a standalone coordinator process. Resumes from its store after a
  * restart (including {@code kill -9}); serves the HTTP API; with {@code --rounds} it starts a run.
  */
-@Command(name = "coordinator", mixinStandardHelpOptions = true, subcommands = CoordinatorMain.Credentials.class,
+@Command(name = "coordinator", mixinStandardHelpOptions = true, subcommands = {CoordinatorMain.Credentials.class, CaCommand.class, CoordinatorMain.Acl.class},
         description = "Run a TinyFed coordinator (embedded MQTT 5 broker by default).")
 public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--store", defaultValue = "tinyfed-store", description = "Model store and key directory (default: ${DEFAULT-VALUE}).")
@@ -47,6 +47,26 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Option(names = "--broker-password-env", description = "Environment variable with the external broker password.")
     String brokerPasswordEnv;
+
+    @CommandLine.Mixin
+    io.tinyfed.protocol.mqtt.TlsOptions externalTls = new io.tinyfed.protocol.mqtt.TlsOptions();
+
+    @Option(names = "--tls-listen", paramLabel = "[ADDRESS:]PORT", description = "Also serve MQTT over TLS here, for "
+            + "devices on other hosts: 8883 (every interface), 192.168.1.10:8883, or 0 for a free port. Needs "
+            + "--tls-server-cert, --tls-server-key and device authentication (--credentials and/or --tls-device-ca).")
+    String tlsListen;
+
+    @Option(names = "--tls-server-cert", paramLabel = "PEM", description = "The broker's certificate chain for "
+            + "--tls-listen, naming the hosts devices dial (tinyfed coordinator ca issue --server --host ...).")
+    Path tlsServerCert;
+
+    @Option(names = "--tls-server-key", paramLabel = "PEM", description = "The unencrypted PKCS#8 key of --tls-server-cert.")
+    Path tlsServerKey;
+
+    @Option(names = "--tls-device-ca", paramLabel = "PEM", description = "Authenticate devices on --tls-listen by "
+            + "certificates this CA issued (common name = device id). Without --credentials every device needs one; "
+            + "with it, a device may use its password instead.")
+    Path tlsDeviceCa;
 
     @Option(names = "--broker-port", defaultValue = "1884", description = "Embedded broker port on 127.0.0.1 (0: free; default: ${DEFAULT-VALUE}).")
     int brokerPort;
@@ -161,11 +181,16 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
+                .brokerTls(tlsListener())
                 .quarantine(quarantineRatio > 0 ? new io.tinyfed.coordinator.strategy.Quarantine(quarantineRatio,
                         quarantineStrikes) : null);
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null
                     : secretFromEnv(brokerPasswordEnv, "--broker-password-env").toCharArray());
+            b.externalBrokerTls(externalTls.files());
+        } else if (externalTls.files() != null) {
+            throw usage("--tls-ca, --tls-cert and --tls-key are for an external --broker; the embedded broker's TLS "
+                    + "listener takes --tls-listen, --tls-server-cert, --tls-server-key and --tls-device-ca");
         }
         b.sparqlPort(sparqlPort).requiredSensors(requiredSensors);
         if (noRegistry) {
@@ -184,7 +209,7 @@ public final class CoordinatorMain implements Callable<Integer> {
         }, "tinyfed-coordinator-shutdown"));
         System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s (state changes need the "
                 + "bearer token in %s), agents trust %s%n", fleet, modelId, coordinator.engine().currentVersion().version(),
-                coordinator.brokerUri(), api.url(), HttpApi.tokenFile(coordinator).toAbsolutePath(),
+                coordinator.brokerUri() + coordinator.brokerTlsUri().map(u -> " and " + u).orElse(""), api.url(), HttpApi.tokenFile(coordinator).toAbsolutePath(),
                 coordinator.trustFile().toAbsolutePath());
         coordinator.sparqlUrl().ifPresent(url -> System.out.printf("registry: SPARQL %s (read-only; updates need %s, "
                 + "password in %s)%n", url, io.tinyfed.registry.SparqlEndpoint.ADMIN, store.resolve("registry-admin.secret")));
@@ -198,12 +223,49 @@ public final class CoordinatorMain implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The embedded broker's TLS listener from the {@code --tls-*} flags; null without {@code --tls-listen}. */
+    private io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener tlsListener() {
+        if (tlsListen == null) {
+            if (tlsServerCert != null || tlsServerKey != null || tlsDeviceCa != null) {
+                throw usage("--tls-server-cert, --tls-server-key and --tls-device-ca configure --tls-listen: give it too");
+            }
+            return null;
+        }
+        if (broker != null) {
+            throw usage("--tls-listen is a listener of the embedded broker; with --broker, configure TLS on that broker");
+        }
+        if (tlsServerCert == null || tlsServerKey == null) {
+            throw usage("--tls-listen needs the broker's certificate and key: --tls-server-cert PEM --tls-server-key PEM "
+                    + "(tinyfed coordinator ca issue --dir CA --name broker --server --host HOST)");
+        }
+        if (credentials == null && tlsDeviceCa == null) {
+            throw usage("--tls-listen opens the broker to other hosts, so devices must authenticate: give --credentials "
+                    + "FILE and/or --tls-device-ca PEM");
+        }
+        int colon = tlsListen.lastIndexOf(':');
+        String address = colon < 0 ? "0.0.0.0" : tlsListen.substring(0, colon).replace("[", "").replace("]", "");
+        int port;
+        try {
+            port = Integer.parseInt(tlsListen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw usage("--tls-listen " + tlsListen + ": expected [ADDRESS:]PORT, e.g. 8883 or 192.168.1.10:8883");
+        }
+        var auth = tlsDeviceCa == null ? io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.NONE
+                : credentials == null ? io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.REQUIRED
+                : io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.OPTIONAL;
+        return new io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener(address, port, tlsServerCert, tlsServerKey,
+                tlsDeviceCa, auth);
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     /** The value of environment variable {@code name}; a usage error naming {@code flag} when it is unset. */
     private String secretFromEnv(String name, String flag) {
         String value = System.getenv(name);
         if (value == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), flag + ": environment variable " + name
-                    + " is not set; export it before starting the coordinator");
+            throw usage(flag + ": environment variable " + name + " is not set; export it before starting the coordinator");
         }
         return value;
     }
@@ -229,20 +291,66 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
     }
 
+    /** {@code tinyfed coordinator acl --fleet F}: the Mosquitto ACL an external broker needs for the fleet. */
+    @Command(name = "acl", mixinStandardHelpOptions = true, description = "Print (or write) the Mosquitto acl_file that "
+            + "confines each device to its own topics, for running a fleet on an external broker.")
+    static final class Acl implements Callable<Integer> {
+        @Option(names = "--fleet", defaultValue = "default", description = "Fleet id (default: ${DEFAULT-VALUE}).")
+        String fleet;
+
+        @Option(names = "--coordinator-user", defaultValue = "tinyfed-coordinator",
+                description = "The coordinator's user name on the broker (default: ${DEFAULT-VALUE}).")
+        String coordinatorUser;
+
+        @Option(names = "--out", description = "Write to this file instead of standard output.")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            String acl = io.tinyfed.coordinator.broker.MosquittoAcl.render(io.tinyfed.protocol.Topics.of(fleet), coordinatorUser);
+            if (out == null) {
+                System.out.print(acl);
+            } else {
+                Files.writeString(out, acl);
+                System.out.printf("%s: ACL of fleet %s (acl_file %s in mosquitto.conf)%n", out, fleet, out.toAbsolutePath());
+            }
+            return 0;
+        }
+    }
+
     /**
      * The command with its error handling: a failure the coordinator can explain is one line on stderr
      * and exit code 1; {@code TINYFED_DEBUG=1} adds the stack trace.
      */
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new CoordinatorMain());
+        // A mistake on the command line: what is wrong and where the options are, not the whole usage text.
+        cli.setParameterExceptionHandler((e, args) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println("tinyfed " + cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
+                cmd.getErr().println("Run 'tinyfed " + cmd.getCommandSpec().qualifiedName() + " --help' for its options.");
+            }
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("tinyfed coordinator: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            cmd.getErr().println("tinyfed coordinator: " + describe(e));
             if (System.getenv("TINYFED_DEBUG") != null) {
                 e.printStackTrace(cmd.getErr());
             }
             return 1;
         });
         return cli;
+    }
+
+    /** The failure and, when it names something its message does not (a TLS or I/O detail), its cause. */
+    private static String describe(Throwable e) {
+        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        Throwable cause = e.getCause();
+        if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+            message += ": " + cause.getMessage();
+        }
+        return message;
     }
 
     public static void main(String[] args) {

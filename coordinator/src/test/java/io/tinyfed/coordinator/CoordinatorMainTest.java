@@ -22,9 +22,47 @@ class CoordinatorMainTest {
                 "--broker-password-env", unset);
 
         assertThat(exit).isEqualTo(2);
-        assertThat(err.toString()).startsWith("--broker-password-env: environment variable " + unset + " is not set")
-                .doesNotContain("Exception");
+        assertThat(err.toString()).startsWith("tinyfed coordinator: --broker-password-env: environment variable "
+                + unset + " is not set").doesNotContain("Exception");
+        assertThat(err.toString().lines()).hasSize(2).last().asString().contains("--help");
         assertThat(Files.exists(dir.resolve("store"))).as("nothing started").isFalse();
+    }
+
+    @Test
+    void aTlsListenerWithoutDeviceAuthentication_isRefusedBeforeAnythingStarts(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = CoordinatorMain.commandLine();
+        cli.setErr(new PrintWriter(err));
+
+        int exit = cli.execute("--store", dir.resolve("store").toString(), "--tls-listen", "0",
+                "--tls-server-cert", dir.resolve("b.crt").toString(), "--tls-server-key", dir.resolve("b.key").toString());
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("devices must authenticate").contains("--tls-device-ca");
+        assertThat(Files.exists(dir.resolve("store"))).as("nothing started").isFalse();
+    }
+
+    @Test
+    void caInitThenIssue_writesPemFiles_andASecondInitIsAOneLineError(@TempDir Path dir) throws Exception {
+        Path ca = dir.resolve("ca");
+        assertThat(CoordinatorMain.commandLine().execute("ca", "init", "--dir", ca.toString())).isZero();
+        assertThat(CoordinatorMain.commandLine().execute("ca", "issue", "--dir", ca.toString(), "--name", "broker",
+                "--server", "--host", "localhost,127.0.0.1")).isZero();
+        assertThat(CoordinatorMain.commandLine().execute("ca", "issue", "--dir", ca.toString(), "--name", "dev-1")).isZero();
+        assertThat(ca.resolve("broker.crt")).exists();
+        assertThat(ca.resolve("dev-1.key")).exists();
+
+        StringWriter err = new StringWriter();
+        CommandLine cli = CoordinatorMain.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("ca", "init", "--dir", ca.toString())).isEqualTo(1);
+        assertThat(err.toString().lines().toList()).singleElement().asString().contains("already holds a fleet CA");
+
+        StringWriter err2 = new StringWriter();
+        CommandLine cli2 = CoordinatorMain.commandLine();
+        cli2.setErr(new PrintWriter(err2));
+        assertThat(cli2.execute("ca", "issue", "--dir", ca.toString(), "--name", "../evil")).isEqualTo(1);
+        assertThat(err2.toString().lines().toList()).singleElement().asString().contains("use a device id");
     }
 
     @Test

@@ -62,10 +62,30 @@ public final class BridgeCommand implements Callable<Integer> {
     @Option(names = "--gateway-id", description = "Id of this gateway (default: the host name).")
     String gatewayId;
 
+    @CommandLine.Mixin
+    io.tinyfed.protocol.mqtt.TlsOptions tls = new io.tinyfed.protocol.mqtt.TlsOptions();
+
+    @Option(names = "--password-env", description = "Environment variable with the MCU's broker password (user name: "
+            + "its device id).")
+    String passwordEnv;
+
     @Override
     public Integer call() throws Exception {
         if (!"serial".equals(kind)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "unknown line kind '" + kind + "' (serial)");
+        }
+        char[] password = null;
+        if (passwordEnv != null) {
+            String v = System.getenv(passwordEnv);
+            if (v == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--password-env: environment variable "
+                        + passwordEnv + " is not set; export it first");
+            }
+            password = v.toCharArray();
+        }
+        if (tls.files() != null && !broker.startsWith("ssl://")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--tls-ca/--tls-cert/--tls-key need a TLS "
+                    + "broker URI: ssl://HOST:PORT");
         }
         Model firmware = ModelCodec.decode(Files.readAllBytes(model));
         if (firmware.format() != NumberFormat.S16) {
@@ -99,7 +119,8 @@ public final class BridgeCommand implements Callable<Integer> {
             resource = p::destroy;
         }
         SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(trust));
-        try (SerialBridge bridge = new SerialBridge(in, out, broker, fleet, verifier, firmware, gw).start()) {
+        try (SerialBridge bridge = new SerialBridge(in, out, broker, fleet, verifier, firmware, gw)
+                .authenticate(tls.files(), password).start()) {
             System.out.printf("bridging %s to %s (fleet %s) as gateway %s%n", line.port != null ? line.port
                     : line.tcp != null ? line.tcp : line.exec, broker, fleet, gw);
             while (bridge.link().isOpen()) {

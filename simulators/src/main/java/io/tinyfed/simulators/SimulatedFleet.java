@@ -8,6 +8,7 @@ import io.tinyfed.coordinator.broker.DeviceCredentials;
 import io.tinyfed.protocol.SnapshotVerifier;
 import io.tinyfed.protocol.TrustedKeys;
 import io.tinyfed.protocol.mqtt.PahoTransport;
+import io.tinyfed.protocol.mqtt.TlsFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -63,18 +64,27 @@ public final class SimulatedFleet implements AutoCloseable {
 
     /** Starts every agent against {@code brokerUri}, trusting the keys in {@code trustFile}. */
     public void start(String brokerUri, Path trustFile) throws Exception {
+        start(brokerUri, trustFile, device -> null);
+    }
+
+    /**
+     * Starts every agent against {@code brokerUri} (an {@code ssl://} URI), each with the TLS files
+     * {@code tls} gives for its device id (its own client certificate, for brokers that require one).
+     */
+    public void start(String brokerUri, Path trustFile, java.util.function.Function<String, TlsFiles> tls)
+            throws Exception {
         SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(trustFile));
         for (int d = 0; d < tasks.size(); d++) {
-            agents.add(startAgent(d, brokerUri, verifier));
+            agents.add(startAgent(d, brokerUri, verifier, tls.apply(deviceId(d))));
         }
     }
 
-    private Agent startAgent(int d, String brokerUri, SnapshotVerifier verifier) throws Exception {
+    private Agent startAgent(int d, String brokerUri, SnapshotVerifier verifier, TlsFiles tls) throws Exception {
         HardwareProfile profile = profile(d);
         Agent.Settings s = new Agent.Settings(fleet, deviceId(d), profile, 0.005f, 10, Duration.ofMillis(5), 200,
                 seed + d, "simulated");
         SineFamily.Task task = tasks.get(d);
-        Agent a = new Agent(s, new PahoTransport(brokerUri, deviceId(d), deviceId(d), passwords.get(d)),
+        Agent a = new Agent(s, new PahoTransport(brokerUri, deviceId(d), deviceId(d), passwords.get(d), tls),
                 DataSources.sine(task.amplitude(), task.phase(), seed * 31 + d), verifier, Clock.systemUTC());
         a.start();
         return a;

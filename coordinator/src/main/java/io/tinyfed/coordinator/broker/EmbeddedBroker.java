@@ -18,6 +18,7 @@ import com.hivemq.extension.sdk.api.services.Services;
 import com.hivemq.extension.sdk.api.services.builder.Builders;
 import io.tinyfed.protocol.Limits;
 import io.tinyfed.protocol.Topics;
+import io.tinyfed.protocol.mqtt.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -26,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
@@ -41,19 +43,57 @@ import java.util.concurrent.TimeUnit;
  * metrics) and subscribe only to its own task and reject topics and the fleet's model topics. The
  * coordinator's own client uses a random secret generated at start.
  *
- * <p>With {@code credentials == null} the broker runs open (any password accepted for a valid
- * device id; the per-device ACL still applies); use that only on a trusted machine.
+ * <p>The plain TCP listener is bound to 127.0.0.1 only. Devices on other hosts reach the broker
+ * through its {@link TlsListener}: TLS on a chosen bind address with the broker's certificate, and,
+ * when a client CA is given, mutual TLS: a device that presents a certificate issued by that CA is
+ * authenticated by it (its common name must equal its client id), without a password.
+ *
+ * <p>A device authenticates with a verified client certificate or with its password from
+ * {@code credentials}. With neither credentials nor a client CA the broker runs open (any password
+ * accepted for a valid device id; the per-device ACL still applies); use that only on a trusted machine.
  */
 public final class EmbeddedBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EmbeddedBroker.class.getName());
     public static final String COORDINATOR_USER = "tinyfed-coordinator";
     private final EmbeddedHiveMQ hivemq;
     private final int port;
+    private final int tlsPort;
+    private final String tlsHost;
     private final char[] coordinatorSecret;
 
-    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, char[] coordinatorSecret) {
+    /** Who must present a client certificate on the TLS listener. */
+    public enum ClientAuth { NONE, OPTIONAL, REQUIRED }
+
+    /**
+     * The broker's TLS listener.
+     *
+     * @param bind       address to listen on, e.g. 0.0.0.0 for every interface or one interface's address
+     * @param port       TCP port, or 0 for a free one
+     * @param cert       the broker's certificate chain (PEM, leaf first), naming the hosts clients dial
+     * @param key        its unencrypted PKCS#8 private key (PEM)
+     * @param clientCa   CA that issues device certificates, or null for no client certificates
+     * @param clientAuth whether devices must present one (ignored without {@code clientCa})
+     */
+    public record TlsListener(String bind, int port, Path cert, Path key, Path clientCa, ClientAuth clientAuth) {
+        public TlsListener {
+            java.util.Objects.requireNonNull(bind, "bind");
+            java.util.Objects.requireNonNull(cert, "the broker's TLS certificate (--tls-cert)");
+            java.util.Objects.requireNonNull(key, "the broker's TLS key (--tls-key)");
+            if (clientCa == null) {
+                clientAuth = ClientAuth.NONE;
+            }
+        }
+
+        boolean verifiesClients() {
+            return clientAuth != ClientAuth.NONE;
+        }
+    }
+
+    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, int tlsPort, String tlsHost, char[] coordinatorSecret) {
         this.hivemq = hivemq;
         this.port = port;
+        this.tlsPort = tlsPort;
+        this.tlsHost = tlsHost;
         this.coordinatorSecret = coordinatorSecret;
     }
 
@@ -66,21 +106,29 @@ public final class EmbeddedBroker implements AutoCloseable {
      */
     public static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials)
             throws IOException {
-        return start(port, workDir, fleet, credentials, false);
+        return start(port, workDir, fleet, credentials, null, false);
     }
 
-    /** As {@link #start(int, Path, String, DeviceCredentials)}; {@code topicAliases} only for tests. */
-    static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials,
+    /** As {@link #start(int, Path, String, DeviceCredentials)}, plus a TLS listener when {@code tls} is not null. */
+    public static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials,
+                                       TlsListener tls) throws IOException {
+        return start(port, workDir, fleet, credentials, tls, false);
+    }
+
+    /** As {@link #start(int, Path, String, DeviceCredentials, TlsListener)}; {@code topicAliases} only for tests. */
+    static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials, TlsListener tls,
                                 boolean topicAliases) throws IOException {
-        if (port != 0) {
-            return startOn(port, workDir, fleet, credentials, topicAliases);
+        if (port != 0 && (tls == null || tls.port() != 0)) {
+            return startOn(port, tls == null ? -1 : tls.port(), workDir, fleet, credentials, tls, topicAliases);
         }
         // HiveMQ binds the port it is configured with, so "a free port" is found first; another process can
         // take it before HiveMQ binds it (other brokers and tests on a busy machine): then try another one.
         IOException last = null;
         for (int attempt = 0; attempt < FREE_PORT_ATTEMPTS; attempt++) {
             try {
-                return startOn(freePort(), workDir, fleet, credentials, topicAliases);
+                return startOn(port != 0 ? port : freePort("127.0.0.1"),
+                        tls == null ? -1 : tls.port() != 0 ? tls.port() : freePort(tls.bind()),
+                        workDir, fleet, credentials, tls, topicAliases);
             } catch (IOException e) {
                 last = e;
                 LOG.log(System.Logger.Level.INFO, "embedded MQTT broker: {0}; trying another free port", e.getMessage());
@@ -91,11 +139,13 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     private static final int FREE_PORT_ATTEMPTS = 5;
 
-    private static EmbeddedBroker startOn(int bound, Path workDir, String fleet, DeviceCredentials credentials,
-                                          boolean topicAliases) throws IOException {
+    private static EmbeddedBroker startOn(int bound, int tlsBound, Path workDir, String fleet,
+                                          DeviceCredentials credentials, TlsListener tls, boolean topicAliases)
+            throws IOException {
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         Path data = Files.createDirectories(workDir.resolve("data"));
         Path extensions = Files.createDirectories(workDir.resolve("extensions"));
+        String tlsListener = tls == null ? "" : tlsListenerXml(conf, tls, tlsBound);
         Files.writeString(conf.resolve("config.xml"), """
                 <?xml version="1.0"?>
                 <hivemq>
@@ -103,7 +153,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <tcp-listener>
                       <port>%d</port>
                       <bind-address>127.0.0.1</bind-address>
-                    </tcp-listener>
+                    </tcp-listener>%s
                   </listeners>
                   <persistence>
                     <mode>in-memory</mode>
@@ -123,14 +173,13 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <enabled>false</enabled>
                   </anonymous-usage-statistics>
                 </hivemq>
-                """.formatted(bound, Limits.MAX_PACKET_BYTES, topicAliases), StandardCharsets.UTF_8);
-        byte[] secretBytes = new byte[24];
-        new SecureRandom().nextBytes(secretBytes);
-        char[] secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes).toCharArray();
+                """.formatted(bound, tlsListener, Limits.MAX_PACKET_BYTES, topicAliases), StandardCharsets.UTF_8);
+        char[] secret = randomSecret();
         Topics topics = Topics.of(fleet);
         EmbeddedExtension security = EmbeddedExtension.builder().withId("tinyfed-security").withName("TinyFed security")
                 .withVersion("1").withPriority(1000).withStartPriority(1000)
-                .withExtensionMain(new SecurityExtension(topics, credentials, secret)).build();
+                .withExtensionMain(new SecurityExtension(topics, credentials, tls != null && tls.verifiesClients(),
+                        secret)).build();
         EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder().withConfigurationFolder(conf).withDataFolder(data)
                 .withExtensionsFolder(extensions).withEmbeddedExtension(security).withoutLoggingBootstrap().build();
         try {
@@ -141,23 +190,97 @@ public final class EmbeddedBroker implements AutoCloseable {
             } catch (Exception ignored) {
                 // the start already failed; that failure is the one to report
             }
-            throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound + ": " + e.getMessage(), e);
+            throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound
+                    + (tls == null ? "" : " and " + tls.bind() + ":" + tlsBound) + ": " + e.getMessage(), e);
         }
-        if (credentials == null) {
+        String tlsHost = tls == null ? null : tls.bind().equals("0.0.0.0") || tls.bind().equals("::") ? "127.0.0.1" : tls.bind();
+        if (tls != null) {
+            LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker: TLS on {0}:{1}{2}", tls.bind(), String.valueOf(tlsBound),
+                    tls.verifiesClients() ? " (device certificates " + tls.clientAuth().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", issued by " + tls.clientCa() + ")" : "");
+        }
+        if (credentials == null && (tls == null || !tls.verifiesClients())) {
             LOG.log(System.Logger.Level.WARNING, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} is OPEN: any client may "
                     + "connect as any device id (the per-device topic ACL still applies); give it device passwords with "
                     + "--credentials FILE (tinyfed coordinator credentials --file FILE --id DEVICE)", String.valueOf(bound));
         } else {
-            LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1} device credentials)",
-                    String.valueOf(bound), credentials.size());
+            LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1} device passwords)",
+                    String.valueOf(bound), credentials == null ? 0 : credentials.size());
         }
-        return new EmbeddedBroker(hivemq, bound, secret);
+        return new EmbeddedBroker(hivemq, bound, tls == null ? -1 : tlsBound, tlsHost, secret);
     }
 
-    private static int freePort() throws IOException {
+    /**
+     * The TLS listener's configuration; its key store and trust store are PKCS#12 files made from the
+     * PEM files in the broker's configuration folder, owner-only, under a random password that lives
+     * only in this configuration (rewritten at every start).
+     */
+    private static String tlsListenerXml(Path conf, TlsListener tls, int tlsBound) throws IOException {
+        char[] password = randomSecret();
+        Path keystore = conf.resolve("tls-keystore.p12");
+        Path truststore = conf.resolve("tls-truststore.p12");
+        try {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("broker", TlsFiles.privateKey(tls.key()), password,
+                    TlsFiles.certificates(tls.cert()).toArray(new java.security.cert.Certificate[0]));
+            io.tinyfed.coordinator.store.OwnerOnlyFiles.write(keystore, store(ks, password));
+            String trust = "";
+            if (tls.verifiesClients()) {
+                java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
+                ts.load(null, null);
+                int i = 0;
+                for (java.security.cert.Certificate c : TlsFiles.certificates(tls.clientCa())) {
+                    ts.setCertificateEntry("device-ca-" + i++, c);
+                }
+                io.tinyfed.coordinator.store.OwnerOnlyFiles.write(truststore, store(ts, password));
+                trust = """
+                                <truststore>
+                                  <path>%s</path>
+                                  <password>%s</password>
+                                </truststore>""".formatted(truststore.toAbsolutePath(), new String(password));
+            }
+            return """
+
+                    <tls-tcp-listener>
+                      <port>%d</port>
+                      <bind-address>%s</bind-address>
+                      <tls>
+                        <keystore>
+                          <path>%s</path>
+                          <password>%s</password>
+                          <private-key-password>%s</private-key-password>
+                        </keystore>%s
+                        <client-authentication-mode>%s</client-authentication-mode>
+                        <protocols>
+                          <protocol>TLSv1.3</protocol>
+                          <protocol>TLSv1.2</protocol>
+                        </protocols>
+                      </tls>
+                    </tls-tcp-listener>""".formatted(tlsBound, tls.bind(), keystore.toAbsolutePath(), new String(password),
+                    new String(password), trust, tls.clientAuth().name());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("TLS listener from " + tls.cert() + " and " + tls.key() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] store(java.security.KeyStore ks, char[] password)
+            throws IOException, java.security.GeneralSecurityException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ks.store(out, password);
+        return out.toByteArray();
+    }
+
+    private static char[] randomSecret() {
+        byte[] secretBytes = new byte[24];
+        new SecureRandom().nextBytes(secretBytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes).toCharArray();
+    }
+
+    private static int freePort(String bind) throws IOException {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            s.bind(new InetSocketAddress(bind, 0));
             return s.getLocalPort();
         }
     }
@@ -166,8 +289,22 @@ public final class EmbeddedBroker implements AutoCloseable {
         return port;
     }
 
+    /** The plain TCP listener on the loopback interface. */
     public String uri() {
         return "tcp://127.0.0.1:" + port;
+    }
+
+    /** The TLS listener's port, or -1 without one. */
+    public int tlsPort() {
+        return tlsPort;
+    }
+
+    /**
+     * The TLS listener as a client on this host dials it ({@code ssl://ADDRESS:PORT}, 127.0.0.1 when
+     * it listens on every interface), or empty without one.
+     */
+    public java.util.Optional<String> tlsUri() {
+        return tlsPort < 0 ? java.util.Optional.empty() : java.util.Optional.of("ssl://" + tlsHost + ":" + tlsPort);
     }
 
     /** The secret of the {@link #COORDINATOR_USER} account (valid until the broker stops). */
@@ -189,11 +326,13 @@ public final class EmbeddedBroker implements AutoCloseable {
     static final class SecurityExtension implements ExtensionMain {
         private final Topics topics;
         private final DeviceCredentials credentials;
+        private final boolean clientCertificates;
         private final char[] coordinatorSecret;
 
-        SecurityExtension(Topics topics, DeviceCredentials credentials, char[] coordinatorSecret) {
+        SecurityExtension(Topics topics, DeviceCredentials credentials, boolean clientCertificates, char[] coordinatorSecret) {
             this.topics = topics;
             this.credentials = credentials;
+            this.clientCertificates = clientCertificates;
             this.coordinatorSecret = coordinatorSecret;
         }
 
@@ -228,19 +367,46 @@ public final class EmbeddedBroker implements AutoCloseable {
                         "client id must be the device id and a valid identifier");
                 return;
             }
-            if (credentials != null && !credentials.verify(device, password)) {
-                out.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "unknown device or wrong password");
+            // The TLS layer has verified the chain against the device CA; what is left is whose certificate it is.
+            java.util.Optional<X509Certificate> certificate = in.getConnectionInformation().getClientTlsInformation()
+                    .flatMap(t -> t.getClientCertificate());
+            if (certificate.isPresent()) {
+                String subject = commonName(certificate.get());
+                if (!device.equals(subject)) {
+                    out.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "the client certificate is issued to '"
+                            + subject + "', not to device '" + device + "'");
+                    return;
+                }
+            } else if (credentials != null) {
+                if (!credentials.verify(device, password)) {
+                    out.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "unknown device or wrong password");
+                    return;
+                }
+            } else if (clientCertificates) {
+                out.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED,
+                        "this broker authenticates devices by their certificates; connect over TLS with one");
                 return;
             }
-            for (Topics.DeviceTopic own : new Topics.DeviceTopic[] {Topics.DeviceTopic.HELLO, Topics.DeviceTopic.STATE,
-                    Topics.DeviceTopic.UPDATE, Topics.DeviceTopic.METRICS}) {
-                permissions.add(allow(topics.device(device, own), TopicPermission.MqttActivity.PUBLISH));
+            for (Topics.DeviceTopic own : Topics.DeviceTopic.values()) {
+                permissions.add(allow(topics.device(device, own), own.publishedByDevice()
+                        ? TopicPermission.MqttActivity.PUBLISH : TopicPermission.MqttActivity.SUBSCRIBE));
             }
-            permissions.add(allow(topics.device(device, Topics.DeviceTopic.TASK), TopicPermission.MqttActivity.SUBSCRIBE));
-            permissions.add(allow(topics.device(device, Topics.DeviceTopic.REJECT), TopicPermission.MqttActivity.SUBSCRIBE));
             permissions.add(allow(topics.allModels(), TopicPermission.MqttActivity.SUBSCRIBE));
             permissions.setDefaultBehaviour(DefaultAuthorizationBehaviour.DENY);
             out.authenticateSuccessfully();
+        }
+
+        private static String commonName(X509Certificate c) {
+            try {
+                for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(c.getSubjectX500Principal().getName()).getRdns()) {
+                    if (rdn.getType().equalsIgnoreCase("CN")) {
+                        return String.valueOf(rdn.getValue());
+                    }
+                }
+            } catch (javax.naming.InvalidNameException e) {
+                return "";
+            }
+            return "";
         }
 
         private static TopicPermission allow(String filter, TopicPermission.MqttActivity activity) {

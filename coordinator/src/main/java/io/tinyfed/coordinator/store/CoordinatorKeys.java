@@ -5,7 +5,6 @@ import io.tinyfed.protocol.TrustedKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -27,16 +26,8 @@ public final class CoordinatorKeys {
             KeyPair pair = SnapshotSigner.generateKeyPair();
             // Owner-only from the moment the file exists, and in place only once the trust file matches it:
             // a crash in between leaves no key, and the next start makes both again.
-            Path tmp = keys.resolve("coordinator.key.tmp");
-            Files.deleteIfExists(tmp);
-            try {
-                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(tmp); // not a POSIX file system: keep the platform default
-            }
-            Files.write(tmp, pair.getPrivate().getEncoded());
             TrustedKeys.write(keys.resolve("trust.keys"), keyId, pair.getPublic());
-            Files.move(tmp, privateFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            OwnerOnlyFiles.write(privateFile, pair.getPrivate().getEncoded());
         }
         try {
             PrivateKey key = KeyFactory.getInstance("Ed25519")

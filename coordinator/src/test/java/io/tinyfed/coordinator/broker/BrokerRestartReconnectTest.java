@@ -34,7 +34,7 @@ class BrokerRestartReconnectTest {
         String topic = "tinyfed/v1/fleet/device/dev-1/metrics";
         List<String> received = new CopyOnWriteArrayList<>();
         AtomicInteger connections = new AtomicInteger();
-        EmbeddedBroker broker = EmbeddedBroker.start(port, dir.resolve("a"), "fleet", null, true);
+        EmbeddedBroker broker = EmbeddedBroker.start(port, dir.resolve("a"), "fleet", null, null, true);
         PahoTransport device = new PahoTransport(broker.uri(), "dev-1", null, null);
         PahoTransport observer = null;
         try {
@@ -52,7 +52,7 @@ class BrokerRestartReconnectTest {
                 device.publish(topic, new byte[] {(byte) i}, false);   // repeated topic: Paho assigns an alias
             }
             broker.close();
-            broker = EmbeddedBroker.start(port, dir.resolve("b"), "fleet", null, true);
+            broker = EmbeddedBroker.start(port, dir.resolve("b"), "fleet", null, null, true);
             observer = new PahoTransport(broker.uri(), "observer-coordinator", EmbeddedBroker.COORDINATOR_USER,
                     broker.coordinatorSecret());
             observer.connect(new Transport.Listener() {

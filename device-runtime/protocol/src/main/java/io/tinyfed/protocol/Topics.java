@@ -26,6 +26,11 @@ public final class Topics {
         String level() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
+
+        /** What a device publishes under its own subtree: everything else there it may only receive. */
+        public boolean publishedByDevice() {
+            return this == HELLO || this == STATE || this == UPDATE || this == METRICS;
+        }
     }
 
     /** A parsed topic: a device topic with its device id, or a model topic with its model id. */
@@ -38,6 +43,19 @@ public final class Topics {
     private Topics(String fleet) {
         this.fleet = fleet;
         this.prefix = ROOT + "/" + fleet;
+    }
+
+    /**
+     * A device topic with {@code placeholder} in the device id's place, unchecked, for broker ACL
+     * patterns (Mosquitto's {@code %u}).
+     */
+    public String devicePattern(String placeholder, DeviceTopic kind) {
+        return prefix + "/device/" + placeholder + "/" + kind.level();
+    }
+
+    /** Every topic of the fleet, as a filter. */
+    public String everything() {
+        return prefix + "/#";
     }
 
     /** Topics of {@code fleet}; the fleet id must be a valid identifier. */

@@ -13,6 +13,7 @@ import io.tinyfed.protocol.Topics;
 import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.protocol.WireCodec;
 import io.tinyfed.protocol.mqtt.PahoTransport;
+import io.tinyfed.protocol.mqtt.TlsFiles;
 import io.tinyfed.protocol.mqtt.Transport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -60,6 +61,8 @@ public final class SerialBridge implements AutoCloseable {
     private final Set<Long> sentVersions = ConcurrentHashMap.newKeySet();
     private final Map<Integer, TrainTask> tasks = new ConcurrentHashMap<>();
     private volatile Transport transport;
+    private TlsFiles tls;
+    private char[] password;
     private volatile String deviceId;
     private ByteArrayOutputStream updateAssembly;
     private int updateRound = -1;
@@ -78,6 +81,17 @@ public final class SerialBridge implements AutoCloseable {
         this.firmwareModel = firmwareModel;
         this.gatewayId = gatewayId;
         this.link = new SerialLink(in, out, this::onFrame, Duration.ofMillis(200), 10).onClosed(this::lineClosed);
+    }
+
+    /**
+     * How the MCU's MQTT session authenticates, set before {@link #start()}: TLS files for an
+     * {@code ssl://} broker (a client certificate issued to the MCU's device id, for brokers that
+     * require one) and/or the MCU's broker password (user name = device id).
+     */
+    public SerialBridge authenticate(TlsFiles tls, char[] password) {
+        this.tls = tls;
+        this.password = password == null ? null : password.clone();
+        return this;
     }
 
     /** The MCU went away: it is offline for the fleet (retained state), and its MQTT session ends. */
@@ -148,7 +162,7 @@ public final class SerialBridge implements AutoCloseable {
                 firmware, gatewayId);
         if (transport == null) {
             deviceId = id;
-            PahoTransport t = new PahoTransport(brokerUri, id, null, null);
+            PahoTransport t = new PahoTransport(brokerUri, id, password == null ? null : id, password, tls);
             transport = t;
             t.connect(new Transport.Listener() {
                 @Override

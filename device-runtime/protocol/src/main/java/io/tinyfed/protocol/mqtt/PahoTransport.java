@@ -13,7 +13,10 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 /**
  * {@link Transport} over Eclipse Paho's MQTT 5 client: QoS 1 everywhere, a persistent session
  * (clean start off, one hour expiry) so subscriptions and queued QoS 1 messages survive a
- * reconnect, automatic reconnection with back-off, and the retained last will.
+ * reconnect, automatic reconnection with back-off, and the retained last will. With {@link TlsFiles}
+ * the connection is TLS ({@code ssl://host:port}): the broker's certificate must chain to the given CA
+ * and name the host (hostname verification stays on), and the client presents its own certificate
+ * when one is given (mutual TLS).
  */
 public final class PahoTransport implements Transport {
     private static final System.Logger LOG = System.getLogger(PahoTransport.class.getName());
@@ -22,6 +25,7 @@ public final class PahoTransport implements Transport {
     private final String clientId;
     private final String username;
     private final char[] password;
+    private final TlsFiles tls;
     private volatile MqttClient client;
 
     /**
@@ -29,14 +33,36 @@ public final class PahoTransport implements Transport {
      * @param password null for none (a user name alone)
      */
     public PahoTransport(String brokerUri, String clientId, String username, char[] password) {
+        this(brokerUri, clientId, username, password, null);
+    }
+
+    /**
+     * @param tls null for the scheme's default: plain TCP for {@code tcp://}, the JVM's trust store for
+     *            {@code ssl://}
+     * @throws IllegalArgumentException when TLS files are given for a {@code tcp://} URI
+     */
+    public PahoTransport(String brokerUri, String clientId, String username, char[] password, TlsFiles tls) {
+        if (tls != null && !brokerUri.startsWith("ssl://")) {
+            throw new IllegalArgumentException("TLS files given for " + brokerUri + ": a TLS broker URI starts with "
+                    + "ssl:// (e.g. ssl://gateway.local:8883)");
+        }
         this.brokerUri = brokerUri;
         this.clientId = clientId;
         this.username = username;
         this.password = password == null ? null : password.clone();
+        this.tls = tls;
     }
 
     @Override
     public void connect(Listener listener, String willTopic, byte[] willPayload) throws MqttException {
+        javax.net.ssl.SSLSocketFactory sockets = null;
+        if (tls != null) {
+            try {
+                sockets = tls.socketFactory();
+            } catch (java.io.IOException e) {
+                throw new MqttException(org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_SSL_CONFIG_ERROR, e);
+            }
+        }
         client = new MqttClient(brokerUri, clientId, new MemoryPersistence());
         client.setCallback(new MqttCallback() {
             @Override
@@ -76,6 +102,10 @@ public final class PahoTransport implements Transport {
         options.setAutomaticReconnectDelay(1, 30);
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
+        if (sockets != null) {
+            options.setSocketFactory(sockets);
+            options.setHttpsHostnameVerificationEnabled(true);
+        }
         // The broker must not send this client anything larger than a TinyFed message can be.
         options.setMaximumPacketSize((long) io.tinyfed.protocol.Limits.MAX_PACKET_BYTES);
         if (username != null) {
