@@ -92,7 +92,7 @@ public final class Coordinator implements AutoCloseable {
         this.driver = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-rounds"));
         PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret,
                 b.externalBroker == null ? null : b.externalBrokerTls);
-        this.link = new FleetLink(topics, transport, messages);
+        this.link = new FleetLink(topics, transport, messages, signer);
         if (b.registryMode == RegistryMode.NONE) {
             this.registry = null;
             this.ownsRegistry = false;

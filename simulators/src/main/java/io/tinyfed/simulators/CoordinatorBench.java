@@ -117,7 +117,8 @@ public final class CoordinatorBench implements Callable<Integer> {
     private static final class LoadDevice {
         private final Transport transport;
 
-        LoadDevice(String broker, Topics topics, String id, float[] delta, ExecutorService pool) throws Exception {
+        LoadDevice(String broker, Topics topics, String id, float[] delta, ExecutorService pool,
+                   io.tinyfed.protocol.SnapshotVerifier verifier) throws Exception {
             transport = new PahoTransport(broker, id, id, "bench".toCharArray());
             String updateTopic = topics.device(id, Topics.DeviceTopic.UPDATE);
             transport.connect(new Transport.Listener() {
@@ -125,7 +126,7 @@ public final class CoordinatorBench implements Callable<Integer> {
                 public void message(String topic, byte[] payload) {
                     pool.execute(() -> {
                         try {
-                            TrainTask t = WireCodec.decodeTask(payload);
+                            TrainTask t = WireCodec.decodeTask(payload, id, verifier);
                             ModelUpdate u = new ModelUpdate(t.round(), id, t.modelId(), t.modelVersion(), delta, 10, 1f, 0.5f);
                             transport.publish(updateTopic, WireCodec.encode(u, NumberFormat.S16, 0), false);
                         } catch (Exception e) {
@@ -158,12 +159,14 @@ public final class CoordinatorBench implements Callable<Integer> {
                 .initialModel(Model.initialize(SineFamily.ARCHITECTURE, seed))
                 .rounds(new RoundEngine.Settings("sine", 1, 0.02f, 1, Duration.ofSeconds(60), 1.0, 1, 1e3, seed))
                 .strategy(new ReptileStrategy(1.0, false, rounds, Selection.count(devices))).start()) {
+            io.tinyfed.protocol.SnapshotVerifier verifier = new io.tinyfed.protocol.SnapshotVerifier(
+                    io.tinyfed.protocol.TrustedKeys.read(c.trustFile()));
             // connect in parallel: one synchronous MQTT connect per device would take minutes for 1,000
             ExecutorService connector = Executors.newFixedThreadPool(16);
             List<java.util.concurrent.Future<LoadDevice>> pending = new ArrayList<>();
             for (int d = 0; d < devices; d++) {
                 String id = String.format("dev-%04d", d);
-                pending.add(connector.submit(() -> new LoadDevice(c.brokerUri(), topics, id, delta, pool)));
+                pending.add(connector.submit(() -> new LoadDevice(c.brokerUri(), topics, id, delta, pool, verifier)));
             }
             for (java.util.concurrent.Future<LoadDevice> f : pending) {
                 load.add(f.get());

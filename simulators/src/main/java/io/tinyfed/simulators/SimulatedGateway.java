@@ -136,11 +136,12 @@ final class SimulatedGateway implements AutoCloseable {
                 verifier.verify(s);
                 worker.execute(() -> onSnapshot(s));
             } else if (id.equals(a.deviceId()) && a.kind() == Topics.DeviceTopic.TASK) {
-                TrainTask t = WireCodec.decodeTask(payload);
+                TrainTask t = WireCodec.decodeTask(payload, id, verifier);
+                t.requireWithinDeviceBounds(System.currentTimeMillis());
                 worker.execute(() -> onTask(t));
             } else if (id.equals(a.deviceId()) && a.kind() == Topics.DeviceTopic.REJECT) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: coordinator refused our update: {1}", id,
-                        WireCodec.decodeReject(payload).detail());
+                        WireCodec.decodeReject(payload, verifier).detail());
             }
         } catch (ProtocolException e) {
             refusedAtGateway.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();

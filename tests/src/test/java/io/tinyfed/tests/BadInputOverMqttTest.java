@@ -45,7 +45,8 @@ class BadInputOverMqttTest {
             c.startRun(1);
             String taskTopic = topics.device("dev-a", Topics.DeviceTopic.TASK);
             await().atMost(Duration.ofSeconds(20)).until(() -> !raw.on(taskTopic).isEmpty());
-            TrainTask task = WireCodec.decodeTask(raw.on(taskTopic).get(0));
+            TrainTask task = WireCodec.decodeTask(raw.on(taskTopic).get(0), "dev-a", new io.tinyfed.protocol.SnapshotVerifier(
+                    io.tinyfed.protocol.TrustedKeys.read(c.trustFile())));
             int n = init.parameterCount();
             float[] delta = new float[n];
             delta[0] = 0.01f;

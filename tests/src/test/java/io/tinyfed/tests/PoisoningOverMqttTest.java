@@ -34,10 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
 class PoisoningOverMqttTest {
     private final RawDevices raw = new RawDevices();
 
-    private TrainTask awaitTask(Topics topics, String id, int count) throws Exception {
+    private TrainTask awaitTask(Coordinator c, Topics topics, String id, int count) throws Exception {
         String topic = topics.device(id, Topics.DeviceTopic.TASK);
         await().atMost(Duration.ofSeconds(30)).until(() -> raw.on(topic).size() >= count);
-        return WireCodec.decodeTask(raw.on(topic).get(count - 1));
+        return WireCodec.decodeTask(raw.on(topic).get(count - 1), id, new io.tinyfed.protocol.SnapshotVerifier(
+                io.tinyfed.protocol.TrustedKeys.read(c.trustFile())));
     }
 
     @Test
@@ -67,7 +68,7 @@ class PoisoningOverMqttTest {
             for (int round = 1; round <= 2; round++) {
                 Model before = c.engine().currentModel();
                 for (String id : ids) {
-                    TrainTask task = awaitTask(topics, id, round);
+                    TrainTask task = awaitTask(c, topics, id, round);
                     ModelUpdate u = !id.equals("evil")
                             ? new ModelUpdate(task.round(), id, "sine", task.modelVersion(), honest, 10, 1f, 0.5f)
                             : round == 1 ? new ModelUpdate(task.round(), id, "sine", task.modelVersion(), constant, 10, 1f, 0.5f)

@@ -8,6 +8,7 @@ import io.tinyfed.protocol.ModelSnapshot;
 import io.tinyfed.protocol.ProtocolException;
 import io.tinyfed.protocol.Reject;
 import io.tinyfed.protocol.RejectReason;
+import io.tinyfed.protocol.SnapshotSigner;
 import io.tinyfed.protocol.Topics;
 import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.protocol.WireCodec;
@@ -30,6 +31,7 @@ public final class FleetLink implements FleetGateway {
     /** Replicas coordinating the same model share its updates; each model has its own group. */
     public static final String SHARE_GROUP_PREFIX = "coordinators-";
     private final Topics topics;
+    private final SnapshotSigner signer;
     private final Transport transport;
     private final ExecutorService executor;
     /**
@@ -45,10 +47,12 @@ public final class FleetLink implements FleetGateway {
     private final Map<String, DeviceMetrics> metrics = new ConcurrentHashMap<>();
     private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
 
-    public FleetLink(Topics topics, Transport transport, ExecutorService executor) {
+    /** @param signer signs every task and reject, so devices act only on what the coordinator sent */
+    public FleetLink(Topics topics, Transport transport, ExecutorService executor, SnapshotSigner signer) {
         this.topics = topics;
         this.transport = transport;
         this.executor = executor;
+        this.signer = signer;
     }
 
     /** Connects and subscribes; messages go to {@code roundEngine} from now on. */
@@ -149,19 +153,18 @@ public final class FleetLink implements FleetGateway {
 
     @Override
     public void sendTask(String deviceId, TrainTask task) {
-        byte[] payload = WireCodec.encode(task);
-        publishLater(topics.device(deviceId, Topics.DeviceTopic.TASK), payload);
+        publishLater(topics.device(deviceId, Topics.DeviceTopic.TASK), () -> WireCodec.encode(task, deviceId, signer));
     }
 
     @Override
     public void sendReject(String deviceId, Reject reject) {
-        byte[] payload = WireCodec.encode(reject);
-        publishLater(topics.device(deviceId, Topics.DeviceTopic.REJECT), payload);
+        publishLater(topics.device(deviceId, Topics.DeviceTopic.REJECT), () -> WireCodec.encode(reject, signer));
     }
 
-    private void publishLater(String topic, byte[] payload) {
+    /** Signs and publishes on the publisher threads, so starting a round for a large fleet does not wait for either. */
+    private void publishLater(String topic, java.util.function.Supplier<byte[]> payload) {
         try {
-            publishers.execute(() -> send(topic, payload, false));
+            publishers.execute(() -> send(topic, payload.get(), false));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.log(System.Logger.Level.DEBUG, "shutting down: not sent to {0}", topic);
         }

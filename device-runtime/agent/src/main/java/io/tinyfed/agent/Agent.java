@@ -172,10 +172,11 @@ public final class Agent implements AutoCloseable {
                 verifier.verify(s);
                 worker.execute(() -> onSnapshot(s));
             } else if (a.deviceId().equals(settings.deviceId()) && a.kind() == Topics.DeviceTopic.TASK) {
-                TrainTask t = WireCodec.decodeTask(payload);
+                TrainTask t = WireCodec.decodeTask(payload, settings.deviceId(), verifier);
+                t.requireWithinDeviceBounds(clock.millis());
                 worker.execute(() -> onTask(t));
             } else if (a.deviceId().equals(settings.deviceId()) && a.kind() == Topics.DeviceTopic.REJECT) {
-                Reject r = WireCodec.decodeReject(payload);
+                Reject r = WireCodec.decodeReject(payload, verifier);
                 LOG.log(System.Logger.Level.WARNING, "coordinator rejected our message: {0} {1}", r.reason(), r.detail());
             }
         } catch (ProtocolException e) {

@@ -96,7 +96,7 @@ class AgentMosquittoTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> !on(topics.device(deviceId, Topics.DeviceTopic.HELLO)).isEmpty());
         TrainTask task = new TrainTask(round, "sine", 1, 16, 0.02f, 8, Instant.now().plusSeconds(20));
         // The device may still be collecting its first samples; the task waits on its side until the deadline.
-        coordinator.publish(topics.device(deviceId, Topics.DeviceTopic.TASK), WireCodec.encode(task), false);
+        coordinator.publish(topics.device(deviceId, Topics.DeviceTopic.TASK), WireCodec.encode(task, deviceId, signer), false);
         String updates = topics.device(deviceId, Topics.DeviceTopic.UPDATE);
         await().atMost(Duration.ofSeconds(25)).until(() -> !on(updates).isEmpty());
         return WireCodec.decodeUpdate(on(updates).get(0));
@@ -122,6 +122,38 @@ class AgentMosquittoTest {
             List<byte[]> states = on(state);
             return !states.isEmpty() && !WireCodec.decodeState(states.get(states.size() - 1)).online();
         });
+    }
+
+    @Test
+    void onAnOpenBroker_anAnonymousClientsTaskIsRefused_andTheCoordinatorsStillRuns() throws Exception {
+        Agent.Settings settings = new Agent.Settings(fleet, "dev-a", HardwareProfile.load("gateway"), 0.005f, 32,
+                Duration.ofMillis(2), 1000, 1, "test");
+        try (Agent agent = new Agent(settings, new PahoTransport(BROKER, fleet + "-dev-a", null, null),
+                DataSources.sine(2, 0.5, 1), new io.tinyfed.protocol.SnapshotVerifier(Map.of("coord", keys.getPublic())),
+                java.time.Clock.systemUTC());
+             PahoTransport stranger = new PahoTransport(BROKER, fleet + "-stranger", null, null)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> agent.stats().modelVersion() == 1
+                    && agent.stats().samplesSeen() > 40);
+            stranger.connect(new Transport.Listener() {
+                @Override
+                public void message(String topic, byte[] payload) {
+                }
+
+                @Override
+                public void connected(boolean reconnect) {
+                }
+            }, null, null);
+            // the attack seen on a broker without TinyFed's ACL: an unsigned task of 100,000 inner steps
+            byte[] unsigned = io.tinyfed.protocol.internal.wire.Wire.TrainTask.newBuilder().setRound(9).setModelId("sine")
+                    .setModelVersion(1).setInnerSteps(100_000).setLearningRate(0.02f).setBatchSize(8)
+                    .setDeadlineMs(Instant.now().plusSeconds(20).toEpochMilli()).setDeviceId("dev-a").build().toByteArray();
+            stranger.publish(topics.device("dev-a", Topics.DeviceTopic.TASK), unsigned, false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> agent.stats().messagesRejected()
+                    .getOrDefault(io.tinyfed.protocol.RejectReason.BAD_SIGNATURE, 0L) == 1L);
+            assertThat(agent.stats().updatesPublished()).isZero();
+            assertThat(roundTrip("dev-a", 3).round()).isEqualTo(3);
+        }
     }
 
     @Test

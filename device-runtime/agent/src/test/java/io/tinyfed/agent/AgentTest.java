@@ -60,7 +60,7 @@ class AgentTest {
 
     private void publishTask(String deviceId, int round, long version, Duration deadline) {
         TrainTask t = new TrainTask(round, "sine", version, 16, 0.02f, 8, Instant.now().plus(deadline));
-        broker.publish(topics.device(deviceId, Topics.DeviceTopic.TASK), WireCodec.encode(t), false);
+        broker.publish(topics.device(deviceId, Topics.DeviceTopic.TASK), WireCodec.encode(t, deviceId, signer), false);
     }
 
     @Test
@@ -133,6 +133,29 @@ class AgentTest {
         assertThat(agent.stats().modelVersion()).isEqualTo(-1);
         publishModel(1);
         publishTask("dev-1", 1, 1, Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(10)).until(() -> agent.stats().updatesPublished() == 1);
+    }
+
+    @Test
+    void anUnsignedTaskAndASignedTaskBeyondTheDevicesBounds_areRefusedAndNeverRun() throws Exception {
+        start("gateway", "dev-1");
+        publishModel(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().modelVersion() == 1);
+        // what an anonymous client on an open broker sent: a task without a signature, 100,000 inner steps
+        byte[] unsigned = io.tinyfed.protocol.internal.wire.Wire.TrainTask.newBuilder().setRound(1).setModelId("sine")
+                .setModelVersion(1).setInnerSteps(100_000).setLearningRate(0.02f).setBatchSize(8)
+                .setDeadlineMs(Instant.now().plusSeconds(10).toEpochMilli()).setDeviceId("dev-1").build().toByteArray();
+        broker.publish(topics.device("dev-1", Topics.DeviceTopic.TASK), unsigned, false);
+        TrainTask huge = new TrainTask(2, "sine", 1, 100_000, 0.02f, 8, Instant.now().plusSeconds(10));
+        broker.publish(topics.device("dev-1", Topics.DeviceTopic.TASK), WireCodec.encode(huge, "dev-1", signer), false);
+        TrainTask forOther = new TrainTask(3, "sine", 1, 16, 0.02f, 8, Instant.now().plusSeconds(10));
+        broker.publish(topics.device("dev-1", Topics.DeviceTopic.TASK), WireCodec.encode(forOther, "dev-2", signer), false);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().messagesRejected().values().stream()
+                .mapToLong(Long::longValue).sum() == 3);
+        assertThat(agent.stats().messagesRejected()).containsEntry(RejectReason.BAD_SIGNATURE, 1L)
+                .containsEntry(RejectReason.INVALID_FIELD, 1L).containsEntry(RejectReason.IDENTITY_MISMATCH, 1L);
+        assertThat(agent.stats().updatesPublished()).isZero();
+        publishTask("dev-1", 4, 1, Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.stats().updatesPublished() == 1);
     }
 

@@ -11,7 +11,7 @@ public final class Limits {
     public static final int STATE_BYTES = 256;
     public static final int TASK_BYTES = 1024;
     public static final int METRICS_BYTES = 1024;
-    public static final int REJECT_BYTES = 1024;
+    public static final int REJECT_BYTES = 2048;
     /** Header room plus four bytes per parameter. */
     public static final int SNAPSHOT_BYTES = 64 * 1024 + 4 * MAX_PARAMETERS;
     /** Header room plus, per parameter, four value bytes and up to five index bytes. */

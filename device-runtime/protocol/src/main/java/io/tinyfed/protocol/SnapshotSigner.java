@@ -13,12 +13,17 @@ import java.security.Signature;
 import java.time.Instant;
 
 /**
- * Signs model snapshots with Ed25519 (JDK built-in). The signature covers
- * {@link #signedBytes}: a domain tag, the model id, the version and the model's canonical
- * {@link ModelCodec} encoding, so neither the parameters nor the version can be swapped.
+ * Signs what the coordinator sends with Ed25519 (JDK built-in): model snapshots, train tasks and
+ * rejects. A snapshot signature covers {@link #signedBytes}: a domain tag, the model id, the version
+ * and the model's canonical {@link ModelCodec} encoding, so neither the parameters nor the version
+ * can be swapped. A task signature covers {@link #taskBytes} (every field and the device it is for,
+ * so it cannot be replayed to another device or past its deadline), a reject's {@link #rejectBytes}.
+ * Each kind has its own domain tag, so one kind's signature is never valid for another.
  */
 public final class SnapshotSigner {
     private static final byte[] DOMAIN = "tinyfed.v1/snapshot\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TASK_DOMAIN = "tinyfed.v1/task\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REJECT_DOMAIN = "tinyfed.v1/reject\0".getBytes(StandardCharsets.US_ASCII);
     private final String keyId;
     private final PrivateKey key;
 
@@ -45,14 +50,49 @@ public final class SnapshotSigner {
     }
 
     public ModelSnapshot sign(String modelId, long version, Model model, Instant createdAt) {
+        return new ModelSnapshot(modelId, version, model, keyId, sign(signedBytes(modelId, version, model)), createdAt);
+    }
+
+    /** The signature of {@code task} for device {@code deviceId}. */
+    public byte[] signTask(TrainTask task, String deviceId) {
+        return sign(taskBytes(task, deviceId));
+    }
+
+    /** The signature of {@code reject}. */
+    public byte[] signReject(Reject reject) {
+        return sign(rejectBytes(reject));
+    }
+
+    private byte[] sign(byte[] bytes) {
         try {
             Signature s = Signature.getInstance("Ed25519");
             s.initSign(key);
-            s.update(signedBytes(modelId, version, model));
-            return new ModelSnapshot(modelId, version, model, keyId, s.sign(), createdAt);
+            s.update(bytes);
+            return s.sign();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("signing failed", e);
         }
+    }
+
+    /** The exact bytes a task signature covers. */
+    public static byte[] taskBytes(TrainTask t, String deviceId) {
+        byte[] device = deviceId.getBytes(StandardCharsets.UTF_8);
+        byte[] model = t.modelId().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(TASK_DOMAIN.length + device.length + 1 + model.length + 1 + 4 + 8 + 4 + 4 + 4 + 8)
+                .order(ByteOrder.LITTLE_ENDIAN).put(TASK_DOMAIN).put(device).put((byte) 0).put(model).put((byte) 0)
+                .putInt(t.round()).putLong(t.modelVersion()).putInt(t.innerSteps())
+                .putInt(Float.floatToIntBits(t.learningRate())).putInt(t.batchSize())
+                .putLong(t.deadline().toEpochMilli()).array();
+    }
+
+    /** The exact bytes a reject signature covers. */
+    public static byte[] rejectBytes(Reject r) {
+        byte[] device = r.deviceId().getBytes(StandardCharsets.UTF_8);
+        byte[] reason = r.reason().name().getBytes(StandardCharsets.US_ASCII);
+        byte[] detail = r.detail().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(REJECT_DOMAIN.length + device.length + 1 + reason.length + 1 + 4 + detail.length)
+                .order(ByteOrder.LITTLE_ENDIAN).put(REJECT_DOMAIN).put(device).put((byte) 0).put(reason).put((byte) 0)
+                .putInt(r.round()).put(detail).array();
     }
 
     /** The exact bytes a snapshot signature covers. */

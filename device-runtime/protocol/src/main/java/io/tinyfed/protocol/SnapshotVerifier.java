@@ -5,7 +5,10 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.util.Map;
 
-/** Verifies snapshot signatures against the coordinator keys a device trusts, by key id. */
+/**
+ * Verifies what the coordinator signed (snapshots, tasks, rejects) against the coordinator keys a
+ * device trusts, by key id.
+ */
 public final class SnapshotVerifier {
     private final Map<String, PublicKey> trusted;
 
@@ -15,23 +18,41 @@ public final class SnapshotVerifier {
 
     /** Returns normally only when a trusted key signed exactly this snapshot. */
     public void verify(ModelSnapshot snapshot) throws ProtocolException {
-        PublicKey key = trusted.get(snapshot.keyId());
+        verify("snapshot " + snapshot.modelId() + " v" + snapshot.version(), snapshot.keyId(), snapshot.signature(),
+                SnapshotSigner.signedBytes(snapshot.modelId(), snapshot.version(), snapshot.model()));
+    }
+
+    /** Returns normally only when a trusted key signed exactly this task for this device. */
+    public void verifyTask(TrainTask task, String deviceId, String keyId, byte[] signature) throws ProtocolException {
+        verify("task of round " + task.round() + " for " + deviceId, keyId, signature,
+                SnapshotSigner.taskBytes(task, deviceId));
+    }
+
+    /** Returns normally only when a trusted key signed exactly this reject. */
+    public void verifyReject(Reject reject, String keyId, byte[] signature) throws ProtocolException {
+        verify("reject of round " + reject.round() + " for " + reject.deviceId(), keyId, signature,
+                SnapshotSigner.rejectBytes(reject));
+    }
+
+    private void verify(String what, String keyId, byte[] signature, byte[] signed) throws ProtocolException {
+        if (keyId.isEmpty() || signature.length == 0) {
+            throw new ProtocolException(RejectReason.BAD_SIGNATURE, what + " is not signed");
+        }
+        PublicKey key = trusted.get(keyId);
         if (key == null) {
-            throw new ProtocolException(RejectReason.BAD_SIGNATURE, "snapshot " + snapshot.modelId() + " v"
-                    + snapshot.version() + " is signed by unknown key '" + snapshot.keyId() + "'");
+            throw new ProtocolException(RejectReason.BAD_SIGNATURE, what + " is signed by unknown key '" + keyId + "'");
         }
         boolean ok;
         try {
             Signature s = Signature.getInstance("Ed25519");
             s.initVerify(key);
-            s.update(SnapshotSigner.signedBytes(snapshot.modelId(), snapshot.version(), snapshot.model()));
-            ok = s.verify(snapshot.signature());
+            s.update(signed);
+            ok = s.verify(signature);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             ok = false;
         }
         if (!ok) {
-            throw new ProtocolException(RejectReason.BAD_SIGNATURE, "snapshot " + snapshot.modelId() + " v"
-                    + snapshot.version() + " does not match its signature");
+            throw new ProtocolException(RejectReason.BAD_SIGNATURE, what + " does not match its signature");
         }
     }
 }

@@ -9,4 +9,27 @@ import java.time.Instant;
  */
 public record TrainTask(int round, String modelId, long modelVersion, int innerSteps, float learningRate,
                         int batchSize, Instant deadline) {
+    /** Most SGD steps a device runs for one task, whoever signed it: a round is a few steps of adaptation. */
+    public static final int MAX_INNER_STEPS = 1_000;
+    /** Largest minibatch a task may ask for. */
+    public static final int MAX_BATCH = 256;
+    /** How far ahead a task's deadline may lie: a device does not hold a task for longer. */
+    public static final java.time.Duration MAX_DEADLINE_AHEAD = java.time.Duration.ofHours(1);
+
+    /**
+     * The device's own bounds on a task, which agents, gateways and the serial bridge check even when
+     * the coordinator's signature is valid: a compromised or misconfigured coordinator cannot make a
+     * device train for hours or hold a task for days.
+     */
+    public void requireWithinDeviceBounds(long nowMillis) throws ProtocolException {
+        if (innerSteps > MAX_INNER_STEPS || batchSize > MAX_BATCH) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "task of round " + round + " asks for " + innerSteps
+                    + " steps of batch " + batchSize + "; a device runs at most " + MAX_INNER_STEPS + " steps of batch "
+                    + MAX_BATCH);
+        }
+        if (deadline.toEpochMilli() - nowMillis > MAX_DEADLINE_AHEAD.toMillis()) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "task of round " + round + " has its deadline "
+                    + deadline + " more than " + MAX_DEADLINE_AHEAD.toMinutes() + " minutes ahead");
+        }
+    }
 }

@@ -90,14 +90,24 @@ public final class WireCodec {
 
     // ---------------------------------------------------------------- task
 
-    public static byte[] encode(TrainTask t) {
+    /** {@code t} for device {@code deviceId}, signed by {@code signer}. */
+    public static byte[] encode(TrainTask t, String deviceId, SnapshotSigner signer) {
         return Wire.TrainTask.newBuilder().setRound(t.round()).setModelId(t.modelId()).setModelVersion(t.modelVersion())
                 .setInnerSteps(t.innerSteps()).setLearningRate(t.learningRate()).setBatchSize(t.batchSize())
-                .setDeadlineMs(t.deadline().toEpochMilli()).build().toByteArray();
+                .setDeadlineMs(t.deadline().toEpochMilli()).setDeviceId(deviceId).setKeyId(signer.keyId())
+                .setSignature(ByteString.copyFrom(signer.signTask(t, deviceId))).build().toByteArray();
     }
 
-    public static TrainTask decodeTask(byte[] bytes) throws ProtocolException {
+    /**
+     * A task for device {@code deviceId}: refused unless it names that device and a trusted
+     * coordinator key signed it ({@link RejectReason#IDENTITY_MISMATCH}, {@link RejectReason#BAD_SIGNATURE}).
+     */
+    public static TrainTask decodeTask(byte[] bytes, String deviceId, SnapshotVerifier verifier) throws ProtocolException {
         Wire.TrainTask m = parse(bytes, Limits.TASK_BYTES, "task", Wire.TrainTask.parser());
+        if (!m.getDeviceId().equals(deviceId)) {
+            throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "task for '" + m.getDeviceId() + "' received by "
+                    + deviceId);
+        }
         if (m.getInnerSteps() < 1 || m.getInnerSteps() > 100_000 || m.getBatchSize() < 1 || m.getBatchSize() > 100_000) {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "task inner steps " + m.getInnerSteps()
                     + " and batch size " + m.getBatchSize() + " must be in [1, 100000]");
@@ -105,8 +115,10 @@ public final class WireCodec {
         if (!(m.getLearningRate() > 0) || !Float.isFinite(m.getLearningRate())) {
             throw new ProtocolException(RejectReason.NON_FINITE, "task learning rate " + m.getLearningRate());
         }
-        return new TrainTask(m.getRound(), Limits.requireId(m.getModelId(), "model id"), m.getModelVersion(),
+        TrainTask t = new TrainTask(m.getRound(), Limits.requireId(m.getModelId(), "model id"), m.getModelVersion(),
                 m.getInnerSteps(), m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()));
+        verifier.verifyTask(t, deviceId, m.getKeyId(), m.getSignature().toByteArray());
+        return t;
     }
 
     // ---------------------------------------------------------------- snapshot
@@ -312,19 +324,25 @@ public final class WireCodec {
                 m.getPrequentialLoss(), m.getPrequentialAccuracy(), m.getSaturations(), m.getArenaBytes());
     }
 
-    public static byte[] encode(Reject r) {
-        return Wire.Reject.newBuilder().setReason(Wire.Reject.Reason.valueOf(r.reason().name()))
-                .setDetail(r.detail().length() > 512 ? r.detail().substring(0, 512) : r.detail())
-                .setRound(r.round()).setDeviceId(r.deviceId()).build().toByteArray();
+    /** {@code r}, its detail cut to 512 characters, signed by {@code signer}. */
+    public static byte[] encode(Reject r, SnapshotSigner signer) {
+        Reject sent = r.detail().length() > 512 ? new Reject(r.reason(), r.detail().substring(0, 512), r.round(),
+                r.deviceId()) : r;
+        return Wire.Reject.newBuilder().setReason(Wire.Reject.Reason.valueOf(sent.reason().name()))
+                .setDetail(sent.detail()).setRound(sent.round()).setDeviceId(sent.deviceId()).setKeyId(signer.keyId())
+                .setSignature(ByteString.copyFrom(signer.signReject(sent))).build().toByteArray();
     }
 
-    public static Reject decodeReject(byte[] bytes) throws ProtocolException {
+    /** A reject, refused unless a trusted coordinator key signed it ({@link RejectReason#BAD_SIGNATURE}). */
+    public static Reject decodeReject(byte[] bytes, SnapshotVerifier verifier) throws ProtocolException {
         Wire.Reject m = parse(bytes, Limits.REJECT_BYTES, "reject", Wire.Reject.parser());
         if (m.getReason() == Wire.Reject.Reason.REASON_UNSPECIFIED || m.getReason() == Wire.Reject.Reason.UNRECOGNIZED) {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "reject without a known reason");
         }
-        return new Reject(RejectReason.valueOf(m.getReason().name()), m.getDetail(), m.getRound(),
+        Reject r = new Reject(RejectReason.valueOf(m.getReason().name()), m.getDetail(), m.getRound(),
                 Limits.requireId(m.getDeviceId(), "device id"));
+        verifier.verifyReject(r, m.getKeyId(), m.getSignature().toByteArray());
+        return r;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -20,6 +20,9 @@ import org.junit.jupiter.api.Test;
 
 class WireCodecTest {
     private static final Architecture SINE = Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1);
+    private static final java.security.KeyPair KEYS = SnapshotSigner.generateKeyPair();
+    private static final SnapshotSigner SIGNER = new SnapshotSigner("k1", KEYS.getPrivate());
+    private static final SnapshotVerifier VERIFIER = new SnapshotVerifier(java.util.Map.of("k1", KEYS.getPublic()));
 
     private static void assertRejected(ThrowableAssert.ThrowingCallable call, RejectReason reason, String detail) {
         assertThatThrownBy(call).isInstanceOf(ProtocolException.class)
@@ -68,26 +71,67 @@ class WireCodecTest {
         assertRejected(() -> WireCodec.decodeState(new byte[Limits.STATE_BYTES + 1]), RejectReason.OVERSIZE,
                 "limit 256 B");
         assertRejected(() -> WireCodec.decodeUpdate(new byte[Limits.UPDATE_BYTES + 1]), RejectReason.OVERSIZE, "update");
-        assertRejected(() -> WireCodec.decodeTask(null), RejectReason.MALFORMED, "missing");
+        assertRejected(() -> WireCodec.decodeTask(null, "d1", VERIFIER), RejectReason.MALFORMED, "missing");
     }
 
     @Test
     void stateTaskMetricsReject_roundTrip() throws Exception {
         assertThat(WireCodec.decodeState(WireCodec.encode(new DeviceState("d1", false)))).isEqualTo(new DeviceState("d1", false));
         TrainTask task = new TrainTask(7, "sine", 12, 32, 0.02f, 10, Instant.ofEpochMilli(1_800_000_000_000L));
-        assertThat(WireCodec.decodeTask(WireCodec.encode(task))).isEqualTo(task);
+        assertThat(WireCodec.decodeTask(WireCodec.encode(task, "d1", SIGNER), "d1", VERIFIER)).isEqualTo(task);
         DeviceMetrics metrics = new DeviceMetrics("d1", 1000, 0.25, Double.NaN, 3, 4304);
         assertThat(WireCodec.decodeMetrics(WireCodec.encode(metrics))).isEqualTo(metrics);
         Reject reject = new Reject(RejectReason.DUPLICATE, "second update for round 7", 7, "d1");
-        assertThat(WireCodec.decodeReject(WireCodec.encode(reject))).isEqualTo(reject);
+        assertThat(WireCodec.decodeReject(WireCodec.encode(reject, SIGNER), VERIFIER)).isEqualTo(reject);
+    }
+
+    @Test
+    void tasksAndRejects_thatAreUnsignedForgedOrForAnotherDevice_areRefused() {
+        TrainTask task = new TrainTask(7, "sine", 12, 32, 0.02f, 10, Instant.ofEpochMilli(1_800_000_000_000L));
+        byte[] unsigned = Wire.TrainTask.newBuilder().setRound(7).setModelId("sine").setModelVersion(12).setInnerSteps(32)
+                .setLearningRate(0.02f).setBatchSize(10).setDeadlineMs(1_800_000_000_000L).setDeviceId("d1").build()
+                .toByteArray();
+        assertRejected(() -> WireCodec.decodeTask(unsigned, "d1", VERIFIER), RejectReason.BAD_SIGNATURE, "not signed");
+        assertRejected(() -> WireCodec.decodeTask(WireCodec.encode(task, "d1", SIGNER), "d2", VERIFIER),
+                RejectReason.IDENTITY_MISMATCH, "task for 'd1' received by d2");
+        // a valid signature does not carry over to changed fields
+        byte[] signed = WireCodec.encode(task, "d1", SIGNER);
+        byte[] tampered;
+        try {
+            tampered = Wire.TrainTask.parseFrom(signed).toBuilder().setInnerSteps(100_000).build().toByteArray();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
+        assertRejected(() -> WireCodec.decodeTask(tampered, "d1", VERIFIER), RejectReason.BAD_SIGNATURE,
+                "does not match its signature");
+        SnapshotSigner stranger = new SnapshotSigner("k1", SnapshotSigner.generateKeyPair().getPrivate());
+        assertRejected(() -> WireCodec.decodeTask(WireCodec.encode(task, "d1", stranger), "d1", VERIFIER),
+                RejectReason.BAD_SIGNATURE, "does not match");
+        Reject reject = new Reject(RejectReason.NORM_BOUND, "too long", 7, "d1");
+        byte[] unsignedReject = Wire.Reject.newBuilder().setReason(Wire.Reject.Reason.NORM_BOUND).setDetail("too long")
+                .setRound(7).setDeviceId("d1").build().toByteArray();
+        assertRejected(() -> WireCodec.decodeReject(unsignedReject, VERIFIER), RejectReason.BAD_SIGNATURE, "not signed");
+        assertRejected(() -> WireCodec.decodeReject(WireCodec.encode(reject, stranger), VERIFIER),
+                RejectReason.BAD_SIGNATURE, "does not match");
+    }
+
+    @Test
+    void aSignedTask_beyondTheDevicesBounds_isRefusedByTheDevice() {
+        long now = 1_800_000_000_000L;
+        assertRejected(() -> new TrainTask(1, "sine", 1, 100_000, 0.02f, 10, Instant.ofEpochMilli(now + 1000))
+                .requireWithinDeviceBounds(now), RejectReason.INVALID_FIELD, "asks for 100000 steps");
+        assertRejected(() -> new TrainTask(1, "sine", 1, 10, 0.02f, 10_000, Instant.ofEpochMilli(now + 1000))
+                .requireWithinDeviceBounds(now), RejectReason.INVALID_FIELD, "batch 10000");
+        assertRejected(() -> new TrainTask(1, "sine", 1, 10, 0.02f, 10, Instant.ofEpochMilli(now + 86_400_000L))
+                .requireWithinDeviceBounds(now), RejectReason.INVALID_FIELD, "minutes ahead");
     }
 
     @Test
     void task_withNonsenseHyperparameters_isRejected() {
         assertRejected(() -> WireCodec.decodeTask(WireCodec.encode(new TrainTask(1, "sine", 1, 0, 0.02f, 10,
-                Instant.EPOCH))), RejectReason.INVALID_FIELD, "inner steps 0");
+                Instant.EPOCH), "d1", SIGNER), "d1", VERIFIER), RejectReason.INVALID_FIELD, "inner steps 0");
         assertRejected(() -> WireCodec.decodeTask(WireCodec.encode(new TrainTask(1, "sine", 1, 5, Float.NaN, 10,
-                Instant.EPOCH))), RejectReason.NON_FINITE, "learning rate NaN");
+                Instant.EPOCH), "d1", SIGNER), "d1", VERIFIER), RejectReason.NON_FINITE, "learning rate NaN");
     }
 
     @Test

@@ -259,7 +259,8 @@ public final class SerialBridge implements AutoCloseable {
                 snapshots.put(s.version(), s.model());
                 sendSnapshot(s.version(), toFirmware(s.model()));
             } else if (a.kind() == Topics.DeviceTopic.TASK) {
-                TrainTask t = WireCodec.decodeTask(payload);
+                TrainTask t = WireCodec.decodeTask(payload, deviceId, verifier);
+                t.requireWithinDeviceBounds(System.currentTimeMillis());
                 tasks.put(t.round(), t);
                 if (sentVersions.contains(t.modelVersion())) {
                     ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
