@@ -252,6 +252,11 @@ public final class Coordinator implements AutoCloseable {
         return brokerUri;
     }
 
+    /** The embedded broker; empty on an external broker. */
+    public Optional<EmbeddedBroker> broker() {
+        return Optional.ofNullable(broker);
+    }
+
     /** The embedded broker's TLS listener as a client on this host dials it; empty without one. */
     public Optional<String> brokerTlsUri() {
         return broker == null ? Optional.empty() : broker.tlsUri();

@@ -60,6 +60,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final int tlsPort;
     private final String tlsHost;
     private final char[] coordinatorSecret;
+    private final SecurityExtension security;
 
     /** Who must present a client certificate on the TLS listener. */
     public enum ClientAuth { NONE, OPTIONAL, REQUIRED }
@@ -89,7 +90,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
-    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, int tlsPort, String tlsHost, char[] coordinatorSecret) {
+    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, int tlsPort, String tlsHost, char[] coordinatorSecret,
+                           SecurityExtension security) {
+        this.security = security;
         this.hivemq = hivemq;
         this.port = port;
         this.tlsPort = tlsPort;
@@ -176,10 +179,11 @@ public final class EmbeddedBroker implements AutoCloseable {
                 """.formatted(bound, tlsListener, Limits.MAX_PACKET_BYTES, topicAliases), StandardCharsets.UTF_8);
         char[] secret = randomSecret();
         Topics topics = Topics.of(fleet);
+        SecurityExtension securityMain = new SecurityExtension(topics, credentials, tls != null && tls.verifiesClients(),
+                secret);
         EmbeddedExtension security = EmbeddedExtension.builder().withId("tinyfed-security").withName("TinyFed security")
                 .withVersion("1").withPriority(1000).withStartPriority(1000)
-                .withExtensionMain(new SecurityExtension(topics, credentials, tls != null && tls.verifiesClients(),
-                        secret)).build();
+                .withExtensionMain(securityMain).build();
         EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder().withConfigurationFolder(conf).withDataFolder(data)
                 .withExtensionsFolder(extensions).withEmbeddedExtension(security).withoutLoggingBootstrap().build();
         try {
@@ -207,7 +211,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1} device passwords)",
                     String.valueOf(bound), credentials == null ? 0 : credentials.size());
         }
-        return new EmbeddedBroker(hivemq, bound, tls == null ? -1 : tlsBound, tlsHost, secret);
+        return new EmbeddedBroker(hivemq, bound, tls == null ? -1 : tlsBound, tlsHost, secret, securityMain);
     }
 
     /**
@@ -307,6 +311,16 @@ public final class EmbeddedBroker implements AutoCloseable {
         return tlsPort < 0 ? java.util.Optional.empty() : java.util.Optional.of("ssl://" + tlsHost + ":" + tlsPort);
     }
 
+    /** Device publishes refused because their sender exceeded its quota ({@link PublishQuota}). */
+    public long quotaRefusals() {
+        return security.quotaRefusals.get();
+    }
+
+    /** Devices disconnected for publishing beyond their quota again and again. */
+    public long quotaDisconnects() {
+        return security.quotaDisconnects.get();
+    }
+
     /** The secret of the {@link #COORDINATOR_USER} account (valid until the broker stops). */
     public char[] coordinatorSecret() {
         return coordinatorSecret.clone();
@@ -328,6 +342,12 @@ public final class EmbeddedBroker implements AutoCloseable {
         private final DeviceCredentials credentials;
         private final boolean clientCertificates;
         private final char[] coordinatorSecret;
+        private final PublishQuota.Limits quotaLimits = PublishQuota.DEFAULT;
+        private final PublishQuota quota = new PublishQuota(quotaLimits, System::nanoTime);
+        /** Connection attribute that marks the coordinator's own connections (set at authentication). */
+        private static final String ROLE = "tinyfed.role";
+        final java.util.concurrent.atomic.AtomicLong quotaRefusals = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong quotaDisconnects = new java.util.concurrent.atomic.AtomicLong();
 
         SecurityExtension(Topics topics, DeviceCredentials credentials, boolean clientCertificates, char[] coordinatorSecret) {
             this.topics = topics;
@@ -340,6 +360,57 @@ public final class EmbeddedBroker implements AutoCloseable {
         public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
             SimpleAuthenticator authenticator = this::authenticate;
             Services.securityRegistry().setAuthenticatorProvider(providerInput -> authenticator);
+            com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor quotaCheck = this::checkQuota;
+            Services.initializerRegistry().setClientInitializer((init, client) -> client.addPublishInboundInterceptor(quotaCheck));
+            Services.eventRegistry().setClientLifecycleEventListener(in -> new com.hivemq.extension.sdk.api.events.client
+                    .ClientLifecycleEventListener() {
+                @Override
+                public void onMqttConnectionStart(com.hivemq.extension.sdk.api.events.client.parameters.ConnectionStartInput i) {
+                }
+
+                @Override
+                public void onAuthenticationSuccessful(
+                        com.hivemq.extension.sdk.api.events.client.parameters.AuthenticationSuccessfulInput i) {
+                }
+
+                @Override
+                public void onDisconnect(com.hivemq.extension.sdk.api.events.client.parameters.DisconnectEventInput i) {
+                    String id = i.getClientInformation().getClientId();
+                    quota.forget(id);
+                }
+            });
+        }
+
+        /** Devices publish within their quota; the coordinator's own clients are not limited. */
+        private void checkQuota(com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput in,
+                                com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundOutput out) {
+            String clientId = in.getClientInformation().getClientId();
+            if (in.getConnectionInformation().getConnectionAttributeStore().getAsString(ROLE).isPresent()) {
+                return;
+            }
+            switch (quota.take(clientId)) {
+                case ALLOW -> {
+                }
+                case REFUSE -> {
+                    if (quotaRefusals.getAndIncrement() % 1000 == 0) {
+                        LOG.log(System.Logger.Level.WARNING, "device {0} publishes faster than its quota ({1} messages, "
+                                + "{2}/s); its messages are refused ({3} refusals in all, logged every 1000th)", clientId,
+                                quotaLimits.burst(), quotaLimits.perSecond(), quotaRefusals.get());
+                    }
+                    out.preventPublishDelivery(com.hivemq.extension.sdk.api.packets.publish.AckReasonCode.QUOTA_EXCEEDED,
+                            "publish quota exceeded");
+                }
+                case DISCONNECT -> {
+                    quotaRefusals.incrementAndGet();
+                    quotaDisconnects.incrementAndGet();
+                    out.preventPublishDelivery(com.hivemq.extension.sdk.api.packets.publish.AckReasonCode.QUOTA_EXCEEDED,
+                            "publish quota exceeded");
+                    LOG.log(System.Logger.Level.WARNING, "device {0} kept publishing beyond its quota: disconnected", clientId);
+                    Services.clientService().disconnectClient(clientId, false,
+                            com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.QUOTA_EXCEEDED,
+                            "publish quota exceeded repeatedly");
+                }
+            }
         }
 
         @Override
@@ -355,6 +426,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 if (java.security.MessageDigest.isEqual(new String(password).getBytes(StandardCharsets.UTF_8),
                         new String(coordinatorSecret).getBytes(StandardCharsets.UTF_8))) {
                     permissions.add(allow("#", TopicPermission.MqttActivity.ALL));
+                    in.getConnectionInformation().getConnectionAttributeStore().putAsString(ROLE, COORDINATOR_USER);
                     out.authenticateSuccessfully();
                 } else {
                     out.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad coordinator secret");

@@ -26,7 +26,31 @@ public final class PahoTransport implements Transport {
     private final String username;
     private final char[] password;
     private final TlsFiles tls;
-    private volatile MqttClient client;
+    private volatile AcknowledgingClient client;
+
+    /**
+     * Paho's synchronous client, but a publish reports what the broker's acknowledgement says: a
+     * PUBACK with an error reason (quota exceeded, not authorised, ...) fails the publish instead of
+     * passing for a delivery.
+     */
+    private static final class AcknowledgingClient extends MqttClient {
+        AcknowledgingClient(String uri, String clientId) throws MqttException {
+            super(uri, clientId, new MemoryPersistence());
+        }
+
+        void publishAcknowledged(String topic, MqttMessage message) throws MqttException {
+            IMqttToken token = aClient.publish(topic, message, null, null);
+            token.waitForCompletion(getTimeToWait());
+            int[] codes = token.getReasonCodes();
+            if (codes != null) {
+                for (int code : codes) {
+                    if (code >= 0x80) {
+                        throw new MqttException(code);
+                    }
+                }
+            }
+        }
+    }
 
     /**
      * @param username null for anonymous access
@@ -63,7 +87,7 @@ public final class PahoTransport implements Transport {
                 throw new MqttException(org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_SSL_CONFIG_ERROR, e);
             }
         }
-        client = new MqttClient(brokerUri, clientId, new MemoryPersistence());
+        client = new AcknowledgingClient(brokerUri, clientId);
         client.setCallback(new MqttCallback() {
             @Override
             public void disconnected(MqttDisconnectResponse response) {
@@ -124,9 +148,10 @@ public final class PahoTransport implements Transport {
     }
 
     /**
-     * Publishes at QoS 1 and waits for the acknowledgement. When the broker's receive maximum (the
-     * in-flight window it grants this client) is full, waits for it to drain and retries for up to
-     * 5 s instead of dropping the message.
+     * Publishes at QoS 1 and waits for the acknowledgement; an acknowledgement that refuses the
+     * message (e.g. reason 0x97, the broker's publish quota exceeded) is an {@link MqttException}
+     * with that reason code. When the broker's receive maximum (the in-flight window it grants this
+     * client) is full, waits for it to drain and retries for up to 5 s instead of dropping the message.
      */
     @Override
     public void publish(String topic, byte[] payload, boolean retained) throws MqttException {
@@ -135,7 +160,7 @@ public final class PahoTransport implements Transport {
         m.setRetained(retained);
         for (int attempt = 0; ; attempt++) {
             try {
-                client.publish(topic, m);
+                client.publishAcknowledged(topic, m);
                 return;
             } catch (MqttException e) {
                 if (e.getReasonCode() != org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_MAX_INFLIGHT
