@@ -252,6 +252,24 @@ public final class Coordinator implements AutoCloseable {
         return brokerUri;
     }
 
+    /**
+     * Whether the coordinator can hear its fleet: its MQTT client is connected, and the messages it
+     * received are being handled ({@code backlog}: received, not yet handled).
+     */
+    public record Receiving(boolean connected, int backlog) {
+        /** More unhandled messages than this and the coordinator is not keeping up with its fleet. */
+        public static final int MAX_BACKLOG = 100_000;
+
+        public boolean healthy() {
+            return connected && backlog <= MAX_BACKLOG;
+        }
+    }
+
+    public Receiving receiving() {
+        int backlog = messages instanceof java.util.concurrent.ThreadPoolExecutor pool ? pool.getQueue().size() : 0;
+        return new Receiving(link.connected(), backlog);
+    }
+
     /** The embedded broker; empty on an external broker. */
     public Optional<EmbeddedBroker> broker() {
         return Optional.ofNullable(broker);

@@ -55,6 +55,11 @@ public final class FleetLink implements FleetGateway {
         this.signer = signer;
     }
 
+    /** True while the coordinator's MQTT client holds a connection to the broker. */
+    public boolean connected() {
+        return transport.isConnected();
+    }
+
     /** Connects and subscribes; messages go to {@code roundEngine} from now on. */
     public void connect(RoundEngine roundEngine) throws Exception {
         this.engine = roundEngine;

@@ -184,7 +184,7 @@ public final class PahoTransport implements Transport {
         client.subscribe(filters, qos);
     }
 
-    /** True while the client holds a connection. */
+    @Override
     public boolean isConnected() {
         MqttClient c = client;
         return c != null && c.isConnected();

@@ -26,6 +26,11 @@ public interface Transport extends AutoCloseable {
 
     void subscribe(String... filters) throws Exception;
 
+    /** True while the transport holds a connection to its broker (in-process fakes are always connected). */
+    default boolean isConnected() {
+        return true;
+    }
+
     @Override
     void close();
 }
