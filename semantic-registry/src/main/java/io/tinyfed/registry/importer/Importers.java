@@ -28,6 +28,18 @@ public final class Importers {
     private Importers() {
     }
 
+    /**
+     * JSON-LD options whose document loader fetches nothing: importing a file never makes the
+     * registry open a URL a file names (a remote {@code @context} is a request to any host the
+     * file's author chooses). Contexts must be inline.
+     */
+    private static final com.apicatalog.jsonld.JsonLdOptions NOTHING_REMOTE = new com.apicatalog.jsonld.JsonLdOptions(
+            (uri, options) -> {
+                throw new com.apicatalog.jsonld.JsonLdError(com.apicatalog.jsonld.JsonLdErrorCode.LOADING_REMOTE_CONTEXT_FAILED,
+                        "the JSON-LD context " + uri + " is not fetched: the registry reads only what is in the file; "
+                                + "put the context inline");
+            });
+
     /** The RDF read from a file and what the normaliser made of it. */
     public record Result(Model model, List<String> devices, List<String> models, List<String> skipped) {
     }
@@ -43,6 +55,18 @@ public final class Importers {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new InvalidDescriptionException(name, "  cannot read: " + e);
+        }
+        return read(name, bytes);
+    }
+
+    /**
+     * Reads the contents of a file named {@code name} (its extension says the kind).
+     *
+     * @throws InvalidDescriptionException if the bytes are malformed or of an unknown kind
+     */
+    public static Result read(String name, byte[] bytes) {
+        if (bytes.length > MAX_BYTES) {
+            throw new InvalidDescriptionException(name, "  larger than " + MAX_BYTES + " bytes");
         }
         PublishedNormalizer normalizer = new PublishedNormalizer();
         String lower = name.toLowerCase(Locale.ROOT);
@@ -72,6 +96,7 @@ public final class Importers {
         try {
             RDFParser.fromString(new String(bytes, java.nio.charset.StandardCharsets.UTF_8), lang)
                     .base("file:///" + name)
+                    .set(org.apache.jena.riot.lang.LangJSONLD11.JSONLD_OPTIONS, NOTHING_REMOTE)
                     .errorHandler(org.apache.jena.riot.system.ErrorHandlerFactory.errorHandlerStrictNoLogging).parse(parsed);
         } catch (RiotException e) {
             throw new InvalidDescriptionException(name, "  malformed " + lang.getLabel() + ": " + e.getMessage());

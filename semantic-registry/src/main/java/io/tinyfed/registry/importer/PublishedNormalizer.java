@@ -299,7 +299,7 @@ final class PublishedNormalizer {
     private long unitBytes(Resource r, String owner, String kind) {
         Statement unit = r.getProperty(SCHEMA.UNIT_CODE);
         String u = unit == null ? "" : unit.getObject().isURIResource() ? unit.getResource().getLocalName()
-                : unit.getObject().asLiteral().getLexicalForm();
+                : unit.getObject().isLiteral() ? unit.getObject().asLiteral().getLexicalForm() : "(a blank node)";
         u = u.toLowerCase(Locale.ROOT).replace("om:", "");
         switch (u) {
             case "byte", "b" -> {

@@ -1,0 +1,17 @@
+package io.tinyfed.registry.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.tinyfed.registry.InvalidDescriptionException;
+import io.tinyfed.registry.importer.Importers;
+
+/** The importer for {@code d.ttl} files: any bytes give a result or an {@link InvalidDescriptionException}. */
+class TurtleImportFuzzTest {
+    @FuzzTest
+    void read(byte[] bytes) {
+        try {
+            Importers.read("d.ttl", bytes);
+        } catch (InvalidDescriptionException refused) {
+            // a refusal with a reason is the contract
+        }
+    }
+}
