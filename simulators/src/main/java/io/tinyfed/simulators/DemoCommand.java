@@ -82,6 +82,18 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
 
         SimulatedFleet fleet = new SimulatedFleet("demo", devices, seed);
+        // Devices reach the broker the way a real fleet does: over TLS, each with its own certificate from the
+        // fleet's CA (and its password); the plain listener is only the coordinators' loopback.
+        Path caDir = store.resolve("ca");
+        io.tinyfed.coordinator.broker.FleetCa ca = io.tinyfed.coordinator.broker.FleetCa.init(caDir, "TinyFed demo fleet CA",
+                Duration.ofDays(1));
+        io.tinyfed.coordinator.broker.FleetCa.Issued brokerCert = ca.issue("broker", List.of("localhost", "127.0.0.1"), true,
+                Duration.ofDays(1), caDir, null);
+        for (int d = 0; d < devices; d++) {
+            ca.issue(SimulatedFleet.deviceId(d), List.of(), false, Duration.ofDays(1), caDir, null);
+        }
+        EmbeddedBroker.TlsListener tls = new EmbeddedBroker.TlsListener("127.0.0.1", 0, brokerCert.certificate(),
+                brokerCert.key(), ca.certificateFile(), EmbeddedBroker.ClientAuth.REQUIRED);
         Model init = Model.initialize(SineFamily.ARCHITECTURE, seed);
         List<SineFamily.Task> evalTasks = SineFamily.tasks(40, seed + 100);
         TaskFamily.Protocol protocol = SineFamily.STANDARD;
@@ -89,7 +101,7 @@ public final class DemoCommand implements Callable<Integer> {
         try (Coordinator reptile = Coordinator.builder().fleet("demo").store(store.resolve("reptile")).keys(store)
                 .initialModel(init)
                 .rounds(settings("sine", 32)).strategy(new ReptileStrategy(1.0, true, runRounds, Selection.count(perRound)))
-                .brokerPort(brokerPort).credentials(fleet.credentials()).sparqlPort(sparqlPort)
+                .brokerPort(brokerPort).credentials(fleet.credentials()).brokerTls(tls).sparqlPort(sparqlPort)
                 .metaEvaluation(SineFamily.evaluator(evalTasks, protocol, seed), Math.max(1, runRounds / 20)).start();
              HttpApi api = HttpApi.start(reptile, "127.0.0.1", httpPort);
              // declared after the coordinator, so closed before it (and its broker): devices sign off cleanly
@@ -97,10 +109,13 @@ public final class DemoCommand implements Callable<Integer> {
             console.printf("TinyFed demo: coordinator + embedded MQTT 5 broker on %s + %d devices (%d S16 cortex-m4, %d F32 "
                     + "gateway), %d rounds of %d devices%n", reptile.brokerUri(), devices, (devices + 1) / 2, devices / 2,
                     runRounds, perRound);
+            console.printf("devices connect over TLS to %s, each with its own certificate from the demo's fleet CA (%s)%n",
+                    reptile.brokerTlsUri().orElseThrow(), ca.certificateFile());
             console.printf("coordinator HTTP API %s/api/fleet, /api/rounds, /health, /prometheus%n", api.url());
             reptile.sparqlUrl().ifPresent(url -> console.printf("registry SPARQL endpoint %s (try ./tinyfed registry query "
                     + "--endpoint %s --resource inventory.rq)%n", url, url.substring(0, url.lastIndexOf('/'))));
-            agents.start(reptile.brokerUri(), reptile.trustFile());
+            agents.start(reptile.brokerTlsUri().orElseThrow(), reptile.trustFile(), device -> new io.tinyfed.protocol.mqtt
+                    .TlsFiles(ca.certificateFile(), caDir.resolve(device + ".crt"), caDir.resolve(device + ".key")));
             awaitFleet(reptile, devices);
             console.printf("%d devices online; federated Reptile running%n", devices);
             runAndReport(reptile, runRounds, "reptile");
