@@ -316,6 +316,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         return security.quotaRefusals.get();
     }
 
+    /** Logins refused without a password check because their device id or address failed too often. */
+    public long loginsThrottled() {
+        return security.loginsRefused.get();
+    }
+
     /** Devices disconnected for publishing beyond their quota again and again. */
     public long quotaDisconnects() {
         return security.quotaDisconnects.get();
@@ -344,6 +349,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         private final char[] coordinatorSecret;
         private final PublishQuota.Limits quotaLimits = PublishQuota.DEFAULT;
         private final PublishQuota quota = new PublishQuota(quotaLimits, System::nanoTime);
+        private final LoginThrottle deviceLogins = LoginThrottle.perDevice(System::nanoTime);
+        private final LoginThrottle addressLogins = LoginThrottle.perAddress(System::nanoTime);
+        final java.util.concurrent.atomic.AtomicLong loginsRefused = new java.util.concurrent.atomic.AtomicLong();
         /** Connection attribute that marks the coordinator's own connections (set at authentication). */
         private static final String ROLE = "tinyfed.role";
         final java.util.concurrent.atomic.AtomicLong quotaRefusals = new java.util.concurrent.atomic.AtomicLong();
@@ -450,10 +458,20 @@ public final class EmbeddedBroker implements AutoCloseable {
                     return;
                 }
             } else if (credentials != null) {
+                String address = in.getConnectionInformation().getInetAddress().map(a -> a.getHostAddress()).orElse("?");
+                long wait = Math.max(deviceLogins.lockedForSeconds(device), addressLogins.lockedForSeconds(address));
+                if (wait > 0) {
+                    loginsRefused.incrementAndGet();
+                    out.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "too many failed logins; retry in " + wait + " s");
+                    return;
+                }
                 if (!credentials.verify(device, password)) {
+                    deviceLogins.failed(device);
+                    addressLogins.failed(address);
                     out.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "unknown device or wrong password");
                     return;
                 }
+                deviceLogins.succeeded(device);
             } else if (clientCertificates) {
                 out.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED,
                         "this broker authenticates devices by their certificates; connect over TLS with one");

@@ -32,6 +32,7 @@ public final class FleetLink implements FleetGateway {
     public static final String SHARE_GROUP_PREFIX = "coordinators-";
     private final Topics topics;
     private final SnapshotSigner signer;
+    private final io.tinyfed.coordinator.round.LogThrottle refusalLog = new io.tinyfed.coordinator.round.LogThrottle();
     private final Transport transport;
     private final ExecutorService executor;
     /**
@@ -145,7 +146,11 @@ public final class FleetLink implements FleetGateway {
             }
         } catch (ProtocolException e) {
             refusedMessages.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();
-            LOG.log(System.Logger.Level.WARNING, "refused {0}: {1}", topic, e.getMessage());
+            long n = refusalLog.count(id);
+            if (n > 0) {
+                LOG.log(System.Logger.Level.WARNING, "refused {0}: {1}{2}", topic, e.getMessage(),
+                        io.tinyfed.coordinator.round.LogThrottle.suffix(n));
+            }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "handling " + topic + " failed", e);
         }

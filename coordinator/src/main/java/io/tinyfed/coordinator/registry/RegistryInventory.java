@@ -78,9 +78,32 @@ public final class RegistryInventory implements Inventory {
         this.fleet = fleet;
         this.requiredSensors = List.copyOf(requiredSensors);
         this.refusals = refusals;
+        markFleetOffline();
         this.writer = new Thread(this::drain, "tinyfed-registry-writer");
         writer.setDaemon(true);
         writer.start();
+    }
+
+    /**
+     * A coordinator that starts knows nothing of who is connected: the devices the registry still
+     * holds as online (from before a restart or a crash) are marked offline, and each device's own
+     * online state (sent on every connection, retained by the broker) marks it online again. Without
+     * this the first round would select devices that are gone and wait for its deadline.
+     */
+    private void markFleetOffline() {
+        io.tinyfed.registry.QueryTable online = registry.select("PREFIX tf: <https://tinyfed.io/ns#>\n"
+                + "SELECT ?deviceId WHERE { GRAPH ?device { ?device a tf:Device ; tf:fleet \"" + fleet + "\" ; "
+                + "tf:deviceId ?deviceId ; tf:online true } }");
+        Instant now = Instant.now();
+        List<Presence> offline = new ArrayList<>();
+        for (Map<String, String> row : online.rows()) {
+            offline.add(new Presence(row.get("deviceId"), false, now));
+        }
+        if (!offline.isEmpty()) {
+            registry.setOnline(fleet, offline);
+            LOG.log(System.Logger.Level.INFO, "{0} devices of fleet {1} were online before this start: offline until they "
+                    + "announce themselves again", offline.size(), fleet);
+        }
     }
 
     @Override

@@ -64,6 +64,7 @@ public final class RoundEngine {
     }
 
     private final Settings settings;
+    private final LogThrottle refusalLog = new LogThrottle();
     private final Strategy strategy;
     private final ModelStore store;
     private final SnapshotSigner signer;
@@ -248,7 +249,11 @@ public final class RoundEngine {
         if (round >= 0) {
             roundRejected.merge(f.reason(), 1, Integer::sum);
         }
-        LOG.log(System.Logger.Level.WARNING, "refused update from {0}: {1} {2}", f.deviceId(), f.reason(), f.detail());
+        long n = refusalLog.count(f.deviceId());
+        if (n > 0) {
+            LOG.log(System.Logger.Level.WARNING, "refused update from {0}: {1} {2}{3}", f.deviceId(), f.reason(), f.detail(),
+                    LogThrottle.suffix(n));
+        }
         gateway.sendReject(f.deviceId(), new Reject(f.reason(), f.detail(), updateRound, f.deviceId()));
     }
 

@@ -30,7 +30,7 @@ class EmbeddedBrokerTest {
     @BeforeAll
     static void start() throws Exception {
         DeviceCredentials credentials = DeviceCredentials.empty().put("dev-1", "s3cret".toCharArray())
-                .put("dev-2", "other".toCharArray());
+                .put("dev-2", "other".toCharArray()).put("dev-lock", "right".toCharArray());
         broker = EmbeddedBroker.start(0, dir, "fleet", credentials);
     }
 
@@ -49,6 +49,17 @@ class EmbeddedBrokerTest {
         o.setConnectionTimeout(10);
         c.connect(o);
         return c;
+    }
+
+    @Test
+    void fiveWrongPasswords_lockTheDeviceOut_evenWithTheRightOneAfterwards() {
+        for (int i = 0; i < 5; i++) {
+            assertThatThrownBy(() -> connect("dev-lock", "dev-lock", "guess".toCharArray()))
+                    .isInstanceOfSatisfying(MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(134));
+        }
+        assertThatThrownBy(() -> connect("dev-lock", "dev-lock", "right".toCharArray()))
+                .isInstanceOfSatisfying(MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(135));
+        assertThat(broker.loginsThrottled()).isPositive();
     }
 
     @Test

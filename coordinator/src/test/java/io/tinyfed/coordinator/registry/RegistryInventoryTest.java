@@ -91,4 +91,28 @@ class RegistryInventoryTest {
             store.close();
         }
     }
+
+    @Test
+    void atStart_devicesTheRegistryStillHoldsOnline_areOfflineUntilTheyAnnounceThemselves() throws Exception {
+        Registry store = Registry.inMemory();
+        Model model = Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 8, 1), 1);
+        RegistryInventory before = new RegistryInventory(store, "flood", List.of(), (d, r) -> { });
+        before.deviceHello(hello("gone"), T0);
+        before.deviceHello(hello("back"), T0);
+        before.versionStored("sine", 1, null, model, null, null);
+        assertThat(before.flush(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(store.eligibleForTraining("flood", Iris.version("sine", 1))).containsExactly("back", "gone");
+        before.close(); // the coordinator stopped (or crashed) with both online
+
+        RegistryInventory after = new RegistryInventory(store, "flood", List.of(), (d, r) -> { });
+        try {
+            assertThat(store.eligibleForTraining("flood", Iris.version("sine", 1))).as("nobody until they say so").isEmpty();
+            after.deviceState("back", true, T0.plusSeconds(60));
+            assertThat(after.flush(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(store.eligibleForTraining("flood", Iris.version("sine", 1))).containsExactly("back");
+        } finally {
+            after.close();
+            store.close();
+        }
+    }
 }
