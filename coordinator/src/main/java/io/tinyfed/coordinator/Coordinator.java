@@ -113,6 +113,7 @@ public final class Coordinator implements AutoCloseable {
         engine.setQuarantine(b.quarantine);
         engine.setScreening(b.screening);
         engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
+        engine.setStragglerRest(b.stragglerRest);
         engineRef[0] = engine;
         this.evaluator = b.evaluator;
         this.evaluateEvery = b.evaluateEvery;
@@ -373,6 +374,7 @@ public final class Coordinator implements AutoCloseable {
         private Duration tick = Duration.ofMillis(25);
         private io.tinyfed.coordinator.strategy.Quarantine quarantine;
         private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
+        private int stragglerRest;
         private int maxSamplesPerDevice = io.tinyfed.coordinator.round.UpdateValidator.DEFAULT_MAX_SAMPLES;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
@@ -498,6 +500,12 @@ public final class Coordinator implements AutoCloseable {
         }
 
         /** The largest sample count one device may claim for its update (default 10,000). */
+        /** Rounds a straggler sits out (default 0: none; {@link RoundEngine#setStragglerRest}). */
+        public Builder stragglerRest(int v) {
+            stragglerRest = v;
+            return this;
+        }
+
         public Builder maxSamplesPerDevice(int v) {
             maxSamplesPerDevice = v;
             return this;

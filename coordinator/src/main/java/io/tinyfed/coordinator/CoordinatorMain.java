@@ -90,6 +90,14 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--round-timeout", defaultValue = "30s", description = "Round deadline, e.g. 30s, 2m (default: ${DEFAULT-VALUE}).")
     String roundTimeout;
 
+    @Option(names = "--quorum", defaultValue = "1.0", description = "Fraction of the asked devices whose accepted updates "
+            + "close a round before its deadline, e.g. 0.8 (default: ${DEFAULT-VALUE}).")
+    double quorum;
+
+    @Option(names = "--straggler-rest", defaultValue = "2", description = "Rounds a device that sent no accepted update "
+            + "sits out before it is asked again (0: none; default: ${DEFAULT-VALUE}).")
+    int stragglerRest;
+
     @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
     int innerSteps;
 
@@ -174,10 +182,10 @@ public final class CoordinatorMain implements Callable<Integer> {
                 : Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1), seed);
         Duration timeout = Duration.parse("PT" + roundTimeout.toUpperCase(java.util.Locale.ROOT));
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(initial)
-                .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, 1.0, minReplies,
+                .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, quorum, minReplies,
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
                 .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
-                .maxSamplesPerDevice(maxSamples)
+                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest)
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))

@@ -65,6 +65,9 @@ public final class RoundEngine {
 
     private final Settings settings;
     private final LogThrottle refusalLog = new LogThrottle();
+    /** Devices that straggled, and the last round they sit out. */
+    private final Map<String, Integer> restingUntil = new java.util.HashMap<>();
+    private int stragglerRest;
     private final Strategy strategy;
     private final ModelStore store;
     private final SnapshotSigner signer;
@@ -193,6 +196,10 @@ public final class RoundEngine {
             eligible = eligible.stream().filter(id -> !quarantine.isQuarantined(id)).toList();
         }
         int next = lastRound + 1;
+        if (!restingUntil.isEmpty()) {
+            restingUntil.values().removeIf(until -> until < next);
+            eligible = eligible.stream().filter(id -> !restingUntil.containsKey(id)).toList();
+        }
         List<String> chosen = strategy.configureRound(next, eligible, settings.seed());
         if (chosen.size() < settings.minReplies()) {
             if (eligible.size() != waitingWith) {
@@ -222,6 +229,18 @@ public final class RoundEngine {
         }
         LOG.log(System.Logger.Level.INFO, "round {0}: asked {1} devices", String.valueOf(round), selected.size());
         return Optional.of(round);
+    }
+
+    /**
+     * The straggler penalty: a selected device that sent no accepted update by the time its round
+     * closed sits out the next {@code rounds} rounds (0: never), so a device that has gone quiet
+     * stretches one round to its deadline, not every round.
+     */
+    public synchronized void setStragglerRest(int rounds) {
+        if (rounds < 0) {
+            throw new IllegalArgumentException("straggler rest must be >= 0 rounds");
+        }
+        stragglerRest = rounds;
     }
 
     /** One decoded update from {@code topicDeviceId}'s update topic. */
@@ -274,6 +293,9 @@ public final class RoundEngine {
         List<Failure> failures = new ArrayList<>();
         for (String id : stragglers) {
             failures.add(new Failure(id, RejectReason.LATE, "no update before the deadline"));
+            if (stragglerRest > 0) {
+                restingUntil.put(id, round + stragglerRest);
+            }
         }
         List<Reply> received = new ArrayList<>(replies.values());
         io.tinyfed.coordinator.strategy.Screening.Screened screened = screening.screen(received);

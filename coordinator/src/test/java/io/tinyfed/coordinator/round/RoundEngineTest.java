@@ -174,6 +174,38 @@ class RoundEngineTest {
     }
 
     @Test
+    void aStragglerSitsOutTheNextRounds_andAQuorumBelowOneClosesWithoutIt(@TempDir Path dir) throws Exception {
+        RoundEngine engine = new RoundEngine(new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(30), 0.6, 1,
+                100.0, 7), new ReptileStrategy(1, false, 10, Selection.upTo(3)), new ModelStore(dir), signer, gateway, clock,
+                Model.initialize(SINE, 1));
+        engine.setStragglerRest(2);
+        for (String id : List.of("a", "b", "quiet")) {
+            engine.deviceHello(hello(id, 262_144, NumberFormat.F32));
+        }
+        engine.startRound().orElseThrow();
+        TrainTask task = gateway.tasks.get(0).getValue();
+        engine.onUpdate("a", adapt("a", task, engine.currentModel(), 0));
+        assertThat(engine.roundOpen()).as("1 of 3 is below the quorum of 0.6").isTrue();
+        engine.onUpdate("b", adapt("b", task, engine.currentModel(), 1));
+        assertThat(engine.roundOpen()).as("2 of 3 meet it: no wait for the deadline").isFalse();
+        assertThat(engine.history().get(0).stragglers()).containsExactly("quiet");
+
+        for (int r = 2; r <= 3; r++) {
+            int before = gateway.tasks.size();
+            engine.startRound().orElseThrow();
+            assertThat(gateway.tasks.subList(before, gateway.tasks.size())).extracting(Map.Entry::getKey)
+                    .as("round %d", r).containsExactlyInAnyOrder("a", "b");
+            TrainTask t = gateway.tasks.get(before).getValue();
+            engine.onUpdate("a", adapt("a", t, engine.currentModel(), 0));
+            engine.onUpdate("b", adapt("b", t, engine.currentModel(), 1));
+        }
+        int before = gateway.tasks.size();
+        engine.startRound().orElseThrow();
+        assertThat(gateway.tasks.subList(before, gateway.tasks.size())).extracting(Map.Entry::getKey)
+                .as("after two rounds of rest it is asked again").containsExactlyInAnyOrder("a", "b", "quiet");
+    }
+
+    @Test
     void deadline_closesTheRoundWithWhatArrivedOrWithoutAVersion(@TempDir Path dir) throws Exception {
         RoundEngine engine = engine(dir, new ReptileStrategy(1, false, 10, Selection.count(3)), 2);
         for (String id : List.of("a", "b", "c")) {
