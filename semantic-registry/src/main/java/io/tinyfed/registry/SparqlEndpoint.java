@@ -28,9 +28,6 @@ import org.apache.jena.sparql.core.DatasetGraph;
  * Binds to 127.0.0.1 unless told otherwise. Build with {@link #builder()}.
  */
 public final class SparqlEndpoint implements AutoCloseable {
-    /** Requests the dataset serves at once unless {@link Builder#maxConcurrent} says otherwise. */
-    public static final int DEFAULT_MAX_CONCURRENT = 8;
-
     /** How long a query may run on the endpoint unless {@link Builder#queryTimeout} says otherwise. */
     public static final java.time.Duration DEFAULT_QUERY_TIMEOUT = java.time.Duration.ofSeconds(10);
     /** The user allowed to send SPARQL updates. */
@@ -117,7 +114,6 @@ public final class SparqlEndpoint implements AutoCloseable {
         private boolean loopback = true;
         private char[] adminSecret;
         private java.time.Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
-        private int maxConcurrent = DEFAULT_MAX_CONCURRENT;
         private Path adminSecretFile;
 
         public Builder dataset(DatasetGraph v) {
@@ -147,15 +143,6 @@ public final class SparqlEndpoint implements AutoCloseable {
          * How long one query may run before it is cancelled (default {@link #DEFAULT_QUERY_TIMEOUT}):
          * a cartesian product from an anonymous client must not keep a core busy after the client gave up.
          */
-        /** Most requests to the dataset at once; more are answered 503 at once (default {@value #DEFAULT_MAX_CONCURRENT}). */
-        public Builder maxConcurrent(int v) {
-            if (v < 1) {
-                throw new IllegalArgumentException("concurrent query limit must be >= 1");
-            }
-            maxConcurrent = v;
-            return this;
-        }
-
         public Builder queryTimeout(java.time.Duration v) {
             if (v.isNegative() || v.isZero()) {
                 throw new IllegalArgumentException("query timeout must be positive, got " + v);
@@ -201,21 +188,16 @@ public final class SparqlEndpoint implements AutoCloseable {
                 // never let it make the server fetch other URLs (SERVICE), which would turn it into a proxy.
                 dataset.getContext().set(org.apache.jena.query.ARQ.queryTimeout, String.valueOf(queryTimeout.toMillis()));
                 dataset.getContext().set(org.apache.jena.sparql.exec.http.Service.httpServiceAllowed, false);
-                // both query endpoints share one limit on queries running at once
-                io.tinyfed.registry.internal.LimitedQuery limited = new io.tinyfed.registry.internal.LimitedQuery(maxConcurrent);
                 DataService.Builder service = DataService.newBuilder(dataset)
-                        .addEndpoint(org.apache.jena.fuseki.server.Endpoint.create().operation(Operation.Query)
-                                .endpointName("query").processor(limited).build())
-                        .addEndpoint(org.apache.jena.fuseki.server.Endpoint.create().operation(Operation.Query)
-                                .endpointName("sparql").processor(limited).build())
+                        .addEndpoint(Operation.Query, "query")
+                        .addEndpoint(Operation.Query, "sparql")
                         .addEndpoint(Operation.GSP_R, "get")
                         .addEndpoint(Operation.Update, "update",
                                 adminSecret == null ? Auth.DENY_ALL : Auth.policyAllowSpecific(ADMIN));
                 FusekiServer server = FusekiServer.create().port(port).loopback(loopback)
                         .passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
                         .enablePing(true).enableStats(false).enableMetrics(false)
-                        .add("/" + DATASET, service)
-                        .build();
+                        .add("/" + DATASET, service).build();
                 server.start();
                 return new SparqlEndpoint(server);
             } catch (IOException e) {

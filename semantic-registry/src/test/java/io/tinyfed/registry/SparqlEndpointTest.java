@@ -70,42 +70,6 @@ class SparqlEndpointTest {
     }
 
     @Test
-    void beyondTheConcurrencyLimit_aQueryIsRefusedAtOnce_andThePingStillAnswers() throws Exception {
-        for (int i = 2; i <= 40; i++) {
-            registry.registerDevice(Fixtures.m4("d-" + i));
-        }
-        SparqlEndpoint capped = SparqlEndpoint.builder().registry(registry).port(0).maxConcurrent(1)
-                .queryTimeout(java.time.Duration.ofSeconds(5)).start();
-        try {
-            String cartesian = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }";
-            java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> abusive = new java.util.ArrayList<>();
-            for (int k = 0; k < 1; k++) {
-                abusive.add(http.sendAsync(HttpRequest.newBuilder(URI.create(capped.queryUrl() + "?query="
-                        + URLEncoder.encode(cartesian, StandardCharsets.UTF_8))).timeout(java.time.Duration.ofSeconds(60))
-                        .build(), HttpResponse.BodyHandlers.ofString()));
-            }
-            String ping = capped.queryUrl().substring(0, capped.queryUrl().indexOf("/" + SparqlEndpoint.DATASET)) + "/$/ping";
-            // once the slot is taken, a further query is refused with 503, and the server itself answers
-            long end = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
-            int status = query(capped, QUERY).statusCode();
-            while (status != 503 && System.nanoTime() < end) {
-                Thread.sleep(50);
-                status = query(capped, QUERY).statusCode();
-            }
-            assertThat(status).isEqualTo(503);
-            HttpResponse<String> pong = http.send(HttpRequest.newBuilder(URI.create(ping)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(pong.statusCode()).isEqualTo(200);
-            for (var f : abusive) {
-                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
-            }
-            assertThat(query(capped, QUERY).statusCode()).as("slots free again after the timeout").isEqualTo(200);
-        } finally {
-            capped.close();
-        }
-    }
-
-    @Test
     void service_isRefusedAndFetchesNothing() throws Exception {
         java.util.concurrent.atomic.AtomicInteger fetched = new java.util.concurrent.atomic.AtomicInteger();
         com.sun.net.httpserver.HttpServer target = com.sun.net.httpserver.HttpServer.create(
