@@ -45,6 +45,15 @@ class ImporterFindingsTest {
         assertThat(r.skipped()).anySatisfy(note -> assertThat(note).contains("(a blank node)"));
     }
 
+    @Test
+    void aTfliteVectorWithANegativeLength_isACorruptFileNotACrash() throws Exception {
+        // the input the fuzzer found: a vector length of -1 in an operator's inputs
+        byte[] model = Fixtures.bytes("/io/tinyfed/registry/fuzz/TfliteImportFuzzTestInputs/read/"
+                + "crash-b31e0b7855574ccc5f546a599a6857ff22bc0c65");
+        assertThatThrownBy(() -> Importers.read("model.tflite", model)).isInstanceOf(InvalidDescriptionException.class)
+                .hasMessageContaining("corrupt");
+    }
+
     private static final class Fixtures {
         static byte[] bytes(String resource) throws java.io.IOException {
             try (var in = ImporterFindingsTest.class.getResourceAsStream(resource)) {

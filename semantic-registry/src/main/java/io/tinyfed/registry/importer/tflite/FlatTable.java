@@ -54,9 +54,20 @@ final class FlatTable extends Table {
         return o == 0 ? null : new FlatTable(__indirect(o + bb_pos), bb);
     }
 
+    /**
+     * The length of a vector field; a length that is negative or runs past the end of the file
+     * (elements are at least one byte) is corruption, reported before anything is allocated for it.
+     */
     int length(int field) {
         int o = slot(field);
-        return o == 0 ? 0 : __vector_len(o);
+        if (o == 0) {
+            return 0;
+        }
+        int n = __vector_len(o);
+        if (n < 0 || (long) __vector(o) + n > bb.limit()) {
+            throw new IndexOutOfBoundsException("a vector of " + n + " elements runs past the end of the file");
+        }
+        return n;
     }
 
     FlatTable tableAt(int field, int i) {
