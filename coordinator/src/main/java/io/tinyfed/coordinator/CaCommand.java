@@ -81,15 +81,8 @@ final class CaCommand implements Callable<Integer> {
             if (!server && !hosts.isEmpty()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--host names a broker's addresses: add --server");
             }
-            char[] p12 = null;
-            if (p12PasswordEnv != null) {
-                String v = System.getenv(p12PasswordEnv);
-                if (v == null || v.isEmpty()) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--p12-password-env: environment variable "
-                            + p12PasswordEnv + " is not set; export it first");
-                }
-                p12 = v.toCharArray();
-            }
+            char[] p12 = p12PasswordEnv == null ? null
+                    : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--p12-password-env", p12PasswordEnv).toCharArray();
             FleetCa.Issued issued = FleetCa.load(dir).issue(name, hosts, server, Duration.ofDays(days),
                     out != null ? out : dir, p12);
             System.out.printf("%s certificate for %s: %s, key %s%s%n", server ? "broker" : "device", name,

@@ -194,8 +194,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                         quarantineStrikes) : null);
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null
-                    : secretFromEnv(brokerPasswordEnv, "--broker-password-env").toCharArray());
-            b.externalBrokerTls(externalTls.files());
+                    : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--broker-password-env", brokerPasswordEnv).toCharArray());
+            b.externalBrokerTls(externalTls.filesFor(broker));
         } else if (externalTls.files() != null) {
             throw usage("--tls-ca, --tls-cert and --tls-key are for an external --broker; the embedded broker's TLS "
                     + "listener takes --tls-listen, --tls-server-cert, --tls-server-key and --tls-device-ca");
@@ -205,7 +205,7 @@ public final class CoordinatorMain implements Callable<Integer> {
             b.withoutRegistry();
         } else if (registryUrl != null) {
             String secret = registryPasswordEnv == null ? null
-                    : secretFromEnv(registryPasswordEnv, "--registry-password-env");
+                    : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--registry-password-env", registryPasswordEnv);
             b.registry(io.tinyfed.registry.Registry.remote(registryUrl, secret == null ? null : registryUser,
                     secret == null ? null : secret.toCharArray()));
         }
@@ -269,15 +269,6 @@ public final class CoordinatorMain implements Callable<Integer> {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    /** The value of environment variable {@code name}; a usage error naming {@code flag} when it is unset. */
-    private String secretFromEnv(String name, String flag) {
-        String value = System.getenv(name);
-        if (value == null) {
-            throw usage(flag + ": environment variable " + name + " is not set; export it before starting the coordinator");
-        }
-        return value;
-    }
-
     /** {@code tinyfed coordinator credentials --file F --id D}: adds a device password (read from the console or stdin). */
     @Command(name = "credentials", mixinStandardHelpOptions = true, description = "Add or replace a device's broker password.")
     static final class Credentials implements Callable<Integer> {
@@ -326,39 +317,9 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
     }
 
-    /**
-     * The command with its error handling: a failure the coordinator can explain is one line on stderr
-     * and exit code 1; {@code TINYFED_DEBUG=1} adds the stack trace.
-     */
+    /** The command with TinyFed's error handling ({@link io.tinyfed.protocol.cli.Cli#withErrorHandling}). */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new CoordinatorMain());
-        // A mistake on the command line: what is wrong and where the options are, not the whole usage text.
-        cli.setParameterExceptionHandler((e, args) -> {
-            CommandLine cmd = e.getCommandLine();
-            cmd.getErr().println("tinyfed " + cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
-            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
-                cmd.getErr().println("Run 'tinyfed " + cmd.getCommandSpec().qualifiedName() + " --help' for its options.");
-            }
-            return cmd.getCommandSpec().exitCodeOnInvalidInput();
-        });
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("tinyfed coordinator: " + describe(e));
-            if (System.getenv("TINYFED_DEBUG") != null) {
-                e.printStackTrace(cmd.getErr());
-            }
-            return 1;
-        });
-        return cli;
-    }
-
-    /** The failure and, when it names something its message does not (a TLS or I/O detail), its cause. */
-    private static String describe(Throwable e) {
-        String message = e.getMessage() != null ? e.getMessage() : e.toString();
-        Throwable cause = e.getCause();
-        if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
-            message += ": " + cause.getMessage();
-        }
-        return message;
+        return io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new CoordinatorMain()));
     }
 
     public static void main(String[] args) {

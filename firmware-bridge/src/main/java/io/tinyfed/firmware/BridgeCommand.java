@@ -74,19 +74,9 @@ public final class BridgeCommand implements Callable<Integer> {
         if (!"serial".equals(kind)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "unknown line kind '" + kind + "' (serial)");
         }
-        char[] password = null;
-        if (passwordEnv != null) {
-            String v = System.getenv(passwordEnv);
-            if (v == null) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--password-env: environment variable "
-                        + passwordEnv + " is not set; export it first");
-            }
-            password = v.toCharArray();
-        }
-        if (tls.files() != null && !broker.startsWith("ssl://")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--tls-ca/--tls-cert/--tls-key need a TLS "
-                    + "broker URI: ssl://HOST:PORT");
-        }
+        char[] password = passwordEnv == null ? null : io.tinyfed.protocol.cli.Cli.environmentSecret(
+                new CommandLine(this).getCommandSpec(), "--password-env", passwordEnv).toCharArray();
+        io.tinyfed.protocol.mqtt.TlsFiles tlsFiles = tls.filesFor(broker);
         Model firmware = ModelCodec.decode(Files.readAllBytes(model));
         if (firmware.format() != NumberFormat.S16) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--model must be the S16 model of the firmware");
@@ -120,7 +110,7 @@ public final class BridgeCommand implements Callable<Integer> {
         }
         SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(trust));
         try (SerialBridge bridge = new SerialBridge(in, out, broker, fleet, verifier, firmware, gw)
-                .authenticate(tls.files(), password).start()) {
+                .authenticate(tlsFiles, password).start()) {
             System.out.printf("bridging %s to %s (fleet %s) as gateway %s%n", line.port != null ? line.port
                     : line.tcp != null ? line.tcp : line.exec, broker, fleet, gw);
             while (bridge.link().isOpen()) {

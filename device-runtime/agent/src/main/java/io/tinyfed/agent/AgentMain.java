@@ -64,24 +64,13 @@ public final class AgentMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        char[] password = null;
-        if (passwordEnv != null) {
-            String value = System.getenv(passwordEnv);
-            if (value == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--password-env: environment variable "
-                        + passwordEnv + " is not set; export it before starting the agent");
-            }
-            password = value.toCharArray();
-        }
-        if (tls.files() != null && !broker.startsWith("ssl://")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--tls-ca/--tls-cert/--tls-key need a TLS "
-                    + "broker URI: ssl://HOST:PORT (the coordinator's --tls-listen)");
-        }
+        char[] password = passwordEnv == null ? null
+                : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--password-env", passwordEnv).toCharArray();
         String user = username != null ? username : (password != null ? id : null);
         Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, AgentMain.class.getPackage().getImplementationVersion() == null
                 ? "dev" : AgentMain.class.getPackage().getImplementationVersion());
-        Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.files()), DataSources.parse(data),
+        Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), DataSources.parse(data),
                 new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC());
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
@@ -92,38 +81,9 @@ public final class AgentMain implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * The command with its error handling: a usage mistake is what is wrong plus where the options
-     * are; a failure is one line and exit code 1 ({@code TINYFED_DEBUG=1} adds the stack trace).
-     */
+    /** The command with TinyFed's error handling ({@link io.tinyfed.protocol.cli.Cli#withErrorHandling}). */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new AgentMain());
-        cli.setParameterExceptionHandler((e, args) -> {
-            CommandLine cmd = e.getCommandLine();
-            cmd.getErr().println("tinyfed agent: " + e.getMessage());
-            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
-                cmd.getErr().println("Run 'tinyfed agent --help' for its options.");
-            }
-            return cmd.getCommandSpec().exitCodeOnInvalidInput();
-        });
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("tinyfed agent: " + describe(e));
-            if (System.getenv("TINYFED_DEBUG") != null) {
-                e.printStackTrace(cmd.getErr());
-            }
-            return 1;
-        });
-        return cli;
-    }
-
-    /** The failure and, when it names something its message does not (a TLS or I/O detail), its cause. */
-    private static String describe(Throwable e) {
-        String message = e.getMessage() != null ? e.getMessage() : e.toString();
-        Throwable cause = e.getCause();
-        if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
-            message += ": " + cause.getMessage();
-        }
-        return message;
+        return io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new AgentMain()));
     }
 
     public static void main(String[] args) {

@@ -21,6 +21,22 @@ public final class TlsOptions {
             + "(keep it readable by its owner only).")
     Path key;
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    /**
+     * The files given for a connection to {@code brokerUri}, or null when no TLS flag was given;
+     * a usage error when TLS files are given for a URI that is not {@code ssl://}.
+     */
+    public TlsFiles filesFor(String brokerUri) {
+        TlsFiles files = files();
+        if (files != null && !brokerUri.startsWith("ssl://")) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--tls-ca/--tls-cert/--tls-key need a "
+                    + "TLS broker URI: ssl://HOST:PORT (a coordinator's --tls-listen)");
+        }
+        return files;
+    }
+
     /** The files given, or null when no TLS flag was given (the URI's scheme decides). */
     public TlsFiles files() {
         if (ca == null && cert == null && key == null) {
