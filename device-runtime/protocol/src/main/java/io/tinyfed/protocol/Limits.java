@@ -14,6 +14,9 @@ public final class Limits {
     public static final int REJECT_BYTES = 2048;
     /** Header room plus four bytes per parameter. */
     public static final int SNAPSHOT_BYTES = 64 * 1024 + 4 * MAX_PARAMETERS;
+    /** A snapshot plus the deploy's own fields. */
+    public static final int DEPLOY_BYTES = SNAPSHOT_BYTES + 4 * 1024;
+    public static final int DEPLOYMENT_STATUS_BYTES = 2048;
     /** Header room plus, per parameter, four value bytes and up to five index bytes. */
     public static final int UPDATE_BYTES = 64 * 1024 + 9 * MAX_PARAMETERS;
     /**

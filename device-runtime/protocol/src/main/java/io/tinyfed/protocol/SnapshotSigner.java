@@ -13,8 +13,8 @@ import java.security.Signature;
 import java.time.Instant;
 
 /**
- * Signs what the coordinator sends with Ed25519 (JDK built-in): model snapshots, train tasks and
- * rejects. A snapshot signature covers {@link #signedBytes}: a domain tag, the model id, the version
+ * Signs what the coordinator sends with Ed25519 (JDK built-in): model snapshots, train tasks,
+ * deploys and rejects. A snapshot signature covers {@link #signedBytes}: a domain tag, the model id, the version
  * and the model's canonical {@link ModelCodec} encoding, so neither the parameters nor the version
  * can be swapped. A task signature covers {@link #taskBytes} (every field and the device it is for,
  * so it cannot be replayed to another device or past its deadline), a reject's {@link #rejectBytes}.
@@ -24,6 +24,7 @@ public final class SnapshotSigner {
     private static final byte[] DOMAIN = "tinyfed.v1/snapshot\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TASK_DOMAIN = "tinyfed.v1/task\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REJECT_DOMAIN = "tinyfed.v1/reject\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEPLOY_DOMAIN = "tinyfed.v1/deploy\0".getBytes(StandardCharsets.US_ASCII);
     private final String keyId;
     private final PrivateKey key;
 
@@ -63,6 +64,11 @@ public final class SnapshotSigner {
         return sign(rejectBytes(reject));
     }
 
+    /** The signature of {@code deploy} for device {@code deviceId}. */
+    public byte[] signDeploy(Deploy deploy, String deviceId) {
+        return sign(deployBytes(deploy, deviceId));
+    }
+
     private byte[] sign(byte[] bytes) {
         try {
             Signature s = Signature.getInstance("Ed25519");
@@ -83,6 +89,25 @@ public final class SnapshotSigner {
                 .putInt(t.round()).putLong(t.modelVersion()).putInt(t.innerSteps())
                 .putInt(Float.floatToIntBits(t.learningRate())).putInt(t.batchSize())
                 .putLong(t.deadline().toEpochMilli()).array();
+    }
+
+    /**
+     * The exact bytes a deploy signature covers: every field, the device it is for, and the inline
+     * snapshot's model id, version and signature (which itself covers the parameters), so neither
+     * the version nor the instruction can be swapped or replayed to another device.
+     */
+    public static byte[] deployBytes(Deploy d, String deviceId) {
+        byte[] device = deviceId.getBytes(StandardCharsets.UTF_8);
+        byte[] rollout = d.rolloutId().getBytes(StandardCharsets.UTF_8);
+        byte[] model = d.snapshot() == null ? new byte[0] : d.snapshot().modelId().getBytes(StandardCharsets.UTF_8);
+        byte[] snapshotSignature = d.snapshot() == null ? new byte[0] : d.snapshot().signature();
+        return ByteBuffer.allocate(DEPLOY_DOMAIN.length + device.length + 1 + rollout.length + 1 + 4 + 1 + model.length
+                        + 1 + 8 + 4 + 4 + 4 + 8 + snapshotSignature.length)
+                .order(ByteOrder.LITTLE_ENDIAN).put(DEPLOY_DOMAIN).put(device).put((byte) 0).put(rollout).put((byte) 0)
+                .putInt(d.wave()).put((byte) d.action().ordinal()).put(model).put((byte) 0)
+                .putLong(d.snapshot() == null ? -1 : d.snapshot().version()).putInt(d.shadowSamples())
+                .putInt(d.personaliseSteps()).putInt(Float.floatToIntBits(d.personaliseLearningRate()))
+                .putLong(d.issuedAt().toEpochMilli()).put(snapshotSignature).array();
     }
 
     /** The exact bytes a reject signature covers. */

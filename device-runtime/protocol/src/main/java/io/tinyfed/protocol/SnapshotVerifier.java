@@ -28,6 +28,18 @@ public final class SnapshotVerifier {
                 SnapshotSigner.taskBytes(task, deviceId));
     }
 
+    /**
+     * Returns normally only when a trusted key signed exactly this deploy for this device and, for
+     * an install, its snapshot.
+     */
+    public void verifyDeploy(Deploy deploy, String deviceId, String keyId, byte[] signature) throws ProtocolException {
+        verify("deploy of rollout " + deploy.rolloutId() + " for " + deviceId, keyId, signature,
+                SnapshotSigner.deployBytes(deploy, deviceId));
+        if (deploy.snapshot() != null) {
+            verify(deploy.snapshot());
+        }
+    }
+
     /** Returns normally only when a trusted key signed exactly this reject. */
     public void verifyReject(Reject reject, String keyId, byte[] signature) throws ProtocolException {
         verify("reject of round " + reject.round() + " for " + reject.deviceId(), keyId, signature,

@@ -6,12 +6,12 @@ import java.util.Optional;
  * The MQTT topic scheme of one fleet:
  *
  * <pre>
- * tinyfed/v1/{fleet}/device/{id}/hello|state|task|update|metrics|reject
+ * tinyfed/v1/{fleet}/device/{id}/hello|state|task|update|metrics|reject|deploy|deployment
  * tinyfed/v1/{fleet}/model/{modelId}        retained latest snapshot
  * </pre>
  *
  * A device publishes only under its own {@code device/{id}/} subtree (hello, state, update,
- * metrics); the coordinator publishes task, reject and model. Coordinator replicas share update
+ * metrics, deployment status); the coordinator publishes task, reject, deploy and model. Coordinator replicas share update
  * traffic through {@link #sharedUpdates(String)}.
  */
 public final class Topics {
@@ -21,7 +21,7 @@ public final class Topics {
 
     /** The kinds of per-device topics. */
     public enum DeviceTopic {
-        HELLO, STATE, TASK, UPDATE, METRICS, REJECT;
+        HELLO, STATE, TASK, UPDATE, METRICS, REJECT, DEPLOY, DEPLOYMENT;
 
         String level() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -29,7 +29,7 @@ public final class Topics {
 
         /** What a device publishes under its own subtree: everything else there it may only receive. */
         public boolean publishedByDevice() {
-            return this == HELLO || this == STATE || this == UPDATE || this == METRICS;
+            return this == HELLO || this == STATE || this == UPDATE || this == METRICS || this == DEPLOYMENT;
         }
     }
 

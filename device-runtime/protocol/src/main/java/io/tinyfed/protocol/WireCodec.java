@@ -124,6 +124,10 @@ public final class WireCodec {
     // ---------------------------------------------------------------- snapshot
 
     public static byte[] encode(ModelSnapshot s) {
+        return toWire(s).toByteArray();
+    }
+
+    private static Wire.ModelSnapshot toWire(ModelSnapshot s) {
         Model model = s.model();
         Wire.ModelSnapshot.Builder b = Wire.ModelSnapshot.newBuilder().setModelId(s.modelId()).setVersion(s.version())
                 .setFormat(toWire(model.format())).setKeyId(s.keyId())
@@ -148,12 +152,15 @@ public final class WireCodec {
             p = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
             p.asFloatBuffer().put(v);
         }
-        return b.setParameters(ByteString.copyFrom(p.array())).build().toByteArray();
+        return b.setParameters(ByteString.copyFrom(p.array())).build();
     }
 
     /** Structural decode; the signature is checked by {@link SnapshotVerifier}, not here. */
     public static ModelSnapshot decodeSnapshot(byte[] bytes) throws ProtocolException {
-        Wire.ModelSnapshot m = parse(bytes, Limits.SNAPSHOT_BYTES, "snapshot", Wire.ModelSnapshot.parser());
+        return fromWire(parse(bytes, Limits.SNAPSHOT_BYTES, "snapshot", Wire.ModelSnapshot.parser()));
+    }
+
+    private static ModelSnapshot fromWire(Wire.ModelSnapshot m) throws ProtocolException {
         List<Layer> layers = new ArrayList<>(m.getLayersCount());
         for (Wire.Layer l : m.getLayersList()) {
             layers.add(fromWire(l));
@@ -197,6 +204,101 @@ public final class WireCodec {
         }
         return new ModelSnapshot(Limits.requireId(m.getModelId(), "model id"), m.getVersion(), model,
                 bounded(m.getKeyId(), "key id"), m.getSignature().toByteArray(), Instant.ofEpochMilli(m.getCreatedAtMs()));
+    }
+
+    // ---------------------------------------------------------------- deploy and deployment status
+
+    /** {@code d} for device {@code deviceId}, signed by {@code signer}. */
+    public static byte[] encode(Deploy d, String deviceId, SnapshotSigner signer) {
+        Wire.Deploy.Builder b = Wire.Deploy.newBuilder().setDeviceId(deviceId).setRolloutId(d.rolloutId())
+                .setWave(d.wave()).setAction(d.action() == Deploy.Action.INSTALL ? Wire.Deploy.Action.INSTALL
+                        : Wire.Deploy.Action.ROLLBACK)
+                .setShadowSamples(d.shadowSamples()).setPersonaliseSteps(d.personaliseSteps())
+                .setPersonaliseLearningRate(d.personaliseLearningRate()).setIssuedAtMs(d.issuedAt().toEpochMilli())
+                .setKeyId(signer.keyId()).setSignature(ByteString.copyFrom(signer.signDeploy(d, deviceId)));
+        if (d.snapshot() != null) {
+            b.setSnapshot(toWire(d.snapshot()));
+        }
+        return b.build().toByteArray();
+    }
+
+    /**
+     * A deploy for device {@code deviceId}: refused unless it names that device and a trusted
+     * coordinator key signed it and, for an install, its snapshot.
+     */
+    public static Deploy decodeDeploy(byte[] bytes, String deviceId, SnapshotVerifier verifier) throws ProtocolException {
+        Wire.Deploy m = parse(bytes, Limits.DEPLOY_BYTES, "deploy", Wire.Deploy.parser());
+        if (!m.getDeviceId().equals(deviceId)) {
+            throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "deploy for '" + m.getDeviceId() + "' received by "
+                    + deviceId);
+        }
+        Deploy.Action action = switch (m.getAction()) {
+            case INSTALL -> Deploy.Action.INSTALL;
+            case ROLLBACK -> Deploy.Action.ROLLBACK;
+            default -> throw new ProtocolException(RejectReason.INVALID_FIELD, "deploy action is " + m.getAction());
+        };
+        if ((action == Deploy.Action.INSTALL) != m.hasSnapshot()) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "an install carries a snapshot, a rollback none");
+        }
+        if (!Float.isFinite(m.getPersonaliseLearningRate()) || m.getPersonaliseLearningRate() < 0
+                || (m.getPersonaliseSteps() > 0 && m.getPersonaliseLearningRate() == 0)) {
+            throw new ProtocolException(RejectReason.NON_FINITE, "deploy personalisation learning rate "
+                    + m.getPersonaliseLearningRate());
+        }
+        if (m.getShadowSamples() < 0 || m.getPersonaliseSteps() < 0 || m.getWave() < 0) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "deploy counts must not be negative");
+        }
+        Deploy d = new Deploy(Limits.requireId(m.getRolloutId(), "rollout id"), m.getWave(), action,
+                m.hasSnapshot() ? fromWire(m.getSnapshot()) : null, m.getShadowSamples(), m.getPersonaliseSteps(),
+                m.getPersonaliseLearningRate(), Instant.ofEpochMilli(m.getIssuedAtMs()));
+        verifier.verifyDeploy(d, deviceId, m.getKeyId(), m.getSignature().toByteArray());
+        return d;
+    }
+
+    public static byte[] encode(DeploymentStatus d) {
+        Wire.DeploymentStatus.Builder b = Wire.DeploymentStatus.newBuilder().setDeviceId(d.deviceId())
+                .setRolloutId(d.rolloutId()).setWave(d.wave())
+                .setState(Wire.DeploymentStatus.State.valueOf(d.state().name())).setModelId(d.modelId())
+                .setTargetVersion(Math.max(0, d.targetVersion()))
+                .setReason(d.reason().length() > 512 ? d.reason().substring(0, 512) : d.reason())
+                .setShadowSamples(d.shadowSamples()).setCandidateLoss(d.candidateLoss()).setPreviousLoss(d.previousLoss())
+                .setPersonalised(d.personalised()).setSentAtMs(System.currentTimeMillis());
+        if (d.servingVersion() >= 0) {
+            b.setHasServing(true).setServingVersion(d.servingVersion());
+        }
+        if (d.previousVersion() >= 0) {
+            b.setHasPrevious(true).setPreviousVersion(d.previousVersion());
+        }
+        return b.build().toByteArray();
+    }
+
+    public static DeploymentStatus decodeDeploymentStatus(byte[] bytes) throws ProtocolException {
+        Wire.DeploymentStatus m = parse(bytes, Limits.DEPLOYMENT_STATUS_BYTES, "deployment status",
+                Wire.DeploymentStatus.parser());
+        DeploymentStatus.State state = switch (m.getState()) {
+            case RECEIVED -> DeploymentStatus.State.RECEIVED;
+            case SHADOWING -> DeploymentStatus.State.SHADOWING;
+            case SERVING -> DeploymentStatus.State.SERVING;
+            case FAILED -> DeploymentStatus.State.FAILED;
+            case ROLLED_BACK -> DeploymentStatus.State.ROLLED_BACK;
+            default -> throw new ProtocolException(RejectReason.INVALID_FIELD, "deployment state is " + m.getState());
+        };
+        if (m.getShadowSamples() < 0 || !(Double.isNaN(m.getCandidateLoss()) || m.getCandidateLoss() >= 0)
+                || !(Double.isNaN(m.getPreviousLoss()) || m.getPreviousLoss() >= 0)
+                || Double.isInfinite(m.getCandidateLoss()) || Double.isInfinite(m.getPreviousLoss())) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "deployment figures must be finite, non-negative "
+                    + "or NaN (not measured)");
+        }
+        if ((m.getHasServing() && m.getServingVersion() < 0) || (m.getHasPrevious() && m.getPreviousVersion() < 0)
+                || m.getTargetVersion() < 0) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "deployment versions must not be negative");
+        }
+        return new DeploymentStatus(Limits.requireId(m.getDeviceId(), "device id"),
+                Limits.requireId(m.getRolloutId(), "rollout id"), m.getWave(), state,
+                Limits.requireId(m.getModelId(), "model id"), m.getHasServing() ? m.getServingVersion() : -1,
+                m.getHasPrevious() ? m.getPreviousVersion() : -1, m.getTargetVersion(),
+                bounded(m.getReason(), 512, "deployment reason"), m.getShadowSamples(), m.getCandidateLoss(),
+                m.getPreviousLoss(), m.getPersonalised());
     }
 
     // ---------------------------------------------------------------- update
@@ -369,8 +471,12 @@ public final class WireCodec {
     }
 
     private static String bounded(String s, String what) throws ProtocolException {
-        if (s.length() > 128) {
-            throw new ProtocolException(RejectReason.INVALID_FIELD, what + " is longer than 128 characters");
+        return bounded(s, 128, what);
+    }
+
+    private static String bounded(String s, int max, String what) throws ProtocolException {
+        if (s.length() > max) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, what + " is longer than " + max + " characters");
         }
         return s;
     }
