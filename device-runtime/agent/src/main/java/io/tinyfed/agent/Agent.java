@@ -10,6 +10,8 @@ import io.tinyfed.core.Quantizer;
 import io.tinyfed.core.Reptile;
 import io.tinyfed.core.Sample;
 import io.tinyfed.core.TrainingConfig;
+import io.tinyfed.protocol.Deploy;
+import io.tinyfed.protocol.DeploymentStatus;
 import io.tinyfed.protocol.DeviceHello;
 import io.tinyfed.protocol.DeviceMetrics;
 import io.tinyfed.protocol.DeviceState;
@@ -24,6 +26,7 @@ import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.protocol.WireCodec;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -44,6 +47,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * answers each {@link TrainTask} with the Reptile delta of a copy of the meta-model adapted on its
  * recent samples, in its own number format, before the deadline. Raw samples never leave it.
  *
+ * <p>Deployments: until a {@link Deploy} arrives the agent serves (and learns online from) the
+ * latest meta-model. A verified install pins the version it names: the agent optionally
+ * personalises it on its recent samples, serves it, runs the version it served before beside it
+ * on the next live samples (both tested before they train on each sample) and reports both losses
+ * in a retained {@link DeploymentStatus}; a rollback returns to the version served before. With a
+ * state directory both slots survive a restart.
+ *
  * <p>Threading: transport callbacks only decode, verify and hand work to one worker thread, which
  * owns every network, the learner and the buffers; nothing here blocks the MQTT client's thread.
  */
@@ -55,10 +65,17 @@ public final class Agent implements AutoCloseable {
      * @param bufferCapacity     recent samples kept for rounds (and before the first model arrives)
      * @param sampleInterval     how often the data source is polled
      * @param metricsEvery       publish metrics every this many samples
+     * @param stateDirectory     where the deployed versions are kept across restarts; null: in memory only
      */
     public record Settings(String fleet, String deviceId, HardwareProfile profile, float onlineLearningRate,
                            int bufferCapacity, Duration sampleInterval, int metricsEvery, long seed,
-                           String runtimeVersion) {
+                           String runtimeVersion, java.nio.file.Path stateDirectory) {
+        public Settings(String fleet, String deviceId, HardwareProfile profile, float onlineLearningRate,
+                        int bufferCapacity, Duration sampleInterval, int metricsEvery, long seed, String runtimeVersion) {
+            this(fleet, deviceId, profile, onlineLearningRate, bufferCapacity, sampleInterval, metricsEvery, seed,
+                    runtimeVersion, null);
+        }
+
         public Settings {
             Topics.of(fleet).device(deviceId, Topics.DeviceTopic.HELLO); // validates both ids
             if (bufferCapacity < 1 || metricsEvery < 1 || sampleInterval.isNegative() || sampleInterval.isZero()) {
@@ -88,6 +105,18 @@ public final class Agent implements AutoCloseable {
     private final List<TrainTask> pendingTasks = new ArrayList<>();
     private OnlineLearner learner;
     private String learnerModel;
+    // Deployment state (worker-confined): serving == null means "follow the latest meta-model".
+    private final DeploymentFiles files;
+    private DeploymentFiles.Slot serving;
+    private DeploymentFiles.Slot previous;
+    private DeploymentStatus status;
+    private Instant lastIssued = Instant.EPOCH;
+    private OnlineLearner shadow;
+    private int shadowTarget;
+    private int shadowCount;
+    private double shadowCandidateLoss;
+    private double shadowPreviousLoss;
+    private volatile DeploymentStatus reported;
 
     private final AtomicLong samplesSeen = new AtomicLong();
     private final AtomicLong samplesRejected = new AtomicLong();
@@ -103,6 +132,7 @@ public final class Agent implements AutoCloseable {
         this.verifier = verifier;
         this.clock = clock;
         this.topics = Topics.of(settings.fleet());
+        this.files = settings.stateDirectory() == null ? null : new DeploymentFiles(settings.stateDirectory());
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tinyfed-agent-" + settings.deviceId());
             t.setDaemon(true);
@@ -110,8 +140,23 @@ public final class Agent implements AutoCloseable {
         });
     }
 
-    /** Connects (with the offline state as last will) and starts polling the data source. */
+    /**
+     * Restores the deployed versions from the state directory, connects (with the offline state as
+     * last will) and starts polling the data source.
+     *
+     * @throws java.io.IOException if the saved deployment state is damaged (the message says what to do)
+     */
     public void start() throws Exception {
+        if (files != null) {
+            try {
+                worker.submit(() -> {
+                    restore();
+                    return null;
+                }).get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
+        }
         byte[] will = WireCodec.encode(new DeviceState(settings.deviceId(), false));
         transport.connect(new Transport.Listener() {
             @Override
@@ -144,10 +189,14 @@ public final class Agent implements AutoCloseable {
                     null);
             // Subscribe before announcing, so a coordinator that reacts to the hello cannot miss us.
             transport.subscribe(topics.device(settings.deviceId(), Topics.DeviceTopic.TASK),
-                    topics.device(settings.deviceId(), Topics.DeviceTopic.REJECT), topics.allModels());
+                    topics.device(settings.deviceId(), Topics.DeviceTopic.REJECT),
+                    topics.device(settings.deviceId(), Topics.DeviceTopic.DEPLOY), topics.allModels());
             transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.HELLO), WireCodec.encode(hello), true);
             transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.STATE),
                     WireCodec.encode(new DeviceState(settings.deviceId(), true)), true);
+            if (status != null) {
+                publishStatus();
+            }
             LOG.log(System.Logger.Level.INFO, "{0} {1}: announced", settings.deviceId(), reconnect ? "reconnected" : "connected");
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "announce failed: " + e.getMessage(), e);
@@ -175,6 +224,8 @@ public final class Agent implements AutoCloseable {
                 TrainTask t = WireCodec.decodeTask(payload, settings.deviceId(), verifier);
                 t.requireWithinDeviceBounds(clock.millis());
                 worker.execute(() -> onTask(t));
+            } else if (a.deviceId().equals(settings.deviceId()) && a.kind() == Topics.DeviceTopic.DEPLOY) {
+                decodeDeploy(payload);
             } else if (a.deviceId().equals(settings.deviceId()) && a.kind() == Topics.DeviceTopic.REJECT) {
                 Reject r = WireCodec.decodeReject(payload, verifier);
                 LOG.log(System.Logger.Level.WARNING, "coordinator rejected our message: {0} {1}", r.reason(), r.detail());
@@ -209,7 +260,16 @@ public final class Agent implements AutoCloseable {
 
     private void observe(Sample s) {
         try {
-            learner.observe(s.x(), s.y());
+            float loss = learner.observe(s.x(), s.y());
+            if (shadow != null) {
+                shadowCandidateLoss += loss;
+                shadowPreviousLoss += shadow.observe(s.x(), s.y());
+                if (++shadowCount >= shadowTarget) {
+                    shadow = null;
+                    report(DeploymentStatus.State.SERVING, status.rolloutId(), status.wave(), status.targetVersion(),
+                            "", status.personalised());
+                }
+            }
         } catch (IllegalArgumentException e) {
             samplesRejected.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "sample refused: {0}", e.getMessage());
@@ -238,7 +298,8 @@ public final class Agent implements AutoCloseable {
         }
         snapshots.put(s.modelId(), s);
         deviceModels.remove(s.modelId());
-        if (learner == null || s.modelId().equals(learnerModel)) {
+        // A deployed version stays served until the next deploy; new meta-model versions only feed rounds.
+        if (serving == null && (learner == null || s.modelId().equals(learnerModel))) {
             Optional<Model> model = deviceModel(s);
             if (model.isPresent()) {
                 startOrReloadLearner(s.modelId(), model.get());
@@ -254,32 +315,40 @@ public final class Agent implements AutoCloseable {
         if (cached != null) {
             return Optional.of(cached);
         }
-        NumberFormat format = settings.profile().trainingFormat();
-        Model m = s.model();
-        if (m.format() != format) {
-            if (format == NumberFormat.F32) {
-                m = Quantizer.toF32(m);
-            } else {
-                List<float[]> calibration = new ArrayList<>();
-                for (Sample sample : recentSamples()) {
-                    if (sample.x().length == m.architecture().inputSize()) {
-                        calibration.add(sample.x());
-                    }
-                }
-                if (calibration.isEmpty()) {
-                    LOG.log(System.Logger.Level.INFO, "no samples yet to calibrate {0} for S16", s.modelId());
-                    return Optional.empty();
-                }
-                m = Quantizer.toS16(m, calibration);
-                if (calibration.size() < settings.bufferCapacity()) {
-                    // Calibrated on a buffer still filling: use it now, calibrate again on the fuller buffer next
-                    // time, so the scales a task trains with do not depend on when the snapshot happened to arrive.
-                    return Optional.of(m);
-                }
+        List<float[]> calibration = calibration(s.model());
+        Optional<Model> m = inDeviceFormat(s.model(), calibration);
+        if (m.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "no samples yet to calibrate {0} for S16", s.modelId());
+        } else if (s.model().format() == settings.profile().trainingFormat()
+                || settings.profile().trainingFormat() == NumberFormat.F32
+                || calibration.size() >= settings.bufferCapacity()) {
+            // A model calibrated on a buffer still filling is used now and calibrated again on the fuller buffer next
+            // time, so the scales a task trains with do not depend on when the snapshot happened to arrive.
+            deviceModels.put(s.modelId(), m.get());
+        }
+        return m;
+    }
+
+    private List<float[]> calibration(Model m) {
+        List<float[]> calibration = new ArrayList<>();
+        for (Sample sample : recentSamples()) {
+            if (sample.x().length == m.architecture().inputSize()) {
+                calibration.add(sample.x());
             }
         }
-        deviceModels.put(s.modelId(), m);
-        return Optional.of(m);
+        return calibration;
+    }
+
+    /** {@code m} in this device's training format; empty when S16 needs calibration samples and there are none. */
+    private Optional<Model> inDeviceFormat(Model m, List<float[]> calibration) {
+        NumberFormat format = settings.profile().trainingFormat();
+        if (m.format() == format) {
+            return Optional.of(m);
+        }
+        if (format == NumberFormat.F32) {
+            return Optional.of(Quantizer.toF32(m));
+        }
+        return calibration.isEmpty() ? Optional.empty() : Optional.of(Quantizer.toS16(m, calibration));
     }
 
     private void startOrReloadLearner(String modelId, Model model) {
@@ -410,6 +479,221 @@ public final class Agent implements AutoCloseable {
             }
         }
         return (float) (sum / samples.size());
+    }
+
+    // ------------------------------------------------------------------ deployments
+
+    /** Client thread: verifies a deploy and hands it to the worker; a refused one is reported as FAILED. */
+    private void decodeDeploy(byte[] payload) {
+        try {
+            Deploy d = WireCodec.decodeDeploy(payload, settings.deviceId(), verifier);
+            d.requireWithinDeviceBounds();
+            worker.execute(() -> onDeploy(d));
+        } catch (ProtocolException e) {
+            rejected.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "refused deploy: {0}", e.getMessage());
+            String rollout = WireCodec.unverifiedRolloutId(payload).orElse("unknown");
+            worker.execute(() -> refuse(rollout, 0, -1, e.reason() + ": " + e.getMessage()));
+        }
+    }
+
+    private void onDeploy(Deploy d) {
+        if (!d.issuedAt().isAfter(lastIssued)) {
+            LOG.log(System.Logger.Level.WARNING, "ignored deploy of rollout {0} issued at {1}: the last one applied was "
+                    + "issued at {2}", d.rolloutId(), d.issuedAt(), lastIssued);
+            if (status != null) {
+                publishStatus();
+            }
+            return;
+        }
+        lastIssued = d.issuedAt();
+        try {
+            if (d.action() == Deploy.Action.ROLLBACK) {
+                rollback(d);
+            } else {
+                install(d);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "deploy of rollout " + d.rolloutId() + " failed", e);
+            refuse(d.rolloutId(), d.wave(), d.snapshot() == null ? -1 : d.snapshot().version(), String.valueOf(e.getMessage()));
+        }
+    }
+
+    private void install(Deploy d) {
+        ModelSnapshot s = d.snapshot();
+        long target = s.version();
+        if (status != null && serving != null && status.rolloutId().equals(d.rolloutId())
+                && serving.snapshot().version() == target && status.state() != DeploymentStatus.State.FAILED
+                && status.state() != DeploymentStatus.State.ROLLED_BACK) {
+            publishStatus(); // sent again (a restarted coordinator): already installed
+            return;
+        }
+        var arch = s.model().architecture();
+        List<Sample> recent = new ArrayList<>();
+        List<Sample> all = recentSamples();
+        for (Sample sample : all) {
+            if (sample.x().length == arch.inputSize() && sample.y().length == arch.outputSize()) {
+                recent.add(sample);
+            }
+        }
+        if (!all.isEmpty() && recent.isEmpty()) {
+            refuse(d.rolloutId(), d.wave(), target, "the model takes " + arch.inputSize() + " inputs and gives "
+                    + arch.outputSize() + " outputs; this device's samples have " + all.get(0).x().length + " and "
+                    + all.get(0).y().length);
+            return;
+        }
+        Optional<Model> converted = inDeviceFormat(s.model(), calibration(s.model()));
+        if (converted.isEmpty()) {
+            refuse(d.rolloutId(), d.wave(), target, "no samples yet to calibrate the model for S16");
+            return;
+        }
+        Model candidate = converted.get();
+        Optional<TrainingConfig> config = fittingConfig(candidate, settings.onlineLearningRate(), 1);
+        if (config.isEmpty()) {
+            refuse(d.rolloutId(), d.wave(), target, "the model does not fit this device's " + settings.profile().ramBytes()
+                    + " B of RAM, even for last-layer learning");
+            return;
+        }
+        boolean personalised = false;
+        if (d.personaliseSteps() > 0 && !recent.isEmpty()) {
+            TrainingConfig personalise = fittingConfig(candidate, d.personaliseLearningRate(), 1).orElseThrow();
+            candidate = Reptile.adapt(Network.prepare(candidate, personalise), candidate, recent, d.personaliseSteps(),
+                    d.personaliseLearningRate());
+            personalised = true;
+        }
+        DeploymentFiles.Slot before = currentSlot();
+        previous = before;
+        serving = new DeploymentFiles.Slot(s, candidate);
+        shadow = null;
+        startOrReloadLearner(s.modelId(), candidate);
+        modelVersion.set(target);
+        shadowCount = 0;
+        shadowCandidateLoss = 0;
+        shadowPreviousLoss = 0;
+        shadowTarget = d.shadowSamples();
+        String note = "";
+        if (before != null && shadowTarget > 0) {
+            Optional<TrainingConfig> beside = fittingConfig(before.weights(), settings.onlineLearningRate(), 1);
+            Network old = beside.map(c -> Network.prepare(before.weights(), c)).orElse(null);
+            if (old != null && old.arenaUsedBytes() + learner.network().arenaUsedBytes() <= settings.profile().ramBytes()) {
+                shadow = new OnlineLearner(old, 1);
+            } else {
+                note = "no RAM to run the previous version beside it: not compared";
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "rollout {0}: serving {1} v{2}{3}", d.rolloutId(), s.modelId(),
+                String.valueOf(target), personalised ? " (personalised)" : "");
+        report(shadow != null ? DeploymentStatus.State.SHADOWING : DeploymentStatus.State.SERVING, d.rolloutId(), d.wave(),
+                target, note, personalised);
+    }
+
+    private void rollback(Deploy d) {
+        boolean installed = status != null && status.rolloutId().equals(d.rolloutId()) && serving != null
+                && serving.snapshot().version() == status.targetVersion()
+                && (status.state() == DeploymentStatus.State.SHADOWING || status.state() == DeploymentStatus.State.SERVING);
+        long target = status != null && status.rolloutId().equals(d.rolloutId()) ? status.targetVersion() : -1;
+        if (installed && previous != null) {
+            serving = previous;
+            previous = null;
+            shadow = null;
+            startOrReloadLearner(serving.snapshot().modelId(), serving.weights());
+            modelVersion.set(serving.snapshot().version());
+            LOG.log(System.Logger.Level.WARNING, "rollout {0}: rolled back to {1} v{2}", d.rolloutId(),
+                    serving.snapshot().modelId(), String.valueOf(serving.snapshot().version()));
+            report(DeploymentStatus.State.ROLLED_BACK, d.rolloutId(), d.wave(), target, "rolled back by the coordinator",
+                    false);
+        } else {
+            report(DeploymentStatus.State.ROLLED_BACK, d.rolloutId(), d.wave(), Math.max(0, target), installed
+                    ? "no version to return to: still serving it" : "nothing of the rollout installed: serving unchanged",
+                    false);
+        }
+    }
+
+    /** What the device serves now, with the weights it has learned since: the slot an install displaces. */
+    private DeploymentFiles.Slot currentSlot() {
+        if (learner == null) {
+            return null;
+        }
+        ModelSnapshot s = serving != null ? serving.snapshot() : snapshots.get(learnerModel);
+        if (s == null || (serving == null && s.version() != modelVersion.get())) {
+            return null;
+        }
+        return new DeploymentFiles.Slot(s, learner.network().snapshot());
+    }
+
+    private void refuse(String rolloutId, int wave, long target, String reason) {
+        LOG.log(System.Logger.Level.WARNING, "rollout {0}: refused: {1}", rolloutId, reason);
+        report(DeploymentStatus.State.FAILED, rolloutId, wave, Math.max(0, target), reason, false);
+    }
+
+    private void report(DeploymentStatus.State state, String rolloutId, int wave, long target, String reason,
+                        boolean personalised) {
+        String modelId = serving != null ? serving.snapshot().modelId()
+                : learnerModel != null ? learnerModel : status != null ? status.modelId() : "none";
+        long servingVersion = serving != null ? serving.snapshot().version() : learner != null ? modelVersion.get() : -1;
+        boolean compared = shadowCount > 0 && (state == DeploymentStatus.State.SHADOWING
+                || state == DeploymentStatus.State.SERVING);
+        status = new DeploymentStatus(settings.deviceId(), rolloutId, wave, state, modelId, servingVersion,
+                previous == null ? -1 : previous.snapshot().version(), target, reason, compared ? shadowCount : 0,
+                compared ? shadowCandidateLoss / shadowCount : Double.NaN,
+                compared ? shadowPreviousLoss / shadowCount : Double.NaN, personalised);
+        if (files != null && (serving != null || state == DeploymentStatus.State.FAILED)) {
+            try {
+                files.save(learnerSlot(), previous, status, lastIssued, shadow == null ? 0 : shadowTarget);
+            } catch (java.io.UncheckedIOException e) {
+                LOG.log(System.Logger.Level.ERROR, e.getMessage());
+            }
+        }
+        publishStatus();
+    }
+
+    /** The serving slot with the weights learned online so far (what a restart should serve). */
+    private DeploymentFiles.Slot learnerSlot() {
+        if (serving == null || learner == null) {
+            return serving;
+        }
+        return new DeploymentFiles.Slot(serving.snapshot(), learner.network().snapshot());
+    }
+
+    private void publishStatus() {
+        reported = status;
+        try {
+            transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.DEPLOYMENT), WireCodec.encode(status),
+                    true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "deployment status not sent: {0}", e.getMessage());
+        }
+    }
+
+    /** Worker, before connecting: serve what the state directory says was served. */
+    private void restore() throws java.io.IOException {
+        Optional<DeploymentFiles.Saved> saved = files.load(verifier);
+        if (saved.isEmpty()) {
+            return;
+        }
+        DeploymentFiles.Saved s = saved.get();
+        status = s.status();
+        reported = status;
+        lastIssued = s.lastIssued();
+        previous = s.previous();
+        serving = s.serving();
+        if (serving != null) {
+            startOrReloadLearner(serving.snapshot().modelId(), serving.weights());
+            modelVersion.set(serving.snapshot().version());
+            if (status.state() == DeploymentStatus.State.SHADOWING && previous != null && s.shadowTarget() > 0) {
+                fittingConfig(previous.weights(), settings.onlineLearningRate(), 1).ifPresent(c -> {
+                    shadow = new OnlineLearner(Network.prepare(previous.weights(), c), 1);
+                    shadowTarget = s.shadowTarget();
+                });
+            }
+            LOG.log(System.Logger.Level.INFO, "serving {0} v{1} from {2}", serving.snapshot().modelId(),
+                    String.valueOf(serving.snapshot().version()), files.directory());
+        }
+    }
+
+    /** The last deployment status this device reported; empty before its first deploy. */
+    public Optional<DeploymentStatus> deployment() {
+        return Optional.ofNullable(reported);
     }
 
     // ------------------------------------------------------------------ lifecycle

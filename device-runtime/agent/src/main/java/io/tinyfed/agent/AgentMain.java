@@ -59,6 +59,10 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--sample-ms", defaultValue = "20", description = "Data source polling period (default: ${DEFAULT-VALUE} ms).")
     long sampleMs;
 
+    @Option(names = "--state", description = "Directory that keeps the deployed model versions across restarts "
+            + "(default: none, a restart serves the latest meta-model until the next deploy).")
+    Path state;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the stochastic rounding (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -69,7 +73,7 @@ public final class AgentMain implements Callable<Integer> {
         String user = username != null ? username : (password != null ? id : null);
         Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, AgentMain.class.getPackage().getImplementationVersion() == null
-                ? "dev" : AgentMain.class.getPackage().getImplementationVersion());
+                ? "dev" : AgentMain.class.getPackage().getImplementationVersion(), state);
         Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), DataSources.parse(data),
                 new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC());
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.

@@ -255,6 +255,19 @@ public final class WireCodec {
         return d;
     }
 
+    /**
+     * The rollout id a deploy payload claims, without checking anything else: for the FAILED status
+     * a device reports about a deploy it refused. Never act on it.
+     */
+    public static java.util.Optional<String> unverifiedRolloutId(byte[] bytes) {
+        try {
+            String id = parse(bytes, Limits.DEPLOY_BYTES, "deploy", Wire.Deploy.parser()).getRolloutId();
+            return Limits.isValidId(id) ? java.util.Optional.of(id) : java.util.Optional.empty();
+        } catch (ProtocolException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     public static byte[] encode(DeploymentStatus d) {
         Wire.DeploymentStatus.Builder b = Wire.DeploymentStatus.newBuilder().setDeviceId(d.deviceId())
                 .setRolloutId(d.rolloutId()).setWave(d.wave())
