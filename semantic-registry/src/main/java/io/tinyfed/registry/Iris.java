@@ -43,8 +43,14 @@ public final class Iris {
         return model(modelId) + "/round/" + round;
     }
 
-    public static String deployment(String fleet, String deviceId, String modelId, long version) {
-        return device(fleet, deviceId) + "/deployment/" + enc(modelId) + "/v" + version;
+    /** One device's part in one rollout. */
+    public static String deployment(String fleet, String deviceId, String rolloutId) {
+        return device(fleet, deviceId) + "/deployment/" + enc(rolloutId);
+    }
+
+    /** A rollout of a fleet (a {@code prov:Activity}). */
+    public static String rollout(String fleet, String rolloutId) {
+        return BASE + "rollout/" + enc(fleet) + "/" + enc(rolloutId);
     }
 
     public static String property(String name) {

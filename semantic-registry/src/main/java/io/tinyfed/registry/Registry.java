@@ -79,8 +79,18 @@ public interface Registry extends AutoCloseable {
      */
     void recordRound(RoundRecord round);
 
-    /** Records a deployment. @throws UnknownEntityException if the device or version is not registered */
+    /**
+     * Records (replaces) one device's part in a rollout.
+     *
+     * @throws UnknownEntityException if the device or the rollout's version is not registered
+     */
     void recordDeployment(DeploymentRecord deployment);
+
+    /** Records many devices' parts in rollouts in one transaction (a rollout's reports, coalesced); all or nothing. */
+    void recordDeployments(List<DeploymentRecord> deployments);
+
+    /** Records (replaces) a rollout. @throws UnknownEntityException if its version is not registered */
+    void recordRollout(RolloutRecord rollout);
 
     /** Devices that can run ({@link Purpose#INFERENCE}) or train a model (native version or imported). */
     List<DeviceMatch> devicesFor(String modelIri, Purpose purpose);

@@ -201,21 +201,44 @@ abstract class RegistryContract {
 
         assertThatThrownBy(() -> registry.recordRound(new RoundRecord("f1", "sine", 1, 1, 2L, "reptile", List.of(), 1, 0.1,
                 1.0, null, null))).isInstanceOf(UnknownEntityException.class).hasMessageContaining("produced version 2");
-        assertThatThrownBy(() -> registry.recordDeployment(new DeploymentRecord("f1", "ghost", "sine", 1, "S16", Fixtures.T0)))
+        assertThatThrownBy(() -> registry.recordDeployment(deployment("ghost", "r1", 1, 1L, "serving", Fixtures.T0)))
                 .isInstanceOf(UnknownEntityException.class).hasMessageContaining("ghost");
     }
 
-    @Test
-    void recordDeployment_answersWhatIsDeployedWhere() {
-        registry.registerDevice(Fixtures.m4("d-1"));
-        registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
-        registry.recordDeployment(new DeploymentRecord("f1", "d-1", "sine", 1, "S16", Fixtures.T0));
+    private static DeploymentRecord deployment(String device, String rollout, long version, Long serving, String state,
+                                               java.time.Instant at) {
+        return new DeploymentRecord("f1", device, rollout, 0, "sine", version, serving, "S16", state, "", Fixtures.T0, at,
+                0.2, 0.25, true);
+    }
 
-        QueryTable where = registry.select("""
-                PREFIX tf: <https://tinyfed.io/ns#>
-                SELECT ?id ?version WHERE { GRAPH ?g { ?d tf:deployedTo ?dev ; tf:deployedVersion ?version }
-                                            GRAPH ?h { ?dev tf:deviceId ?id } }""");
-        assertThat(where.rows()).containsExactly(Map.of("id", "d-1", "version", Iris.version("sine", 1)));
+    @Test
+    void recordDeployment_answersWhatIsDeployedWhere_fromEachDevicesLatestReport() {
+        registry.registerDevices(List.of(Fixtures.m4("d-1"), Fixtures.m4("d-2"), Fixtures.m4("d-3")));
+        registry.registerModelVersions(List.of(Fixtures.version("sine", 1, Fixtures.SINE, List.of()),
+                Fixtures.version("sine", 2, Fixtures.SINE, List.of())));
+        registry.recordRollout(new RolloutRecord("f1", "r1", "sine", 1, "succeeded", "", Fixtures.T0, Fixtures.T0));
+        registry.recordRollout(new RolloutRecord("f1", "r2", "sine", 2, "failed", "canary worse", Fixtures.T0, null));
+        java.time.Instant t1 = Fixtures.T0.plusSeconds(60);
+        java.time.Instant t2 = Fixtures.T0.plusSeconds(120);
+        registry.recordDeployments(List.of(
+                deployment("d-1", "r1", 1, 1L, "serving", Fixtures.T0),
+                deployment("d-1", "r2", 2, 1L, "rolled-back", t2),  // canary of r2, returned to v1
+                deployment("d-2", "r1", 1, 1L, "serving", Fixtures.T0),
+                deployment("d-2", "r2", 2, null, "timed-out", t2),  // never answered: still v1
+                deployment("d-3", "r1", 1, 2L, "serving", t1)));   // reported v2 from elsewhere
+
+        QueryTable where = registry.selectResource("deployed-where.rq");
+        QueryTable behind = registry.selectResource("devices-behind.rq");
+        QueryTable history = registry.selectResource("deployment-history.rq");
+
+        assertThat(where.rows()).extracting(r -> r.get("deviceId") + " v" + r.get("version") + " " + r.get("state") + " "
+                + r.get("rollout") + " " + r.get("format")).containsExactly("d-1 v1 rolled-back r2 S16",
+                "d-2 v1 serving r1 S16", "d-3 v2 serving r1 S16");
+        assertThat(behind.rows()).extracting(r -> r.get("deviceId")).containsExactly("d-1", "d-2");
+        assertThat(history.rows()).filteredOn(r -> r.get("deviceId").equals("d-2")).extracting(r -> r.get("state"))
+                .containsExactly("timed-out", "serving");
+        assertThatThrownBy(() -> registry.recordDeployment(deployment("d-1", "r3", 1, 1L, "installed", t2)))
+                .isInstanceOf(InvalidDescriptionException.class);
     }
 
     @Test

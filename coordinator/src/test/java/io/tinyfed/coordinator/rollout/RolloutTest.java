@@ -22,12 +22,12 @@ class RolloutTest {
 
     private static DeploymentStatus serving(String device, double candidate, double previous) {
         return new DeploymentStatus(device, "r1", 0, DeploymentStatus.State.SERVING, "sine", 7, 3, 7, "", 20, candidate,
-                previous, false);
+                previous, false, io.tinyfed.core.NumberFormat.F32);
     }
 
     private static DeploymentStatus report(String device, DeploymentStatus.State state) {
         return new DeploymentStatus(device, "r1", 0, state, "sine", 3, -1, 7, state == DeploymentStatus.State.FAILED
-                ? "does not fit" : "", 0, Double.NaN, Double.NaN, false);
+                ? "does not fit" : "", 0, Double.NaN, Double.NaN, false, null);
     }
 
     private static List<String> devices(List<Command> commands, Command.Kind kind) {

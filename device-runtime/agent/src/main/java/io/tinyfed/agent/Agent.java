@@ -636,7 +636,8 @@ public final class Agent implements AutoCloseable {
         status = new DeploymentStatus(settings.deviceId(), rolloutId, wave, state, modelId, servingVersion,
                 previous == null ? -1 : previous.snapshot().version(), target, reason, compared ? shadowCount : 0,
                 compared ? shadowCandidateLoss / shadowCount : Double.NaN,
-                compared ? shadowPreviousLoss / shadowCount : Double.NaN, personalised);
+                compared ? shadowPreviousLoss / shadowCount : Double.NaN, personalised,
+                learner == null ? null : learner.network().format());
         if (files != null && (serving != null || state == DeploymentStatus.State.FAILED)) {
             try {
                 files.save(learnerSlot(), previous, status, lastIssued, shadow == null ? 0 : shadowTarget);

@@ -11,10 +11,12 @@ package io.tinyfed.protocol;
  * @param shadowSamples   live samples on which candidate and previous were compared so far
  * @param candidateLoss   mean prequential loss of the rollout's version on those samples
  * @param previousLoss    mean prequential loss of the version served before, on the same samples
+ * @param format          the number format the served version runs in; null when nothing is served
  */
 public record DeploymentStatus(String deviceId, String rolloutId, int wave, State state, String modelId,
                                long servingVersion, long previousVersion, long targetVersion, String reason,
-                               int shadowSamples, double candidateLoss, double previousLoss, boolean personalised) {
+                               int shadowSamples, double candidateLoss, double previousLoss, boolean personalised,
+                               io.tinyfed.core.NumberFormat format) {
 
     public enum State {
         /** Verified, being prepared. */

@@ -276,6 +276,9 @@ public final class WireCodec {
                 .setReason(d.reason().length() > 512 ? d.reason().substring(0, 512) : d.reason())
                 .setShadowSamples(d.shadowSamples()).setCandidateLoss(d.candidateLoss()).setPreviousLoss(d.previousLoss())
                 .setPersonalised(d.personalised()).setSentAtMs(System.currentTimeMillis());
+        if (d.format() != null) {
+            b.setFormat(toWire(d.format()));
+        }
         if (d.servingVersion() >= 0) {
             b.setHasServing(true).setServingVersion(d.servingVersion());
         }
@@ -311,7 +314,8 @@ public final class WireCodec {
                 Limits.requireId(m.getModelId(), "model id"), m.getHasServing() ? m.getServingVersion() : -1,
                 m.getHasPrevious() ? m.getPreviousVersion() : -1, m.getTargetVersion(),
                 bounded(m.getReason(), 512, "deployment reason"), m.getShadowSamples(), m.getCandidateLoss(),
-                m.getPreviousLoss(), m.getPersonalised());
+                m.getPreviousLoss(), m.getPersonalised(), m.getFormat() == Wire.NumberFormat.NUMBER_FORMAT_UNSPECIFIED ? null
+                : fromWire(m.getFormat(), "deployment number format"));
     }
 
     // ---------------------------------------------------------------- update

@@ -98,16 +98,16 @@ class DeployCodecTest {
     @Test
     void deploymentStatus_roundTripsAndRefusesBadFigures() throws Exception {
         DeploymentStatus expected = new DeploymentStatus("d1", "r-1", 1, DeploymentStatus.State.SERVING, "sine", 12, 9,
-                12, "", 50, 0.21, 0.25, true);
+                12, "", 50, 0.21, 0.25, true, io.tinyfed.core.NumberFormat.S16);
         DeploymentStatus none = new DeploymentStatus("d1", "r-1", 0, DeploymentStatus.State.FAILED, "sine", -1, -1, 12,
-                "needs 9000 B of RAM", 0, Double.NaN, Double.NaN, false);
+                "needs 9000 B of RAM", 0, Double.NaN, Double.NaN, false, null);
 
         assertThat(WireCodec.decodeDeploymentStatus(WireCodec.encode(expected))).isEqualTo(expected);
         assertThat(WireCodec.decodeDeploymentStatus(WireCodec.encode(none))).isEqualTo(none);
         assertThat(expected.lossRatio()).isEqualTo(0.21 / 0.25);
         assertThat(none.lossRatio()).isNaN();
         byte[] negative = WireCodec.encode(new DeploymentStatus("d1", "r-1", 0, DeploymentStatus.State.SERVING, "sine",
-                12, -1, 12, "", 5, -1.0, 0.2, false));
+                12, -1, 12, "", 5, -1.0, 0.2, false, null));
         assertRejected(() -> WireCodec.decodeDeploymentStatus(negative), RejectReason.INVALID_FIELD, "figures");
         byte[] unknown = Wire.DeploymentStatus.parseFrom(WireCodec.encode(expected)).toBuilder()
                 .setState(Wire.DeploymentStatus.State.STATE_UNSPECIFIED).build().toByteArray();

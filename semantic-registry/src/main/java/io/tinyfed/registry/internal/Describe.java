@@ -4,6 +4,7 @@ import io.tinyfed.registry.DeploymentRecord;
 import io.tinyfed.registry.DeviceDescription;
 import io.tinyfed.registry.Iris;
 import io.tinyfed.registry.ModelVersionDescription;
+import io.tinyfed.registry.RolloutRecord;
 import io.tinyfed.registry.RoundRecord;
 import io.tinyfed.registry.vocabulary.MLS;
 import io.tinyfed.registry.vocabulary.NNET;
@@ -166,11 +167,49 @@ public final class Describe {
 
     public static Model deployment(DeploymentRecord d) {
         Model m = model();
-        m.createResource(d.iri()).addProperty(RDF.type, TF.DEPLOYMENT).addProperty(RDF.type, PROV.ACTIVITY)
+        Resource r = m.createResource(d.iri()).addProperty(RDF.type, TF.DEPLOYMENT).addProperty(RDF.type, PROV.ACTIVITY)
                 .addProperty(TF.DEPLOYED_TO, m.createResource(Iris.device(d.fleet(), d.deviceId())))
                 .addProperty(TF.DEPLOYED_VERSION, m.createResource(Iris.version(d.modelId(), d.version())))
-                .addProperty(TF.FORMAT, format(d.format()))
-                .addLiteral(PROV.STARTED_AT_TIME, dateTime(d.at()));
+                .addProperty(PROV.USED, m.createResource(Iris.version(d.modelId(), d.version())))
+                .addProperty(PROV.WAS_INFORMED_BY, m.createResource(Iris.rollout(d.fleet(), d.rolloutId())))
+                .addProperty(TF.ROLLOUT_ID, d.rolloutId())
+                .addLiteral(TF.WAVE, integer(d.wave() + 1L))
+                .addProperty(TF.DEPLOYMENT_STATE, d.state())
+                .addLiteral(TF.PERSONALISED, d.personalised())
+                .addLiteral(PROV.STARTED_AT_TIME, dateTime(d.startedAt()))
+                .addLiteral(TF.STATUS_AT, dateTime(d.statusAt()));
+        if (d.format() != null) {
+            r.addProperty(TF.FORMAT, format(d.format()));
+        }
+        if (d.servingVersion() != null) {
+            r.addProperty(TF.SERVING_VERSION, m.createResource(Iris.version(d.modelId(), d.servingVersion())));
+        }
+        if (!d.reason().isEmpty()) {
+            r.addProperty(TF.REASON, d.reason());
+        }
+        if (d.candidateLoss() != null) {
+            r.addLiteral(TF.SHADOW_LOSS, d.candidateLoss().doubleValue());
+        }
+        if (d.previousLoss() != null) {
+            r.addLiteral(TF.PREVIOUS_LOSS, d.previousLoss().doubleValue());
+        }
+        return m;
+    }
+
+    /** A rollout as a {@code prov:Activity} that used the version it deploys. */
+    public static Model rollout(RolloutRecord r) {
+        Model m = model();
+        Resource a = m.createResource(r.iri()).addProperty(RDF.type, TF.ROLLOUT).addProperty(RDF.type, PROV.ACTIVITY)
+                .addProperty(TF.ROLLOUT_ID, r.rolloutId()).addProperty(TF.FLEET, r.fleet())
+                .addProperty(PROV.USED, m.createResource(Iris.version(r.modelId(), r.version())))
+                .addProperty(TF.ROLLOUT_PHASE, r.phase())
+                .addLiteral(PROV.STARTED_AT_TIME, dateTime(r.started()));
+        if (r.ended() != null) {
+            a.addLiteral(PROV.ENDED_AT_TIME, dateTime(r.ended()));
+        }
+        if (!r.reason().isEmpty()) {
+            a.addProperty(TF.REASON, r.reason());
+        }
         return m;
     }
 

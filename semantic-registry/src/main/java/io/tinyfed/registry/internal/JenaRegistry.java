@@ -1,6 +1,7 @@
 package io.tinyfed.registry.internal;
 
 import io.tinyfed.registry.DeploymentRecord;
+import io.tinyfed.registry.RolloutRecord;
 import io.tinyfed.registry.DeviceDescription;
 import io.tinyfed.registry.DeviceMatch;
 import io.tinyfed.registry.ImportReport;
@@ -199,9 +200,32 @@ public final class JenaRegistry implements Registry {
 
     @Override
     public void recordDeployment(DeploymentRecord d) {
-        requireExists(Iris.device(d.fleet(), d.deviceId()), TF.DEVICE, "device " + d.deviceId());
-        requireExists(Iris.version(d.modelId(), d.version()), TF.MODEL_VERSION, "version " + d.version() + " of " + d.modelId());
-        replaceGraph("deployment of " + d.modelId() + " v" + d.version() + " to " + d.deviceId(), d.iri(), Describe.deployment(d));
+        recordDeployments(List.of(d));
+    }
+
+    @Override
+    public void recordDeployments(List<DeploymentRecord> deployments) {
+        List<Map.Entry<String, Model>> graphs = new ArrayList<>();
+        java.util.Set<String> checked = new java.util.HashSet<>();
+        for (DeploymentRecord d : deployments) {
+            if (checked.add(Iris.device(d.fleet(), d.deviceId()))) {
+                requireExists(Iris.device(d.fleet(), d.deviceId()), TF.DEVICE, "device " + d.deviceId());
+            }
+            if (checked.add(Iris.version(d.modelId(), d.version()))) {
+                requireExists(Iris.version(d.modelId(), d.version()), TF.MODEL_VERSION, "version " + d.version() + " of "
+                        + d.modelId());
+            }
+            graphs.add(Map.entry(d.iri(), Describe.deployment(d)));
+        }
+        if (!graphs.isEmpty()) {
+            replaceGraphs(graphs.size() + " deployment records", graphs);
+        }
+    }
+
+    @Override
+    public void recordRollout(RolloutRecord r) {
+        requireExists(Iris.version(r.modelId(), r.version()), TF.MODEL_VERSION, "version " + r.version() + " of " + r.modelId());
+        replaceGraph("rollout " + r.rolloutId(), r.iri(), Describe.rollout(r));
     }
 
     @Override

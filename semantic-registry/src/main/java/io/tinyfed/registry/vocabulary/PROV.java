@@ -15,6 +15,7 @@ public final class PROV {
     public static final Property USED = ResourceFactory.createProperty(NS + "used");
     public static final Property WAS_ASSOCIATED_WITH = ResourceFactory.createProperty(NS + "wasAssociatedWith");
     public static final Property STARTED_AT_TIME = ResourceFactory.createProperty(NS + "startedAtTime");
+    public static final Property WAS_INFORMED_BY = ResourceFactory.createProperty(NS + "wasInformedBy");
     public static final Property ENDED_AT_TIME = ResourceFactory.createProperty(NS + "endedAtTime");
     public static final Property GENERATED_AT_TIME = ResourceFactory.createProperty(NS + "generatedAtTime");
 

@@ -54,6 +54,17 @@ public final class TF {
     public static final Property ADAPTED_LOSS = ResourceFactory.createProperty(NS + "adaptedLoss");
     public static final Property DEPLOYED_TO = ResourceFactory.createProperty(NS + "deployedTo");
     public static final Property DEPLOYED_VERSION = ResourceFactory.createProperty(NS + "deployedVersion");
+    public static final Resource ROLLOUT = ResourceFactory.createResource(NS + "Rollout");
+    public static final Property SERVING_VERSION = ResourceFactory.createProperty(NS + "servingVersion");
+    public static final Property DEPLOYMENT_STATE = ResourceFactory.createProperty(NS + "deploymentState");
+    public static final Property STATUS_AT = ResourceFactory.createProperty(NS + "statusAt");
+    public static final Property WAVE = ResourceFactory.createProperty(NS + "wave");
+    public static final Property ROLLOUT_ID = ResourceFactory.createProperty(NS + "rolloutId");
+    public static final Property ROLLOUT_PHASE = ResourceFactory.createProperty(NS + "rolloutPhase");
+    public static final Property REASON = ResourceFactory.createProperty(NS + "reason");
+    public static final Property SHADOW_LOSS = ResourceFactory.createProperty(NS + "shadowLoss");
+    public static final Property PREVIOUS_LOSS = ResourceFactory.createProperty(NS + "previousLoss");
+    public static final Property PERSONALISED = ResourceFactory.createProperty(NS + "personalised");
 
     private TF() {
     }
