@@ -57,6 +57,7 @@ public final class Coordinator implements AutoCloseable {
     private final SparqlEndpoint sparql;
     private final Inventory inventory;
     private final FleetLink link;
+    private final Deployments deployments;
     private final ScheduledExecutorService driver;
     private final ScheduledExecutorService messages;
     private final MetaEvaluator evaluator;
@@ -117,6 +118,19 @@ public final class Coordinator implements AutoCloseable {
         engineRef[0] = engine;
         this.evaluator = b.evaluator;
         this.evaluateEvery = b.evaluateEvery;
+        this.deployments = new Deployments(b.fleet, engine, store, link, new io.tinyfed.coordinator.store.RolloutStore(b.storeDir),
+                registry, this::flushInventoryQuietly, b.requiredSensors, Clock.systemUTC());
+        link.setDeploymentListener(new FleetLink.DeploymentListener() {
+            @Override
+            public void status(io.tinyfed.protocol.DeploymentStatus status) {
+                deployments.onStatus(status);
+            }
+
+            @Override
+            public void online(String deviceId) {
+                deployments.onDeviceOnline(deviceId);
+            }
+        });
         link.connect(engine);
         driver.scheduleWithFixedDelay(this::drive, b.tick.toMillis(), b.tick.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -151,9 +165,18 @@ public final class Coordinator implements AutoCloseable {
         return new Builder();
     }
 
+    private void flushInventoryQuietly() {
+        try {
+            flushRegistry(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void drive() {
         try {
             engine.onTick();
+            deployments.onTick();
             // Rounds close on the MQTT thread (quorum) or here (deadline): catch up on all of them.
             if (processedRounds < engine.roundsClosed()) {
                 for (RoundEngine.RoundSummary s : engine.historyFrom(processedRounds)) {
@@ -244,6 +267,11 @@ public final class Coordinator implements AutoCloseable {
         return link;
     }
 
+    /** Rollouts of model versions to the fleet. */
+    public Deployments deployments() {
+        return deployments;
+    }
+
     public ModelStore store() {
         return store;
     }
@@ -296,6 +324,11 @@ public final class Coordinator implements AutoCloseable {
         return !(inventory instanceof RegistryInventory r) || r.flush(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Waits until the registry holds every deployment transition so far, and the inventory they refer to. */
+    public boolean flushDeployments(Duration timeout) throws InterruptedException {
+        return deployments.flush(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** The file agents pass to {@code --trust}. */
     public Path trustFile() {
         return CoordinatorKeys.trustFile(keyDir);
@@ -327,6 +360,9 @@ public final class Coordinator implements AutoCloseable {
         link.close();
         messages.shutdown();
         awaitQuietly(messages, "message handler");
+        if (deployments != null) {
+            deployments.close();
+        }
         inventory.close();
         if (sparql != null) {
             sparql.close();

@@ -86,7 +86,10 @@ public interface Registry extends AutoCloseable {
      */
     void recordDeployment(DeploymentRecord deployment);
 
-    /** Records many devices' parts in rollouts in one transaction (a rollout's reports, coalesced); all or nothing. */
+    /**
+     * Records many devices' parts in rollouts in one transaction (a rollout's reports, coalesced; of several records
+     * with the same IRI the last one is kept); all or nothing.
+     */
     void recordDeployments(List<DeploymentRecord> deployments);
 
     /** Records (replaces) a rollout. @throws UnknownEntityException if its version is not registered */

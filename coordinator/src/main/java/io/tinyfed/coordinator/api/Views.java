@@ -44,4 +44,40 @@ final class Views {
     @Serdeable
     record Rejections(Map<String, Long> updates, Map<String, Long> messages) {
     }
+
+    /** A rollout to create; every field but a target may be left out (the plan's defaults apply). */
+    @Serdeable
+    record RolloutRequest(String id, Long version, List<String> devices, Boolean fleet, String sparql, List<Double> waves,
+                          String waveTimeout, Double minSuccess, Double maxLossRatio, Integer shadowSamples,
+                          Integer personaliseSteps, Float personaliseLearningRate, Long seed) {
+    }
+
+    @Serdeable
+    record Wave(int wave, int devices, String opened, String deadline, String closed, Double installedFraction,
+                Double medianLossRatio, Integer compared, String verdict) {
+    }
+
+    @Serdeable
+    record RolloutDevice(String id, int wave, String step, String reason, Long servingVersion, Integer shadowSamples,
+                         Double shadowLoss, Double previousLoss, Double lossRatio, boolean personalised) {
+    }
+
+    @Serdeable
+    record Decision(String at, String text) {
+    }
+
+    @Serdeable
+    record Rollout(String id, String modelId, long version, String phase, String reason, String created, int currentWave,
+                   Map<String, Integer> counts, List<Wave> waves, List<RolloutDevice> devices, List<Decision> decisions) {
+    }
+
+    @Serdeable
+    record Deployment(String device, String rollout, String state, String modelId, Long servingVersion,
+                      Long previousVersion, String format, String reason, Double shadowLoss, Double previousLoss,
+                      boolean personalised) {
+    }
+
+    @Serdeable
+    record Error(String error) {
+    }
 }

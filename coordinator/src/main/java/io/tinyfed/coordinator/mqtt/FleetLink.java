@@ -45,6 +45,7 @@ public final class FleetLink implements FleetGateway {
         return t;
     });
     private volatile RoundEngine engine;
+    private volatile DeploymentListener deployments;
     private final Map<String, DeviceMetrics> metrics = new ConcurrentHashMap<>();
     private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
 
@@ -54,6 +55,19 @@ public final class FleetLink implements FleetGateway {
         this.transport = transport;
         this.executor = executor;
         this.signer = signer;
+    }
+
+    /** Receives what devices report about deployments (on the message thread). */
+    public interface DeploymentListener {
+        void status(io.tinyfed.protocol.DeploymentStatus status);
+
+        /** A device announced itself online (again). */
+        void online(String deviceId);
+    }
+
+    /** Where deployment reports go from now on (null: nowhere). */
+    public void setDeploymentListener(DeploymentListener listener) {
+        this.deployments = listener;
     }
 
     /** True while the coordinator's MQTT client holds a connection to the broker. */
@@ -88,7 +102,7 @@ public final class FleetLink implements FleetGateway {
     private void subscribe(boolean reconnect) {
         try {
             transport.subscribe(topics.allDevices(Topics.DeviceTopic.HELLO), topics.allDevices(Topics.DeviceTopic.STATE),
-                    topics.allDevices(Topics.DeviceTopic.METRICS),
+                    topics.allDevices(Topics.DeviceTopic.METRICS), topics.allDevices(Topics.DeviceTopic.DEPLOYMENT),
                     topics.sharedUpdates(SHARE_GROUP_PREFIX + engine.modelId()));
             engine.publishCurrent();
             LOG.log(System.Logger.Level.INFO, "coordinator {0} to the fleet {1}", reconnect ? "reconnected" : "connected",
@@ -120,6 +134,20 @@ public final class FleetLink implements FleetGateway {
                         throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "state of " + s.deviceId());
                     }
                     engine.deviceState(id, s.online());
+                    DeploymentListener l = deployments;
+                    if (s.online() && l != null) {
+                        l.online(id);
+                    }
+                }
+                case DEPLOYMENT -> {
+                    io.tinyfed.protocol.DeploymentStatus d = WireCodec.decodeDeploymentStatus(payload);
+                    if (!d.deviceId().equals(id)) {
+                        throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "deployment status of " + d.deviceId());
+                    }
+                    DeploymentListener l = deployments;
+                    if (l != null) {
+                        l.status(d);
+                    }
                 }
                 case UPDATE -> {
                     io.tinyfed.protocol.ModelUpdate u;
@@ -166,6 +194,11 @@ public final class FleetLink implements FleetGateway {
         publishLater(topics.device(deviceId, Topics.DeviceTopic.TASK), () -> WireCodec.encode(task, deviceId, signer));
     }
 
+    /** Signs and sends a deploy to one device (QoS 1, not retained). */
+    public void sendDeploy(String deviceId, io.tinyfed.protocol.Deploy deploy) {
+        publishLater(topics.device(deviceId, Topics.DeviceTopic.DEPLOY), () -> WireCodec.encode(deploy, deviceId, signer));
+    }
+
     @Override
     public void sendReject(String deviceId, Reject reject) {
         publishLater(topics.device(deviceId, Topics.DeviceTopic.REJECT), () -> WireCodec.encode(reject, signer));
@@ -197,6 +230,7 @@ public final class FleetLink implements FleetGateway {
         for (String id : deviceIds) {
             send(topics.device(id, Topics.DeviceTopic.HELLO), new byte[0], true);
             send(topics.device(id, Topics.DeviceTopic.STATE), new byte[0], true);
+            send(topics.device(id, Topics.DeviceTopic.DEPLOYMENT), new byte[0], true);
         }
     }
 

@@ -178,6 +178,11 @@ public final class Rollout {
                 new ArrayList<>(devices.values()), decisions);
     }
 
+    /** Adds an operator-facing note (e.g. a device left out of the target and why). */
+    public void note(Instant now, String text) {
+        decide(now, text);
+    }
+
     /** Opens the first wave. */
     public List<Command> start(Instant now) {
         if (phase != Phase.RUNNING || waves.get(0).opened() != null) {
@@ -220,8 +225,11 @@ public final class Rollout {
             out.add(new Command(d.id(), d.wave(), Command.Kind.ROLLBACK));
             decide(now, d.id() + " installed after the rollout stopped: rolled back");
         }
-        devices.put(d.id(), new Device(d.id(), d.wave(), step, d.sentAt(), now, s.reason(), s.shadowSamples(),
-                s.candidateLoss(), s.previousLoss(), s.personalised(), s.servingVersion(), s.previousVersion()));
+        boolean measured = s.shadowSamples() > 0;
+        devices.put(d.id(), new Device(d.id(), d.wave(), step, d.sentAt(), now, s.reason(),
+                measured ? s.shadowSamples() : d.shadowSamples(), measured ? s.candidateLoss() : d.candidateLoss(),
+                measured ? s.previousLoss() : d.previousLoss(), s.personalised() || d.personalised(), s.servingVersion(),
+                s.previousVersion()));
         if (step == Step.FAILED && d.step() != Step.FAILED) {
             decide(now, d.id() + " refused: " + s.reason());
         }

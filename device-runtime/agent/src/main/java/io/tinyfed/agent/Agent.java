@@ -554,13 +554,8 @@ public final class Agent implements AutoCloseable {
                     + " B of RAM, even for last-layer learning");
             return;
         }
-        boolean personalised = false;
-        if (d.personaliseSteps() > 0 && !recent.isEmpty()) {
-            TrainingConfig personalise = fittingConfig(candidate, d.personaliseLearningRate(), 1).orElseThrow();
-            candidate = Reptile.adapt(Network.prepare(candidate, personalise), candidate, recent, d.personaliseSteps(),
-                    d.personaliseLearningRate());
-            personalised = true;
-        }
+        boolean personalised = d.personaliseSteps() > 0 && !recent.isEmpty();
+        candidate = personalise(candidate, d, recent);
         DeploymentFiles.Slot before = currentSlot();
         previous = before;
         serving = new DeploymentFiles.Slot(s, candidate);
@@ -573,10 +568,15 @@ public final class Agent implements AutoCloseable {
         shadowTarget = d.shadowSamples();
         String note = "";
         if (before != null && shadowTarget > 0) {
-            Optional<TrainingConfig> beside = fittingConfig(before.weights(), settings.onlineLearningRate(), 1);
-            Network old = beside.map(c -> Network.prepare(before.weights(), c)).orElse(null);
-            if (old != null && old.arenaUsedBytes() + learner.network().arenaUsedBytes() <= settings.profile().ramBytes()) {
-                shadow = new OnlineLearner(old, 1);
+            // The baseline is the served version's own release, personalised exactly like the candidate: both start
+            // from their version and see the same samples, so the ratio measures the versions, not how long the
+            // served copy has been learning on this device.
+            Optional<Model> release = inDeviceFormat(before.snapshot().model(), calibration(before.snapshot().model()));
+            Optional<TrainingConfig> beside = release.flatMap(m -> fittingConfig(m, settings.onlineLearningRate(), 1));
+            Network baseline = beside.map(c -> Network.prepare(personalise(release.get(), d, recent), c)).orElse(null);
+            if (baseline != null
+                    && baseline.arenaUsedBytes() + learner.network().arenaUsedBytes() <= settings.profile().ramBytes()) {
+                shadow = new OnlineLearner(baseline, 1);
             } else {
                 note = "no RAM to run the previous version beside it: not compared";
             }
@@ -585,6 +585,20 @@ public final class Agent implements AutoCloseable {
                 String.valueOf(target), personalised ? " (personalised)" : "");
         report(shadow != null ? DeploymentStatus.State.SHADOWING : DeploymentStatus.State.SERVING, d.rolloutId(), d.wave(),
                 target, note, personalised);
+    }
+
+    /**
+     * {@code model} adapted with the deploy's personalisation steps on {@code samples}, in minibatches of up to ten
+     * (as a round adapts); {@code model} itself when no personalisation is asked for or there are no samples.
+     */
+    private Model personalise(Model model, Deploy d, List<Sample> samples) {
+        if (d.personaliseSteps() == 0 || samples.isEmpty()) {
+            return model;
+        }
+        int batch = Math.min(samples.size(), 10);
+        TrainingConfig c = fittingConfig(model, d.personaliseLearningRate(), batch).orElseThrow(() ->
+                new IllegalStateException("the model does not fit RAM for personalisation"));
+        return Reptile.adapt(Network.prepare(model, c), model, samples, d.personaliseSteps(), d.personaliseLearningRate());
     }
 
     private void rollback(Deploy d) {
@@ -682,8 +696,11 @@ public final class Agent implements AutoCloseable {
             startOrReloadLearner(serving.snapshot().modelId(), serving.weights());
             modelVersion.set(serving.snapshot().version());
             if (status.state() == DeploymentStatus.State.SHADOWING && previous != null && s.shadowTarget() > 0) {
-                fittingConfig(previous.weights(), settings.onlineLearningRate(), 1).ifPresent(c -> {
-                    shadow = new OnlineLearner(Network.prepare(previous.weights(), c), 1);
+                // Resumed from the previous release (the samples it was personalised on are gone), counting anew.
+                Model release = previous.snapshot().model().format() == previous.weights().format()
+                        ? previous.snapshot().model() : previous.weights();
+                fittingConfig(release, settings.onlineLearningRate(), 1).ifPresent(c -> {
+                    shadow = new OnlineLearner(Network.prepare(release, c), 1);
                     shadowTarget = s.shadowTarget();
                 });
             }

@@ -205,9 +205,15 @@ public final class JenaRegistry implements Registry {
 
     @Override
     public void recordDeployments(List<DeploymentRecord> deployments) {
+        // One graph per record IRI: of several reports about the same device and rollout, the last one counts.
+        Map<String, DeploymentRecord> latest = new java.util.LinkedHashMap<>();
+        for (DeploymentRecord d : deployments) {
+            latest.remove(d.iri());
+            latest.put(d.iri(), d);
+        }
         List<Map.Entry<String, Model>> graphs = new ArrayList<>();
         java.util.Set<String> checked = new java.util.HashSet<>();
-        for (DeploymentRecord d : deployments) {
+        for (DeploymentRecord d : latest.values()) {
             if (checked.add(Iris.device(d.fleet(), d.deviceId()))) {
                 requireExists(Iris.device(d.fleet(), d.deviceId()), TF.DEVICE, "device " + d.deviceId());
             }
