@@ -84,9 +84,13 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** Counters for operators and tests. */
+    /**
+     * Counters for operators and tests.
+     *
+     * @param installs deploys that changed the served version (a deploy sent again for what is installed does not count)
+     */
     public record Stats(long samplesSeen, long samplesRejected, long updatesPublished, long tasksDropped,
-                        Map<RejectReason, Long> messagesRejected, long modelVersion) {
+                        Map<RejectReason, Long> messagesRejected, long modelVersion, long installs) {
     }
 
     private final Settings settings;
@@ -122,6 +126,7 @@ public final class Agent implements AutoCloseable {
     private final AtomicLong samplesRejected = new AtomicLong();
     private final AtomicLong updatesPublished = new AtomicLong();
     private final AtomicLong tasksDropped = new AtomicLong();
+    private final AtomicLong installs = new AtomicLong();
     private final AtomicLong modelVersion = new AtomicLong(-1);
     private final Map<RejectReason, AtomicLong> rejected = new ConcurrentHashMap<>();
 
@@ -559,6 +564,7 @@ public final class Agent implements AutoCloseable {
         DeploymentFiles.Slot before = currentSlot();
         previous = before;
         serving = new DeploymentFiles.Slot(s, candidate);
+        installs.incrementAndGet();
         shadow = null;
         startOrReloadLearner(s.modelId(), candidate);
         modelVersion.set(target);
@@ -720,7 +726,7 @@ public final class Agent implements AutoCloseable {
         Map<RejectReason, Long> r = new EnumMap<>(RejectReason.class);
         rejected.forEach((k, v) -> r.put(k, v.get()));
         return new Stats(samplesSeen.get(), samplesRejected.get() + data.rejected(), updatesPublished.get(),
-                tasksDropped.get(), r, modelVersion.get());
+                tasksDropped.get(), r, modelVersion.get(), installs.get());
     }
 
     /** Announces offline, disconnects and stops the worker. */
