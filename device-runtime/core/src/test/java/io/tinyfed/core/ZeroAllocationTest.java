@@ -11,7 +11,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Measures heap bytes allocated by the calling thread over 10,000 hot-path calls with
  * {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes}. The JIT compiles on its own
- * threads, so warm-up compilation does not count; the measurement itself allocates nothing.
+ * threads, so warm-up compilation does not count; the measurement itself allocates nothing. The
+ * JVM may still allocate a few bytes once on the calling thread (a deoptimisation, a recompiled
+ * frame: 88 B were seen once in 10,000 S16 steps on a busy machine), so each hot path is measured
+ * over up to three windows and must allocate nothing in at least one; a path that allocates per
+ * call (16 B or more each time) allocates in every window and fails.
  */
 class ZeroAllocationTest {
     private static final int CALLS = 10_000;
@@ -20,6 +24,17 @@ class ZeroAllocationTest {
 
     private static long allocatedBytes() {
         return THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+
+    /** The fewest bytes {@code calls} allocated in one of up to three windows (stops at the first that allocates none). */
+    private static long leastAllocated(Runnable calls) {
+        long least = Long.MAX_VALUE;
+        for (int window = 0; window < 3 && least > 0; window++) {
+            long before = allocatedBytes();
+            calls.run();
+            least = Math.min(least, allocatedBytes() - before);
+        }
+        return least;
     }
 
     private static Network sine(NumberFormat format, TrainingConfig config) {
@@ -44,14 +59,14 @@ class ZeroAllocationTest {
         for (int i = 0; i < 20_000; i++) {
             net.trainStep(xs[i & 255], ys[i & 255]);
         }
-        long before = allocatedBytes();
-        float lossSum = 0;
-        for (int i = 0; i < CALLS; i++) {
-            lossSum += net.trainStep(xs[i & 255], ys[i & 255]);
-        }
-        long allocated = allocatedBytes() - before;
+        float[] lossSum = new float[1];
+        long allocated = leastAllocated(() -> {
+            for (int i = 0; i < CALLS; i++) {
+                lossSum[0] += net.trainStep(xs[i & 255], ys[i & 255]);
+            }
+        });
         assertThat(allocated).as("bytes allocated by %d %s trainStep calls", CALLS, format).isZero();
-        assertThat(lossSum).isPositive();
+        assertThat(lossSum[0]).isPositive();
     }
 
     @ParameterizedTest
@@ -64,15 +79,15 @@ class ZeroAllocationTest {
             x[0] = (i % 100) / 10f - 5f;
             net.infer(x, y);
         }
-        long before = allocatedBytes();
-        float sum = 0;
-        for (int i = 0; i < CALLS; i++) {
-            x[0] = (i % 100) / 10f - 5f;
-            net.infer(x, y);
-            sum += y[0];
-        }
-        assertThat(allocatedBytes() - before).isZero();
-        assertThat(sum).isNotZero();
+        float[] sum = new float[1];
+        assertThat(leastAllocated(() -> {
+            for (int i = 0; i < CALLS; i++) {
+                x[0] = (i % 100) / 10f - 5f;
+                net.infer(x, y);
+                sum[0] += y[0];
+            }
+        })).as("bytes allocated by %d %s infer calls", CALLS, format).isZero();
+        assertThat(sum[0]).isNotZero();
     }
 
     @Test
@@ -95,11 +110,11 @@ class ZeroAllocationTest {
             for (int i = 0; i < 20_000; i++) {
                 learner.observe(xs[i & 15], ys[i & 15]);
             }
-            long before = allocatedBytes();
-            for (int i = 0; i < CALLS; i++) {
-                learner.observe(xs[i & 15], ys[i & 15]);
-            }
-            assertThat(allocatedBytes() - before).as("%s observe", m.format()).isZero();
+            assertThat(leastAllocated(() -> {
+                for (int i = 0; i < CALLS; i++) {
+                    learner.observe(xs[i & 15], ys[i & 15]);
+                }
+            })).as("%s observe", m.format()).isZero();
         }
     }
 }
