@@ -36,10 +36,10 @@ import picocli.CommandLine.Parameters;
  * Reptile, joint training (FedAvg with one local step) and the random init, adapted to new devices' held-out tasks
  * after 1, 8 and 32 steps with 95% intervals (MSE for sine, accuracy for the classification families, which also run
  * the online-learning drift comparison). {@code faults}: dropout and malicious updates with and without robust
- * aggregation. Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
+ * aggregation. {@code deploy}: a good and a bad rollout over MQTT ({@link DeployExperiment}). Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
  */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
-        description = "Run an experiment: sine, digits, fashion, keywords, presence or faults.")
+        description = "Run an experiment: sine, digits, fashion, keywords, presence, faults or deploy.")
 public final class ExperimentCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -48,7 +48,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             + "(default: the family's new-device shots, e.g. 10 for sine, 25 for digits, 15 for keywords).")
     Integer localSamples;
 
-    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence or faults")
+    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence, faults or deploy")
     String name;
 
     @Option(names = "--quick", description = "20 devices and fewer rounds (sine 60 instead of 200, classification 100 instead of 300).")
@@ -69,7 +69,8 @@ public final class ExperimentCommand implements Callable<Integer> {
     Path data;
 
     private static final int[] STEPS = {1, 8, 32};
-    private static final List<String> NAMES = List.of("sine", "digits", "fashion", "keywords", "presence", "faults");
+    private static final List<String> NAMES = List.of("sine", "digits", "fashion", "keywords", "presence", "faults",
+            "deploy");
     private final PrintStream console = System.out;
 
     @Override
@@ -82,6 +83,9 @@ public final class ExperimentCommand implements Callable<Integer> {
         io.tinyfed.coordinator.Logging.warningsOnly();
         if ("faults".equals(name)) {
             return faults();
+        }
+        if ("deploy".equals(name)) {
+            return deploy();
         }
         TaskFamily family = TaskFamilies.byName(name, data);
         Path dir = out.resolve(name);
@@ -278,6 +282,32 @@ public final class ExperimentCommand implements Callable<Integer> {
             Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         console.printf("  files: %s (faults.csv, summary.json)%n", dir);
+        return 0;
+    }
+
+    private int deploy() throws Exception {
+        Path dir = out.resolve("deploy");
+        Files.createDirectories(dir);
+        long started = System.nanoTime();
+        Path store = Files.createTempDirectory("tinyfed-deploy-experiment");
+        try {
+            List<Map<String, Object>> metrics = new DeployExperiment(quick, seed, console).run(store);
+            console.printf("%n  %-32s %s%n", "metric", "value");
+            for (Map<String, Object> m : metrics) {
+                console.printf(Locale.ROOT, "  %-32s %s%n", m.get("name"), m.get("value") instanceof Double d
+                        ? String.format(Locale.ROOT, "%.3f", d) : m.get("value"));
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
+                    Map.of("metrics", metrics));
+            if (json != null) {
+                Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            try (var walk = Files.walk(store)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        console.printf(Locale.ROOT, "  wall time %.1f s; files: %s (summary.json)%n", (System.nanoTime() - started) / 1e9, dir);
         return 0;
     }
 

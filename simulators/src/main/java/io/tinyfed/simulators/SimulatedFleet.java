@@ -30,10 +30,21 @@ public final class SimulatedFleet implements AutoCloseable {
     private final DeviceCredentials credentials = DeviceCredentials.empty();
     private final List<Agent> agents = new ArrayList<>();
     private final long seed;
+    private final Duration sampleInterval;
+    private String brokerUri;
+    private SnapshotVerifier verifier;
+    private java.util.function.Function<String, TlsFiles> tls;
+    private final java.util.Set<Integer> stopped = new java.util.HashSet<>();
 
     public SimulatedFleet(String fleet, int devices, long seed) {
+        this(fleet, devices, seed, Duration.ofMillis(5));
+    }
+
+    /** A fleet whose agents poll their data source every {@code sampleInterval} (large fleets: longer). */
+    public SimulatedFleet(String fleet, int devices, long seed, Duration sampleInterval) {
         this.fleet = fleet;
         this.seed = seed;
+        this.sampleInterval = sampleInterval;
         this.tasks = SineFamily.tasks(devices, seed + 7);
         SecureRandom secure = new SecureRandom();
         for (int d = 0; d < devices; d++) {
@@ -73,15 +84,31 @@ public final class SimulatedFleet implements AutoCloseable {
      */
     public void start(String brokerUri, Path trustFile, java.util.function.Function<String, TlsFiles> tls)
             throws Exception {
-        SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(trustFile));
+        this.brokerUri = brokerUri;
+        this.verifier = new SnapshotVerifier(TrustedKeys.read(trustFile));
+        this.tls = tls;
         for (int d = 0; d < tasks.size(); d++) {
             agents.add(startAgent(d, brokerUri, verifier, tls.apply(deviceId(d))));
         }
     }
 
+    /** Takes device {@code d} offline (it announces so and disconnects) until {@link #restart}. */
+    public void stop(int d) {
+        if (stopped.add(d)) {
+            agents.get(d).close();
+        }
+    }
+
+    /** Starts device {@code d} again with the same identity and data stream seed (after {@link #stop}). */
+    public void restart(int d) throws Exception {
+        if (stopped.remove(d)) {
+            agents.set(d, startAgent(d, brokerUri, verifier, tls.apply(deviceId(d))));
+        }
+    }
+
     private Agent startAgent(int d, String brokerUri, SnapshotVerifier verifier, TlsFiles tls) throws Exception {
         HardwareProfile profile = profile(d);
-        Agent.Settings s = new Agent.Settings(fleet, deviceId(d), profile, 0.005f, 10, Duration.ofMillis(5), 200,
+        Agent.Settings s = new Agent.Settings(fleet, deviceId(d), profile, 0.005f, 10, sampleInterval, 200,
                 seed + d, "simulated");
         SineFamily.Task task = tasks.get(d);
         Agent a = new Agent(s, new PahoTransport(brokerUri, deviceId(d), deviceId(d), passwords.get(d), tls),
@@ -100,9 +127,12 @@ public final class SimulatedFleet implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Agent a : agents) {
-            a.close();
+        for (int d = 0; d < agents.size(); d++) {
+            if (!stopped.contains(d)) {
+                agents.get(d).close();
+            }
         }
         agents.clear();
+        stopped.clear();
     }
 }

@@ -618,7 +618,7 @@ public final class Agent implements AutoCloseable {
             shadow = null;
             startOrReloadLearner(serving.snapshot().modelId(), serving.weights());
             modelVersion.set(serving.snapshot().version());
-            LOG.log(System.Logger.Level.WARNING, "rollout {0}: rolled back to {1} v{2}", d.rolloutId(),
+            LOG.log(System.Logger.Level.INFO, "rollout {0}: rolled back to {1} v{2}", d.rolloutId(),
                     serving.snapshot().modelId(), String.valueOf(serving.snapshot().version()));
             report(DeploymentStatus.State.ROLLED_BACK, d.rolloutId(), d.wave(), target, "rolled back by the coordinator",
                     false);
