@@ -247,7 +247,9 @@ public final class RoundEngine {
     public synchronized void onUpdate(String topicDeviceId, ModelUpdate u) {
         UpdateValidator.OpenRound open = round < 0 ? null : new UpdateValidator.OpenRound(round, settings.modelId(),
                 currentVersion.version(), current.parameterCount(), new HashSet<>(selected), replies.keySet());
-        Optional<Failure> failure = validator.check(topicDeviceId, u, open, closedRounds);
+        DeviceHello hello = known.get(topicDeviceId);
+        Optional<Failure> failure = validator.check(topicDeviceId, u, open, closedRounds,
+                hello == null ? 0 : hello.sampleCapacity());
         if (failure.isPresent()) {
             refuse(failure.get(), u.round());
             return;

@@ -41,6 +41,15 @@ public record UpdateValidator(double normBound, int maxSamplesPerDevice) {
      * @param closedRounds rounds already closed (an update for one of them is LATE)
      */
     public Optional<Failure> check(String topicDeviceId, ModelUpdate u, OpenRound open, Set<Integer> closedRounds) {
+        return check(topicDeviceId, u, open, closedRounds, 0);
+    }
+
+    /**
+     * As {@link #check(String, ModelUpdate, OpenRound, Set)}, and a device's own update (one contributor) claims
+     * at most {@code declaredCapacity} samples, the recent samples its hello says it keeps (0: not said).
+     */
+    public Optional<Failure> check(String topicDeviceId, ModelUpdate u, OpenRound open, Set<Integer> closedRounds,
+                                   int declaredCapacity) {
         String id = topicDeviceId;
         if (!u.deviceId().equals(topicDeviceId)) {
             return fail(id, RejectReason.IDENTITY_MISMATCH, "payload claims device '" + u.deviceId() + "'");
@@ -65,9 +74,14 @@ public record UpdateValidator(double normBound, int maxSamplesPerDevice) {
             return fail(id, RejectReason.WRONG_SHAPE, d.length + " values, model has " + open.parameterCount());
         }
         long maxSamples = (long) maxSamplesPerDevice * u.contributors();
+        boolean declared = u.contributors() == 1 && declaredCapacity > 0 && declaredCapacity < maxSamples;
+        if (declared) {
+            maxSamples = declaredCapacity;
+        }
         if (u.sampleCount() < 1 || u.sampleCount() > maxSamples) {
             return fail(id, RejectReason.INVALID_FIELD, "claims " + Integer.toUnsignedString(u.sampleCount())
-                    + " samples, at most " + maxSamples + " from " + u.contributors() + " device(s)");
+                    + " samples, at most " + maxSamples + (declared ? ", the samples its hello says it keeps"
+                    : " from " + u.contributors() + " device(s)"));
         }
         double sq = 0;
         for (float v : d) {

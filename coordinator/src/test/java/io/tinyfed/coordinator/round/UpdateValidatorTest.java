@@ -59,6 +59,25 @@ class UpdateValidatorTest {
     }
 
     @Test
+    void aDevicesOwnUpdate_claimsAtMostTheSamplesItsHelloSaysItKeeps() {
+        UpdateValidator capped = new UpdateValidator(10.0, 100);
+        float[] d = {0.1f, 0.2f, 0.3f};
+
+        Optional<Failure> beyond = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, 65, 1f, 0.5f), open, Set.of(), 64);
+        Optional<Failure> within = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, 64, 1f, 0.5f), open, Set.of(), 64);
+        Optional<Failure> undeclared = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, 100, 1f, 0.5f), open,
+                Set.of(), 0);
+        Optional<Failure> gateway = capped.check("a", new ModelUpdate(5, "a", "sine", 7, d, 300, 1f, 0.5f, 3), open,
+                Set.of(), 64);
+
+        assertThat(beyond).map(Failure::reason).contains(RejectReason.INVALID_FIELD);
+        assertThat(beyond.orElseThrow().detail()).contains("claims 65 samples, at most 64, the samples its hello says it keeps");
+        assertThat(within).isEmpty();
+        assertThat(undeclared).as("only the coordinator's cap").isEmpty();
+        assertThat(gateway).as("a gateway's sum keeps the per-device cap times its contributors").isEmpty();
+    }
+
+    @Test
     void withNoOpenRound_everyUpdateIsLateOrWrong() {
         assertThat(validator.check("a", update("a", 2, "sine", 7, 0, 0, 0), null, Set.of(2)).map(Failure::reason))
                 .contains(RejectReason.LATE);

@@ -191,7 +191,7 @@ public final class Agent implements AutoCloseable {
             HardwareProfile p = settings.profile();
             DeviceHello hello = new DeviceHello(settings.deviceId(), settings.fleet(), p.ramBytes(), p.flashBytes(),
                     p.cpu(), p.clockMhz(), p.formatSet(), p.sensors(), settings.runtimeVersion(), p.firmwareVersion(),
-                    null);
+                    null, settings.bufferCapacity());
             // Subscribe before announcing, so a coordinator that reacts to the hello cannot miss us.
             transport.subscribe(topics.device(settings.deviceId(), Topics.DeviceTopic.TASK),
                     topics.device(settings.deviceId(), Topics.DeviceTopic.REJECT),

@@ -37,7 +37,8 @@ public final class WireCodec {
                 .setDeviceId(h.deviceId()).setFleet(h.fleet()).setRamBytes(h.ramBytes()).setFlashBytes(h.flashBytes())
                 .setCpu(h.cpu()).setClockMhz(h.clockMhz()).addAllSensors(h.sensors())
                 .setRuntimeVersion(h.runtimeVersion()).setFirmwareVersion(h.firmwareVersion())
-                .setGatewayId(h.gatewayId() == null ? "" : h.gatewayId()).setSentAtMs(System.currentTimeMillis());
+                .setGatewayId(h.gatewayId() == null ? "" : h.gatewayId()).setSampleCapacity(h.sampleCapacity())
+                .setSentAtMs(System.currentTimeMillis());
         for (NumberFormat f : NumberFormat.values()) {
             if (h.formats().contains(f)) {
                 b.addFormats(toWire(f));
@@ -64,10 +65,14 @@ public final class WireCodec {
             Limits.requireId(sensor, "sensor");
         }
         String gateway = m.getGatewayId().isEmpty() ? null : Limits.requireId(m.getGatewayId(), "gateway id");
+        if (m.getSampleCapacity() < 0 || m.getSampleCapacity() > DeviceHello.MAX_SAMPLE_CAPACITY) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "hello sample capacity "
+                    + Integer.toUnsignedString(m.getSampleCapacity()) + " outside [0, " + DeviceHello.MAX_SAMPLE_CAPACITY + "]");
+        }
         return new DeviceHello(Limits.requireId(m.getDeviceId(), "device id"), Limits.requireId(m.getFleet(), "fleet"),
                 m.getRamBytes(), m.getFlashBytes(), bounded(m.getCpu(), "cpu"), m.getClockMhz(), formats,
                 m.getSensorsList(), bounded(m.getRuntimeVersion(), "runtime version"),
-                bounded(m.getFirmwareVersion(), "firmware version"), gateway);
+                bounded(m.getFirmwareVersion(), "firmware version"), gateway, m.getSampleCapacity());
     }
 
     // ---------------------------------------------------------------- state

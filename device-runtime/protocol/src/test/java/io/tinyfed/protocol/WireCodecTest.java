@@ -32,7 +32,7 @@ class WireCodecTest {
 
     private static DeviceHello hello() {
         return new DeviceHello("dev-1", "fleet-a", 262_144, 1_048_576, "cortex-m4", 80,
-                EnumSet.of(NumberFormat.S16), List.of("temperature", "humidity"), "0.1.0", "fw-2", "gw-7");
+                EnumSet.of(NumberFormat.S16), List.of("temperature", "humidity"), "0.1.0", "fw-2", "gw-7", 64);
     }
 
     private static float[] delta(int n, long seed) {
@@ -60,6 +60,8 @@ class WireCodecTest {
                 Set.of(), List.of(), "", "", null))), RejectReason.INVALID_FIELD, "0 number formats");
         assertRejected(() -> WireCodec.decodeHello(WireCodec.encode(new DeviceHello("dev-1", "fleet-a", 0, 1, "m4", 1,
                 Set.of(NumberFormat.S16), List.of(), "", "", null))), RejectReason.INVALID_FIELD, "RAM must be positive");
+        assertRejected(() -> WireCodec.decodeHello(WireCodec.encode(new DeviceHello("dev-1", "fleet-a", 1, 1, "m4", 1,
+                Set.of(NumberFormat.S16), List.of(), "", "", null, -1))), RejectReason.INVALID_FIELD, "sample capacity");
     }
 
     @Test
