@@ -84,6 +84,38 @@ class DeploymentEndToEndTest {
                 assertThat(s.rolloutId()).isEqualTo(isCanary(a, canary, agents) ? "bad" : "good");
             });
             assertRegistryAgreesWithAgents(c, agents);
+            // 3. a deploy signed by a key the devices do not trust, published with the coordinator's own broker login:
+            // refused, the reason reaches the coordinator, and what the device serves does not change
+            io.tinyfed.protocol.SnapshotSigner stranger = new io.tinyfed.protocol.SnapshotSigner("coordinator",
+                    io.tinyfed.protocol.SnapshotSigner.generateKeyPair().getPrivate());
+            io.tinyfed.protocol.Deploy forged = new io.tinyfed.protocol.Deploy("good", 0, io.tinyfed.protocol.Deploy.Action.INSTALL,
+                    stranger.sign("sine", 1, init, java.time.Instant.now()), 0, 0, 0f, java.time.Instant.now());
+            String target = SimulatedFleet.deviceId(3);
+            try (io.tinyfed.protocol.mqtt.PahoTransport raw = new io.tinyfed.protocol.mqtt.PahoTransport(c.brokerUri(),
+                    "forger-" + System.nanoTime(), io.tinyfed.coordinator.broker.EmbeddedBroker.COORDINATOR_USER,
+                    c.brokerSecret(), null)) {
+                raw.connect(new io.tinyfed.protocol.mqtt.Transport.Listener() {
+                    @Override
+                    public void message(String topic, byte[] payload) {
+                    }
+
+                    @Override
+                    public void connected(boolean reconnect) {
+                    }
+                }, null, null);
+                raw.publish(io.tinyfed.protocol.Topics.of("deploy-e2e").device(target,
+                        io.tinyfed.protocol.Topics.DeviceTopic.DEPLOY), io.tinyfed.protocol.WireCodec.encode(forged, target,
+                        stranger), false);
+            }
+            DeploymentStatus refused = await().atMost(Duration.ofSeconds(30)).until(
+                    () -> deployments.reported().get(target), r -> r.state() == DeploymentStatus.State.FAILED);
+            assertThat(refused.reason()).contains("BAD_SIGNATURE");
+            assertThat(refused.servingVersion()).isEqualTo(good);
+            Rollout.State goodAfter = deployments.get("good").orElseThrow();
+            assertThat(goodAfter.phase()).isEqualTo(Rollout.Phase.SUCCEEDED);
+            assertThat(goodAfter.decisions()).extracting(Rollout.Decision::text)
+                    .anyMatch(t -> t.startsWith(target + " refused a deploy naming this rollout: BAD_SIGNATURE"));
+            assertRegistryAgreesWithAgents(c, agents);
             QueryTable lineage = c.registry().orElseThrow().selectResource("deployed-lineage.rq");
             assertThat(lineage.rows()).filteredOn(r -> r.get("rollout").equals("good"))
                     .extracting(r -> r.get("ancestor")).first().isEqualTo(String.valueOf(good));

@@ -208,6 +208,13 @@ public final class Rollout {
             return List.of();
         }
         List<Command> out = new ArrayList<>();
+        boolean installedBefore = d.step() == Step.SHADOWING || d.step() == Step.SERVING || d.step() == Step.ROLLED_BACK;
+        if (s.state() == DeploymentStatus.State.FAILED && (installedBefore || !phase.active())) {
+            // Not about anything this rollout still waits for (a deploy the device could not verify, sent by someone
+            // else or damaged on the way): noted, the device's step stays what it is.
+            decide(now, d.id() + " refused a deploy naming this rollout: " + s.reason());
+            return out;
+        }
         Step step = switch (s.state()) {
             case RECEIVED -> d.step();
             case SHADOWING -> Step.SHADOWING;

@@ -147,6 +147,21 @@ class RolloutTest {
     }
 
     @Test
+    void aRefusalAfterTheInstall_isNotedButDoesNotUndoIt() {
+        Rollout r = Rollout.create("r1", "sine", 7, FLEET, PLAN, 42, T0);
+        String canary = r.start(T0).get(0).deviceId();
+        r.onStatus(serving(canary, 1.0, 1.0), T0.plusSeconds(1));
+
+        List<Command> after = r.onStatus(report(canary, DeploymentStatus.State.FAILED), T0.plusSeconds(2));
+
+        assertThat(after).isEmpty();
+        assertThat(r.state().devices()).filteredOn(d -> d.id().equals(canary)).extracting(Rollout.Device::step)
+                .containsExactly(Step.SERVING);
+        assertThat(r.state().decisions()).extracting(Rollout.Decision::text)
+                .anyMatch(t -> t.equals(canary + " refused a deploy naming this rollout: does not fit"));
+    }
+
+    @Test
     void restore_continuesWhereThePersistedStateWas_withoutSendingAFinishedWaveAgain() {
         Rollout r = Rollout.create("r1", "sine", 7, FLEET, PLAN, 42, T0);
         String canary = r.start(T0).get(0).deviceId();
