@@ -232,6 +232,12 @@ public final class DemoCommand implements Callable<Integer> {
                 console.printf("  %s%n", s.decisions().get(shown).text());
             }
         } while (s.phase().active());
+        List<Double> gains = s.devices().stream().filter(d -> d.genericLoss() > 0 && d.candidateLoss() > 0)
+                .map(d -> d.genericLoss() / d.candidateLoss()).sorted().toList();
+        if (!gains.isEmpty()) {
+            console.printf(Locale.ROOT, "personalisation: median over %d devices of the shadow MSE of v%d as released / "
+                    + "personalised on the device = %.2f%n", gains.size(), version, gains.get(gains.size() / 2));
+        }
         c.flushDeployments(Duration.ofSeconds(30));
         console.printf("%nWhat is deployed where (SPARQL, deployed-where.rq): the version each device reports serving, "
                 + "and the mean shadow MSE of it and of the version served before, on the same 50 live samples%n");

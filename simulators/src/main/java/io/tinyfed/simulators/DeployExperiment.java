@@ -107,6 +107,15 @@ final class DeployExperiment {
             waitForReports(agents, good, Duration.ofSeconds(60));
             long serving = agents.agents().stream().filter(a -> servingVersion(a) == good).count();
             double agreement = agreement(c, agents);
+            List<Double> gains = new ArrayList<>();
+            for (Rollout.Device d : s.devices()) {
+                if (d.genericLoss() > 0 && d.candidateLoss() > 0) {
+                    gains.add(d.genericLoss() / d.candidateLoss());
+                }
+            }
+            double gain = gains.isEmpty() ? Double.NaN : gains.stream().sorted().toList().get(gains.size() / 2);
+            console.printf(Locale.ROOT, "  personalisation (32 steps): median shadow loss of the version as released / "
+                    + "personalised = %.3f over %d devices%n", gain, gains.size());
             console.printf(Locale.ROOT, "  good rollout: %s in %.1f s, %d/%d devices serve v%d, registry agrees on %.3f%n",
                     s.phase(), seconds, serving, devices, good, agreement);
 
@@ -131,6 +140,7 @@ final class DeployExperiment {
             metrics.add(metric("deploy_devices", devices));
             metrics.add(metric("deploy_seconds", seconds));
             metrics.add(metric("deploy_completed_fraction", (double) serving / devices));
+            metrics.add(metric("deploy_personalised_gain", gain));
             metrics.add(metric("deploy_registry_agreement", Math.min(agreement, agreementAfter)));
             metrics.add(metric("deploy_bad_exposure_fraction", (double) exposed / devices));
             metrics.add(metric("deploy_bad_rolled_back", rolledBack));

@@ -134,7 +134,7 @@ public class RolloutController {
         for (Rollout.Device d : s.devices()) {
             devices.add(new Views.RolloutDevice(d.id(), d.wave() + 1, d.step().name(), d.reason(), version(d.servingVersion()),
                     d.shadowSamples(), finite(d.candidateLoss()), finite(d.previousLoss()), finite(d.lossRatio()),
-                    d.personalised()));
+                    d.personalised(), finite(d.genericLoss())));
         }
         Map<String, Integer> counts = new TreeMap<>();
         s.counts().forEach((k, v) -> counts.put(k.name(), v));

@@ -59,7 +59,8 @@ final class Views {
 
     @Serdeable
     record RolloutDevice(String id, int wave, String step, String reason, Long servingVersion, Integer shadowSamples,
-                         Double shadowLoss, Double previousLoss, Double lossRatio, boolean personalised) {
+                         Double shadowLoss, Double previousLoss, Double lossRatio, boolean personalised,
+                         Double genericLoss) {
     }
 
     @Serdeable

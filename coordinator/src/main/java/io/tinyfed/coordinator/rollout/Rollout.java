@@ -44,10 +44,13 @@ public final class Rollout {
         public enum Kind { INSTALL, ROLLBACK }
     }
 
-    /** One device of the rollout; losses are NaN until reported, {@code servingVersion} -1 until known. */
+    /**
+     * One device of the rollout; losses are NaN until reported, {@code servingVersion} -1 until known;
+     * {@code genericLoss} is the version's loss without personalisation (NaN unless personalised).
+     */
     public record Device(String id, int wave, Step step, Instant sentAt, Instant reportedAt, String reason,
                          int shadowSamples, double candidateLoss, double previousLoss, boolean personalised,
-                         long servingVersion, long previousVersion) {
+                         long servingVersion, long previousVersion, double genericLoss) {
         /** Candidate loss over previous loss, NaN when not both measured. */
         public double lossRatio() {
             return previousLoss > 0 && !Double.isNaN(candidateLoss) ? candidateLoss / previousLoss : Double.NaN;
@@ -135,7 +138,8 @@ public final class Rollout {
             while (i >= ends[wave]) {
                 wave++;
             }
-            list.add(new Device(order.get(i), wave, Step.PENDING, null, null, "", 0, Double.NaN, Double.NaN, false, -1, -1));
+            list.add(new Device(order.get(i), wave, Step.PENDING, null, null, "", 0, Double.NaN, Double.NaN, false, -1, -1,
+                    Double.NaN));
         }
         List<Wave> waveList = new ArrayList<>();
         for (int w = 0; w < ends.length && (w == 0 || ends[w] > ends[w - 1]); w++) {
@@ -236,7 +240,7 @@ public final class Rollout {
         devices.put(d.id(), new Device(d.id(), d.wave(), step, d.sentAt(), now, s.reason(),
                 measured ? s.shadowSamples() : d.shadowSamples(), measured ? s.candidateLoss() : d.candidateLoss(),
                 measured ? s.previousLoss() : d.previousLoss(), s.personalised() || d.personalised(), s.servingVersion(),
-                s.previousVersion()));
+                s.previousVersion(), measured ? s.genericLoss() : d.genericLoss()));
         if (step == Step.FAILED && d.step() != Step.FAILED) {
             decide(now, d.id() + " refused: " + s.reason());
         }
@@ -409,7 +413,8 @@ public final class Rollout {
 
     private static Device withStep(Device d, Step step, Instant sentAt) {
         return new Device(d.id(), d.wave(), step, sentAt, d.reportedAt(), d.reason(), d.shadowSamples(),
-                d.candidateLoss(), d.previousLoss(), d.personalised(), d.servingVersion(), d.previousVersion());
+                d.candidateLoss(), d.previousLoss(), d.personalised(), d.servingVersion(), d.previousVersion(),
+                d.genericLoss());
     }
 
     private void decide(Instant at, String text) {

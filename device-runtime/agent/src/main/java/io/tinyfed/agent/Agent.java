@@ -116,6 +116,9 @@ public final class Agent implements AutoCloseable {
     private DeploymentStatus status;
     private Instant lastIssued = Instant.EPOCH;
     private OnlineLearner shadow;
+    /** With personalisation: the rollout's version as released, beside the personalised one, for the gain. */
+    private OnlineLearner generic;
+    private double shadowGenericLoss;
     private int shadowTarget;
     private int shadowCount;
     private double shadowCandidateLoss;
@@ -269,10 +272,14 @@ public final class Agent implements AutoCloseable {
             if (shadow != null) {
                 shadowCandidateLoss += loss;
                 shadowPreviousLoss += shadow.observe(s.x(), s.y());
+                if (generic != null) {
+                    shadowGenericLoss += generic.observe(s.x(), s.y());
+                }
                 if (++shadowCount >= shadowTarget) {
                     shadow = null;
                     report(DeploymentStatus.State.SERVING, status.rolloutId(), status.wave(), status.targetVersion(),
                             "", status.personalised());
+                    generic = null;
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -560,17 +567,20 @@ public final class Agent implements AutoCloseable {
             return;
         }
         boolean personalised = d.personaliseSteps() > 0 && !recent.isEmpty();
+        Model released = candidate;
         candidate = personalise(candidate, d, recent);
         DeploymentFiles.Slot before = currentSlot();
         previous = before;
         serving = new DeploymentFiles.Slot(s, candidate);
         installs.incrementAndGet();
         shadow = null;
+        generic = null;
         startOrReloadLearner(s.modelId(), candidate);
         modelVersion.set(target);
         shadowCount = 0;
         shadowCandidateLoss = 0;
         shadowPreviousLoss = 0;
+        shadowGenericLoss = 0;
         shadowTarget = d.shadowSamples();
         String note = "";
         if (before != null && shadowTarget > 0) {
@@ -583,6 +593,11 @@ public final class Agent implements AutoCloseable {
             if (baseline != null
                     && baseline.arenaUsedBytes() + learner.network().arenaUsedBytes() <= settings.profile().ramBytes()) {
                 shadow = new OnlineLearner(baseline, 1);
+                Network unpersonalised = personalised ? Network.prepare(released, learner.network().config()) : null;
+                if (unpersonalised != null && unpersonalised.arenaUsedBytes() + baseline.arenaUsedBytes()
+                        + learner.network().arenaUsedBytes() <= settings.profile().ramBytes()) {
+                    generic = new OnlineLearner(unpersonalised, 1);
+                }
             } else {
                 note = "no RAM to run the previous version beside it: not compared";
             }
@@ -616,6 +631,7 @@ public final class Agent implements AutoCloseable {
             serving = previous;
             previous = null;
             shadow = null;
+            generic = null;
             startOrReloadLearner(serving.snapshot().modelId(), serving.weights());
             modelVersion.set(serving.snapshot().version());
             LOG.log(System.Logger.Level.INFO, "rollout {0}: rolled back to {1} v{2}", d.rolloutId(),
@@ -657,7 +673,8 @@ public final class Agent implements AutoCloseable {
                 previous == null ? -1 : previous.snapshot().version(), target, reason, compared ? shadowCount : 0,
                 compared ? shadowCandidateLoss / shadowCount : Double.NaN,
                 compared ? shadowPreviousLoss / shadowCount : Double.NaN, personalised,
-                learner == null ? null : learner.network().format());
+                learner == null ? null : learner.network().format(),
+                compared && generic != null ? shadowGenericLoss / shadowCount : Double.NaN);
         if (files != null && (serving != null || state == DeploymentStatus.State.FAILED)) {
             try {
                 files.save(learnerSlot(), previous, status, lastIssued, shadow == null ? 0 : shadowTarget);

@@ -108,6 +108,7 @@ class AgentDeploymentTest {
         assertThat(done.candidateLoss()).isFinite().isPositive();
         assertThat(done.previousLoss()).isFinite().isPositive();
         assertThat(done.personalised()).isTrue();
+        assertThat(done.genericLoss()).as("the version as released, beside the personalised one").isFinite().isPositive();
         assertThat(done.targetVersion()).isEqualTo(5);
         publishModel(6);
         await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> agent.stats().modelVersion() == 5);

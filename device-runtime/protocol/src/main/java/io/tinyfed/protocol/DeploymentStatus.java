@@ -12,11 +12,13 @@ package io.tinyfed.protocol;
  * @param candidateLoss   mean prequential loss of the rollout's version on those samples
  * @param previousLoss    mean prequential loss of the version served before, on the same samples
  * @param format          the number format the served version runs in; null when nothing is served
+ * @param genericLoss     with personalisation, the mean prequential loss of the rollout's version as released
+ *                        (not personalised) on the same samples: what personalising gained; NaN otherwise
  */
 public record DeploymentStatus(String deviceId, String rolloutId, int wave, State state, String modelId,
                                long servingVersion, long previousVersion, long targetVersion, String reason,
                                int shadowSamples, double candidateLoss, double previousLoss, boolean personalised,
-                               io.tinyfed.core.NumberFormat format) {
+                               io.tinyfed.core.NumberFormat format, double genericLoss) {
 
     public enum State {
         /** Verified, being prepared. */
@@ -38,6 +40,15 @@ public record DeploymentStatus(String deviceId, String rolloutId, int wave, Stat
 
     public DeploymentStatus {
         reason = reason == null ? "" : reason;
+    }
+
+    /** A status without a generic (unpersonalised) figure. */
+    public DeploymentStatus(String deviceId, String rolloutId, int wave, State state, String modelId, long servingVersion,
+                            long previousVersion, long targetVersion, String reason, int shadowSamples,
+                            double candidateLoss, double previousLoss, boolean personalised,
+                            io.tinyfed.core.NumberFormat format) {
+        this(deviceId, rolloutId, wave, state, modelId, servingVersion, previousVersion, targetVersion, reason,
+                shadowSamples, candidateLoss, previousLoss, personalised, format, Double.NaN);
     }
 
     /** Candidate loss over previous loss; NaN when either is unknown. */

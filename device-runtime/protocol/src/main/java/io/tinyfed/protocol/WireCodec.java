@@ -284,6 +284,9 @@ public final class WireCodec {
         if (d.format() != null) {
             b.setFormat(toWire(d.format()));
         }
+        if (!Double.isNaN(d.genericLoss())) {
+            b.setGenericLoss(d.genericLoss());
+        }
         if (d.servingVersion() >= 0) {
             b.setHasServing(true).setServingVersion(d.servingVersion());
         }
@@ -306,7 +309,9 @@ public final class WireCodec {
         };
         if (m.getShadowSamples() < 0 || !(Double.isNaN(m.getCandidateLoss()) || m.getCandidateLoss() >= 0)
                 || !(Double.isNaN(m.getPreviousLoss()) || m.getPreviousLoss() >= 0)
-                || Double.isInfinite(m.getCandidateLoss()) || Double.isInfinite(m.getPreviousLoss())) {
+                || !(Double.isNaN(m.getGenericLoss()) || m.getGenericLoss() >= 0)
+                || Double.isInfinite(m.getCandidateLoss()) || Double.isInfinite(m.getPreviousLoss())
+                || Double.isInfinite(m.getGenericLoss())) {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "deployment figures must be finite, non-negative "
                     + "or NaN (not measured)");
         }
@@ -320,7 +325,7 @@ public final class WireCodec {
                 m.getHasPrevious() ? m.getPreviousVersion() : -1, m.getTargetVersion(),
                 bounded(m.getReason(), 512, "deployment reason"), m.getShadowSamples(), m.getCandidateLoss(),
                 m.getPreviousLoss(), m.getPersonalised(), m.getFormat() == Wire.NumberFormat.NUMBER_FORMAT_UNSPECIFIED ? null
-                : fromWire(m.getFormat(), "deployment number format"));
+                : fromWire(m.getFormat(), "deployment number format"), m.hasGenericLoss() ? m.getGenericLoss() : Double.NaN);
     }
 
     // ---------------------------------------------------------------- update

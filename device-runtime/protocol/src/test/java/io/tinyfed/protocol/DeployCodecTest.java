@@ -98,7 +98,7 @@ class DeployCodecTest {
     @Test
     void deploymentStatus_roundTripsAndRefusesBadFigures() throws Exception {
         DeploymentStatus expected = new DeploymentStatus("d1", "r-1", 1, DeploymentStatus.State.SERVING, "sine", 12, 9,
-                12, "", 50, 0.21, 0.25, true, io.tinyfed.core.NumberFormat.S16);
+                12, "", 50, 0.21, 0.25, true, io.tinyfed.core.NumberFormat.S16, 0.3);
         DeploymentStatus none = new DeploymentStatus("d1", "r-1", 0, DeploymentStatus.State.FAILED, "sine", -1, -1, 12,
                 "needs 9000 B of RAM", 0, Double.NaN, Double.NaN, false, null);
 
