@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  * broker's TLS listener and for any MQTT broker (Mosquitto's {@code cafile}, {@code certfile},
  * {@code keyfile} take these files as they are).
  */
-@Command(name = "ca", mixinStandardHelpOptions = true, description = "The fleet's certificate authority: "
+@Command(name = "ca", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "The fleet's certificate authority: "
         + "broker and device certificates for MQTT over TLS.", subcommands = {CaCommand.Init.class, CaCommand.Issue.class})
 final class CaCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -26,7 +26,7 @@ final class CaCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: ca init or ca issue");
     }
 
-    @Command(name = "init", mixinStandardHelpOptions = true, description = "Create a fleet CA (ca.crt, owner-only ca.key).")
+    @Command(name = "init", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Create a fleet CA (ca.crt, owner-only ca.key).")
     static final class Init implements Callable<Integer> {
         @Option(names = "--dir", required = true, description = "Directory of the CA (created; must not hold one).")
         Path dir;
@@ -46,7 +46,7 @@ final class CaCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "issue", mixinStandardHelpOptions = true, description = "Issue a device certificate (or, with "
+    @Command(name = "issue", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Issue a device certificate (or, with "
             + "--server, the broker's): NAME.crt (with the CA) and owner-only NAME.key, PEM.")
     static final class Issue implements Callable<Integer> {
         @Option(names = "--dir", required = true, description = "Directory of the CA (tinyfed coordinator ca init).")

@@ -187,8 +187,10 @@ public final class Coordinator implements AutoCloseable {
             if (running && !engine.roundOpen() && engine.roundsClosed() < roundsWanted) {
                 engine.startRound();
             }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "round driver", e);
+        } catch (RuntimeException | LinkageError e) {
+            // Caught so the next tick runs: a scheduled task that throws is never run again, and a coordinator whose
+            // driver died would sit silently with its run unfinished (a class failing to load counts too).
+            LOG.log(System.Logger.Level.ERROR, "round driver failed; the next tick tries again", e);
         }
     }
 

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * {@code tinyfed coordinator}: a standalone coordinator process. Resumes from its store after a
  * restart (including {@code kill -9}); serves the HTTP API; with {@code --rounds} it starts a run.
  */
-@Command(name = "coordinator", mixinStandardHelpOptions = true, subcommands = {CoordinatorMain.Credentials.class, CaCommand.class, CoordinatorMain.Acl.class},
+@Command(name = "coordinator", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, subcommands = {CoordinatorMain.Credentials.class, CaCommand.class, CoordinatorMain.Acl.class},
         description = "Run a TinyFed coordinator (embedded MQTT 5 broker by default).")
 public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--store", defaultValue = "tinyfed-store", description = "Model store and key directory (default: ${DEFAULT-VALUE}).")
@@ -270,7 +270,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     }
 
     /** {@code tinyfed coordinator credentials --file F --id D}: adds a device password (read from the console or stdin). */
-    @Command(name = "credentials", mixinStandardHelpOptions = true, description = "Add or replace a device's broker password.")
+    @Command(name = "credentials", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Add or replace a device's broker password.")
     static final class Credentials implements Callable<Integer> {
         @Option(names = "--file", required = true, description = "Credentials file (created if missing).")
         Path file;
@@ -291,7 +291,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     }
 
     /** {@code tinyfed coordinator acl --fleet F}: the Mosquitto ACL an external broker needs for the fleet. */
-    @Command(name = "acl", mixinStandardHelpOptions = true, description = "Print (or write) the Mosquitto acl_file that "
+    @Command(name = "acl", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Print (or write) the Mosquitto acl_file that "
             + "confines each device to its own topics, for running a fleet on an external broker.")
     static final class Acl implements Callable<Integer> {
         @Option(names = "--fleet", defaultValue = "default", description = "Fleet id (default: ${DEFAULT-VALUE}).")

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
  * {@code tinyfed deploy create|status|pause|resume|abort|rollback}: rollouts of a running
  * coordinator, through its HTTP API (state changes with the API's bearer token).
  */
-@Command(name = "deploy", mixinStandardHelpOptions = true, description = "Roll a model version out to the fleet in "
+@Command(name = "deploy", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Roll a model version out to the fleet in "
         + "gated waves, watch it, pause, resume, abort or roll it back (through a running coordinator's HTTP API).",
         subcommands = {DeployCommand.Create.class, DeployCommand.Status.class, DeployCommand.Pause.class,
                 DeployCommand.Resume.class, DeployCommand.Abort.class, DeployCommand.Rollback.class})
@@ -105,7 +105,7 @@ public final class DeployCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Start a rollout of a model version.")
+    @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Start a rollout of a model version.")
     static final class Create implements Callable<Integer> {
         @CommandLine.Mixin
         Api api = new Api();
@@ -232,7 +232,7 @@ public final class DeployCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Every rollout, or one with its waves, "
+    @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Every rollout, or one with its waves, "
             + "devices and decisions.")
     static final class Status implements Callable<Integer> {
         @CommandLine.Mixin
@@ -330,7 +330,7 @@ public final class DeployCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a running rollout (no wave opens, "
+    @Command(name = "pause", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Pause a running rollout (no wave opens, "
             + "the open wave's clock stops).")
     static final class Pause extends Transition {
         String action() {
@@ -338,21 +338,21 @@ public final class DeployCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused rollout.")
+    @Command(name = "resume", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Resume a paused rollout.")
     static final class Resume extends Transition {
         String action() {
             return "resume";
         }
     }
 
-    @Command(name = "abort", mixinStandardHelpOptions = true, description = "Stop a rollout; devices keep what they serve.")
+    @Command(name = "abort", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Stop a rollout; devices keep what they serve.")
     static final class Abort extends Transition {
         String action() {
             return "abort";
         }
     }
 
-    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Return every device that installed the "
+    @Command(name = "rollback", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Return every device that installed the "
             + "rollout's version to the version it served before.")
     static final class Rollback extends Transition {
         String action() {

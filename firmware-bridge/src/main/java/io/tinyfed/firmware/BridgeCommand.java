@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
  * {@code ./tinyfed bridge serial}: connects one MCU on a serial line (a real port, a TCP byte stream such as
  * ser2net, or a child process's stdio) to the fleet's MQTT broker as an ordinary device.
  */
-@Command(name = "bridge", mixinStandardHelpOptions = true, description = "Bridge an MCU on a serial line into the fleet.")
+@Command(name = "bridge", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Bridge an MCU on a serial line into the fleet.")
 public final class BridgeCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Kind of line: serial")
     String kind;

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  * coordinator's store) as C with the TinyFed C99 runtime. An F32 model is quantised first, with
  * scales calibrated on seeded uniform inputs from {@code --calibration-range}.
  */
-@Command(name = "export", mixinStandardHelpOptions = true, description = "Export a model for microcontrollers.")
+@Command(name = "export", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Export a model for microcontrollers.")
 public final class ExportCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Target: c")
     String target;

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * Prints a table; {@code --json} writes TinyFed's metrics shape ({@code parity_mismatches},
  * {@code flash_bytes}, {@code ram_bytes} per model).
  */
-@Command(name = "bench firmware", mixinStandardHelpOptions = true, description = "C export: parity with Java and Cortex-M4 footprint.")
+@Command(name = "bench firmware", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "C export: parity with Java and Cortex-M4 footprint.")
 public final class FirmwareBench implements Callable<Integer> {
     @Option(names = "--json", description = "Write the figures as metrics JSON here.")
     Path json;

@@ -18,11 +18,19 @@ import picocli.CommandLine.Parameters;
  * {@code ./tinyfed registry serve|query|import|validate}: the registry from the command line, on the
  * embedded TDB2 store ({@code --dir}) or any SPARQL 1.1 endpoint ({@code --endpoint}).
  */
-@Command(name = "registry", mixinStandardHelpOptions = true,
+@Command(name = "registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
         description = "The semantic registry of models and devices (Apache Jena: TDB2, SHACL, SPARQL).",
         subcommands = {RegistryCommand.Serve.class, RegistryCommand.QueryCmd.class, RegistryCommand.ImportCmd.class,
                 RegistryCommand.Validate.class})
 public final class RegistryCommand {
+    /** {@code --version}: {@code tinyfed VERSION} (this module has picocli but not the protocol's command-line helpers). */
+    public static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tinyfed " + io.tinyfed.core.Version.current()};
+        }
+    }
+
     /** Default store directory, shared with {@code ./tinyfed coordinator --store tinyfed-store}. */
     static final String DEFAULT_DIR = "tinyfed-store/registry";
 
@@ -55,7 +63,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "serve", mixinStandardHelpOptions = true, description = "Serve the embedded registry as a SPARQL 1.1 endpoint (Fuseki).")
+    @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class, description = "Serve the embedded registry as a SPARQL 1.1 endpoint (Fuseki).")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--dir", defaultValue = DEFAULT_DIR, description = "TDB2 directory (default: ${DEFAULT-VALUE}).")
         Path dir;
@@ -83,7 +91,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "query", mixinStandardHelpOptions = true, description = "Run a SPARQL SELECT query and print the results.")
+    @Command(name = "query", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class, description = "Run a SPARQL SELECT query and print the results.")
     static final class QueryCmd implements Callable<Integer> {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Source source;
@@ -119,7 +127,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "import", mixinStandardHelpOptions = true,
+    @Command(name = "import", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
             description = "Import descriptions: Turtle/JSON-LD/RDF-XML (native, TinyML nnet:, S3N, SOSA), WoT TD (.td.json), .tflite.")
     static final class ImportCmd implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "FILE")
@@ -136,7 +144,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "validate", mixinStandardHelpOptions = true, description = "Validate description files without writing (exit 1 if any is refused).")
+    @Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class, description = "Validate description files without writing (exit 1 if any is refused).")
     static final class Validate implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "FILE")
         List<Path> files;

@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
  * at once with a valid 1-40-40-1 delta), what an update costs on the wire in F32 and S16, round
  * latency, and federated Reptile with real agents against the same algorithm run centrally.
  */
-@Command(name = "coordinator", mixinStandardHelpOptions = true,
+@Command(name = "coordinator", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Throughput, wire size and round latency of the coordinator; federated vs central Reptile.")
 public final class CoordinatorBench implements Callable<Integer> {
     @Option(names = "--quick", description = "Fewer rounds and a shorter learning comparison.")

@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
  * real MQTT; then a second coordinator on the same broker runs FedAvg (joint training) on the same
  * fleet for comparison. Ends with the adapted-MSE table on held-out tasks and a PNG plot.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Federated Reptile on a simulated fleet over the embedded MQTT broker; prints the result table.")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Fewer rounds (finishes in well under 2 minutes).")

@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
  * the online-learning drift comparison). {@code faults}: dropout and malicious updates with and without robust
  * aggregation. {@code deploy}: a good and a bad rollout over MQTT ({@link DeployExperiment}). Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
  */
-@Command(name = "experiment", mixinStandardHelpOptions = true,
+@Command(name = "experiment", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Run an experiment: sine, digits, fashion, keywords, presence, faults or deploy.")
 public final class ExperimentCommand implements Callable<Integer> {
     @CommandLine.Spec

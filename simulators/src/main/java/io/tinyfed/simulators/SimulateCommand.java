@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
  * simulated clock, deterministic for a seed) or over MQTT ({@code mqtt}: a real coordinator and broker, devices
  * behind gateways that pre-aggregate their updates). Writes per-round CSV and a plot, prints a summary table.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true,
+@Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Simulate a fleet learning by federated Reptile, in process or over MQTT.")
 public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--family", defaultValue = "sine",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code tinyfed agent}: runs one device or gateway agent until interrupted. */
-@Command(name = "agent", mixinStandardHelpOptions = true,
+@Command(name = "agent", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Run a TinyFed device agent: learn online, join federated Reptile rounds over MQTT.")
 public final class AgentMain implements Callable<Integer> {
     @Option(names = "--broker", required = true, description = "MQTT 5 broker URI, e.g. tcp://127.0.0.1:1884, or "
@@ -72,8 +72,7 @@ public final class AgentMain implements Callable<Integer> {
                 : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--password-env", passwordEnv).toCharArray();
         String user = username != null ? username : (password != null ? id : null);
         Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
-                Duration.ofMillis(sampleMs), 500, seed, AgentMain.class.getPackage().getImplementationVersion() == null
-                ? "dev" : AgentMain.class.getPackage().getImplementationVersion(), state);
+                Duration.ofMillis(sampleMs), 500, seed, io.tinyfed.core.Version.current(), state);
         Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), DataSources.parse(data),
                 new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC());
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.

@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * {@code tinyfed bench runtime}: speed (JMH), allocation, arena sizes and S16-vs-F32 accuracy of
  * the core runtime for the sine MLP 1-40-40-1 and the digits MLP 64-32-10.
  */
-@Command(name = "runtime", mixinStandardHelpOptions = true,
+@Command(name = "runtime", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.bench.BenchCommand.Version.class,
         description = "Time, allocation, arena and accuracy figures of the device runtime (F32 vs S16).")
 public final class RuntimeBench implements Callable<Integer> {
     @Option(names = "--quick", description = "Short JMH runs and fewer tasks (under a minute).")

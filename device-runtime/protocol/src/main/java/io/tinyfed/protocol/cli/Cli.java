@@ -10,6 +10,14 @@ public final class Cli {
     private Cli() {
     }
 
+    /** {@code --version} of every TinyFed command: {@code tinyfed VERSION}. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tinyfed " + io.tinyfed.core.Version.current()};
+        }
+    }
+
     /**
      * {@code cli} with TinyFed's error handling: a usage mistake is what is wrong plus where the
      * options are (not the whole usage text); a failure is one line and exit code 1
