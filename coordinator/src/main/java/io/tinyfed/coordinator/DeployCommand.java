@@ -110,8 +110,8 @@ public final class DeployCommand implements Callable<Integer> {
         @CommandLine.Mixin
         Api api = new Api();
 
-        @Option(names = "--version", defaultValue = "latest", description = "Version number, or latest (default: "
-                + "${DEFAULT-VALUE}).")
+        @Option(names = "--model-version", defaultValue = "latest", description = "The model version to roll out: a "
+                + "number, or latest (default: ${DEFAULT-VALUE}).")
         String version;
 
         @CommandLine.ArgGroup(exclusive = false, multiplicity = "1")
@@ -178,7 +178,7 @@ public final class DeployCommand implements Callable<Integer> {
                 try {
                     body.put("version", Long.parseLong(version));
                 } catch (NumberFormatException e) {
-                    throw usage("--version " + version + ": a version number or latest");
+                    throw usage("--model-version " + version + ": a version number or latest");
                 }
             }
             if (target.devices != null) {

@@ -12,6 +12,27 @@ import picocli.CommandLine;
 
 class CoordinatorMainTest {
     @Test
+    void version_isPrintedByTheCommandAndItsSubcommands() {
+        for (String[] args : new String[][] {{"--version"}, {"ca", "--version"}, {"credentials", "--version"}}) {
+            StringWriter out = new StringWriter();
+            CommandLine cli = CoordinatorMain.commandLine();
+            cli.setOut(new PrintWriter(out));
+
+            int exit = cli.execute(args);
+
+            assertThat(exit).isZero();
+            assertThat(out.toString().trim()).isEqualTo("tinyfed " + io.tinyfed.core.Version.current())
+                    .doesNotContain("dev");
+        }
+        StringWriter out = new StringWriter();
+        CommandLine deploy = DeployCommand.commandLine();
+        deploy.setOut(new PrintWriter(out));
+        assertThat(deploy.execute("create", "--version")).isZero();
+        assertThat(deploy.execute("status", "--version")).isZero();
+        assertThat(out.toString()).contains("tinyfed " + io.tinyfed.core.Version.current());
+    }
+
+    @Test
     void anUnsetPasswordVariable_isAUsageErrorThatNamesTheFlag(@TempDir Path dir) {
         String unset = "TINYFED_TEST_UNSET_" + Long.toHexString(System.nanoTime());
         StringWriter err = new StringWriter();
