@@ -234,33 +234,34 @@ public final class Deployments implements AutoCloseable {
     }
 
     /** @throws IllegalArgumentException if there is no such rollout; IllegalStateException if its phase does not allow it */
-    public synchronized Rollout.State pause(String id) {
-        Rollout r = require(id);
-        Instant now = clock.instant();
-        r.pause(now);
-        apply(r, List.of(), now);
-        return r.state();
+    public Rollout.State pause(String id) {
+        return transition(id, (r, now) -> {
+            r.pause(now);
+            return List.of();
+        });
     }
 
-    public synchronized Rollout.State resume(String id) {
-        Rollout r = require(id);
-        Instant now = clock.instant();
-        apply(r, r.resume(now), now);
-        return r.state();
+    public Rollout.State resume(String id) {
+        return transition(id, Rollout::resume);
     }
 
-    public synchronized Rollout.State abort(String id) {
-        Rollout r = require(id);
-        Instant now = clock.instant();
-        r.abort(now);
-        apply(r, List.of(), now);
-        return r.state();
+    public Rollout.State abort(String id) {
+        return transition(id, (r, now) -> {
+            r.abort(now);
+            return List.of();
+        });
     }
 
-    public synchronized Rollout.State rollback(String id) {
+    public Rollout.State rollback(String id) {
+        return transition(id, Rollout::rollback);
+    }
+
+    /** An operator's transition of rollout {@code id}: applied, persisted, its commands sent. */
+    private synchronized Rollout.State transition(String id,
+                                                  java.util.function.BiFunction<Rollout, Instant, List<Rollout.Command>> t) {
         Rollout r = require(id);
         Instant now = clock.instant();
-        apply(r, r.rollback(now), now);
+        apply(r, t.apply(r, now), now);
         return r.state();
     }
 

@@ -30,7 +30,8 @@ class CoordinatorKillRestartTest {
     @RegisterExtension
     final ProcessLogs logs = new ProcessLogs();
 
-    private static int freePort() throws Exception {
+    /** A port free on 127.0.0.1 now, for a process that must find it again after a restart. */
+    static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress("127.0.0.1", 0));
             return s.getLocalPort();

@@ -12,8 +12,6 @@ import io.tinyfed.protocol.DeploymentStatus;
 import io.tinyfed.simulators.SimulatedFleet;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,13 +35,6 @@ class RolloutKillRestartTest {
 
     @RegisterExtension
     final ProcessLogs logs = new ProcessLogs();
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
-        }
-    }
 
     private static Process coordinator(Path store, Path credentials, int brokerPort, Path log) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -74,7 +65,7 @@ class RolloutKillRestartTest {
         Path store = dir.resolve("store");
         Path credentials = dir.resolve("devices.credentials");
         Path log = logs.add(dir.resolve("coordinator.log"));
-        int port = freePort();
+        int port = CoordinatorKillRestartTest.freePort();
         SimulatedFleet fleet = new SimulatedFleet("rollout-restart", 4, 9);
         fleet.credentials().write(credentials);
 
