@@ -124,6 +124,8 @@ public final class Agent implements AutoCloseable {
     private double shadowCandidateLoss;
     private double shadowPreviousLoss;
     private volatile DeploymentStatus reported;
+    /** An install waiting for the first samples its S16 calibration needs (retried after every new sample). */
+    private Deploy waitingForSamples;
 
     private final AtomicLong samplesSeen = new AtomicLong();
     private final AtomicLong samplesRejected = new AtomicLong();
@@ -260,6 +262,11 @@ public final class Agent implements AutoCloseable {
             earlySamples.addLast(s);
         } else {
             observe(s);
+        }
+        if (waitingForSamples != null) {
+            Deploy d = waitingForSamples;
+            waitingForSamples = null;
+            applyDeploy(d);
         }
         if (samplesSeen.get() % settings.metricsEvery() == 0) {
             publishMetrics();
@@ -519,6 +526,11 @@ public final class Agent implements AutoCloseable {
             return;
         }
         lastIssued = d.issuedAt();
+        waitingForSamples = null;
+        applyDeploy(d);
+    }
+
+    private void applyDeploy(Deploy d) {
         try {
             if (d.action() == Deploy.Action.ROLLBACK) {
                 rollback(d);
@@ -556,9 +568,15 @@ public final class Agent implements AutoCloseable {
         }
         Optional<Model> converted = inDeviceFormat(s.model(), calibration(s.model()));
         if (converted.isEmpty()) {
-            refuse(d.rolloutId(), d.wave(), target, "no samples yet to calibrate the model for S16");
+            // Not a refusal: the device has not seen a sample yet (it just booted); the install goes ahead with the first.
+            if (waitingForSamples == null) {
+                report(DeploymentStatus.State.RECEIVED, d.rolloutId(), d.wave(), target,
+                        "waiting for the first samples to calibrate the model for S16", false);
+            }
+            waitingForSamples = d;
             return;
         }
+        waitingForSamples = null;
         Model candidate = converted.get();
         Optional<TrainingConfig> config = fittingConfig(candidate, settings.onlineLearningRate(), 1);
         if (config.isEmpty()) {

@@ -48,10 +48,14 @@ class AgentDeploymentTest {
     }
 
     private Agent start(String profile, Path stateDir) throws Exception {
+        return start(profile, stateDir, DataSources.sine(2.0, 0.5, 3));
+    }
+
+    private Agent start(String profile, Path stateDir, DataSource data) throws Exception {
         Agent.Settings settings = new Agent.Settings("fleet", "dev-1", HardwareProfile.load(profile), 0.005f, 32,
                 Duration.ofMillis(1), 1000, 7, "test", stateDir);
-        agent = new Agent(settings, broker.client(), DataSources.sine(2.0, 0.5, 3),
-                new SnapshotVerifier(Map.of("coord", keys.getPublic())), Clock.systemUTC());
+        agent = new Agent(settings, broker.client(), data, new SnapshotVerifier(Map.of("coord", keys.getPublic())),
+                Clock.systemUTC());
         agent.start();
         return agent;
     }
@@ -113,6 +117,23 @@ class AgentDeploymentTest {
         publishModel(6);
         await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> agent.stats().modelVersion() == 5);
         assertThat(agent.deployment()).contains(done);
+    }
+
+    @Test
+    void install_onAnS16DeviceWithoutSamplesYet_waitsForTheFirstSamplesInsteadOfRefusing() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean sensing = new java.util.concurrent.atomic.AtomicBoolean();
+        DataSource sine = DataSources.sine(2.0, 0.5, 3);
+        start("cortex-m4", null, () -> sensing.get() ? sine.next() : java.util.Optional.empty());
+
+        deploy(install("r-1", snapshot(5, SINE), 0, 0));
+
+        DeploymentStatus waiting = awaitState("r-1", DeploymentStatus.State.RECEIVED);
+        assertThat(waiting.reason()).contains("waiting for the first samples");
+        sensing.set(true);
+        DeploymentStatus serving = awaitState("r-1", DeploymentStatus.State.SERVING);
+        assertThat(serving.servingVersion()).isEqualTo(5);
+        assertThat(serving.format()).isEqualTo(io.tinyfed.core.NumberFormat.S16);
+        assertThat(agent.stats().modelVersion()).isEqualTo(5);
     }
 
     @Test
