@@ -183,6 +183,28 @@ public final class Agent implements AutoCloseable {
         worker.scheduleAtFixedRate(this::guarded, 0, period, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * {@link #start()}, retried with back-off (1 s doubling to 30 s, for as long as it takes) while the
+     * broker cannot be reached, so a gateway that boots before its broker waits for it. A refusal
+     * that waiting does not fix (wrong password, not authorised, a TLS failure) is thrown at once.
+     *
+     * @param onRetry told each failed attempt, e.g. to print it
+     */
+    public void startWhenReachable(java.util.function.Consumer<String> onRetry) throws Exception {
+        dev.failsafe.RetryPolicy<Object> policy = dev.failsafe.RetryPolicy.builder()
+                .handleIf(e -> e instanceof Exception x && transport.unreachable(x))
+                .withBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30))
+                .withMaxRetries(-1)
+                .onRetryScheduled(e -> onRetry.accept("broker not reachable (" + e.getLastException().getMessage()
+                        + "); retrying in " + e.getDelay().toSeconds() + " s"))
+                .build();
+        try {
+            dev.failsafe.Failsafe.with(policy).run(this::start);
+        } catch (dev.failsafe.FailsafeException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
     private void guarded() {
         try {
             ingest();

@@ -77,7 +77,7 @@ public final class AgentMain implements Callable<Integer> {
                 new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC());
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
-        agent.start();
+        agent.startWhenReachable(message -> System.err.printf("agent %s: %s%n", id, message));
         System.out.printf("agent %s of fleet %s connected to %s (%s profile); Ctrl-C stops%n", id, fleet, broker,
                 settings.profile().name());
         new CountDownLatch(1).await();

@@ -87,6 +87,13 @@ public final class PahoTransport implements Transport {
                 throw new MqttException(org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_SSL_CONFIG_ERROR, e);
             }
         }
+        if (client != null) {
+            try {
+                client.close(true); // an earlier attempt that failed to connect
+            } catch (MqttException e) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: earlier client not closed: {1}", clientId, e.getMessage());
+            }
+        }
         client = new AcknowledgingClient(brokerUri, clientId);
         client.setCallback(new MqttCallback() {
             @Override
@@ -145,6 +152,24 @@ public final class PahoTransport implements Transport {
             options.setWill(willTopic, will);
         }
         client.connect(options);
+    }
+
+    /** Connection refused, timed out or lost, or the broker unavailable or busy; not a refusal or a TLS failure. */
+    @Override
+    public boolean unreachable(Exception failure) {
+        if (!(failure instanceof MqttException m)) {
+            return false;
+        }
+        for (Throwable c = failure.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException) {
+                return false;
+            }
+        }
+        int code = m.getReasonCode();
+        return code == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR
+                || code == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_TIMEOUT
+                || code == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CONNECTION_LOST
+                || code == 0x88 || code == 0x89; // server unavailable, server busy
     }
 
     /**

@@ -33,4 +33,12 @@ public interface Transport extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * Whether {@code failure} (of {@link #connect}) means the broker could not be reached at all, which
+     * may pass, rather than a refusal or a TLS failure, which waiting does not fix. Default: never.
+     */
+    default boolean unreachable(Exception failure) {
+        return false;
+    }
 }
