@@ -50,6 +50,10 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--password-env", description = "Environment variable holding the broker password.")
     String passwordEnv;
 
+    @Option(names = "--password-file", description = "File holding the broker password (its first line; keep it "
+            + "readable by the agent's user only).")
+    Path passwordFile;
+
     @Option(names = "--lr", defaultValue = "0.005", description = "Online learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
 
@@ -68,7 +72,11 @@ public final class AgentMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        char[] password = passwordEnv == null ? null
+        if (passwordEnv != null && passwordFile != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give the broker password one way: "
+                    + "--password-env or --password-file");
+        }
+        char[] password = passwordFile != null ? readPassword(spec, passwordFile) : passwordEnv == null ? null
                 : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--password-env", passwordEnv).toCharArray();
         String user = username != null ? username : (password != null ? id : null);
         Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
@@ -82,6 +90,24 @@ public final class AgentMain implements Callable<Integer> {
                 settings.profile().name());
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    /** The first line of {@code file}; a usage error naming the file when it is unreadable or has none. */
+    static char[] readPassword(CommandLine.Model.CommandSpec spec, Path file) {
+        String first;
+        try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(file)) {
+            first = in.readLine();
+        } catch (java.io.IOException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new CommandLine.ParameterException(spec.commandLine(), "--password-file " + file + ": cannot read it ("
+                    + why + ")");
+        }
+        if (first == null || first.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--password-file " + file + " is empty: its "
+                    + "first line is the password");
+        }
+        return first.toCharArray();
     }
 
     /** The command with TinyFed's error handling ({@link io.tinyfed.protocol.cli.Cli#withErrorHandling}). */
