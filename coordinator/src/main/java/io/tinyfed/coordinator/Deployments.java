@@ -3,13 +3,12 @@ package io.tinyfed.coordinator;
 import io.tinyfed.coordinator.mqtt.FleetLink;
 import io.tinyfed.coordinator.rollout.Rollout;
 import io.tinyfed.coordinator.rollout.RolloutPlan;
+import io.tinyfed.coordinator.round.Inventory;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.store.ModelStore;
 import io.tinyfed.coordinator.store.RolloutStore;
-import io.tinyfed.core.ArenaPlan;
 import io.tinyfed.core.Architecture;
 import io.tinyfed.core.NumberFormat;
-import io.tinyfed.core.TrainingConfig;
 import io.tinyfed.protocol.Deploy;
 import io.tinyfed.protocol.DeploymentStatus;
 import io.tinyfed.protocol.DeviceHello;
@@ -30,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -125,8 +123,7 @@ public final class Deployments implements AutoCloseable {
         String modelId = engine.modelId();
         List<ModelStore.Version> versions = store.versions(modelId);
         ModelStore.Version version = request.version() == null ? versions.get(versions.size() - 1)
-                : versions.stream().filter(v -> v.version() == request.version()).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("model " + modelId + " has no version " + request.version()
+                : store.version(modelId, request.version()).orElseThrow(() -> new IllegalArgumentException("model " + modelId + " has no version " + request.version()
                         + " (versions 1.." + versions.get(versions.size() - 1).version() + ")"));
         Instant now = clock.instant();
         String id = request.id() != null ? request.id()
@@ -201,10 +198,7 @@ public final class Deployments implements AutoCloseable {
      */
     private List<String> matchmaking(Set<String> candidates, Architecture arch, List<Exclusion> excluded) {
         Map<String, DeviceHello> known = engine.devices();
-        Map<NumberFormat, Long> arena = new TreeMap<>();
-        for (NumberFormat f : NumberFormat.values()) {
-            arena.put(f, ArenaPlan.of(arch, f, TrainingConfig.builder().trainableLayers(1).build()).totalBytes());
-        }
+        Map<NumberFormat, Long> arena = Inventory.lastLayerTrainingArena(arch);
         List<String> out = new ArrayList<>();
         for (String id : candidates) {
             DeviceHello h = known.get(id);
@@ -323,8 +317,8 @@ public final class Deployments implements AutoCloseable {
         }
         files.save(after);
         lastSaved.put(r.id(), after);
-        for (Rollout.Command c : commands) {
-            send(r, c);
+        if (!commands.isEmpty()) {
+            send(r, commands);
         }
         if (registry != null) {
             queueRecords(before, after, now);
@@ -333,28 +327,30 @@ public final class Deployments implements AutoCloseable {
 
     private final Map<String, Rollout.State> lastSaved = new HashMap<>();
 
-    private void send(Rollout r, Rollout.Command c) {
-        long issued = Math.max(clock.millis(), lastIssued + 1);
-        lastIssued = issued;
-        Deploy d;
-        if (c.kind() == Rollout.Command.Kind.ROLLBACK) {
-            d = Deploy.rollback(r.id(), c.wave(), Instant.ofEpochMilli(issued));
-        } else {
-            ModelSnapshot snapshot;
+    /** Signs and sends {@code commands}; the version's stored snapshot is read once for all the installs among them. */
+    private void send(Rollout r, List<Rollout.Command> commands) {
+        ModelSnapshot snapshot = null;
+        if (commands.stream().anyMatch(c -> c.kind() == Rollout.Command.Kind.INSTALL)) {
             try {
-                ModelStore.Version v = store.versions(r.modelId()).stream().filter(x -> x.version() == r.version())
-                        .findFirst().orElseThrow(() -> new IOException("version " + r.version() + " is not in the store"));
+                ModelStore.Version v = store.version(r.modelId(), r.version())
+                        .orElseThrow(() -> new IOException("version " + r.version() + " is not in the store"));
                 snapshot = store.snapshot(v);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.ERROR, "rollout {0}: cannot read {1} v{2}: {3}", r.id(), r.modelId(),
                         String.valueOf(r.version()), e.getMessage());
-                return;
             }
-            RolloutPlan p = r.plan();
-            d = new Deploy(r.id(), c.wave(), Deploy.Action.INSTALL, snapshot, p.shadowSamples(), p.personaliseSteps(),
-                    p.personaliseLearningRate(), Instant.ofEpochMilli(issued));
         }
-        link.sendDeploy(c.deviceId(), d);
+        RolloutPlan p = r.plan();
+        for (Rollout.Command c : commands) {
+            long issued = Math.max(clock.millis(), lastIssued + 1);
+            lastIssued = issued;
+            if (c.kind() == Rollout.Command.Kind.ROLLBACK) {
+                link.sendDeploy(c.deviceId(), Deploy.rollback(r.id(), c.wave(), Instant.ofEpochMilli(issued)));
+            } else if (snapshot != null) {
+                link.sendDeploy(c.deviceId(), new Deploy(r.id(), c.wave(), Deploy.Action.INSTALL, snapshot,
+                        p.shadowSamples(), p.personaliseSteps(), p.personaliseLearningRate(), Instant.ofEpochMilli(issued)));
+            }
+        }
     }
 
     // ------------------------------------------------------------------ registry

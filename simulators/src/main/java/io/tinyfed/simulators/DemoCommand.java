@@ -232,8 +232,8 @@ public final class DemoCommand implements Callable<Integer> {
                 console.printf("  %s%n", s.decisions().get(shown).text());
             }
         } while (s.phase().active());
-        List<Double> gains = s.devices().stream().filter(d -> d.genericLoss() > 0 && d.candidateLoss() > 0)
-                .map(d -> d.genericLoss() / d.candidateLoss()).sorted().toList();
+        List<Double> gains = s.devices().stream().map(io.tinyfed.coordinator.rollout.Rollout.Device::personalisationGain)
+                .filter(g -> !g.isNaN()).sorted().toList();
         if (!gains.isEmpty()) {
             console.printf(Locale.ROOT, "personalisation: median over %d devices of the shadow MSE of v%d as released / "
                     + "personalised on the device = %.2f%n", gains.size(), version, gains.get(gains.size() / 2));

@@ -107,13 +107,9 @@ final class DeployExperiment {
             waitForReports(agents, good, Duration.ofSeconds(60));
             long serving = agents.agents().stream().filter(a -> servingVersion(a) == good).count();
             double agreement = agreement(c, agents);
-            List<Double> gains = new ArrayList<>();
-            for (Rollout.Device d : s.devices()) {
-                if (d.genericLoss() > 0 && d.candidateLoss() > 0) {
-                    gains.add(d.genericLoss() / d.candidateLoss());
-                }
-            }
-            double gain = gains.isEmpty() ? Double.NaN : gains.stream().sorted().toList().get(gains.size() / 2);
+            List<Double> gains = s.devices().stream().map(Rollout.Device::personalisationGain).filter(g -> !g.isNaN())
+                    .sorted().toList();
+            double gain = gains.isEmpty() ? Double.NaN : gains.get(gains.size() / 2);
             console.printf(Locale.ROOT, "  personalisation (32 steps): median shadow loss of the version as released / "
                     + "personalised = %.3f over %d devices%n", gain, gains.size());
             console.printf(Locale.ROOT, "  good rollout: %s in %.1f s, %d/%d devices serve v%d, registry agrees on %.3f%n",

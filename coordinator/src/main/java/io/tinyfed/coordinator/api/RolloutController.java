@@ -138,16 +138,8 @@ public class RolloutController {
         }
         Map<String, Integer> counts = new TreeMap<>();
         s.counts().forEach((k, v) -> counts.put(k.name(), v));
-        int current = 0;
-        for (Rollout.Wave w : s.waves()) {
-            if (w.closed() == null) {
-                current = w.index();
-                break;
-            }
-            current = w.index();
-        }
         return new Views.Rollout(s.id(), s.modelId(), s.version(), s.phase().name(), s.reason(), text(s.created()),
-                current + 1, counts, waves, devices,
+                s.currentWave() + 1, counts, waves, devices,
                 s.decisions().stream().map(x -> new Views.Decision(x.at().toString(), x.text())).toList());
     }
 

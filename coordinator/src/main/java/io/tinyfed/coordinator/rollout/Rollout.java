@@ -55,6 +55,11 @@ public final class Rollout {
         public double lossRatio() {
             return previousLoss > 0 && !Double.isNaN(candidateLoss) ? candidateLoss / previousLoss : Double.NaN;
         }
+
+        /** What personalising gained: the version's loss as released over its personalised loss; NaN unless both measured. */
+        public double personalisationGain() {
+            return genericLoss > 0 && candidateLoss > 0 ? genericLoss / candidateLoss : Double.NaN;
+        }
     }
 
     /**
@@ -77,6 +82,11 @@ public final class Rollout {
             waves = List.copyOf(waves);
             devices = List.copyOf(devices);
             decisions = List.copyOf(decisions);
+        }
+
+        /** The wave being worked on: the first one not closed (the last one once all are). */
+        public int currentWave() {
+            return Rollout.currentWave(waves);
         }
 
         /** Devices per step. */
@@ -197,6 +207,10 @@ public final class Rollout {
 
     /** The wave being worked on: the first one not closed (the last one once all are). */
     public int currentWave() {
+        return currentWave(waves);
+    }
+
+    private static int currentWave(List<Wave> waves) {
         for (Wave w : waves) {
             if (w.closed() == null) {
                 return w.index();

@@ -1,9 +1,7 @@
 package io.tinyfed.coordinator.round;
 
-import io.tinyfed.core.ArenaPlan;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
-import io.tinyfed.core.TrainingConfig;
 import io.tinyfed.protocol.DeviceHello;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,10 +40,7 @@ public final class InMemoryInventory implements Inventory {
     @Override
     public synchronized List<String> eligible(String modelId, long version, Model model) {
         if (arenaOf == null || !arenaOf.architecture().equals(model.architecture())) {
-            for (NumberFormat f : NumberFormat.values()) {
-                minTrainingArena.put(f, ArenaPlan.of(model.architecture(), f,
-                        TrainingConfig.builder().trainableLayers(1).build()).totalBytes());
-            }
+            minTrainingArena.putAll(Inventory.lastLayerTrainingArena(model.architecture()));
             arenaOf = model;
         }
         List<String> out = new ArrayList<>();

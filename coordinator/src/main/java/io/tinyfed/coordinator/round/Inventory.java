@@ -3,7 +3,9 @@ package io.tinyfed.coordinator.round;
 import io.tinyfed.core.Model;
 import io.tinyfed.protocol.DeviceHello;
 import java.time.Instant;
+import io.tinyfed.core.NumberFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where the round engine keeps what it knows about devices and model versions, and asks which devices
@@ -47,5 +49,18 @@ public interface Inventory extends AutoCloseable {
 
     @Override
     default void close() {
+    }
+
+    /**
+     * Per number format, the smallest arena in which {@code arch} trains (its last layer): what a
+     * device needs to learn from a model at all, the RAM rule of eligibility and of rollout targets.
+     */
+    static Map<NumberFormat, Long> lastLayerTrainingArena(io.tinyfed.core.Architecture arch) {
+        Map<NumberFormat, Long> out = new java.util.EnumMap<>(NumberFormat.class);
+        for (NumberFormat f : NumberFormat.values()) {
+            out.put(f, io.tinyfed.core.ArenaPlan.of(arch, f, io.tinyfed.core.TrainingConfig.builder().trainableLayers(1)
+                    .build()).totalBytes());
+        }
+        return out;
     }
 }

@@ -99,6 +99,11 @@ public final class ModelStore {
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
     }
 
+    /** Version {@code number} of {@code modelId}; empty when the store does not hold it. */
+    public Optional<Version> version(String modelId, long number) throws IOException {
+        return versions(modelId).stream().filter(v -> v.version() == number).findFirst();
+    }
+
     /** The stored model of {@code v}, checked against its SHA-256. */
     public Model load(Version v) throws IOException {
         String what = v.modelId() + " version " + v.version();
