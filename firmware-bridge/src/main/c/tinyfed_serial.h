@@ -21,7 +21,9 @@ enum {
     TF_FRAME_SNAPSHOT = 0x04,
     TF_FRAME_UPDATE = 0x05,
     TF_FRAME_METRICS = 0x06,
-    TF_FRAME_ACK = 0x07
+    TF_FRAME_ACK = 0x07,
+    TF_FRAME_DEPLOY = 0x08,
+    TF_FRAME_DEPLOYMENT = 0x09
 };
 
 /** One decoded data frame. */

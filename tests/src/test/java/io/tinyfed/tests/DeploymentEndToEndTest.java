@@ -86,27 +86,8 @@ class DeploymentEndToEndTest {
             assertRegistryAgreesWithAgents(c, agents);
             // 3. a deploy signed by a key the devices do not trust, published with the coordinator's own broker login:
             // refused, the reason reaches the coordinator, and what the device serves does not change
-            io.tinyfed.protocol.SnapshotSigner stranger = new io.tinyfed.protocol.SnapshotSigner("coordinator",
-                    io.tinyfed.protocol.SnapshotSigner.generateKeyPair().getPrivate());
-            io.tinyfed.protocol.Deploy forged = new io.tinyfed.protocol.Deploy("good", 0, io.tinyfed.protocol.Deploy.Action.INSTALL,
-                    stranger.sign("sine", 1, init, java.time.Instant.now()), 0, 0, 0f, java.time.Instant.now());
             String target = SimulatedFleet.deviceId(3);
-            try (io.tinyfed.protocol.mqtt.PahoTransport raw = new io.tinyfed.protocol.mqtt.PahoTransport(c.brokerUri(),
-                    "forger-" + System.nanoTime(), io.tinyfed.coordinator.broker.EmbeddedBroker.COORDINATOR_USER,
-                    c.brokerSecret(), null)) {
-                raw.connect(new io.tinyfed.protocol.mqtt.Transport.Listener() {
-                    @Override
-                    public void message(String topic, byte[] payload) {
-                    }
-
-                    @Override
-                    public void connected(boolean reconnect) {
-                    }
-                }, null, null);
-                raw.publish(io.tinyfed.protocol.Topics.of("deploy-e2e").device(target,
-                        io.tinyfed.protocol.Topics.DeviceTopic.DEPLOY), io.tinyfed.protocol.WireCodec.encode(forged, target,
-                        stranger), false);
-            }
+            DeploymentChecks.publishForgedInstall(c, "deploy-e2e", target, "good", init);
             DeploymentStatus refused = await().atMost(Duration.ofSeconds(30)).until(
                     () -> deployments.reported().get(target), r -> r.state() == DeploymentStatus.State.FAILED);
             assertThat(refused.reason()).contains("BAD_SIGNATURE");
@@ -127,19 +108,12 @@ class DeploymentEndToEndTest {
     }
 
     /** deployed-where.rq has one row per agent, with the version the agent itself reports it serves. */
-    private static void assertRegistryAgreesWithAgents(Coordinator c, SimulatedFleet agents) throws Exception {
+    private static void assertRegistryAgreesWithAgents(Coordinator c, SimulatedFleet agents) {
         Map<String, String> reported = new TreeMap<>();
         for (int d = 0; d < agents.agents().size(); d++) {
-            DeploymentStatus s = agents.agents().get(d).deployment().orElseThrow();
-            reported.put(SimulatedFleet.deviceId(d), String.valueOf(s.servingVersion()));
+            reported.put(SimulatedFleet.deviceId(d), String.valueOf(agents.agents().get(d).deployment().orElseThrow()
+                    .servingVersion()));
         }
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            assertThat(c.flushDeployments(Duration.ofSeconds(10))).isTrue();
-            Map<String, String> registry = new TreeMap<>();
-            for (Map<String, String> row : c.registry().orElseThrow().selectResource("deployed-where.rq").rows()) {
-                registry.put(row.get("deviceId"), row.get("version"));
-            }
-            assertThat(registry).isEqualTo(reported);
-        });
+        DeploymentChecks.assertRegistryAgrees(c, reported);
     }
 }

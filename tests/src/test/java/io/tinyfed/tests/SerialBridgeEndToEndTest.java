@@ -56,33 +56,14 @@ class SerialBridgeEndToEndTest {
 
     private void run(Path dir, boolean noisy) throws Exception {
         Model init = Model.initialize(SineFamily.ARCHITECTURE, 31);
-        SplittableRandom r = new SplittableRandom(5);
-        List<float[]> calibration = new ArrayList<>();
-        for (int k = 0; k < 64; k++) {
-            calibration.add(new float[] {(float) (r.nextDouble() * 10 - 5)});
-        }
-        Model firmware = Quantizer.toS16(init, calibration);
-        Path fw = Files.createDirectories(dir.resolve("firmware"));
-        CExport.export(firmware, "model", fw, TrainingConfig.builder().learningRate(0.02f).seed(3).build());
-        try (InputStream in = CExport.class.getResourceAsStream("c/virtual_mcu.c")) {
-            Files.write(fw.resolve("virtual_mcu.c"), in.readAllBytes());
-        }
-        Path exe = Toolchain.gcc(fw, "virtual_mcu", "virtual_mcu.c", "model.c", "tinyfed.c", "tinyfed_tables.c",
-                "tinyfed_serial.c");
-
-        List<Process> mcus = new ArrayList<>();
         List<SerialBridge> bridges = new ArrayList<>();
-        try (Coordinator c = Coordinator.builder().fleet("serial").store(dir.resolve("store")).initialModel(init)
+        try (VirtualMcus mcus = new VirtualMcus(dir, init, logs);
+             Coordinator c = Coordinator.builder().fleet("serial").store(dir.resolve("store")).initialModel(init)
                 .rounds(new RoundEngine.Settings("sine", 16, 0.02f, 10, Duration.ofSeconds(20), 1.0, 2, 1e3, 7))
                 .strategy(new ReptileStrategy(1.0, false, ROUNDS, Selection.count(2))).brokerPort(0).sparqlPort(-1).start()) {
             SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(c.trustFile()));
             for (int d = 1; d <= 2; d++) {
-                Process p = new ProcessBuilder(exe.toString(), "mcu-" + d, String.valueOf(1.0 + d), "0.5", String.valueOf(d))
-                        .redirectError(logs.add(dir.resolve("mcu-" + d + ".log")).toFile()).start();
-                mcus.add(p);
-                InputStream fromMcu = noisy ? new NoisyLine.In(p.getInputStream(), 700, d) : p.getInputStream();
-                java.io.OutputStream toMcu = noisy ? new NoisyLine.Out(p.getOutputStream(), d) : p.getOutputStream();
-                bridges.add(new SerialBridge(fromMcu, toMcu, c.brokerUri(), "serial", verifier, firmware, "gateway-1").start());
+                bridges.add(mcus.start("mcu-" + d, 1.0 + d, 0.5, d, c.brokerUri(), "serial", verifier, "gateway-1", noisy));
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> c.engine().eligible().size() == 2);
             c.startRun(ROUNDS);
@@ -114,12 +95,6 @@ class SerialBridgeEndToEndTest {
                             .isPositive();
                     assertThat(b.link().retransmissions()).as("gateway retransmissions").isPositive();
                 });
-            }
-        } finally {
-            bridges.forEach(SerialBridge::close);
-            for (Process p : mcus) {
-                p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
-                p.destroy();
             }
         }
         if (noisy) {

@@ -534,7 +534,7 @@ public final class Agent implements AutoCloseable {
             rejected.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "refused deploy: {0}", e.getMessage());
             String rollout = WireCodec.unverifiedRolloutId(payload).orElse("unknown");
-            worker.execute(() -> refuse(rollout, 0, -1, e.reason() + ": " + e.getMessage()));
+            worker.execute(() -> refuse(rollout, 0, -1, e.getMessage()));
         }
     }
 

@@ -23,6 +23,8 @@ public final class Frames {
     public static final int UPDATE = 0x05;
     public static final int METRICS = 0x06;
     public static final int ACK = 0x07;
+    public static final int DEPLOY = 0x08;
+    public static final int DEPLOYMENT = 0x09;
 
     /** One decoded frame. */
     public record Frame(int type, int seq, byte[] payload) {

@@ -3,6 +3,8 @@ package io.tinyfed.firmware.serial;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
 import io.tinyfed.core.Quantizer;
+import io.tinyfed.protocol.Deploy;
+import io.tinyfed.protocol.DeploymentStatus;
 import io.tinyfed.protocol.DeviceHello;
 import io.tinyfed.protocol.DeviceState;
 import io.tinyfed.protocol.ModelSnapshot;
@@ -23,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -40,6 +43,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * to int16 with the firmware model's activation scales and sent in chunks; tasks are forwarded; the
  * adapted int16 model the MCU returns becomes an F32 delta against the snapshot and is published as
  * the device's update. Nothing the MCU sends reaches the coordinator unless it decodes completely.
+ *
+ * <p>Deployments: a signed {@link Deploy} for the MCU is verified here (signature, device, bounds,
+ * replay, and that the MCU's firmware runs the version's architecture), quantised like a snapshot and
+ * sent as DEPLOY frames; the MCU installs it in one of its two model slots, compares it in shadow and
+ * answers with DEPLOYMENT frames, which become the device's retained {@link DeploymentStatus}. A deploy
+ * refused here is reported as FAILED with the reason, exactly as an agent would report it.
  */
 public final class SerialBridge implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SerialBridge.class.getName());
@@ -69,6 +78,17 @@ public final class SerialBridge implements AutoCloseable {
     private int updateNext;
     private final AtomicLong updatesPublished = new AtomicLong();
     private final AtomicLong refusedFromDevice = new AtomicLong();
+    private final AtomicLong deploysForwarded = new AtomicLong();
+    private final AtomicLong deploysRefused = new AtomicLong();
+    // Deployment state (worker thread): the deploy the MCU works on, and what it reported last.
+    private Instant lastIssued = Instant.EPOCH;
+    private DeployContext deploying;
+    private volatile DeploymentStatus reported;
+    private long lastSentVersion = -1;
+
+    /** The rollout an MCU's DEPLOYMENT frames belong to (the MCU itself knows only versions). */
+    private record DeployContext(String rolloutId, int wave, String modelId) {
+    }
 
     /**
      * @param firmwareModel the S16 model the MCU's firmware was exported from (architecture and activation scales)
@@ -122,6 +142,10 @@ public final class SerialBridge implements AutoCloseable {
             switch (f.type()) {
                 case Frames.HELLO -> hello(f.payload());
                 case Frames.UPDATE -> updateChunk(f.payload());
+                case Frames.DEPLOYMENT -> {
+                    byte[] p = f.payload();
+                    worker.execute(() -> deploymentFromMcu(p));
+                }
                 case Frames.STATE, Frames.METRICS -> { }
                 default -> refuse("unexpected frame type " + f.type());
             }
@@ -180,7 +204,8 @@ public final class SerialBridge implements AutoCloseable {
 
     private void announce(DeviceHello hello) {
         try {
-            transport.subscribe(topics.device(hello.deviceId(), Topics.DeviceTopic.TASK), topics.allModels());
+            transport.subscribe(topics.device(hello.deviceId(), Topics.DeviceTopic.TASK),
+                    topics.device(hello.deviceId(), Topics.DeviceTopic.DEPLOY), topics.allModels());
             transport.publish(topics.device(hello.deviceId(), Topics.DeviceTopic.HELLO), WireCodec.encode(hello), true);
             transport.publish(topics.device(hello.deviceId(), Topics.DeviceTopic.STATE),
                     WireCodec.encode(new DeviceState(hello.deviceId(), true)), true);
@@ -258,6 +283,8 @@ public final class SerialBridge implements AutoCloseable {
                 }
                 snapshots.put(s.version(), s.model());
                 sendSnapshot(s.version(), toFirmware(s.model()));
+            } else if (a.kind() == Topics.DeviceTopic.DEPLOY) {
+                deploy(payload);
             } else if (a.kind() == Topics.DeviceTopic.TASK) {
                 TrainTask t = WireCodec.decodeTask(payload, deviceId, verifier);
                 t.requireWithinDeviceBounds(System.currentTimeMillis());
@@ -287,17 +314,152 @@ public final class SerialBridge implements AutoCloseable {
     }
 
     private void sendSnapshot(long version, Model s16) throws IOException, InterruptedException {
-        byte[] state = writeState(s16);
-        int count = (state.length + CHUNK - 1) / CHUNK;
+        sendChunks(Frames.SNAPSHOT, version, writeState(s16));
+        sentVersions.add(version);
+        lastSentVersion = version;
+    }
+
+    // ---- deployments --------------------------------------------------------------------------------------
+
+    /** Worker thread: a deploy for the MCU, verified here, forwarded when the MCU can run it. */
+    private void deploy(byte[] payload) throws IOException, InterruptedException {
+        Deploy d;
+        try {
+            d = WireCodec.decodeDeploy(payload, deviceId, verifier);
+            d.requireWithinDeviceBounds();
+        } catch (ProtocolException e) {
+            refuseDeploy(WireCodec.unverifiedRolloutId(payload).orElse("unknown"), 0, -1, null,
+                    e.getMessage());
+            return;
+        }
+        if (!d.issuedAt().isAfter(lastIssued)) {
+            LOG.log(System.Logger.Level.WARNING, "serial device {0}: ignored deploy of rollout {1} issued at {2}: the "
+                    + "last one applied was issued at {3}", deviceId, d.rolloutId(), d.issuedAt(), lastIssued);
+            return;
+        }
+        lastIssued = d.issuedAt();
+        if (d.action() == Deploy.Action.ROLLBACK) {
+            if (deploying == null || !deploying.rolloutId().equals(d.rolloutId())) {
+                DeploymentStatus last = reported;
+                publishStatus(new DeploymentStatus(deviceId, d.rolloutId(), d.wave(), DeploymentStatus.State.ROLLED_BACK,
+                        last == null ? "none" : last.modelId(), servingVersion(), last == null ? -1 : last.previousVersion(),
+                        0, "nothing of the rollout installed: serving unchanged", 0, Double.NaN, Double.NaN, false,
+                        NumberFormat.S16));
+                return;
+            }
+            deploying = new DeployContext(d.rolloutId(), d.wave(), deploying.modelId());
+            sendDeploy(2, 0, d, null);
+            return;
+        }
+        ModelSnapshot s = d.snapshot();
+        String unfit = unfit(s.model());
+        if (unfit != null) {
+            refuseDeploy(d.rolloutId(), d.wave(), s.version(), s.modelId(), unfit);
+            return;
+        }
+        deploying = new DeployContext(d.rolloutId(), d.wave(), s.modelId());
+        sendDeploy(1, s.version(), d, toFirmware(s.model()));
+    }
+
+    /** Why the MCU's firmware cannot run {@code model}; null when it can. */
+    String unfit(Model model) {
+        if (!model.architecture().equals(firmwareModel.architecture())) {
+            return "this MCU's firmware runs " + firmwareModel.architecture() + "; the version is "
+                    + model.architecture();
+        }
+        return null;
+    }
+
+    /** DEPLOY chunks: {@code action u8, shadow samples u32, personalisation steps u16, learning rate f32, [model state]}. */
+    private void sendDeploy(int action, long version, Deploy d, Model s16) throws IOException, InterruptedException {
+        byte[] state = s16 == null ? new byte[0] : writeState(s16);
+        ByteBuffer body = ByteBuffer.allocate(11 + state.length).order(ByteOrder.LITTLE_ENDIAN);
+        body.put((byte) action).putInt(d.shadowSamples()).putShort((short) d.personaliseSteps())
+                .putFloat(d.personaliseLearningRate()).put(state);
+        sendChunks(Frames.DEPLOY, version, body.array());
+        deploysForwarded.incrementAndGet();
+    }
+
+    private void refuseDeploy(String rolloutId, int wave, long target, String modelId, String reason) {
+        deploysRefused.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, "serial device {0}: refused deploy of rollout {1}: {2}", deviceId, rolloutId,
+                reason);
+        DeploymentStatus last = reported;
+        publishStatus(new DeploymentStatus(deviceId, rolloutId, wave, DeploymentStatus.State.FAILED,
+                last != null ? last.modelId() : modelId != null ? modelId : "none", servingVersion(),
+                last == null ? -1 : last.previousVersion(), Math.max(0, target), reason, 0, Double.NaN, Double.NaN, false,
+                NumberFormat.S16));
+    }
+
+    private long servingVersion() {
+        DeploymentStatus last = reported;
+        return last != null ? last.servingVersion() : lastSentVersion;
+    }
+
+    /**
+     * Worker thread: the MCU's DEPLOYMENT frame ({@code state u8, serving u32, previous u32, target u32,
+     * shadow samples u32, candidate loss f32, previous loss f32, personalised u8, reason str}; version
+     * 0xFFFFFFFF = none) becomes the device's retained status; a malformed one is refused and counted.
+     */
+    private void deploymentFromMcu(byte[] p) {
+        try {
+            DeployContext ctx = deploying;
+            if (ctx == null) {
+                throw new IOException("deployment status without a deploy");
+            }
+            ByteBuffer b = ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN);
+            int state = b.get() & 0xFF;
+            DeploymentStatus.State[] states = DeploymentStatus.State.values();
+            if (state >= states.length) {
+                throw new IOException("deployment state " + state + " unknown");
+            }
+            long serving = version(b.getInt());
+            long previous = version(b.getInt());
+            long target = Math.max(0, version(b.getInt()));
+            int shadowSamples = b.getInt();
+            float candidate = b.getFloat();
+            float previousLoss = b.getFloat();
+            boolean personalised = b.get() != 0;
+            String reason = str(b);
+            if (b.hasRemaining() || shadowSamples < 0 || shadowSamples > Deploy.MAX_SHADOW_SAMPLES) {
+                throw new IOException("malformed deployment status (" + p.length + " B)");
+            }
+            publishStatus(new DeploymentStatus(deviceId, ctx.rolloutId(), ctx.wave(), states[state], ctx.modelId(), serving,
+                    previous, target, reason, shadowSamples, candidate, previousLoss, personalised, NumberFormat.S16));
+        } catch (IOException | java.nio.BufferUnderflowException e) {
+            refuse("deployment status refused: " + e.getMessage());
+        }
+    }
+
+    private static long version(int v) {
+        return v == -1 ? -1 : Integer.toUnsignedLong(v);
+    }
+
+    private void publishStatus(DeploymentStatus s) {
+        reported = s;
+        Transport t = transport;
+        if (t == null) {
+            return;
+        }
+        try {
+            t.publish(topics.device(deviceId, Topics.DeviceTopic.DEPLOYMENT), WireCodec.encode(s), true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "deployment status not published: {0}", e.toString());
+        }
+    }
+
+    /** {@code bytes} in chunks of {@link #CHUNK}: {@code version u32, index u16, count u16, bytes}, each acknowledged. */
+    private void sendChunks(int type, long version, byte[] bytes) throws IOException, InterruptedException {
+        int count = Math.max(1, (bytes.length + CHUNK - 1) / CHUNK);
         for (int c = 0; c < count; c++) {
-            int len = Math.min(CHUNK, state.length - c * CHUNK);
+            int len = Math.min(CHUNK, bytes.length - c * CHUNK);
             ByteBuffer b = ByteBuffer.allocate(8 + len).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt((int) version).putShort((short) c).putShort((short) count).put(state, c * CHUNK, len);
-            if (!link.send(Frames.SNAPSHOT, b.array())) {
-                throw new IOException("snapshot " + version + " chunk " + c + " not acknowledged");
+            b.putInt((int) version).putShort((short) c).putShort((short) count).put(bytes, c * CHUNK, len);
+            if (!link.send(type, b.array())) {
+                throw new IOException((type == Frames.DEPLOY ? "deploy " : "snapshot ") + version + " chunk " + c
+                        + " not acknowledged");
             }
         }
-        sentVersions.add(version);
     }
 
     /** Model state on the wire: tensor fracs, input frac, output fracs (int8 each), then int16 parameters LE. */
@@ -362,6 +524,21 @@ public final class SerialBridge implements AutoCloseable {
 
     public long refusedFromDevice() {
         return refusedFromDevice.get();
+    }
+
+    /** Deploys verified here and sent to the MCU. */
+    public long deploysForwarded() {
+        return deploysForwarded.get();
+    }
+
+    /** Deploys refused here (signature, bounds, a version the firmware cannot run), each reported as FAILED. */
+    public long deploysRefused() {
+        return deploysRefused.get();
+    }
+
+    /** The deployment status last published for the MCU; empty before its first deploy. */
+    public java.util.Optional<DeploymentStatus> deployment() {
+        return java.util.Optional.ofNullable(reported);
     }
 
     public SerialLink link() {

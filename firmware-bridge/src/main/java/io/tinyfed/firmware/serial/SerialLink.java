@@ -74,7 +74,15 @@ public final class SerialLink implements AutoCloseable {
             ackLock.notifyAll(); // a send waiting for an ack gives up at once
         }
         if (!closed) {
-            handlerThread.execute(onClosed);
+            onHandlerThread(onClosed);
+        }
+    }
+
+    private void onHandlerThread(Runnable r) {
+        try {
+            handlerThread.execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // close() ran meanwhile: the owner ended the line itself, nothing more is handled
         }
     }
 
@@ -106,7 +114,7 @@ public final class SerialLink implements AutoCloseable {
             return;
         }
         lastAcceptedSeq = f.seq();
-        handlerThread.execute(() -> handler.accept(f));
+        onHandlerThread(() -> handler.accept(f));
     }
 
     /** Sends one data frame and waits for its acknowledgement; false after {@code retries} retransmissions. */

@@ -1,0 +1,57 @@
+package io.tinyfed.firmware.serial;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tinyfed.core.Architecture;
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.Quantizer;
+import io.tinyfed.protocol.SnapshotSigner;
+import io.tinyfed.protocol.SnapshotVerifier;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the gateway refuses on the serial side without involving the coordinator. */
+class SerialBridgeTest {
+    private static final Architecture FIRMWARE = Architecture.mlp(Layer.Kind.TANH, 1, 8, 1);
+
+    @Test
+    void aVersionOfAnotherArchitecture_isUnfitWithTheReason() throws Exception {
+        try (SerialBridge b = bridge(new PipedInputStream(), new PipedOutputStream())) {
+            assertThat(b.unfit(Model.initialize(FIRMWARE, 2))).isNull();
+            assertThat(b.unfit(Model.initialize(Architecture.mlp(Layer.Kind.TANH, 1, 16, 1), 2)))
+                    .contains("this MCU's firmware runs").contains("the version is");
+        }
+    }
+
+    /** A DEPLOYMENT frame before any deploy, or a truncated one, is refused and counted; nothing is published. */
+    @Test
+    void deploymentFramesFromTheMcu_withoutADeployOrTruncated_areRefusedAndCounted() throws Exception {
+        PipedInputStream bridgeIn = new PipedInputStream(1 << 16);
+        PipedOutputStream fromMcu = new PipedOutputStream(bridgeIn);
+        PipedInputStream mcuIn = new PipedInputStream(1 << 16);
+        PipedOutputStream toMcu = new PipedOutputStream(mcuIn);
+        try (SerialBridge b = bridge(bridgeIn, toMcu).start();
+             SerialLink mcu = new SerialLink(mcuIn, fromMcu, f -> { }, Duration.ofMillis(200), 10).start()) {
+            assertThat(mcu.send(Frames.DEPLOYMENT, new byte[] {2, 1, 0, 0, 0})).isTrue();
+            assertThat(mcu.send(Frames.DEPLOYMENT, new byte[26 + 1])).isTrue();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (b.refusedFromDevice() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(b.refusedFromDevice()).isEqualTo(2);
+            assertThat(b.deployment()).isEmpty();
+        }
+    }
+
+    private static SerialBridge bridge(PipedInputStream in, PipedOutputStream out) throws Exception {
+        var keys = SnapshotSigner.generateKeyPair();
+        SnapshotVerifier verifier = new SnapshotVerifier(Map.of("coordinator", keys.getPublic()));
+        Model firmware = Quantizer.toS16(Model.initialize(FIRMWARE, 1), List.of(new float[] {-5f}, new float[] {5f}));
+        return new SerialBridge(in, out, "tcp://127.0.0.1:1", "f", verifier, firmware, "gw");
+    }
+}
