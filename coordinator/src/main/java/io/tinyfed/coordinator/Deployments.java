@@ -17,6 +17,7 @@ import io.tinyfed.protocol.ModelSnapshot;
 import io.tinyfed.registry.DeploymentRecord;
 import io.tinyfed.registry.Iris;
 import io.tinyfed.registry.Registry;
+import io.tinyfed.registry.RefusalRecord;
 import io.tinyfed.registry.RolloutRecord;
 import java.io.IOException;
 import java.time.Clock;
@@ -276,7 +277,14 @@ public final class Deployments implements AutoCloseable {
 
     /** A device's report (message thread). */
     public synchronized void onStatus(DeploymentStatus s) {
-        reported.put(s.deviceId(), s);
+        DeploymentStatus last = reported.put(s.deviceId(), s);
+        if (s.state() == DeploymentStatus.State.FAILED && registry != null && !s.equals(last)) {
+            // every refusal, also of deploys this coordinator never sent (forged, replayed, invented rollouts)
+            long n = refusals.merge(s.deviceId(), 1L, Long::sum);
+            registryWrites.add(new RefusalRecord(fleet, s.deviceId(), s.rolloutId(), s.reason().isEmpty() ? "refused"
+                    : s.reason(), clock.instant(), n));
+            writer.execute(this::drainRegistryWrites);
+        }
         Rollout r = rollouts.get(s.rolloutId());
         if (r == null) {
             return;
@@ -326,6 +334,7 @@ public final class Deployments implements AutoCloseable {
     }
 
     private final Map<String, Rollout.State> lastSaved = new HashMap<>();
+    private final Map<String, Long> refusals = new HashMap<>();
 
     /** Signs and sends {@code commands}; the version's stored snapshot is read once for all the installs among them. */
     private void send(Rollout r, List<Rollout.Command> commands) {
@@ -408,11 +417,22 @@ public final class Deployments implements AutoCloseable {
         try {
             flushInventory.run();
             List<DeploymentRecord> records = new ArrayList<>();
+            Map<String, RefusalRecord> refused = new java.util.LinkedHashMap<>(); // the last per device counts
             for (Object o : batch) {
                 if (o instanceof RolloutRecord r) {
                     registry.recordRollout(r);
+                } else if (o instanceof RefusalRecord r) {
+                    refused.put(r.deviceId(), r);
                 } else {
                     records.add((DeploymentRecord) o);
+                }
+            }
+            for (RefusalRecord r : refused.values()) {
+                try {
+                    registry.recordRefusal(r);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "refusal of {0} not written to the registry: {1}", r.deviceId(),
+                            e.getMessage());
                 }
             }
             registry.recordDeployments(records);

@@ -48,6 +48,11 @@ public final class Iris {
         return device(fleet, deviceId) + "/deployment/" + enc(rolloutId);
     }
 
+    /** The last deploy a device refused. */
+    public static String refusal(String fleet, String deviceId) {
+        return device(fleet, deviceId) + "/last-refusal";
+    }
+
     /** A rollout of a fleet (a {@code prov:Activity}). */
     public static String rollout(String fleet, String rolloutId) {
         return BASE + "rollout/" + enc(fleet) + "/" + enc(rolloutId);

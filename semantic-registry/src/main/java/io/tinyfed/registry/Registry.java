@@ -95,6 +95,9 @@ public interface Registry extends AutoCloseable {
     /** Records (replaces) a rollout. @throws UnknownEntityException if its version is not registered */
     void recordRollout(RolloutRecord rollout);
 
+    /** Records (replaces) a device's last refused deploy. @throws UnknownEntityException if the device is not registered */
+    void recordRefusal(RefusalRecord refusal);
+
     /** Devices that can run ({@link Purpose#INFERENCE}) or train a model (native version or imported). */
     List<DeviceMatch> devicesFor(String modelIri, Purpose purpose);
 

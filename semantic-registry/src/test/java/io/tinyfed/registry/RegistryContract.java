@@ -242,6 +242,24 @@ abstract class RegistryContract {
     }
 
     @Test
+    void recordRefusal_keepsEachDevicesLastRefusalAndCount_andRefusesUnknownDevicesAndEmptyReasons() {
+        registry.registerDevices(List.of(Fixtures.m4("d-1"), Fixtures.m4("d-2")));
+        registry.recordRefusal(new RefusalRecord("f1", "d-1", "r1", "BAD_SIGNATURE: forged", Fixtures.T0, 1));
+        registry.recordRefusal(new RefusalRecord("f1", "d-1", "invented", "BAD_SIGNATURE: again", Fixtures.T0.plusSeconds(5), 2));
+        registry.recordRefusal(new RefusalRecord("f1", "d-2", "r1", "the model does not fit", Fixtures.T0, 1));
+
+        QueryTable refused = registry.selectResource("refused-deploys.rq");
+
+        assertThat(refused.rows()).extracting(r -> r.get("deviceId") + " " + r.get("namedRollout") + " " + r.get("refusals")
+                + " " + r.get("reason")).containsExactly("d-1 invented 2 BAD_SIGNATURE: again", "d-2 r1 1 the model does not fit");
+        assertThatThrownBy(() -> registry.recordRefusal(new RefusalRecord("f1", "ghost", "r1", "x", Fixtures.T0, 1)))
+                .isInstanceOf(UnknownEntityException.class).hasMessageContaining("ghost");
+        assertThatThrownBy(() -> registry.recordRefusal(new RefusalRecord("f1", "d-2", "r1", "", Fixtures.T0, 2)))
+                .isInstanceOf(InvalidDescriptionException.class);
+        assertThat(registry.selectResource("refused-deploys.rq").rows()).hasSize(2);
+    }
+
+    @Test
     void importFile_publishedDescriptionsAnswerTheSameMatchmaking() {
         ImportReport boards = registry.importFile(Fixtures.file("published-board.ttl"));
         ImportReport models = registry.importFile(Fixtures.file("published-models.ttl"));

@@ -35,6 +35,18 @@ final class DeploymentChecks {
         });
     }
 
+    /** refused-deploys.rq names {@code deviceId}'s last refusal, of a deploy naming {@code rolloutId}, with {@code reason}. */
+    static void assertRefusalRecorded(Coordinator c, String deviceId, String rolloutId, String reason) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(c.flushDeployments(Duration.ofSeconds(10))).isTrue();
+            assertThat(c.registry().orElseThrow().selectResource("refused-deploys.rq").rows())
+                    .filteredOn(r -> r.get("deviceId").equals(deviceId)).singleElement().satisfies(r -> {
+                        assertThat(r.get("namedRollout")).isEqualTo(rolloutId);
+                        assertThat(r.get("reason")).contains(reason);
+                    });
+        });
+    }
+
     /**
      * Publishes to {@code deviceId} an install of {@code model} naming rollout {@code rolloutId}, signed by a key no
      * device trusts, with the coordinator's own broker login (what a stolen broker password allows).

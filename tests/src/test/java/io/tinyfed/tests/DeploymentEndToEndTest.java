@@ -91,6 +91,7 @@ class DeploymentEndToEndTest {
             DeploymentStatus refused = await().atMost(Duration.ofSeconds(30)).until(
                     () -> deployments.reported().get(target), r -> r.state() == DeploymentStatus.State.FAILED);
             assertThat(refused.reason()).contains("BAD_SIGNATURE");
+            DeploymentChecks.assertRefusalRecorded(c, target, "good", "BAD_SIGNATURE");
             assertThat(refused.servingVersion()).isEqualTo(good);
             Rollout.State goodAfter = deployments.get("good").orElseThrow();
             assertThat(goodAfter.phase()).isEqualTo(Rollout.Phase.SUCCEEDED);

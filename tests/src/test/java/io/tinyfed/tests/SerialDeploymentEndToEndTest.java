@@ -107,6 +107,7 @@ class SerialDeploymentEndToEndTest {
             DeploymentStatus refused = await().atMost(Duration.ofSeconds(30)).until(
                     () -> deployments.reported().get("mcu-2"), r -> r.state() == DeploymentStatus.State.FAILED);
             assertThat(refused.reason()).contains("BAD_SIGNATURE");
+            DeploymentChecks.assertRefusalRecorded(c, "mcu-2", "older", "BAD_SIGNATURE");
             assertThat(refused.servingVersion()).isEqualTo(trained);
             assertThat(bridges.get(1).deploysRefused()).isEqualTo(1);
             assertThat(bridges).allSatisfy(b -> assertThat(b.refusedFromDevice()).isZero());

@@ -4,6 +4,7 @@ import io.tinyfed.registry.DeploymentRecord;
 import io.tinyfed.registry.DeviceDescription;
 import io.tinyfed.registry.Iris;
 import io.tinyfed.registry.ModelVersionDescription;
+import io.tinyfed.registry.RefusalRecord;
 import io.tinyfed.registry.RolloutRecord;
 import io.tinyfed.registry.RoundRecord;
 import io.tinyfed.registry.vocabulary.MLS;
@@ -193,6 +194,16 @@ public final class Describe {
         if (d.previousLoss() != null) {
             r.addLiteral(TF.PREVIOUS_LOSS, d.previousLoss().doubleValue());
         }
+        return m;
+    }
+
+    /** A device's last refused deploy. */
+    public static Model refusal(RefusalRecord r) {
+        Model m = model();
+        m.createResource(r.iri()).addProperty(RDF.type, TF.DEPLOY_REFUSAL)
+                .addProperty(TF.REFUSED_BY, m.createResource(Iris.device(r.fleet(), r.deviceId())))
+                .addProperty(TF.NAMED_ROLLOUT, r.namedRollout()).addProperty(TF.REASON, r.reason())
+                .addLiteral(TF.REFUSED_AT, dateTime(r.at())).addLiteral(TF.REFUSAL_COUNT, integer(r.count()));
         return m;
     }
 

@@ -1,6 +1,7 @@
 package io.tinyfed.registry.internal;
 
 import io.tinyfed.registry.DeploymentRecord;
+import io.tinyfed.registry.RefusalRecord;
 import io.tinyfed.registry.RolloutRecord;
 import io.tinyfed.registry.DeviceDescription;
 import io.tinyfed.registry.DeviceMatch;
@@ -232,6 +233,12 @@ public final class JenaRegistry implements Registry {
     public void recordRollout(RolloutRecord r) {
         requireExists(Iris.version(r.modelId(), r.version()), TF.MODEL_VERSION, "version " + r.version() + " of " + r.modelId());
         replaceGraph("rollout " + r.rolloutId(), r.iri(), Describe.rollout(r));
+    }
+
+    @Override
+    public void recordRefusal(RefusalRecord r) {
+        requireExists(Iris.device(r.fleet(), r.deviceId()), TF.DEVICE, "device " + r.deviceId());
+        replaceGraph("refusal of " + r.deviceId(), r.iri(), Describe.refusal(r));
     }
 
     @Override

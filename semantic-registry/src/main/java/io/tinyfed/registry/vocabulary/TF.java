@@ -65,6 +65,11 @@ public final class TF {
     public static final Property SHADOW_LOSS = ResourceFactory.createProperty(NS + "shadowLoss");
     public static final Property PREVIOUS_LOSS = ResourceFactory.createProperty(NS + "previousLoss");
     public static final Property PERSONALISED = ResourceFactory.createProperty(NS + "personalised");
+    public static final Resource DEPLOY_REFUSAL = ResourceFactory.createResource(NS + "DeployRefusal");
+    public static final Property REFUSED_BY = ResourceFactory.createProperty(NS + "refusedBy");
+    public static final Property NAMED_ROLLOUT = ResourceFactory.createProperty(NS + "namedRollout");
+    public static final Property REFUSED_AT = ResourceFactory.createProperty(NS + "refusedAt");
+    public static final Property REFUSAL_COUNT = ResourceFactory.createProperty(NS + "refusalCount");
 
     private TF() {
     }
