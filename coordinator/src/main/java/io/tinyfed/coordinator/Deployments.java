@@ -323,7 +323,7 @@ public final class Deployments implements AutoCloseable {
         if (after.equals(before) && commands.isEmpty()) {
             return;
         }
-        files.save(after);
+        files.save(before, after);
         lastSaved.put(r.id(), after);
         if (!commands.isEmpty()) {
             send(r, commands);

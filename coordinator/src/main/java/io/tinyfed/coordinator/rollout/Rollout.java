@@ -229,8 +229,12 @@ public final class Rollout {
         boolean installedBefore = d.step() == Step.SHADOWING || d.step() == Step.SERVING || d.step() == Step.ROLLED_BACK;
         if (s.state() == DeploymentStatus.State.FAILED && (installedBefore || !phase.active())) {
             // Not about anything this rollout still waits for (a deploy the device could not verify, sent by someone
-            // else or damaged on the way): noted, the device's step stays what it is.
-            decide(now, d.id() + " refused a deploy naming this rollout: " + s.reason());
+            // else or damaged on the way): the first is noted, the device's step stays what it is. Later ones are
+            // not (a flood of forged deploys must not grow the rollout); the registry counts them all.
+            String note = d.id() + " refused a deploy naming this rollout: ";
+            if (decisions.stream().noneMatch(x -> x.text().startsWith(note))) {
+                decide(now, note + s.reason() + " (later refusals by " + d.id() + " are counted in the registry only)");
+            }
             return out;
         }
         Step step = switch (s.state()) {
