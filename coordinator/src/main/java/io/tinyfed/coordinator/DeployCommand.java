@@ -3,6 +3,7 @@ package io.tinyfed.coordinator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tinyfed.coordinator.rollout.RolloutPlan;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -131,33 +132,8 @@ public final class DeployCommand implements Callable<Integer> {
         @Option(names = "--id", description = "Rollout id (default: generated from the time and version).")
         String id;
 
-        @Option(names = "--waves", split = ",", defaultValue = "5%,50%,100%", description = "Cumulative wave sizes "
-                + "(default: ${DEFAULT-VALUE}).")
-        List<String> waves;
-
-        @Option(names = "--wave-timeout", defaultValue = "2m", description = "Longest a wave may take (default: "
-                + "${DEFAULT-VALUE}).")
-        String waveTimeout;
-
-        @Option(names = "--min-success", defaultValue = "95%", description = "Share of a wave that must install the "
-                + "version (default: ${DEFAULT-VALUE}).")
-        String minSuccess;
-
-        @Option(names = "--max-loss-ratio", defaultValue = "1.05", description = "Largest median ratio of the version's "
-                + "shadow loss to the previous version's (default: ${DEFAULT-VALUE}).")
-        double maxLossRatio;
-
-        @Option(names = "--shadow-samples", defaultValue = "50", description = "Live samples each device compares the "
-                + "two versions on (default: ${DEFAULT-VALUE}).")
-        int shadowSamples;
-
-        @Option(names = "--personalise-steps", defaultValue = "0", description = "SGD steps on each device's own "
-                + "recent samples before it serves the version (default: ${DEFAULT-VALUE}).")
-        int personaliseSteps;
-
-        @Option(names = "--personalise-lr", defaultValue = "0.02", description = "Their learning rate (default: "
-                + "${DEFAULT-VALUE}).")
-        float personaliseLr;
+        @CommandLine.Mixin
+        PlanOptions planOptions;
 
         @Option(names = "--seed", description = "Seed of the wave order (default: from the rollout id).")
         Long seed;
@@ -193,16 +169,15 @@ public final class DeployCommand implements Callable<Integer> {
                 }
                 body.put("sparql", Files.readString(target.sparql));
             }
+            RolloutPlan plan = planOptions.plan(spec.commandLine());
             var w = body.putArray("waves");
-            for (String wave : waves) {
-                w.add(fraction("--waves", wave));
-            }
-            body.put("waveTimeout", waveTimeout);
-            body.put("minSuccess", fraction("--min-success", minSuccess));
-            body.put("maxLossRatio", maxLossRatio);
-            body.put("shadowSamples", shadowSamples);
-            body.put("personaliseSteps", personaliseSteps);
-            body.put("personaliseLearningRate", personaliseLr);
+            plan.waves().forEach(w::add);
+            body.put("waveTimeout", String.format(Locale.ROOT, "%.3fs", plan.waveTimeout().toMillis() / 1000.0));
+            body.put("minSuccess", plan.minSuccess());
+            body.put("maxLossRatio", plan.maxLossRatio());
+            body.put("shadowSamples", plan.shadowSamples());
+            body.put("personaliseSteps", plan.personaliseSteps());
+            body.put("personaliseLearningRate", plan.personaliseLearningRate());
             if (seed != null) {
                 body.put("seed", seed);
             }
@@ -216,15 +191,6 @@ public final class DeployCommand implements Callable<Integer> {
             }
             out.flush();
             return watch ? Status.follow(api, r.path("id").asText(), out) : 0;
-        }
-
-        private double fraction(String flag, String text) {
-            try {
-                String t = text.trim();
-                return t.endsWith("%") ? Double.parseDouble(t.substring(0, t.length() - 1)) / 100 : Double.parseDouble(t);
-            } catch (NumberFormatException e) {
-                throw usage(flag + " " + text + ": a share like 5% or 0.05");
-            }
         }
 
         private CommandLine.ParameterException usage(String message) {

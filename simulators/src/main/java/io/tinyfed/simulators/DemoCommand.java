@@ -232,11 +232,10 @@ public final class DemoCommand implements Callable<Integer> {
                 console.printf("  %s%n", s.decisions().get(shown).text());
             }
         } while (s.phase().active());
-        List<Double> gains = s.devices().stream().map(io.tinyfed.coordinator.rollout.Rollout.Device::personalisationGain)
-                .filter(g -> !g.isNaN()).sorted().toList();
-        if (!gains.isEmpty()) {
+        if (s.personalisationGainsMeasured() > 0) {
             console.printf(Locale.ROOT, "personalisation: median over %d devices of the shadow MSE of v%d as released / "
-                    + "personalised on the device = %.2f%n", gains.size(), version, gains.get(gains.size() / 2));
+                    + "personalised on the device = %.2f%n", s.personalisationGainsMeasured(), version,
+                    s.medianPersonalisationGain());
         }
         c.flushDeployments(Duration.ofSeconds(30));
         console.printf("%nWhat is deployed where (SPARQL, deployed-where.rq): the version each device reports serving, "

@@ -107,11 +107,9 @@ final class DeployExperiment {
             waitForReports(agents, good, Duration.ofSeconds(60));
             long serving = agents.agents().stream().filter(a -> servingVersion(a) == good).count();
             double agreement = agreement(c, agents);
-            List<Double> gains = s.devices().stream().map(Rollout.Device::personalisationGain).filter(g -> !g.isNaN())
-                    .sorted().toList();
-            double gain = gains.isEmpty() ? Double.NaN : gains.get(gains.size() / 2);
+            double gain = s.medianPersonalisationGain();
             console.printf(Locale.ROOT, "  personalisation (32 steps): median shadow loss of the version as released / "
-                    + "personalised = %.3f over %d devices%n", gain, gains.size());
+                    + "personalised = %.3f over %d devices%n", gain, s.personalisationGainsMeasured());
             console.printf(Locale.ROOT, "  good rollout: %s in %.1f s, %d/%d devices serve v%d, registry agrees on %.3f%n",
                     s.phase(), seconds, serving, devices, good, agreement);
 

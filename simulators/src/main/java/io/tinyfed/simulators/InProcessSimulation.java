@@ -183,6 +183,11 @@ public final class InProcessSimulation implements FleetGateway {
         return engine;
     }
 
+    /** The simulated devices, in id order. */
+    List<SimulatedDevice> devices() {
+        return order;
+    }
+
     @Override
     public void publishSnapshot(ModelSnapshot s) {
         snapshot = s.model();

@@ -140,6 +140,23 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--rollout", description = "inproc: after the rounds, roll a version out to the whole fleet in gated "
+            + "waves: final (the final meta-model, while the fleet serves the initial version) or initial (the initial "
+            + "version over the final one: the quality gate must stop it at the first wave and roll that wave back). "
+            + "Malicious devices report the version ten times worse than they measure.")
+    String rollout;
+
+    @Option(names = "--sample-interval", defaultValue = "1", description = "--rollout: seconds between a device's "
+            + "live samples, on the simulated clock (default: ${DEFAULT-VALUE}).")
+    double sampleInterval;
+
+    @Option(names = "--online-lr", defaultValue = "0.005", description = "--rollout: the devices' online learning rate "
+            + "while they serve, as the agent's --lr (default: ${DEFAULT-VALUE}).")
+    float onlineLr;
+
+    @CommandLine.Mixin
+    io.tinyfed.coordinator.PlanOptions planOptions;
+
     private final PrintStream console = System.out;
 
     /**
@@ -162,6 +179,19 @@ public final class SimulateCommand implements Callable<Integer> {
         if (!TaskFamilies.NAMES.contains(family)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--family is one of " + TaskFamilies.NAMES);
         }
+        if (rollout != null && !"final".equals(rollout) && !"initial".equals(rollout)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rollout is final or initial, not '" + rollout + "'");
+        }
+        if (rollout != null && "mqtt".equals(transport)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rollout runs with --transport inproc; over MQTT "
+                    + "run ./tinyfed experiment deploy (real agents) or tinyfed deploy create against a coordinator");
+        }
+        if (!(onlineLr > 0)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--online-lr must be positive");
+        }
+        if (!(sampleInterval >= 0)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--sample-interval must be >= 0 seconds");
+        }
         System.setProperty("java.awt.headless", "true");
         io.tinyfed.coordinator.Logging.warningsOnly();
         long started = System.nanoTime();
@@ -177,11 +207,16 @@ public final class SimulateCommand implements Callable<Integer> {
         Files.writeString(out.resolve("rounds.csv"), csv.toString());
         plot(rows);
         summary(rows, (System.nanoTime() - started) / 1e9);
+        if (rolloutResult != null) {
+            writeRollout(rolloutResult);
+        }
         return 0;
     }
 
     /** Runs the simulation; same options and seed give the same rows (over mqtt: up to arrival order). */
     public List<Row> run() throws Exception {
+        plan = rollout == null ? null : planOptions.plan(spec.commandLine());
+        rolloutResult = null;
         TaskFamily fam = TaskFamilies.byName(family, data);
         TaskFamily.Protocol protocol = fam.protocol();
         int localSamples = shots != null ? shots : protocol.shots();
@@ -221,6 +256,9 @@ public final class SimulateCommand implements Callable<Integer> {
                 }
                 rejectedByReason = names(sim.engine().rejectedTotals());
                 finalModel = sim.engine().currentModel();
+                if (plan != null) {
+                    rolloutResult = rollout(sim, fam, init, faults, onlineLr);
+                }
             } else {
                 try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
                         perGateway, ps, localSamples, faults, seed)) {
@@ -254,6 +292,64 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         return rows;
     }
+
+    /**
+     * The rollout after the rounds: the final meta-model over the initial version, or the other way round; every
+     * device of the fleet is a target, those offline after the last round are away when it starts.
+     */
+    private SimulatedRollout.Result rollout(InProcessSimulation sim, TaskFamily fam, Model init,
+                                            InProcessSimulation.Faults faults, float onlineLr) throws Exception {
+        ModelStore.Version last = sim.engine().currentVersion();
+        Model trained = sim.engine().currentModel();
+        boolean good = "final".equals(rollout);
+        SimulatedRollout r = new SimulatedRollout(fam, sim.devices(), faults,
+                Duration.ofNanos((long) (sampleInterval * 1e9)), onlineLr, seed);
+        return r.run(fam.name(), good ? last.version() : 1, good ? trained : init, good ? 1 : last.version(),
+                good ? init : trained, plan, sim.offlineDevices());
+    }
+
+    /** rollout.csv (one row per device) and the rollout's part of the summary. */
+    private void writeRollout(SimulatedRollout.Result r) throws java.io.IOException {
+        io.tinyfed.coordinator.rollout.Rollout.State s = r.state();
+        StringBuilder csv = new StringBuilder("device,wave,step,serving_version,shadow_loss,previous_loss,loss_ratio,"
+                + "personalisation_gain,reason\n");
+        for (io.tinyfed.coordinator.rollout.Rollout.Device d : s.devices()) {
+            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%s,%s,%s,%s,%s,\"%s\"%n", d.id(), d.wave() + 1, d.step(),
+                    d.servingVersion() < 0 ? "" : String.valueOf(d.servingVersion()), num(d.candidateLoss()),
+                    num(d.previousLoss()), num(d.lossRatio()), num(d.personalisationGain()), d.reason().replace("\"", "'")));
+        }
+        Files.writeString(out.resolve("rollout.csv"), csv.toString());
+        console.printf(Locale.ROOT, "%nRollout of %s v%d to %d devices (%s; waves %s, shadow %d samples, %d personalisation "
+                        + "steps): %s in %.1f simulated s%s%n", s.modelId(), s.version(), r.devices(), rollout,
+                s.plan().waves(), s.plan().shadowSamples(), s.plan().personaliseSteps(), s.phase(), r.took().toMillis() / 1e3,
+                s.reason().isEmpty() ? "" : " (" + s.reason() + ")");
+        console.printf("  %-5s %8s %10s %18s  %s%n", "wave", "devices", "installed", "median loss ratio", "verdict");
+        int start = 0;
+        for (io.tinyfed.coordinator.rollout.Rollout.Wave w : s.waves()) {
+            console.printf(Locale.ROOT, "  %-5d %8d %10s %18s  %s%n", w.index() + 1, w.end() - start,
+                    w.installedFraction() == null ? "-" : String.format(Locale.ROOT, "%.3f", w.installedFraction()),
+                    w.medianLossRatio() == null ? "-" : String.format(Locale.ROOT, "%.3f", w.medianLossRatio()),
+                    w.verdict() == null ? "not opened" : w.verdict());
+            start = w.end();
+        }
+        console.printf(Locale.ROOT, "  %-44s %12.3f%n", "fraction serving the version at the end", r.completedFraction());
+        console.printf(Locale.ROOT, "  %-44s %12.3f%n", "fraction that ever served it", r.exposureFraction());
+        console.printf("  %-44s %12d%n", "devices rolled back", r.rolledBack());
+        console.printf(Locale.ROOT, "  %-44s %12.3f%n", "median personalisation gain", s.medianPersonalisationGain());
+        console.printf("  files: %s (rollout.csv)%n", out);
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6f", v);
+    }
+
+    /** The last run's rollout; null without --rollout. */
+    SimulatedRollout.Result rolloutResult() {
+        return rolloutResult;
+    }
+
+    private io.tinyfed.coordinator.rollout.RolloutPlan plan;
+    private SimulatedRollout.Result rolloutResult;
 
     /** Adaptation steps of the adaptation-curve plot. */
     private static final int[] CURVE_STEPS = {0, 1, 2, 4, 8, 16, 32};

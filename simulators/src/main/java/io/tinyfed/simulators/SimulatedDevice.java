@@ -57,6 +57,59 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
         return new ModelUpdate(t.round(), id, t.modelId(), t.modelVersion(), delta, claimed, before, after);
     }
 
+    /** A deployed version's figures on this device: mean prequential losses on the same live samples. */
+    record ShadowFigures(double candidate, double previous, double generic, boolean personalised,
+                         NumberFormat format) {
+    }
+
+    /**
+     * Installs {@code candidate} as an agent does and compares it in shadow with {@code previous}, the release of
+     * the version it served: both in the device's training format, both personalised with {@code personaliseSteps}
+     * SGD steps (minibatches of up to ten) on the device's samples, then tested and trained on each of the next
+     * {@code shadowSamples} live samples of its task (prequential); with personalisation the candidate as released
+     * runs beside them too. Live samples come from {@code random}.
+     */
+    ShadowFigures install(TaskFamily family, Model candidate, Model previous, int personaliseSteps, float personaliseLr,
+                          int shadowSamples, float onlineLr, SplittableRandom random) {
+        NumberFormat format = profile.trainingFormat();
+        Model c = format == NumberFormat.F32 ? candidate : Quantizer.toS16(candidate, xs(samples));
+        Model p = format == NumberFormat.F32 ? previous : Quantizer.toS16(previous, xs(samples));
+        boolean personalised = personaliseSteps > 0 && !samples.isEmpty();
+        Model released = c;
+        if (personalised) {
+            c = personalise(c, personaliseSteps, personaliseLr);
+            p = personalise(p, personaliseSteps, personaliseLr);
+        }
+        io.tinyfed.core.OnlineLearner served = learner(c, onlineLr);
+        io.tinyfed.core.OnlineLearner before = learner(p, onlineLr);
+        io.tinyfed.core.OnlineLearner generic = personalised ? learner(released, onlineLr) : null;
+        double lc = 0;
+        double lp = 0;
+        double lg = 0;
+        for (Sample s : task.samples(shadowSamples, random)) {
+            lc += served.observe(s.x(), s.y());
+            lp += before.observe(s.x(), s.y());
+            if (generic != null) {
+                lg += generic.observe(s.x(), s.y());
+            }
+        }
+        int n = Math.max(1, shadowSamples);
+        return new ShadowFigures(shadowSamples == 0 ? Double.NaN : lc / n, shadowSamples == 0 ? Double.NaN : lp / n,
+                generic == null || shadowSamples == 0 ? Double.NaN : lg / n, personalised, format);
+    }
+
+    private Model personalise(Model m, int steps, float lr) {
+        TrainingConfig config = profile.trainingConfig(m, lr, Math.min(samples.size(), 10), 0)
+                .orElseThrow(() -> new IllegalStateException(profile.name() + " cannot train " + m.architecture().name()));
+        return Reptile.adapt(Network.prepare(m, config), m, samples, steps, lr);
+    }
+
+    private io.tinyfed.core.OnlineLearner learner(Model m, float lr) {
+        TrainingConfig config = profile.trainingConfig(m, lr, 1, 0)
+                .orElseThrow(() -> new IllegalStateException(profile.name() + " cannot train " + m.architecture().name()));
+        return new io.tinyfed.core.OnlineLearner(Network.prepare(m, config), 1);
+    }
+
     /**
      * The devices of a simulated fleet, the same for every transport given the seed: device i is {@code sim-0000i}
      * with profile {@code i mod profiles}, a training task of {@code family} and {@code shots} samples of it; the first

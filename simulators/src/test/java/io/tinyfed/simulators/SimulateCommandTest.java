@@ -55,6 +55,55 @@ class SimulateCommandTest {
         assertThat(first.get(7).adapted()).isFinite();
     }
 
+    /**
+     * A rollout after the rounds, in process: the final meta-model passes every wave's gates (personalised, compared
+     * in shadow with the initial version the fleet served) even with lying devices below half a wave; the initial
+     * version over the final one fails the canary's quality gate, only the canary ever served it and it is rolled
+     * back; the same seed gives the same rollout.
+     */
+    @Test
+    void rollout_goodVersionPassesEveryWave_badVersionStopsAtTheCanary_sameSeedSameRollout() throws Exception {
+        String[] rollout = {"--devices", "60", "--profiles", "gateway,cortex-m4", "--rounds", "30", "--per-round", "10",
+            "--inner-steps", "32", "--waves", "10%,50%,100%", "--personalise-steps", "16", "--shadow-samples", "30",
+            "--seed", "4"};
+        SimulateCommand good = command(concat(rollout, "--rollout", "final", "--malicious", "0.1"));
+        good.run();
+        SimulatedRollout.Result g = good.rolloutResult();
+        assertThat(g.state().phase()).as("%s", g.state().decisions()).isEqualTo(io.tinyfed.coordinator.rollout.Rollout.Phase.SUCCEEDED);
+        assertThat(g.completedFraction()).isEqualTo(1.0);
+        assertThat(g.state().waves()).allSatisfy(w -> assertThat(w.medianLossRatio()).isLessThan(1.0));
+        assertThat(g.state().medianPersonalisationGain()).isGreaterThan(1.0);
+
+        SimulateCommand bad = command(concat(rollout, "--rollout", "initial"));
+        bad.run();
+        SimulatedRollout.Result b = bad.rolloutResult();
+        assertThat(b.state().phase()).isEqualTo(io.tinyfed.coordinator.rollout.Rollout.Phase.FAILED);
+        assertThat(b.state().reason()).contains("wave 1 failed").contains("worse than what the devices served");
+        assertThat(b.exposed()).isEqualTo(6).isEqualTo(b.rolledBack());
+        assertThat(b.serving()).isZero();
+
+        SimulateCommand again = command(concat(rollout, "--rollout", "initial"));
+        again.run();
+        assertThat(again.rolloutResult().state()).isEqualTo(b.state());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
+    void rollout_overMqtt_orWithAnUnknownVersion_isAOneLineUsageError() {
+        for (String[] args : new String[][] {{"--rollout", "final", "--transport", "mqtt"}, {"--rollout", "newest"},
+            {"--rollout", "final", "--waves", "50%"}}) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            CommandLine cli = new CommandLine(new SimulateCommand()).setErr(new java.io.PrintWriter(err));
+            assertThat(cli.execute(concat(args, "--devices", "4", "--rounds", "1", "--out", dir.toString()))).isEqualTo(2);
+            assertThat(err.toString()).doesNotContain("Exception").contains("--");
+        }
+    }
+
     @Test
     void maliciousNanUpdates_areRefusedByTheCoordinator() throws Exception {
         List<SimulateCommand.Row> rows = command("--malicious", "0.5", "--attack", "nan", "--seed", "3").run();

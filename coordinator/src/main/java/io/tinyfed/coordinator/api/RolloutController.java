@@ -103,7 +103,7 @@ public class RolloutController {
     static Deployments.Request request(Views.RolloutRequest r) {
         RolloutPlan d = RolloutPlan.DEFAULT;
         RolloutPlan plan = new RolloutPlan(r.waves() != null ? r.waves() : d.waves(),
-                r.waveTimeout() != null ? duration(r.waveTimeout()) : d.waveTimeout(),
+                r.waveTimeout() != null ? RolloutPlan.duration(r.waveTimeout()) : d.waveTimeout(),
                 r.minSuccess() != null ? r.minSuccess() : d.minSuccess(),
                 r.maxLossRatio() != null ? r.maxLossRatio() : d.maxLossRatio(),
                 r.shadowSamples() != null ? r.shadowSamples() : d.shadowSamples(),
@@ -111,15 +111,6 @@ public class RolloutController {
                 r.personaliseLearningRate() != null ? r.personaliseLearningRate() : d.personaliseLearningRate());
         return new Deployments.Request(r.id(), r.version(), r.devices(), Boolean.TRUE.equals(r.fleet()), r.sparql(), plan,
                 r.seed());
-    }
-
-    /** {@code 90s}, {@code 2m}, {@code 1h}: a positive number with its unit. */
-    static Duration duration(String text) {
-        try {
-            return Duration.parse("PT" + text.trim().toUpperCase(java.util.Locale.ROOT));
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("duration '" + text + "' needs a unit, e.g. 90s, 2m or 1h");
-        }
     }
 
     static Views.Rollout view(Rollout.State s) {

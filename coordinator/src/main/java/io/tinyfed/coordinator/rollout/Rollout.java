@@ -89,6 +89,22 @@ public final class Rollout {
             return Rollout.currentWave(waves);
         }
 
+        /** The median over devices of {@link Device#personalisationGain()}; NaN when no device measured it. */
+        public double medianPersonalisationGain() {
+            List<Double> gains = new ArrayList<>();
+            for (Device d : devices) {
+                if (!Double.isNaN(d.personalisationGain())) {
+                    gains.add(d.personalisationGain());
+                }
+            }
+            return gains.isEmpty() ? Double.NaN : median(gains);
+        }
+
+        /** Devices that measured a personalisation gain. */
+        public long personalisationGainsMeasured() {
+            return devices.stream().filter(d -> !Double.isNaN(d.personalisationGain())).count();
+        }
+
         /** Devices per step. */
         public Map<Step, Integer> counts() {
             Map<Step, Integer> out = new EnumMap<>(Step.class);

@@ -45,6 +45,15 @@ public record RolloutPlan(List<Double> waves, Duration waveTimeout, double minSu
         }
     }
 
+    /** {@code 90s}, {@code 2m}, {@code 1h}: a positive number with its unit. @throws IllegalArgumentException otherwise */
+    public static Duration duration(String text) {
+        try {
+            return Duration.parse("PT" + text.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("duration '" + text + "' needs a unit, e.g. 90s, 2m or 1h");
+        }
+    }
+
     /** Cumulative device counts of the waves for {@code targets} devices: each wave adds at least one (while any are left). */
     public int[] waveEnds(int targets) {
         int[] ends = new int[waves.size()];
