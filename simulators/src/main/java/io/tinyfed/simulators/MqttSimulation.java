@@ -99,7 +99,8 @@ final class MqttSimulation implements AutoCloseable {
                 char[] password = brokerUri == null ? passwords.get(g) : null;
                 String user = brokerUri == null ? id : null;
                 SimulatedGateway gw = new SimulatedGateway(fleet, g, behind.get(g), perTask, family, faults, seed,
-                        settings.normBound(), () -> new PahoTransport(coordinator.brokerUri(), id, user, password), verifier);
+                        settings.normBound(), () -> new PahoTransport(coordinator.brokerUri(), id, user, password), verifier,
+                        settings.innerLearningRate() / 5);
                 gateways.add(gw);
                 gw.start();
             }
@@ -195,6 +196,53 @@ final class MqttSimulation implements AutoCloseable {
             } else {
                 gateways.get(c.participant()).reconnect();
             }
+        }
+    }
+
+    /**
+     * Rolls {@code version} out to every gateway through the coordinator's own deployments (signed deploys over MQTT,
+     * gated waves, registry records): first an ungated rollout gives the fleet {@code servedVersion}, the version it
+     * serves when the rollout under test starts; returns that rollout's outcome once it has ended and its rollbacks
+     * have been answered.
+     */
+    SimulatedRollout.Result rollout(long version, long servedVersion, io.tinyfed.coordinator.rollout.RolloutPlan plan,
+                                    long seed) throws Exception {
+        if (gateways.isEmpty()) {
+            throw new IllegalStateException("a rollout over MQTT needs gateways: agents fed a fixed sample set have no live "
+                    + "samples to compare versions on");
+        }
+        var deployments = coordinator.deployments();
+        var setup = new io.tinyfed.coordinator.rollout.RolloutPlan(List.of(1.0), plan.waveTimeout(), 0.0, plan.maxLossRatio(),
+                0, 0, 0f);
+        deployments.create(new io.tinyfed.coordinator.Deployments.Request("serving-v" + servedVersion, servedVersion,
+                List.of(), true, null, setup, seed));
+        settle("serving-v" + servedVersion, setup);
+        long started = System.nanoTime();
+        deployments.create(new io.tinyfed.coordinator.Deployments.Request(SimulatedRollout.ID, version, List.of(), true,
+                null, plan, seed));
+        var s = settle(SimulatedRollout.ID, plan);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        java.util.function.ToIntFunction<java.util.Set<io.tinyfed.coordinator.rollout.Rollout.Step>> count = steps ->
+                (int) s.devices().stream().filter(d -> steps.contains(d.step())).count();
+        return new SimulatedRollout.Result(s, gateways.size(),
+                count.applyAsInt(java.util.EnumSet.of(io.tinyfed.coordinator.rollout.Rollout.Step.SERVING)),
+                count.applyAsInt(java.util.EnumSet.of(io.tinyfed.coordinator.rollout.Rollout.Step.SHADOWING,
+                        io.tinyfed.coordinator.rollout.Rollout.Step.SERVING, io.tinyfed.coordinator.rollout.Rollout.Step.ROLLBACK_SENT,
+                        io.tinyfed.coordinator.rollout.Rollout.Step.ROLLED_BACK)),
+                count.applyAsInt(java.util.EnumSet.of(io.tinyfed.coordinator.rollout.Rollout.Step.ROLLED_BACK)), took);
+    }
+
+    /** Waits until rollout {@code id} has ended and no rollback is unanswered (bounded by its waves' timeouts). */
+    private io.tinyfed.coordinator.rollout.Rollout.State settle(String id, io.tinyfed.coordinator.rollout.RolloutPlan plan)
+            throws InterruptedException {
+        long end = System.nanoTime() + plan.waveTimeout().multipliedBy(plan.waves().size() + 1).toNanos();
+        while (true) {
+            var s = coordinator.deployments().get(id).orElseThrow();
+            boolean rollbacksOpen = s.counts().getOrDefault(io.tinyfed.coordinator.rollout.Rollout.Step.ROLLBACK_SENT, 0) > 0;
+            if ((!s.phase().active() && !rollbacksOpen) || System.nanoTime() >= end) {
+                return s;
+            }
+            Thread.sleep(50);
         }
     }
 

@@ -140,10 +140,11 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--rollout", description = "inproc: after the rounds, roll a version out to the whole fleet in gated "
+    @Option(names = "--rollout", description = "After the rounds, roll a version out to the whole fleet in gated "
             + "waves: final (the final meta-model, while the fleet serves the initial version) or initial (the initial "
             + "version over the final one: the quality gate must stop it at the first wave and roll that wave back). "
-            + "Malicious devices report the version ten times worse than they measure.")
+            + "Malicious devices report the version ten times worse than they measure. Over MQTT the rollout goes to the "
+            + "gateways (each reports its devices' median figures), after an ungated one gives them the version they serve.")
     String rollout;
 
     @Option(names = "--sample-interval", defaultValue = "1", description = "--rollout: seconds between a device's "
@@ -182,9 +183,10 @@ public final class SimulateCommand implements Callable<Integer> {
         if (rollout != null && !"final".equals(rollout) && !"initial".equals(rollout)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--rollout is final or initial, not '" + rollout + "'");
         }
-        if (rollout != null && "mqtt".equals(transport)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--rollout runs with --transport inproc; over MQTT "
-                    + "run ./tinyfed experiment deploy (real agents) or tinyfed deploy create against a coordinator");
+        if (rollout != null && "mqtt".equals(transport) && gateways == 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rollout over MQTT needs --gateways > 0 (agents "
+                    + "fed a fixed sample set have no live samples to compare versions on); for a rollout to real agents run "
+                    + "./tinyfed experiment deploy");
         }
         if (!(onlineLr > 0)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--online-lr must be positive");
@@ -274,6 +276,11 @@ public final class SimulateCommand implements Callable<Integer> {
                         Model m = evaluated.get(s.round());
                         rows.add(row(s, sim.deviceUpdates(s), m == null ? Double.NaN : score(fam, m, heldOut)));
                     }
+                    if (plan != null) {
+                        long last = sim.engine().currentVersion().version();
+                        boolean good = "final".equals(rollout);
+                        rolloutResult = sim.rollout(good ? last : 1, good ? 1 : last, plan, seed);
+                    }
                     rejectedByReason = names(sim.engine().rejectedTotals());
                     refusedAtGateways = names(sim.refusedAtGateways());
                     brokerUri = sim.brokerUri();
@@ -319,10 +326,11 @@ public final class SimulateCommand implements Callable<Integer> {
                     num(d.previousLoss()), num(d.lossRatio()), num(d.personalisationGain()), d.reason().replace("\"", "'")));
         }
         Files.writeString(out.resolve("rollout.csv"), csv.toString());
-        console.printf(Locale.ROOT, "%nRollout of %s v%d to %d devices (%s; waves %s, shadow %d samples, %d personalisation "
-                        + "steps): %s in %.1f simulated s%s%n", s.modelId(), s.version(), r.devices(), rollout,
-                s.plan().waves(), s.plan().shadowSamples(), s.plan().personaliseSteps(), s.phase(), r.took().toMillis() / 1e3,
-                s.reason().isEmpty() ? "" : " (" + s.reason() + ")");
+        boolean mqtt = "mqtt".equals(transport);
+        console.printf(Locale.ROOT, "%nRollout of %s v%d to %d %s (%s; waves %s, shadow %d samples, %d personalisation "
+                        + "steps): %s in %.1f %s s%s%n", s.modelId(), s.version(), r.devices(), mqtt ? "gateways over MQTT"
+                        : "devices", rollout, s.plan().waves(), s.plan().shadowSamples(), s.plan().personaliseSteps(), s.phase(),
+                r.took().toMillis() / 1e3, mqtt ? "wall-clock" : "simulated", s.reason().isEmpty() ? "" : " (" + s.reason() + ")");
         console.printf("  %-5s %8s %10s %18s  %s%n", "wave", "devices", "installed", "median loss ratio", "verdict");
         int start = 0;
         for (io.tinyfed.coordinator.rollout.Rollout.Wave w : s.waves()) {

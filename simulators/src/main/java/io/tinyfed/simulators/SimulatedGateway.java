@@ -4,6 +4,8 @@ import io.tinyfed.agent.GatewayAggregator;
 import io.tinyfed.agent.HardwareProfile;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Network;
+import io.tinyfed.protocol.Deploy;
+import io.tinyfed.protocol.DeploymentStatus;
 import io.tinyfed.protocol.DeviceHello;
 import io.tinyfed.protocol.DeviceState;
 import io.tinyfed.protocol.ModelSnapshot;
@@ -37,6 +39,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * latency; {@link #disconnect()} and {@link #reconnect()} take the gateway off the broker and back (a new MQTT
  * connection that announces itself again). Transport callbacks only decode and verify; adaptation runs on the
  * gateway's own worker thread.
+ *
+ * <p>Deployments: the gateway is the deployment unit, as it is the training unit. Its devices serve the newest
+ * meta-model until a verified {@link Deploy} (signature, device, bounds, replay) pins a version; every device then
+ * installs it as an agent does ({@link SimulatedDevice#install}: personalised, compared in shadow with the version
+ * it served), and the gateway reports one retained {@link DeploymentStatus} with the median of its devices' shadow
+ * losses (a malicious device reports ten times its measured loss); a rollback returns to the version before. A
+ * deploy that fails verification is refused with its reason, as an agent refuses it.
  */
 final class SimulatedGateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SimulatedGateway.class.getName());
@@ -64,10 +73,18 @@ final class SimulatedGateway implements AutoCloseable {
     private final Map<Integer, Integer> contributorsByRound = new ConcurrentHashMap<>();
     private final Map<RejectReason, AtomicLong> refusedAtGateway = new ConcurrentHashMap<>();
     private final AtomicLong updatesPublished = new AtomicLong();
+    private final float onlineLr;
+
+    // Deployment state, worker-confined: the release its devices serve (null: the newest meta-model) and the one before.
+    private ModelSnapshot served;
+    private ModelSnapshot previous;
+    private DeploymentStatus status;
+    private java.time.Instant lastIssued = java.time.Instant.EPOCH;
 
     SimulatedGateway(String fleet, int index, List<SimulatedDevice> devices, int perTask, TaskFamily family,
                      InProcessSimulation.Faults faults, long seed, double normBound,
-                     java.util.function.Supplier<Transport> transports, SnapshotVerifier verifier) {
+                     java.util.function.Supplier<Transport> transports, SnapshotVerifier verifier, float onlineLr) {
+        this.onlineLr = onlineLr;
         this.fleet = fleet;
         this.id = gatewayId(index);
         this.index = index;
@@ -116,7 +133,7 @@ final class SimulatedGateway implements AutoCloseable {
             DeviceHello hello = new DeviceHello(id, fleet, p.ramBytes(), p.flashBytes(), p.cpu(), p.clockMhz(), p.formatSet(),
                     p.sensors(), "sim-gateway (" + devices.size() + " devices behind)", p.firmwareVersion(), null);
             transport.subscribe(topics.device(id, Topics.DeviceTopic.TASK), topics.device(id, Topics.DeviceTopic.REJECT),
-                    topics.allModels());
+                    topics.device(id, Topics.DeviceTopic.DEPLOY), topics.allModels());
             transport.publish(topics.device(id, Topics.DeviceTopic.HELLO), WireCodec.encode(hello), true);
             transport.publish(topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, true)), true);
         } catch (Exception e) {
@@ -139,6 +156,16 @@ final class SimulatedGateway implements AutoCloseable {
                 TrainTask t = WireCodec.decodeTask(payload, id, verifier);
                 t.requireWithinDeviceBounds(System.currentTimeMillis());
                 worker.execute(() -> onTask(t));
+            } else if (id.equals(a.deviceId()) && a.kind() == Topics.DeviceTopic.DEPLOY) {
+                try {
+                    Deploy d = WireCodec.decodeDeploy(payload, id, verifier);
+                    d.requireWithinDeviceBounds();
+                    worker.execute(() -> onDeploy(d));
+                } catch (ProtocolException e) {
+                    String rollout = WireCodec.unverifiedRolloutId(payload).orElse("unknown");
+                    worker.execute(() -> report(DeploymentStatus.State.FAILED, rollout, 0, 0, e.getMessage(), null));
+                    throw e;
+                }
             } else if (id.equals(a.deviceId()) && a.kind() == Topics.DeviceTopic.REJECT) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: coordinator refused our update: {1}", id,
                         WireCodec.decodeReject(payload, verifier).detail());
@@ -161,6 +188,86 @@ final class SimulatedGateway implements AutoCloseable {
                 answer(t);
             }
         }
+    }
+
+    private void onDeploy(Deploy d) {
+        if (!d.issuedAt().isAfter(lastIssued)) {
+            return; // replayed or reordered: the last applied one stands
+        }
+        lastIssued = d.issuedAt();
+        if (d.action() == Deploy.Action.ROLLBACK) {
+            boolean installed = status != null && status.rolloutId().equals(d.rolloutId()) && previous != null
+                    && status.state() == DeploymentStatus.State.SERVING;
+            long target = status != null ? status.targetVersion() : 0;
+            if (installed) {
+                served = previous;
+                previous = null;
+            }
+            report(DeploymentStatus.State.ROLLED_BACK, d.rolloutId(), d.wave(), target, installed
+                    ? "rolled back by the coordinator" : "nothing of the rollout installed: serving unchanged", null);
+            return;
+        }
+        ModelSnapshot before = served != null ? served : snapshot;
+        ModelSnapshot candidate = d.snapshot();
+        if (before != null && before.version() == candidate.version() && status != null
+                && status.rolloutId().equals(d.rolloutId()) && status.state() == DeploymentStatus.State.SERVING) {
+            publishStatus(); // sent again: already installed
+            return;
+        }
+        List<Double> c = new ArrayList<>();
+        List<Double> p = new ArrayList<>();
+        List<Double> g = new ArrayList<>();
+        boolean personalised = false;
+        if (before != null && d.shadowSamples() > 0) {
+            for (SimulatedDevice dev : devices) {
+                SimulatedDevice.ShadowFigures f = dev.install(family, candidate.model(), before.model(),
+                        d.personaliseSteps(), d.personaliseLearningRate(), d.shadowSamples(), onlineLr,
+                        new SplittableRandom(seed * 53 + dev.id().hashCode()));
+                c.add(dev.malicious() ? f.candidate() * 10 : f.candidate());
+                p.add(f.previous());
+                if (!Double.isNaN(f.generic())) {
+                    g.add(f.generic());
+                }
+                personalised |= f.personalised();
+            }
+        }
+        previous = before;
+        served = candidate;
+        shadow = new double[] {median(c), median(p), median(g), c.isEmpty() ? 0 : d.shadowSamples()};
+        report(DeploymentStatus.State.SERVING, d.rolloutId(), d.wave(), candidate.version(), "", personalised);
+    }
+
+    private double[] shadow;
+
+    private static double median(List<Double> v) {
+        List<Double> sorted = v.stream().filter(x -> !x.isNaN()).sorted().toList();
+        int n = sorted.size();
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    /** Worker: the gateway's deployment status, retained on its deployment topic. */
+    private void report(DeploymentStatus.State state, String rolloutId, int wave, long target, String reason,
+                        Boolean personalised) {
+        ModelSnapshot now = served != null ? served : snapshot;
+        boolean compared = state == DeploymentStatus.State.SERVING && shadow != null && shadow[3] > 0;
+        status = new DeploymentStatus(id, rolloutId, wave, state, now == null ? "none" : now.modelId(),
+                now == null ? -1 : now.version(), previous == null ? -1 : previous.version(), target, reason,
+                compared ? (int) shadow[3] : 0, compared ? shadow[0] : Double.NaN, compared ? shadow[1] : Double.NaN,
+                Boolean.TRUE.equals(personalised), null, compared ? shadow[2] : Double.NaN);
+        publishStatus();
+    }
+
+    private void publishStatus() {
+        try {
+            transport.publish(topics.device(id, Topics.DeviceTopic.DEPLOYMENT), WireCodec.encode(status), true);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: deployment status not sent: {1}", id, e.getMessage());
+        }
+    }
+
+    /** The last deployment status this gateway reported; empty before its first deploy. */
+    Optional<DeploymentStatus> deployment() {
+        return Optional.ofNullable(status);
     }
 
     private void onTask(TrainTask t) {

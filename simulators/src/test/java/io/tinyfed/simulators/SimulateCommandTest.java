@@ -95,7 +95,7 @@ class SimulateCommandTest {
 
     @Test
     void rollout_overMqtt_orWithAnUnknownVersion_isAOneLineUsageError() {
-        for (String[] args : new String[][] {{"--rollout", "final", "--transport", "mqtt"}, {"--rollout", "newest"},
+        for (String[] args : new String[][] {{"--rollout", "final", "--transport", "mqtt", "--gateways", "0"}, {"--rollout", "newest"},
             {"--rollout", "final", "--waves", "50%"}}) {
             java.io.StringWriter err = new java.io.StringWriter();
             CommandLine cli = new CommandLine(new SimulateCommand()).setErr(new java.io.PrintWriter(err));
@@ -133,6 +133,33 @@ class SimulateCommandTest {
         assertThat(rows.get(3).adapted()).isFinite();
         // Two gateway updates per round: their sum does not depend on which arrives first, so the runs agree exactly.
         assertThat(again).isEqualTo(rows);
+    }
+
+    /**
+     * Over MQTT with gateways: the coordinator's deployments send signed deploys to the gateways; the trained version
+     * passes every wave, and the initial version over it fails at the canary gateway, which is rolled back.
+     */
+    @Test
+    void mqttTransport_rolloutsGoToTheGateways_goodPasses_badStopsAtTheCanary() throws Exception {
+        String[] mqtt = {"--transport", "mqtt", "--devices", "40", "--gateways", "4", "--per-round", "4", "--per-gateway",
+            "10", "--rounds", "20", "--inner-steps", "32", "--eval-every", "20", "--seed", "9", "--waves", "25%,100%",
+            "--wave-timeout", "60s", "--personalise-steps", "16", "--shadow-samples", "30"};
+        SimulateCommand good = command(concat(mqtt, "--rollout", "final"));
+        good.run();
+        SimulatedRollout.Result g = good.rolloutResult();
+        assertThat(g.state().phase()).as("%s", g.state().decisions())
+                .isEqualTo(io.tinyfed.coordinator.rollout.Rollout.Phase.SUCCEEDED);
+        assertThat(g.serving()).isEqualTo(4);
+        assertThat(g.state().devices()).allSatisfy(d -> assertThat(d.lossRatio()).isLessThan(1.0));
+
+        SimulateCommand bad = command(concat(mqtt, "--rollout", "initial"));
+        bad.run();
+        SimulatedRollout.Result b = bad.rolloutResult();
+        assertThat(b.state().phase()).isEqualTo(io.tinyfed.coordinator.rollout.Rollout.Phase.FAILED);
+        assertThat(b.state().reason()).contains("wave 1 failed").contains("worse than what the devices served");
+        assertThat(b.exposed()).isEqualTo(1).isEqualTo(b.rolledBack());
+        assertThat(b.state().devices()).filteredOn(d -> d.step() == io.tinyfed.coordinator.rollout.Rollout.Step.ROLLED_BACK)
+                .singleElement().satisfies(d -> assertThat(d.servingVersion()).isGreaterThan(1L)); // back on the final version
     }
 
     @Test
