@@ -298,6 +298,9 @@ public final class Agent implements AutoCloseable {
     private void observe(Sample s) {
         try {
             float loss = learner.observe(s.x(), s.y());
+            if (predictions) {
+                publishPrediction();
+            }
             if (shadow != null) {
                 shadowCandidateLoss += loss;
                 shadowPreviousLoss += shadow.observe(s.x(), s.y());
@@ -769,6 +772,34 @@ public final class Agent implements AutoCloseable {
             }
             LOG.log(System.Logger.Level.INFO, "serving {0} v{1} from {2}", serving.snapshot().modelId(),
                     String.valueOf(serving.snapshot().version()), files.directory());
+        }
+    }
+
+    private volatile boolean predictions;
+    private float[] predictionBuffer;
+
+    /**
+     * Publishes what the served model outputs for every live sample on {@code device/{id}/prediction} (not
+     * retained), before it learns from the sample. Set before {@link #start()}.
+     */
+    public Agent publishPredictions(boolean on) {
+        this.predictions = on;
+        return this;
+    }
+
+    private void publishPrediction() {
+        int outputs = learner.network().architecture().outputSize();
+        if (predictionBuffer == null || predictionBuffer.length != outputs) {
+            predictionBuffer = new float[outputs];
+        }
+        learner.lastPrediction(predictionBuffer);
+        String modelId = serving != null ? serving.snapshot().modelId() : learnerModel;
+        try {
+            transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.PREDICTION), WireCodec.encode(
+                    new io.tinyfed.protocol.Prediction(settings.deviceId(), modelId, modelVersion.get(), samplesSeen.get(),
+                            predictionBuffer, clock.millis())), false);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "prediction not sent: {0}", e.getMessage());
         }
     }
 

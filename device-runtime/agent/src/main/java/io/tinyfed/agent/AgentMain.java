@@ -70,6 +70,10 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the stochastic rounding (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--predictions", description = "Publish what the served model outputs for every live sample on "
+            + "device/ID/prediction (not retained).")
+    boolean predictions;
+
     @Override
     public Integer call() throws Exception {
         if (passwordEnv != null && passwordFile != null) {
@@ -82,7 +86,7 @@ public final class AgentMain implements Callable<Integer> {
         Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, io.tinyfed.core.Version.current(), state);
         Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), DataSources.parse(data),
-                new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC());
+                new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC()).publishPredictions(predictions);
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
         agent.startWhenReachable(message -> System.err.printf("agent %s: %s%n", id, message));

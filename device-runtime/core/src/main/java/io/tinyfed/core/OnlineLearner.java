@@ -50,8 +50,8 @@ public final class OnlineLearner {
         float loss = network.trainStep(x, y);
         seen++;
         lossSum += loss;
+        network.lastOutput(prediction);
         if (classification) {
-            network.lastOutput(prediction);
             if (argmax(prediction) == argmax(y)) {
                 correct++;
             }
@@ -61,6 +61,11 @@ public final class OnlineLearner {
         next = (next + 1) % bufferX.length;
         buffered = Math.min(buffered + 1, bufferX.length);
         return loss;
+    }
+
+    /** Copies into {@code out} what the model output for the last observed sample, before it learned from it. */
+    public void lastPrediction(float[] out) {
+        System.arraycopy(prediction, 0, out, 0, prediction.length);
     }
 
     private static int argmax(float[] v) {

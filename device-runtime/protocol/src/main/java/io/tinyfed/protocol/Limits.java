@@ -11,6 +11,9 @@ public final class Limits {
     public static final int STATE_BYTES = 256;
     public static final int TASK_BYTES = 1024;
     public static final int METRICS_BYTES = 1024;
+    /** A prediction: ids, counters and up to 4,096 outputs. */
+    public static final int PREDICTION_BYTES = 1024 + 5 * 4096;
+    public static final int MAX_PREDICTION_OUTPUTS = 4096;
     public static final int REJECT_BYTES = 2048;
     /** Header room plus four bytes per parameter. */
     public static final int SNAPSHOT_BYTES = 64 * 1024 + 4 * MAX_PARAMETERS;

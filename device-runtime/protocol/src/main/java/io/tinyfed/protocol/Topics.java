@@ -21,7 +21,7 @@ public final class Topics {
 
     /** The kinds of per-device topics. */
     public enum DeviceTopic {
-        HELLO, STATE, TASK, UPDATE, METRICS, REJECT, DEPLOY, DEPLOYMENT;
+        HELLO, STATE, TASK, UPDATE, METRICS, REJECT, DEPLOY, DEPLOYMENT, PREDICTION;
 
         String level() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -29,7 +29,8 @@ public final class Topics {
 
         /** What a device publishes under its own subtree: everything else there it may only receive. */
         public boolean publishedByDevice() {
-            return this == HELLO || this == STATE || this == UPDATE || this == METRICS || this == DEPLOYMENT;
+            return this == HELLO || this == STATE || this == UPDATE || this == METRICS || this == DEPLOYMENT
+                    || this == PREDICTION;
         }
     }
 

@@ -437,6 +437,33 @@ public final class WireCodec {
 
     // ---------------------------------------------------------------- metrics and reject
 
+    public static byte[] encode(Prediction p) {
+        Wire.Prediction.Builder b = Wire.Prediction.newBuilder().setDeviceId(p.deviceId()).setModelId(p.modelId())
+                .setVersion(p.version()).setSample(p.sample()).setAtMs(p.atMs());
+        for (float v : p.output()) {
+            b.addOutput(v);
+        }
+        return b.build().toByteArray();
+    }
+
+    /** @throws ProtocolException if it is too large, malformed, has invalid ids, too many outputs or a non-finite one */
+    public static Prediction decodePrediction(byte[] bytes) throws ProtocolException {
+        Wire.Prediction m = parse(bytes, Limits.PREDICTION_BYTES, "prediction", Wire.Prediction.parser());
+        if (m.getOutputCount() == 0 || m.getOutputCount() > Limits.MAX_PREDICTION_OUTPUTS) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "prediction with " + m.getOutputCount()
+                    + " outputs (1 to " + Limits.MAX_PREDICTION_OUTPUTS + ")");
+        }
+        float[] out = new float[m.getOutputCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = m.getOutput(i);
+            if (!Float.isFinite(out[i])) {
+                throw new ProtocolException(RejectReason.NON_FINITE, "prediction output " + i + " is " + out[i]);
+            }
+        }
+        return new Prediction(Limits.requireId(m.getDeviceId(), "device id"), Limits.requireId(m.getModelId(), "model id"),
+                m.getVersion(), m.getSample(), out, m.getAtMs());
+    }
+
     public static byte[] encode(DeviceMetrics d) {
         return Wire.DeviceMetrics.newBuilder().setDeviceId(d.deviceId()).setSamplesSeen(d.samplesSeen())
                 .setPrequentialLoss(d.prequentialLoss()).setPrequentialAccuracy(d.prequentialAccuracy())

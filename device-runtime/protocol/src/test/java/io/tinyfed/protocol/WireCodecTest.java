@@ -65,6 +65,23 @@ class WireCodecTest {
     }
 
     @Test
+    void prediction_roundTrips_andNonFiniteEmptyTooManyOrBadIdsAreRejected() throws Exception {
+        Prediction p = new Prediction("dev-1", "sine", 7, 42, new float[] {0.25f, -1f}, 1_000L);
+        Prediction back = WireCodec.decodePrediction(WireCodec.encode(p));
+        assertThat(back.output()).containsExactly(0.25f, -1f);
+        assertThat(back).usingRecursiveComparison().isEqualTo(p);
+
+        assertRejected(() -> WireCodec.decodePrediction(WireCodec.encode(new Prediction("dev-1", "sine", 7, 1,
+                new float[] {Float.NaN}, 0))), RejectReason.NON_FINITE, "output 0");
+        assertRejected(() -> WireCodec.decodePrediction(WireCodec.encode(new Prediction("dev-1", "sine", 7, 1,
+                new float[0], 0))), RejectReason.INVALID_FIELD, "0 outputs");
+        assertRejected(() -> WireCodec.decodePrediction(WireCodec.encode(new Prediction("dev-1", "sine", 7, 1,
+                new float[Limits.MAX_PREDICTION_OUTPUTS + 1], 0))), RejectReason.INVALID_FIELD, "4097 outputs");
+        assertRejected(() -> WireCodec.decodePrediction(WireCodec.encode(new Prediction("dev/1", "sine", 7, 1,
+                new float[] {1f}, 0))), RejectReason.INVALID_FIELD, "device id");
+    }
+
+    @Test
     void anyPayload_thatIsNotProtobuf_isMalformedAndOversizeIsCheckedFirst() {
         byte[] garbage = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0x02};
         assertRejected(() -> WireCodec.decodeHello(garbage), RejectReason.MALFORMED, "not a valid tinyfed.v1 message");
