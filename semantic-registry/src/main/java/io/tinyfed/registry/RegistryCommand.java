@@ -103,7 +103,8 @@ public final class RegistryCommand {
             @Option(names = "--sparql", description = "Query text.")
             String text;
 
-            @Option(names = "--resource", description = "A query shipped with the registry: inventory.rq, lineage.rq.")
+            @Option(names = "--resource", description = "A query shipped with the registry: inventory.rq, lineage.rq, "
+                    + "deployed-where.rq, devices-older-than.rq, refused-deploys.rq, ...")
             String resource;
         }
 
@@ -113,10 +114,22 @@ public final class RegistryCommand {
         @Option(names = "--format", defaultValue = "table", description = "table, json, csv, tsv or xml (default: ${DEFAULT-VALUE}).")
         String format;
 
+        @Option(names = "--param", description = "NAME=VALUE: a value for the query's ?NAME (an integer, a decimal, an "
+                + "http(s) IRI or a string), e.g. --param olderThan=5 for devices-older-than.rq.")
+        java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             String sparql = source.text != null ? source.text : source.resource != null ? Resources.queryText(source.resource)
                     : Files.readString(source.file, StandardCharsets.UTF_8);
+            try {
+                sparql = QueryParameters.bind(sparql, params);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
             try (Registry registry = target.open()) {
                 QueryTable table = registry.select(sparql);
                 PrintStream out = System.out;

@@ -235,6 +235,14 @@ abstract class RegistryContract {
                 + r.get("rollout") + " " + r.get("format")).containsExactly("d-1 v1 rolled-back r2 S16",
                 "d-2 v1 serving r1 S16", "d-3 v2 serving r1 S16");
         assertThat(behind.rows()).extracting(r -> r.get("deviceId")).containsExactly("d-1", "d-2");
+        String olderThan = io.tinyfed.registry.internal.Resources.queryText("devices-older-than.rq");
+        assertThat(QueryParameters.declared(olderThan)).containsExactly("olderThan");
+        assertThat(registry.select(QueryParameters.bind(olderThan, Map.of("olderThan", "2"))).rows())
+                .extracting(r -> r.get("deviceId")).containsExactly("d-1", "d-2");
+        assertThat(registry.select(QueryParameters.bind(olderThan, Map.of("olderThan", "1"))).rows()).isEmpty();
+        assertThatThrownBy(() -> QueryParameters.bind(olderThan, Map.of())).hasMessage("the query needs --param olderThan=VALUE");
+        assertThatThrownBy(() -> QueryParameters.bind(olderThan, Map.of("olderThan", "1", "x}", "2")))
+                .hasMessageContaining("not a SPARQL variable name");
         assertThat(history.rows()).filteredOn(r -> r.get("deviceId").equals("d-2")).extracting(r -> r.get("state"))
                 .containsExactly("timed-out", "serving");
         assertThatThrownBy(() -> registry.recordDeployment(deployment("d-1", "r3", 1, 1L, "installed", t2)))
