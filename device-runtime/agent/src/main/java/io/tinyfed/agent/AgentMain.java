@@ -83,9 +83,15 @@ public final class AgentMain implements Callable<Integer> {
         char[] password = passwordFile != null ? readPassword(spec, passwordFile) : passwordEnv == null ? null
                 : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--password-env", passwordEnv).toCharArray();
         String user = username != null ? username : (password != null ? id : null);
+        DataSource source;
+        try {
+            source = DataSources.parse(data);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--data: " + e.getMessage());
+        }
         Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, io.tinyfed.core.Version.current(), state);
-        Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), DataSources.parse(data),
+        Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), source,
                 new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC()).publishPredictions(predictions);
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));

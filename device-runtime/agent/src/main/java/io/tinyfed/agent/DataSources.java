@@ -36,7 +36,11 @@ public final class DataSources {
                 if (p.length < 2 || p.length > 3) {
                     throw new IllegalArgumentException("expected sine:AMPLITUDE,PHASE[,SEED], got '" + spec + "'");
                 }
-                return sine(Double.parseDouble(p[0]), Double.parseDouble(p[1]), p.length == 3 ? Long.parseLong(p[2]) : 0);
+                try {
+                    return sine(Double.parseDouble(p[0]), Double.parseDouble(p[1]), p.length == 3 ? Long.parseLong(p[2]) : 0);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("expected sine:AMPLITUDE,PHASE[,SEED] with numbers, got '" + spec + "'");
+                }
             }
             case "csv" -> {
                 int last = rest.lastIndexOf(':');
@@ -44,7 +48,9 @@ public final class DataSources {
                     throw new IllegalArgumentException("expected csv:PATH:INPUTS, got '" + spec + "'");
                 }
                 Path path = Path.of(rest.substring(0, last));
-                return lines(Files.newBufferedReader(path, StandardCharsets.UTF_8), Integer.parseInt(rest.substring(last + 1)));
+                int inputs = Integer.parseInt(rest.substring(last + 1));
+                check(path, inputs);
+                return lines(Files.newBufferedReader(path, StandardCharsets.UTF_8), inputs);
             }
             case "stdin" -> {
                 return lines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
@@ -52,6 +58,38 @@ public final class DataSources {
             }
             default -> throw new IllegalArgumentException("unknown data source '" + kind + "' (sine, csv, stdin)");
         }
+    }
+
+    /**
+     * Reads a CSV once before the agent starts, so that a file it cannot learn from is refused with what is wrong
+     * (instead of an agent that stays eligible and has nothing to train on).
+     *
+     * @throws IllegalArgumentException if no line parses as a sample: how many lines were read, and the first one
+     */
+    static void check(Path path, int inputs) throws IOException {
+        if (!Files.isReadable(path)) {
+            throw new IllegalArgumentException("csv:" + path + ": not a readable file");
+        }
+        long lines = 0;
+        String first = null;
+        try (DataSource probe = lines(Files.newBufferedReader(path, StandardCharsets.UTF_8), inputs)) {
+            if (probe.next().isPresent()) {
+                return;
+            }
+            lines = probe.rejected();
+        }
+        try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (!line.isBlank() && !line.strip().startsWith("#")) {
+                    first = line.strip();
+                    break;
+                }
+            }
+        }
+        throw new IllegalArgumentException("csv:" + path + ": 0 of " + lines + " lines parsed" + (first == null ? ""
+                : " (the first is '" + (first.length() > 60 ? first.substring(0, 60) + "..." : first) + "')")
+                + "; each line needs " + inputs + " input value(s) and at least one target, comma-separated, all finite");
     }
 
     public static DataSource sine(double amplitude, double phase, long seed) {

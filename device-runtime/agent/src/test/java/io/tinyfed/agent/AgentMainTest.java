@@ -23,6 +23,7 @@ class AgentMainTest {
     private static String run(int expectedExit, String... args) {
         StringWriter err = new StringWriter();
         CommandLine cli = AgentMain.commandLine();
+        cli.setOverwrittenOptionsAllowed(true); // a test's own --data replaces the default one
         cli.setErr(new PrintWriter(err));
         assertThat(cli.execute(args)).isEqualTo(expectedExit);
         return err.toString();
@@ -42,5 +43,19 @@ class AgentMainTest {
         assertThat(both).contains("give the broker password one way");
         assertThat(AgentMain.readPassword(AgentMain.commandLine().getCommandSpec(), secret)).containsExactly(
                 's', '3', 'c', 'r', 'e', 't');
+    }
+
+    @Test
+    void aDataSourceItCannotLearnFrom_isRefusedAtStartWithWhatIsWrong(@TempDir Path dir) throws Exception {
+        Path csv = Files.writeString(dir.resolve("readings.csv"), "# header\ntemp;hum\n1.0\nx,2\n");
+        String unparsed = run(2, args(dir, "--data", "csv:" + csv + ":1"));
+        String missing = run(2, args(dir, "--data", "csv:" + dir.resolve("none.csv") + ":1"));
+        String sine = run(2, args(dir, "--data", "sine:x,1"));
+
+        assertThat(unparsed.lines().findFirst().orElseThrow()).contains("--data: csv:").contains("0 of 3 lines parsed")
+                .contains("the first is 'temp;hum'").contains("1 input value(s)");
+        assertThat(missing.lines().findFirst().orElseThrow()).contains("not a readable file");
+        assertThat(sine.lines().findFirst().orElseThrow()).contains("expected sine:AMPLITUDE,PHASE[,SEED] with numbers");
+        assertThat(unparsed + missing + sine).doesNotContain("Exception");
     }
 }
