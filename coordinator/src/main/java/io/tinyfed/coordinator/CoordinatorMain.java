@@ -77,6 +77,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--http-port", defaultValue = "8080", description = "HTTP API port on 127.0.0.1 (0: free; default: ${DEFAULT-VALUE}).")
     int httpPort;
 
+    @Option(names = "--https-listen", paramLabel = "[ADDRESS:]PORT", description = "Also serve the HTTP API over HTTPS "
+            + "here, for operators on other hosts: 8443 (every interface), 192.168.1.10:8443, or 0 for a free port. "
+            + "Uses --tls-server-cert and --tls-server-key; state changes still need the API token.")
+    String httpsListen;
+
     @Option(names = "--rounds", defaultValue = "0", description = "Start a run of this many rounds at once (0: wait for POST /api/runs).")
     int rounds;
 
@@ -178,6 +183,7 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Listen httpsAt = httpsListener();
         Model initial = modelFile != null ? ModelCodec.decode(Files.readAllBytes(modelFile))
                 : Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1), seed);
         Duration timeout = Duration.parse("PT" + roundTimeout.toUpperCase(java.util.Locale.ROOT));
@@ -210,11 +216,26 @@ public final class CoordinatorMain implements Callable<Integer> {
                     secret == null ? null : secret.toCharArray()));
         }
         Coordinator coordinator = b.start();
-        HttpApi api = HttpApi.start(coordinator, "127.0.0.1", httpPort);
+        HttpApi api;
+        HttpApi https;
+        try {
+            api = listening("--http-port", () -> HttpApi.start(coordinator, "127.0.0.1", httpPort));
+            https = httpsAt == null ? null : listening("--https-listen", () -> HttpApi.startHttps(coordinator,
+                    httpsAt.address(), httpsAt.port(), tlsServerCert, tlsServerKey));
+        } catch (Exception | Error e) {
+            coordinator.close();
+            throw e;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (https != null) {
+                https.close();
+            }
             api.close();
             coordinator.close();
         }, "tinyfed-coordinator-shutdown"));
+        if (https != null) {
+            System.out.printf("HTTPS API on %s%n", https.url());
+        }
         System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s (state changes need the "
                 + "bearer token in %s), agents trust %s%n", fleet, modelId, coordinator.engine().currentVersion().version(),
                 coordinator.brokerUri() + coordinator.brokerTlsUri().map(u -> " and " + u).orElse(""), api.url(), HttpApi.tokenFile(coordinator).toAbsolutePath(),
@@ -234,8 +255,9 @@ public final class CoordinatorMain implements Callable<Integer> {
     /** The embedded broker's TLS listener from the {@code --tls-*} flags; null without {@code --tls-listen}. */
     private io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener tlsListener() {
         if (tlsListen == null) {
-            if (tlsServerCert != null || tlsServerKey != null || tlsDeviceCa != null) {
-                throw usage("--tls-server-cert, --tls-server-key and --tls-device-ca configure --tls-listen: give it too");
+            if (tlsDeviceCa != null || ((tlsServerCert != null || tlsServerKey != null) && httpsListen == null)) {
+                throw usage("--tls-server-cert, --tls-server-key and --tls-device-ca configure --tls-listen (and the "
+                        + "certificate also --https-listen): give it too");
             }
             return null;
         }
@@ -250,19 +272,65 @@ public final class CoordinatorMain implements Callable<Integer> {
             throw usage("--tls-listen opens the broker to other hosts, so devices must authenticate: give --credentials "
                     + "FILE and/or --tls-device-ca PEM");
         }
-        int colon = tlsListen.lastIndexOf(':');
-        String address = colon < 0 ? "0.0.0.0" : tlsListen.substring(0, colon).replace("[", "").replace("]", "");
-        int port;
-        try {
-            port = Integer.parseInt(tlsListen.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw usage("--tls-listen " + tlsListen + ": expected [ADDRESS:]PORT, e.g. 8883 or 192.168.1.10:8883");
-        }
+        Listen at = listen("--tls-listen", tlsListen, "8883");
+        String address = at.address();
+        int port = at.port();
         var auth = tlsDeviceCa == null ? io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.NONE
                 : credentials == null ? io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.REQUIRED
                 : io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.OPTIONAL;
         return new io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener(address, port, tlsServerCert, tlsServerKey,
                 tlsDeviceCa, auth);
+    }
+
+    /** An address and port to listen on. */
+    private record Listen(String address, int port) {
+    }
+
+    /** {@code [ADDRESS:]PORT} of {@code flag}; every interface without an address. */
+    private Listen listen(String flag, String text, String examplePort) {
+        int colon = text.lastIndexOf(':');
+        String address = colon < 0 ? "0.0.0.0" : text.substring(0, colon).replace("[", "").replace("]", "");
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new Listen(address, port);
+        } catch (NumberFormatException e) {
+            throw usage(flag + " " + text + ": expected [ADDRESS:]PORT, e.g. " + examplePort + " or 192.168.1.10:"
+                    + examplePort);
+        }
+    }
+
+    /** The HTTPS listener of {@code --https-listen}; null without it. */
+    private Listen httpsListener() {
+        if (httpsListen == null) {
+            return null;
+        }
+        if (tlsServerCert == null || tlsServerKey == null) {
+            throw usage("--https-listen needs a certificate and key: --tls-server-cert PEM --tls-server-key PEM "
+                    + "(tinyfed coordinator ca issue --dir CA --name api --server --host HOST)");
+        }
+        for (Path f : new Path[] {tlsServerCert, tlsServerKey}) {
+            if (!java.nio.file.Files.isReadable(f)) {
+                throw usage((f == tlsServerCert ? "--tls-server-cert " : "--tls-server-key ") + f + ": not a readable file");
+            }
+        }
+        return listen("--https-listen", httpsListen, "8443");
+    }
+
+    /** Starts an API listener; a port that is taken is a usage error naming the flag that changes it. */
+    private HttpApi listening(String flag, java.util.concurrent.Callable<HttpApi> start) throws Exception {
+        try {
+            return start.call();
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.BindException) {
+                    throw usage(flag + ": the port is in use (" + t.getMessage() + "); choose another with " + flag);
+                }
+            }
+            throw e;
+        }
     }
 
     private CommandLine.ParameterException usage(String message) {

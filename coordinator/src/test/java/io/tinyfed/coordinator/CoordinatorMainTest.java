@@ -64,6 +64,29 @@ class CoordinatorMainTest {
     }
 
     @Test
+    void anHttpsListenerWithoutItsCertificateOrWithABadAddress_isRefusedBeforeAnythingStarts(@TempDir Path dir)
+            throws Exception {
+        Path cert = Files.writeString(dir.resolve("api.crt"), "x");
+        String[][] cases = {{"--https-listen", "0"}, {"--https-listen", "0", "--tls-server-cert", cert.toString(),
+            "--tls-server-key", dir.resolve("missing.key").toString()}, {"--https-listen", "host:port",
+            "--tls-server-cert", cert.toString(), "--tls-server-key", cert.toString()}};
+        String[] expected = {"--https-listen needs a certificate and key", "--tls-server-key " + dir.resolve("missing.key")
+                + ": not a readable file", "--https-listen host:port: expected [ADDRESS:]PORT, e.g. 8443"};
+        for (int k = 0; k < cases.length; k++) {
+            StringWriter err = new StringWriter();
+            CommandLine cli = CoordinatorMain.commandLine();
+            cli.setErr(new PrintWriter(err));
+            String[] args = java.util.Arrays.copyOf(new String[] {"--store", dir.resolve("store").toString()},
+                    2 + cases[k].length);
+            System.arraycopy(cases[k], 0, args, 2, cases[k].length);
+
+            assertThat(cli.execute(args)).isEqualTo(2);
+            assertThat(err.toString()).contains(expected[k]).doesNotContain("Exception");
+            assertThat(Files.exists(dir.resolve("store"))).as("nothing started").isFalse();
+        }
+    }
+
+    @Test
     void caInitThenIssue_writesPemFiles_andASecondInitIsAOneLineError(@TempDir Path dir) throws Exception {
         Path ca = dir.resolve("ca");
         assertThat(CoordinatorMain.commandLine().execute("ca", "init", "--dir", ca.toString())).isZero();

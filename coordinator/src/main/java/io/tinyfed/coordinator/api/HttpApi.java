@@ -3,6 +3,7 @@ package io.tinyfed.coordinator.api;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
 import io.tinyfed.coordinator.Coordinator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,10 +14,12 @@ import java.util.Map;
 public final class HttpApi implements AutoCloseable {
     private final ApplicationContext context;
     private final EmbeddedServer server;
+    private final boolean https;
 
-    private HttpApi(ApplicationContext context, EmbeddedServer server) {
+    private HttpApi(ApplicationContext context, EmbeddedServer server, boolean https) {
         this.context = context;
         this.server = server;
+        this.https = https;
     }
 
     /**
@@ -39,6 +42,56 @@ public final class HttpApi implements AutoCloseable {
      * {@code extraHosts} (names under which a reverse proxy serves it).
      */
     public static HttpApi start(Coordinator coordinator, String host, int port, String... extraHosts) {
+        return start(coordinator, host, port, null, extraHosts);
+    }
+
+    /**
+     * The same API over HTTPS on {@code host:port} (port 0: free), for operators on other hosts: {@code certificate}
+     * (a PEM chain) and {@code key} (its unencrypted PKCS#8 PEM key) become an owner-only PKCS#12 key store in the
+     * store directory, re-created at every start. Requests may also name the certificate's DNS and IP names.
+     *
+     * @throws java.io.IOException if the certificate or key cannot be read
+     */
+    public static HttpApi startHttps(Coordinator coordinator, String host, int port, java.nio.file.Path certificate,
+                                     java.nio.file.Path key) throws java.io.IOException {
+        List<java.security.cert.Certificate> chain = io.tinyfed.protocol.mqtt.TlsFiles.certificates(certificate);
+        java.security.PrivateKey privateKey = io.tinyfed.protocol.mqtt.TlsFiles.privateKey(key);
+        java.nio.file.Path store = coordinator.store().directory().resolve("https.p12");
+        char[] password = new char[32];
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (int i = 0; i < password.length; i++) {
+            password[i] = (char) ('a' + random.nextInt(26));
+        }
+        List<String> names = new java.util.ArrayList<>();
+        try {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("tinyfed-api", privateKey, password, chain.toArray(new java.security.cert.Certificate[0]));
+            java.nio.file.Files.deleteIfExists(store);
+            java.nio.file.Files.createFile(store, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store)) {
+                ks.store(out, password);
+            }
+            java.util.Collection<List<?>> sans = ((java.security.cert.X509Certificate) chain.get(0)).getSubjectAlternativeNames();
+            if (sans != null) {
+                for (List<?> san : sans) {
+                    if ((Integer) san.get(0) == 2 || (Integer) san.get(0) == 7) { // dNSName, iPAddress
+                        names.add(String.valueOf(san.get(1)));
+                    }
+                }
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new java.io.IOException(certificate + " and " + key + " do not make a key store: " + e.getMessage(), e);
+        }
+        return start(coordinator, host, port, new Https(store, new String(password)), names.toArray(new String[0]));
+    }
+
+    /** An HTTPS listener's PKCS#12 key store. */
+    private record Https(java.nio.file.Path keyStore, String password) {
+    }
+
+    private static HttpApi start(Coordinator coordinator, String host, int port, Https https, String... extraHosts) {
         java.nio.file.Path tokenFile = tokenFile(coordinator);
         char[] token = io.tinyfed.registry.SparqlEndpoint.loadOrCreateSecret(tokenFile);
         java.util.Set<String> hosts = new java.util.TreeSet<>(java.util.List.of("127.0.0.1", "localhost", "[::1]"));
@@ -48,27 +101,38 @@ public final class HttpApi implements AutoCloseable {
         }
         Access access = new Access(java.util.Set.copyOf(hosts),
                 new String(token).getBytes(java.nio.charset.StandardCharsets.UTF_8), tokenFile);
+        Map<String, Object> properties = new java.util.HashMap<>(Map.of(
+                "micronaut.application.name", "tinyfed-coordinator",
+                "micronaut.server.host", host,
+                "micronaut.server.port", port,
+                "micronaut.metrics.enabled", true,
+                "micronaut.metrics.export.prometheus.enabled", true,
+                "micronaut.metrics.export.prometheus.descriptions", true,
+                "endpoints.prometheus.sensitive", false,
+                "endpoints.health.enabled", true));
+        if (https != null) {
+            properties.putAll(Map.of(
+                    "micronaut.server.ssl.enabled", true,
+                    "micronaut.server.ssl.port", port == 0 ? -1 : port,
+                    "micronaut.server.ssl.build-self-signed", false,
+                    "micronaut.server.ssl.key-store.path", "file:" + https.keyStore().toAbsolutePath(),
+                    "micronaut.server.ssl.key-store.password", https.password(),
+                    "micronaut.server.ssl.key-store.type", "PKCS12",
+                    "micronaut.server.ssl.protocols", List.of("TLSv1.3", "TLSv1.2")));
+        }
         ApplicationContext context = ApplicationContext.builder()
                 .deduceEnvironment(false)
                 .banner(false)
                 .singletons(coordinator, access)
-                .properties(Map.of(
-                        "micronaut.application.name", "tinyfed-coordinator",
-                        "micronaut.server.host", host,
-                        "micronaut.server.port", port,
-                        "micronaut.metrics.enabled", true,
-                        "micronaut.metrics.export.prometheus.enabled", true,
-                        "micronaut.metrics.export.prometheus.descriptions", true,
-                        "endpoints.prometheus.sensitive", false,
-                        "endpoints.health.enabled", true))
+                .properties(properties)
                 .start();
         EmbeddedServer server = context.getBean(EmbeddedServer.class);
         server.start();
-        return new HttpApi(context, server);
+        return new HttpApi(context, server, https != null);
     }
 
     public String url() {
-        return "http://" + server.getHost() + ":" + server.getPort();
+        return (https ? "https://" : "http://") + server.getHost() + ":" + server.getPort();
     }
 
     @Override
