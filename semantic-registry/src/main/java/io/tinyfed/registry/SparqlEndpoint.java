@@ -24,21 +24,39 @@ import org.apache.jena.sparql.core.DatasetGraph;
  * update must write into a named graph ({@code INSERT DATA { GRAPH <g> { ... } }}) to be seen.
  * Every query is cancelled after {@link #DEFAULT_QUERY_TIMEOUT} (configurable; updates, which need
  * the admin secret, are not bounded), and
- * {@code SERVICE} (federated queries to other URLs) is refused on the served dataset.
+ * {@code SERVICE} (federated queries to other URLs) is refused on the served dataset; at most
+ * {@link #DEFAULT_MAX_CONCURRENT_QUERIES} queries run at once and a response stops at
+ * {@link #DEFAULT_MAX_RESULT_BYTES} (both configurable).
  * Binds to 127.0.0.1 unless told otherwise. Build with {@link #builder()}.
  */
 public final class SparqlEndpoint implements AutoCloseable {
     /** How long a query may run on the endpoint unless {@link Builder#queryTimeout} says otherwise. */
     public static final java.time.Duration DEFAULT_QUERY_TIMEOUT = java.time.Duration.ofSeconds(10);
+    /** How many queries run at once unless {@link Builder#maxConcurrentQueries} says otherwise. */
+    public static final int DEFAULT_MAX_CONCURRENT_QUERIES = 4;
+    /** The largest query response unless {@link Builder#maxResultBytes} says otherwise. */
+    public static final long DEFAULT_MAX_RESULT_BYTES = 64L * 1024 * 1024;
     /** The user allowed to send SPARQL updates. */
     public static final String ADMIN = "tinyfed-admin";
     /** The dataset name in endpoint URLs. */
     public static final String DATASET = "tinyfed";
 
     private final FusekiServer server;
+    private final io.tinyfed.registry.internal.QueryGate gate;
 
-    private SparqlEndpoint(FusekiServer server) {
+    private SparqlEndpoint(FusekiServer server, io.tinyfed.registry.internal.QueryGate gate) {
         this.server = server;
+        this.gate = gate;
+    }
+
+    /** Queries refused because every query slot was taken. */
+    public long busyRefusals() {
+        return gate.busyRefusals();
+    }
+
+    /** Query responses cut off at the result-size cap. */
+    public long truncatedResults() {
+        return gate.truncated();
     }
 
     public static Builder builder() {
@@ -115,6 +133,26 @@ public final class SparqlEndpoint implements AutoCloseable {
         private char[] adminSecret;
         private java.time.Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
         private Path adminSecretFile;
+        private int maxConcurrentQueries = DEFAULT_MAX_CONCURRENT_QUERIES;
+        private long maxResultBytes = DEFAULT_MAX_RESULT_BYTES;
+
+        /** Queries that may run at once (default {@link #DEFAULT_MAX_CONCURRENT_QUERIES}); more wait a second, then 503. */
+        public Builder maxConcurrentQueries(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("at least one query must be able to run, got " + v);
+            }
+            maxConcurrentQueries = v;
+            return this;
+        }
+
+        /** The largest query response in bytes (default {@link #DEFAULT_MAX_RESULT_BYTES}); a larger one is cut off. */
+        public Builder maxResultBytes(long v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("the result-size cap must be positive, got " + v);
+            }
+            maxResultBytes = v;
+            return this;
+        }
 
         public Builder dataset(DatasetGraph v) {
             dataset = v;
@@ -194,12 +232,16 @@ public final class SparqlEndpoint implements AutoCloseable {
                         .addEndpoint(Operation.GSP_R, "get")
                         .addEndpoint(Operation.Update, "update",
                                 adminSecret == null ? Auth.DENY_ALL : Auth.policyAllowSpecific(ADMIN));
+                io.tinyfed.registry.internal.QueryGate gate = new io.tinyfed.registry.internal.QueryGate(
+                        maxConcurrentQueries, maxResultBytes);
                 FusekiServer server = FusekiServer.create().port(port).loopback(loopback)
                         .passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
                         .enablePing(true).enableStats(false).enableMetrics(false)
+                        .addFilter("/" + DATASET + "/query", gate).addFilter("/" + DATASET + "/sparql", gate)
+                        .addFilter("/" + DATASET + "/get", gate)
                         .add("/" + DATASET, service).build();
                 server.start();
-                return new SparqlEndpoint(server);
+                return new SparqlEndpoint(server, gate);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -50,7 +50,7 @@ class SparqlEndpointTest {
         try {
             String cartesian = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }";
             java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> abusive = new java.util.ArrayList<>();
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < SparqlEndpoint.DEFAULT_MAX_CONCURRENT_QUERIES - 1; k++) { // one slot stays free
                 abusive.add(http.sendAsync(HttpRequest.newBuilder(URI.create(bounded.queryUrl() + "?query="
                         + URLEncoder.encode(cartesian, StandardCharsets.UTF_8))).timeout(java.time.Duration.ofSeconds(60))
                         .build(), HttpResponse.BodyHandlers.ofString()));
@@ -64,6 +64,73 @@ class SparqlEndpointTest {
                 HttpResponse<String> r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
                 assertThat(r.statusCode()).as("cancelled, not answered: %s", r.body()).isNotEqualTo(200);
             }
+        } finally {
+            bounded.close();
+        }
+    }
+
+    /**
+     * With every query slot taken by an abusive query, another query gets 503 with Retry-After (counted) instead of
+     * queueing without end; once the abusive one is cancelled by the timeout, queries are answered again.
+     */
+    @Test
+    void queriesBeyondTheConcurrencyCap_get503_andTheEndpointRecovers() throws Exception {
+        for (int i = 2; i <= 40; i++) {
+            registry.registerDevice(Fixtures.m4("d-" + i));
+        }
+        SparqlEndpoint bounded = SparqlEndpoint.builder().registry(registry).port(0).maxConcurrentQueries(1)
+                .queryTimeout(java.time.Duration.ofSeconds(5)).start();
+        try {
+            String cartesian = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }";
+            var abusive = http.sendAsync(HttpRequest.newBuilder(URI.create(bounded.queryUrl() + "?query="
+                    + URLEncoder.encode(cartesian, StandardCharsets.UTF_8))).timeout(java.time.Duration.ofSeconds(60))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> refused = null;
+            long end = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (!abusive.isDone() && System.nanoTime() < end) {
+                HttpResponse<String> r = query(bounded, QUERY);
+                if (r.statusCode() == 503) {
+                    refused = r;
+                    break;
+                }
+            }
+            assertThat(refused).as("a query while the only slot is taken").isNotNull();
+            assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+            assertThat(refused.body()).contains("runs 1 queries at once");
+            assertThat(bounded.busyRefusals()).isPositive();
+
+            abusive.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            HttpResponse<String> after = query(bounded, QUERY);
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(after.body()).contains("d-1");
+        } finally {
+            bounded.close();
+        }
+    }
+
+    @Test
+    void aResponseLargerThanTheCap_isCutOffAndCounted() throws Exception {
+        for (int i = 2; i <= 40; i++) {
+            registry.registerDevice(Fixtures.m4("d-" + i));
+        }
+        SparqlEndpoint bounded = SparqlEndpoint.builder().registry(registry).port(0).maxResultBytes(4096).start();
+        try {
+            String everything = "SELECT * WHERE { ?s ?p ?o }";
+            HttpResponse<String> small = query(bounded, QUERY);
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> big = http.sendAsync(HttpRequest.newBuilder(
+                    URI.create(bounded.queryUrl() + "?query=" + URLEncoder.encode(everything, StandardCharsets.UTF_8)))
+                    .timeout(java.time.Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(small.statusCode()).isEqualTo(200);
+            // cut off: the client sees an error or a body no longer than the cap, never the whole result
+            try {
+                HttpResponse<String> r = big.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(r.body().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(4096);
+            } catch (java.util.concurrent.ExecutionException expected) {
+                assertThat(expected.getCause()).isInstanceOf(java.io.IOException.class);
+            }
+            assertThat(bounded.truncatedResults()).isPositive();
+            assertThat(query(bounded, QUERY).statusCode()).isEqualTo(200);
         } finally {
             bounded.close();
         }
