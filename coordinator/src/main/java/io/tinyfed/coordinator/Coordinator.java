@@ -132,7 +132,55 @@ public final class Coordinator implements AutoCloseable {
             }
         });
         link.connect(engine);
+        this.runFile = b.storeDir.resolve("run.properties");
+        int left = roundsLeftOnDisk();
+        if (left > 0) {
+            LOG.log(System.Logger.Level.INFO, "resuming the run the previous process did not finish: {0} rounds left",
+                    left);
+            startRun(left);
+        }
         driver.scheduleWithFixedDelay(this::drive, b.tick.toMillis(), b.tick.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    // ------------------------------------------------------------------ the run's intent, on disk
+
+    private final java.nio.file.Path runFile;
+    private int savedLeft = -1;
+
+    /** Rounds the last run still wanted when its process ended; 0 when none was unfinished. */
+    private int roundsLeftOnDisk() {
+        if (!java.nio.file.Files.exists(runFile)) {
+            return 0;
+        }
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(runFile)) {
+            java.util.Properties p = new java.util.Properties();
+            p.load(r);
+            return Math.max(0, Integer.parseInt(p.getProperty("rounds.left", "0").trim()));
+        } catch (IOException | NumberFormatException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0} is unreadable ({1}); no run is resumed", runFile, e.getMessage());
+            return 0;
+        }
+    }
+
+    /** Keeps how many rounds the run still wants (atomically replaced); removes the file once none are. */
+    private synchronized void saveRoundsLeft(int left) {
+        if (left == savedLeft) {
+            return;
+        }
+        try {
+            if (left <= 0) {
+                java.nio.file.Files.deleteIfExists(runFile);
+            } else {
+                java.nio.file.Path tmp = runFile.resolveSibling(runFile.getFileName() + ".tmp");
+                java.nio.file.Files.writeString(tmp, "# rounds the current run still wants; a restart resumes them\n"
+                        + "rounds.left=" + left + "\n");
+                java.nio.file.Files.move(tmp, runFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            savedLeft = left;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "run state not saved in {0}: {1}", runFile, e.getMessage());
+        }
     }
 
     /**
@@ -184,6 +232,9 @@ public final class Coordinator implements AutoCloseable {
                     processedRounds++;
                 }
             }
+            if (running) {
+                saveRoundsLeft(roundsWanted - engine.roundsClosed());
+            }
             if (running && !engine.roundOpen() && engine.roundsClosed() < roundsWanted) {
                 engine.startRound();
             }
@@ -213,10 +264,13 @@ public final class Coordinator implements AutoCloseable {
     public void startRun(int rounds) {
         roundsWanted = rounds;
         running = true;
+        saveRoundsLeft(rounds - engine.roundsClosed());
     }
 
+    /** Stops the run: no round starts after the open one, and a restart does not resume it. */
     public void stopRun() {
         running = false;
+        saveRoundsLeft(0);
     }
 
     /** Waits until {@code devices} devices are eligible or {@code timeout} passes; true if they are. */
