@@ -56,6 +56,7 @@ class AgentDeploymentTest {
                 Duration.ofMillis(1), 1000, 7, "test", stateDir);
         agent = new Agent(settings, broker.client(), data, new SnapshotVerifier(Map.of("coord", keys.getPublic())),
                 Clock.systemUTC());
+        hellosBefore = broker.publishedOn(topics.device("dev-1", Topics.DeviceTopic.HELLO)).size();
         agent.start();
         return agent;
     }
@@ -68,7 +69,15 @@ class AgentDeploymentTest {
         broker.publish(topics.model("sine"), WireCodec.encode(snapshot(version, SINE)), true);
     }
 
+    private int hellosBefore;
+
+    /**
+     * Sends {@code d} once the agent has announced itself (it subscribes before it says hello): deploys are not
+     * retained, and a coordinator sends them to devices that are online.
+     */
     private void deploy(Deploy d) {
+        await().atMost(WAIT).until(() -> broker.publishedOn(topics.device("dev-1", Topics.DeviceTopic.HELLO)).size()
+                > hellosBefore);
         broker.publish(topics.device("dev-1", Topics.DeviceTopic.DEPLOY), WireCodec.encode(d, "dev-1", signer), false);
     }
 
