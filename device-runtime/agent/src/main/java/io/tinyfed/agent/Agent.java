@@ -282,6 +282,7 @@ public final class Agent implements AutoCloseable {
                 earlySamples.removeFirst();
             }
             earlySamples.addLast(s);
+            startWithHeldSnapshot();
         } else {
             observe(s);
         }
@@ -352,6 +353,31 @@ public final class Agent implements AutoCloseable {
         }
         runPendingTasks();
     }
+
+    /**
+     * The meta-model arrived before the first sample (an S16 device could not calibrate it then): start learning from
+     * it now, once per held version.
+     */
+    private void startWithHeldSnapshot() {
+        if (serving != null || snapshots.isEmpty()) {
+            return;
+        }
+        ModelSnapshot held = snapshots.values().iterator().next();
+        if (held.version() == lateStartTried) {
+            return;
+        }
+        lateStartTried = held.version();
+        Optional<Model> model = deviceModel(held);
+        if (model.isPresent()) {
+            startOrReloadLearner(held.modelId(), model.get());
+            if (learner != null) {
+                modelVersion.set(held.version());
+                runPendingTasks();
+            }
+        }
+    }
+
+    private long lateStartTried = -1;
 
     /** The snapshot in this device's training format (quantised on the device when needed). */
     private Optional<Model> deviceModel(ModelSnapshot s) {

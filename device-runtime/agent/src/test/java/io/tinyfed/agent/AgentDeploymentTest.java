@@ -128,6 +128,22 @@ class AgentDeploymentTest {
         assertThat(agent.deployment()).contains(done);
     }
 
+    /** An S16 device that holds the meta-model before its first sample starts learning from it once samples come. */
+    @Test
+    void aMetaModelThatArrivesBeforeTheFirstSample_isLearnedFromOnceSamplesCome() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean sensing = new java.util.concurrent.atomic.AtomicBoolean();
+        DataSource sine = DataSources.sine(2.0, 0.5, 3);
+        start("cortex-m4", null, () -> sensing.get() ? sine.next() : java.util.Optional.empty());
+        await().atMost(WAIT).until(() -> broker.publishedOn(topics.device("dev-1", Topics.DeviceTopic.HELLO)).size()
+                > hellosBefore);
+        publishModel(1);
+        await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> agent.stats().modelVersion() == -1);
+
+        sensing.set(true);
+
+        await().atMost(WAIT).until(() -> agent.stats().modelVersion() == 1 && agent.stats().samplesSeen() > 10);
+    }
+
     @Test
     void install_onAnS16DeviceWithoutSamplesYet_waitsForTheFirstSamplesInsteadOfRefusing() throws Exception {
         java.util.concurrent.atomic.AtomicBoolean sensing = new java.util.concurrent.atomic.AtomicBoolean();
