@@ -67,7 +67,8 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
      * the version it served: both in the device's training format, both personalised with {@code personaliseSteps}
      * SGD steps (minibatches of up to ten) on the device's samples, then tested and trained on each of the next
      * {@code shadowSamples} live samples of its task (prequential); with personalisation the candidate as released
-     * runs beside them too. Live samples come from {@code random}.
+     * runs beside them too. Live samples come from {@code random}. The figures are what the device reports: a
+     * malicious device lies, reporting the candidate ten times worse than it measured.
      */
     ShadowFigures install(TaskFamily family, Model candidate, Model previous, int personaliseSteps, float personaliseLr,
                           int shadowSamples, float onlineLr, SplittableRandom random) {
@@ -94,7 +95,8 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
             }
         }
         int n = Math.max(1, shadowSamples);
-        return new ShadowFigures(shadowSamples == 0 ? Double.NaN : lc / n, shadowSamples == 0 ? Double.NaN : lp / n,
+        double reported = malicious ? 10 * lc : lc;
+        return new ShadowFigures(shadowSamples == 0 ? Double.NaN : reported / n, shadowSamples == 0 ? Double.NaN : lp / n,
                 generic == null || shadowSamples == 0 ? Double.NaN : lg / n, personalised, format);
     }
 

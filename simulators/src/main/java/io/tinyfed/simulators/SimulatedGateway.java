@@ -223,7 +223,7 @@ final class SimulatedGateway implements AutoCloseable {
                 SimulatedDevice.ShadowFigures f = dev.install(family, candidate.model(), before.model(),
                         d.personaliseSteps(), d.personaliseLearningRate(), d.shadowSamples(), onlineLr,
                         new SplittableRandom(seed * 53 + dev.id().hashCode()));
-                c.add(dev.malicious() ? f.candidate() * 10 : f.candidate());
+                c.add(f.candidate());
                 p.add(f.previous());
                 if (!Double.isNaN(f.generic())) {
                     g.add(f.generic());
@@ -240,9 +240,8 @@ final class SimulatedGateway implements AutoCloseable {
     private double[] shadow;
 
     private static double median(List<Double> v) {
-        List<Double> sorted = v.stream().filter(x -> !x.isNaN()).sorted().toList();
-        int n = sorted.size();
-        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        List<Double> measured = v.stream().filter(x -> !x.isNaN()).toList();
+        return measured.isEmpty() ? Double.NaN : io.tinyfed.coordinator.rollout.Rollout.median(measured);
     }
 
     /** Worker: the gateway's deployment status, retained on its deployment topic. */

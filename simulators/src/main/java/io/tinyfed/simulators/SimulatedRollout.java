@@ -101,10 +101,6 @@ final class SimulatedRollout {
                     SimulatedDevice.ShadowFigures f = d.install(family, candidate, previous, plan.personaliseSteps(),
                             plan.personaliseLearningRate(), plan.shadowSamples(), onlineLr,
                             new SplittableRandom(seed * 53 + d.id().hashCode()));
-                    if (d.malicious()) {
-                        f = new SimulatedDevice.ShadowFigures(f.candidate() * 10, f.previous(), f.generic(), f.personalised(),
-                                f.format());
-                    }
                     serving.put(d.id(), version);
                     exposed.add(d.id());
                     latency = latency.plus(sampleInterval.multipliedBy(plan.shadowSamples()));

@@ -455,7 +455,8 @@ public final class Rollout {
         decisions.add(new Decision(at, text));
     }
 
-    static double median(List<Double> values) {
+    /** The median of {@code values} (the mean of the middle two for an even count); {@code values} is not empty. */
+    public static double median(List<Double> values) {
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
