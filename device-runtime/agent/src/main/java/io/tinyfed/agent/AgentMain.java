@@ -17,6 +17,10 @@ import picocli.CommandLine.Option;
 @Command(name = "agent", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Run a TinyFed device agent: learn online, join federated Reptile rounds over MQTT.")
 public final class AgentMain implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "Take options not given here from this "
+            + "properties file: its keys are the option names without '--' (broker=ssl://gateway.local:8883).")
+    Path config;
+
     @Option(names = "--broker", required = true, description = "MQTT 5 broker URI, e.g. tcp://127.0.0.1:1884, or "
             + "ssl://gateway.local:8883 with --tls-ca")
     String broker;
@@ -43,6 +47,10 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--profile", defaultValue = "cortex-m4",
             description = "Hardware profile: cortex-m4, cortex-m0, gateway or a .properties file (default: ${DEFAULT-VALUE}).")
     String profile;
+
+    @Option(names = "--sensors", split = ",", paramLabel = "PROPERTY", description = "Observable properties this "
+            + "device's sensors measure, e.g. temperature,humidity (default: the profile's).")
+    java.util.List<String> sensors;
 
     @Option(names = "--username", description = "Broker user name (the device id when omitted and a password is given).")
     String username;
@@ -89,7 +97,11 @@ public final class AgentMain implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--data: " + e.getMessage());
         }
-        Agent.Settings settings = new Agent.Settings(fleet, id, HardwareProfile.load(profile), lr, buffer,
+        HardwareProfile hardware = HardwareProfile.load(profile);
+        if (sensors != null) {
+            hardware = hardware.withSensors(sensors);
+        }
+        Agent.Settings settings = new Agent.Settings(fleet, id, hardware, lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, io.tinyfed.core.Version.current(), state);
         Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), source,
                 new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC()).publishPredictions(predictions);
@@ -126,6 +138,6 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.execute(commandLine(), args));
     }
 }

@@ -61,6 +61,22 @@ public record HardwareProfile(String name, long ramBytes, long flashBytes, Strin
         return Optional.empty();
     }
 
+    /** A profile value read from the machine the agent runs on ({@link HostMachine}). */
+    static final String AUTO = "auto";
+
+    /** This profile with {@code sensors} instead of the ones it lists. */
+    public HardwareProfile withSensors(List<String> sensors) {
+        return new HardwareProfile(name, ramBytes, flashBytes, cpu, clockMhz, formats, sensors, firmwareVersion);
+    }
+
+    private static String required(Properties p, String key) {
+        String value = p.getProperty(key);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(key + " is missing");
+        }
+        return value.strip();
+    }
+
     /** A built-in profile ({@code cortex-m4}, {@code cortex-m0}, {@code gateway}) or a properties file. */
     public static HardwareProfile load(String nameOrPath) throws IOException {
         InputStream builtIn = HardwareProfile.class.getResourceAsStream("/profiles/" + nameOrPath + ".properties");
@@ -95,9 +111,15 @@ public record HardwareProfile(String name, long ramBytes, long flashBytes, Strin
                     sensors.add(s.strip());
                 }
             }
-            return new HardwareProfile(p.getProperty("name", source), Long.parseLong(p.getProperty("ram.bytes")),
-                    Long.parseLong(p.getProperty("flash.bytes", "0")), p.getProperty("cpu", "unknown"),
-                    Integer.parseInt(p.getProperty("clock.mhz", "0")), formats, sensors,
+            String ram = required(p, "ram.bytes");
+            String flash = p.getProperty("flash.bytes", "0").strip();
+            String cpu = p.getProperty("cpu", "unknown").strip();
+            String clock = p.getProperty("clock.mhz", "0").strip();
+            return new HardwareProfile(p.getProperty("name", source),
+                    ram.equals(AUTO) ? HostMachine.ramBytes() : Long.parseLong(ram),
+                    flash.equals(AUTO) ? HostMachine.storageBytes() : Long.parseLong(flash),
+                    cpu.equals(AUTO) ? HostMachine.cpu() : cpu,
+                    clock.equals(AUTO) ? HostMachine.clockMhz() : Integer.parseInt(clock), formats, sensors,
                     p.getProperty("firmware.version", ""));
         } catch (RuntimeException e) {
             throw new IOException("profile " + source + " is invalid: " + e.getMessage(), e);

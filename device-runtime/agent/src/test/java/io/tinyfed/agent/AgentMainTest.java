@@ -25,7 +25,7 @@ class AgentMainTest {
         CommandLine cli = AgentMain.commandLine();
         cli.setOverwrittenOptionsAllowed(true); // a test's own --data replaces the default one
         cli.setErr(new PrintWriter(err));
-        assertThat(cli.execute(args)).isEqualTo(expectedExit);
+        assertThat(io.tinyfed.protocol.cli.Cli.execute(cli, args)).isEqualTo(expectedExit);
         return err.toString();
     }
 
@@ -57,5 +57,46 @@ class AgentMainTest {
         assertThat(missing.lines().findFirst().orElseThrow()).contains("not a readable file");
         assertThat(sine.lines().findFirst().orElseThrow()).contains("expected sine:AMPLITUDE,PHASE[,SEED] with numbers");
         assertThat(unparsed + missing + sine).doesNotContain("Exception");
+    }
+
+    @Test
+    void configFile_suppliesTheOptionsNotGiven_flagsOverrideIt_andAnUnknownKeyIsRefusedByName(@TempDir Path dir)
+            throws Exception {
+        Path trust = Files.writeString(dir.resolve("trust.keys"), "");
+        Path config = Files.writeString(dir.resolve("dev-1.conf"), String.join("\n",
+                "# a device's settings", "broker=tcp://127.0.0.1:1", "fleet=f", "id=dev-1", "trust=" + trust,
+                "data=sine:x,1", "lr=0.01", ""));
+        Path typo = Files.writeString(dir.resolve("typo.conf"), "brokr=tcp://127.0.0.1:1\n");
+
+        String fromFile = run(2, "--config", config.toString());
+        String overridden = run(2, "--config", config.toString(), "--data", "csv:" + dir.resolve("none.csv") + ":1");
+        String unknown = run(2, "--config=" + typo);
+        String missing = run(2, "--config", dir.resolve("nope.conf").toString());
+
+        // The required options came from the file (else picocli would name them as missing); its data was used.
+        assertThat(fromFile.lines().findFirst().orElseThrow()).contains("expected sine:AMPLITUDE,PHASE[,SEED]");
+        assertThat(overridden.lines().findFirst().orElseThrow()).contains("not a readable file");
+        assertThat(unknown.lines().findFirst().orElseThrow()).contains("--config " + typo)
+                .contains("unknown key 'brokr'").contains("broker, ");
+        assertThat(missing.lines().findFirst().orElseThrow()).contains("no such file");
+        assertThat(fromFile + overridden + unknown + missing).doesNotContain("Exception");
+    }
+
+    @Test
+    void gatewayProfile_reportsTheMachineItRunsOn_andSensorsComeFromTheOption() throws Exception {
+        HardwareProfile gateway = HardwareProfile.load("gateway");
+
+        assertThat(gateway.cpu()).isEqualTo(HostMachine.architecture(System.getProperty("os.arch")));
+        if (Files.isReadable(Path.of("/proc/meminfo"))) {
+            long memTotalKib = Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                    .filter(l -> l.startsWith("MemTotal:")).map(l -> l.replaceAll("\\D", "")).mapToLong(Long::parseLong)
+                    .findFirst().orElseThrow();
+            assertThat(gateway.ramBytes()).isEqualTo(memTotalKib * 1024);
+        }
+        assertThat(gateway.ramBytes()).isPositive();
+        assertThat(gateway.flashBytes()).isPositive();
+        assertThat(gateway.withSensors(java.util.List.of("temperature")).sensors()).containsExactly("temperature");
+        assertThat(HostMachine.architecture("amd64")).isEqualTo("x86_64");
+        assertThat(HostMachine.architecture("aarch64")).isEqualTo("aarch64");
     }
 }

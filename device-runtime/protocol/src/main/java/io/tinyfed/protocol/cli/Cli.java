@@ -1,5 +1,6 @@
 package io.tinyfed.protocol.cli;
 
+import java.nio.file.Path;
 import picocli.CommandLine;
 
 /**
@@ -64,5 +65,94 @@ public final class Cli {
                     + " is not set; export it before running the command");
         }
         return value;
+    }
+
+    /**
+     * Runs {@code cli} on {@code args}, taking the values of options not given on the command line
+     * from the file named by {@code --config FILE} (a properties file whose keys are the command's
+     * long option names without the dashes: {@code broker=ssl://gateway.local:8883}). Flags override
+     * the file. A key that names no option, or a file that cannot be read, is a usage error naming
+     * the file and the key.
+     */
+    public static int execute(CommandLine cli, String[] args) {
+        String file = configFile(args);
+        if (file != null) {
+            try {
+                cli.setDefaultValueProvider(ConfigFile.read(Path.of(file), cli.getCommandSpec()));
+            } catch (ConfigFile.Invalid e) {
+                cli.getErr().println("tinyfed " + cli.getCommandSpec().qualifiedName() + ": --config " + file + ": "
+                        + e.getMessage());
+                return cli.getCommandSpec().exitCodeOnInvalidInput();
+            }
+        }
+        return cli.execute(args);
+    }
+
+    private static String configFile(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--")) {
+                return null;
+            }
+            if (args[i].equals(ConfigFile.OPTION) && i + 1 < args.length) {
+                return args[i + 1];
+            }
+            if (args[i].startsWith(ConfigFile.OPTION + "=")) {
+                return args[i].substring(ConfigFile.OPTION.length() + 1);
+            }
+        }
+        return null;
+    }
+
+    /** The values of a {@code --config} file, offered to picocli as defaults. */
+    static final class ConfigFile implements CommandLine.IDefaultValueProvider {
+        static final String OPTION = "--config";
+
+        static final class Invalid extends Exception {
+            Invalid(String message) {
+                super(message);
+            }
+        }
+
+        private final java.util.Properties values;
+
+        private ConfigFile(java.util.Properties values) {
+            this.values = values;
+        }
+
+        static ConfigFile read(Path file, CommandLine.Model.CommandSpec spec) throws Invalid {
+            java.util.Properties values = new java.util.Properties();
+            try (java.io.Reader in = java.nio.file.Files.newBufferedReader(file)) {
+                values.load(in);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new Invalid("no such file");
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new Invalid("permission denied");
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new Invalid("cannot read it (" + e.getMessage() + ")");
+            }
+            java.util.Set<String> keys = new java.util.TreeSet<>();
+            for (CommandLine.Model.OptionSpec option : spec.options()) {
+                String name = option.longestName();
+                if (name.startsWith("--") && !name.equals(OPTION) && !option.usageHelp() && !option.versionHelp()) {
+                    keys.add(name.substring(2));
+                }
+            }
+            for (String key : values.stringPropertyNames()) {
+                if (!keys.contains(key)) {
+                    throw new Invalid("unknown key '" + key + "'; the keys are the options without '--': "
+                            + String.join(", ", keys));
+                }
+            }
+            return new ConfigFile(values);
+        }
+
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec arg) {
+            if (arg instanceof CommandLine.Model.OptionSpec option && option.longestName().startsWith("--")) {
+                String value = values.getProperty(option.longestName().substring(2));
+                return value == null ? null : value.strip();
+            }
+            return null;
+        }
     }
 }
