@@ -346,11 +346,23 @@ public final class CoordinatorMain implements Callable<Integer> {
         @Option(names = "--id", required = true, description = "Device id.")
         String id;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             Console console = System.console();
-            char[] password = console != null ? console.readPassword("password for %s: ", id)
-                    : new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine().toCharArray();
+            char[] password;
+            if (console != null) {
+                password = console.readPassword("password for %s: ", id);
+            } else {
+                String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+                password = line == null ? null : line.toCharArray();
+            }
+            if (password == null || password.length == 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "no password for " + id + ": type it, "
+                        + "or give it as the first line of standard input (e.g. from a file: < dev-1.password)");
+            }
             DeviceCredentials c = Files.exists(file) ? DeviceCredentials.read(file) : DeviceCredentials.empty();
             c.put(id, password).write(file);
             System.out.printf("%s: %d devices%n", file, c.size());

@@ -121,4 +121,25 @@ class CoordinatorMainTest {
         assertThat(exit).isEqualTo(1);
         assertThat(err.toString().lines().toList()).singleElement().asString().startsWith("tinyfed coordinator: ");
     }
+
+    @Test
+    void credentials_withEmptyStandardInput_isAOneLineUsageErrorAndWritesNothing(@TempDir Path dir) {
+        java.io.InputStream stdin = System.in;
+        StringWriter err = new StringWriter();
+        CommandLine cli = CoordinatorMain.commandLine();
+        cli.setErr(new PrintWriter(err));
+        int exit;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
+            exit = cli.execute("credentials", "--file", dir.resolve("devices.credentials").toString(), "--id", "dev-1");
+        } finally {
+            System.setIn(stdin);
+        }
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString().lines().findFirst().orElseThrow()).contains("no password for dev-1")
+                .contains("standard input");
+        assertThat(err.toString()).doesNotContain("Exception");
+        assertThat(Files.exists(dir.resolve("devices.credentials"))).isFalse();
+    }
 }
