@@ -98,7 +98,8 @@ public final class PahoTransport implements Transport {
         client.setCallback(new MqttCallback() {
             @Override
             public void disconnected(MqttDisconnectResponse response) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: disconnected: {1}", clientId, response.getReasonString());
+                LOG.log(System.Logger.Level.WARNING, "{0}: disconnected: {1}", clientId, disconnectReason(
+                        response.getReturnCode(), response.getReasonString(), response.getException()));
             }
 
             @Override
@@ -228,5 +229,46 @@ public final class PahoTransport implements Transport {
         } catch (MqttException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: close: {1}", clientId, e.getMessage());
         }
+    }
+
+    /**
+     * Why a connection ended, in words: the broker's reason string when it sent one, else the MQTT 5
+     * reason code's name, else what broke the connection (the I/O error behind Paho's "connection lost").
+     */
+    static String disconnectReason(int reasonCode, String reasonString, Throwable exception) {
+        if (reasonString != null && !reasonString.isBlank()) {
+            return reasonString + " (reason code 0x" + Integer.toHexString(reasonCode) + ")";
+        }
+        if (exception != null) {
+            String what = exception.getMessage() != null ? exception.getMessage() : exception.getClass().getSimpleName();
+            Throwable cause = exception.getCause();
+            if (cause != null && cause.getMessage() != null && !what.contains(cause.getMessage())) {
+                what += ": " + cause.getMessage();
+            }
+            return what;
+        }
+        String name = switch (reasonCode) {
+            case 0x00 -> "normal disconnection";
+            case 0x04 -> "disconnected with will message";
+            case 0x80 -> "unspecified error";
+            case 0x81 -> "malformed packet";
+            case 0x82 -> "protocol error";
+            case 0x87 -> "not authorized";
+            case 0x89 -> "server busy";
+            case 0x8B -> "server shutting down";
+            case 0x8D -> "keep alive timeout";
+            case 0x8E -> "session taken over by another client with the same id";
+            case 0x90 -> "topic name invalid";
+            case 0x93 -> "receive maximum exceeded";
+            case 0x95 -> "packet too large";
+            case 0x96 -> "message rate too high";
+            case 0x97 -> "quota exceeded";
+            case 0x98 -> "administrative action";
+            case 0x9C -> "use another server";
+            case 0x9D -> "server moved";
+            default -> "reason code 0x" + Integer.toHexString(reasonCode);
+        };
+        return reasonCode >= 0x80 && !name.startsWith("reason code") ? name + " (reason code 0x"
+                + Integer.toHexString(reasonCode) + ")" : name;
     }
 }
