@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
 @Command(name = "coordinator", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, subcommands = {CoordinatorMain.Credentials.class, CaCommand.class, CoordinatorMain.Acl.class},
         description = "Run a TinyFed coordinator (embedded MQTT 5 broker by default).")
 public final class CoordinatorMain implements Callable<Integer> {
+    @CommandLine.Mixin
+    io.tinyfed.protocol.cli.LogOptions logging = new io.tinyfed.protocol.cli.LogOptions();
+
     @Option(names = "--store", defaultValue = "tinyfed-store", description = "Model store and key directory (default: ${DEFAULT-VALUE}).")
     Path store;
 
@@ -183,6 +186,7 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Logging.apply(logging);
         Listen httpsAt = httpsListener();
         Model initial = modelFile != null ? ModelCodec.decode(Files.readAllBytes(modelFile))
                 : Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1), seed);

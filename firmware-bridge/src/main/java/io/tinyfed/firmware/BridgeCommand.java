@@ -65,12 +65,16 @@ public final class BridgeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     io.tinyfed.protocol.mqtt.TlsOptions tls = new io.tinyfed.protocol.mqtt.TlsOptions();
 
+    @CommandLine.Mixin
+    io.tinyfed.protocol.cli.LogOptions logging = new io.tinyfed.protocol.cli.LogOptions();
+
     @Option(names = "--password-env", description = "Environment variable with the MCU's broker password (user name: "
             + "its device id).")
     String passwordEnv;
 
     @Override
     public Integer call() throws Exception {
+        logging.applyToJavaLogging();
         if (!"serial".equals(kind)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "unknown line kind '" + kind + "' (serial)");
         }

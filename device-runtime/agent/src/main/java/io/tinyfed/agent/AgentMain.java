@@ -28,6 +28,9 @@ public final class AgentMain implements Callable<Integer> {
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
+    @CommandLine.Mixin
+    io.tinyfed.protocol.cli.LogOptions logging = new io.tinyfed.protocol.cli.LogOptions();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -84,6 +87,7 @@ public final class AgentMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        logging.applyToJavaLogging();
         if (passwordEnv != null && passwordFile != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give the broker password one way: "
                     + "--password-env or --password-file");
