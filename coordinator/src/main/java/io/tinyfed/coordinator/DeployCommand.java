@@ -42,74 +42,10 @@ public final class DeployCommand implements Callable<Integer> {
                 + "abort or rollback");
     }
 
-    /** Where the coordinator is and how to authenticate. */
-    static final class Api {
-        @Option(names = "--api", defaultValue = "http://127.0.0.1:8080", description = "The coordinator's HTTP API "
-                + "(default: ${DEFAULT-VALUE}).")
-        String url;
-
-        @Option(names = "--store", defaultValue = "tinyfed-store", description = "The coordinator's store, for its API "
-                + "token (default: ${DEFAULT-VALUE}).")
-        Path store;
-
-        @Option(names = "--token-file", description = "The API token file (default: STORE/api.token).")
-        Path tokenFile;
-
-        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-        JsonNode get(String path) throws Exception {
-            return send(HttpRequest.newBuilder(uri(path)).GET(), false);
-        }
-
-        JsonNode post(String path, String body) throws Exception {
-            return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)), true);
-        }
-
-        private URI uri(String path) {
-            try {
-                return URI.create(url.replaceAll("/+$", "") + path);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--api " + url + " is not a URL, e.g. http://127.0.0.1:8080");
-            }
-        }
-
-        private JsonNode send(HttpRequest.Builder request, boolean authenticated) throws Exception {
-            if (authenticated) {
-                Path file = tokenFile != null ? tokenFile : store.resolve("api.token");
-                if (!Files.isReadable(file)) {
-                    throw new IllegalArgumentException("no API token at " + file + ": pass --store DIR (the coordinator's "
-                            + "store) or --token-file FILE");
-                }
-                request.header("Authorization", "Bearer " + Files.readString(file).trim());
-            }
-            HttpResponse<String> response;
-            try {
-                response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-            } catch (ConnectException e) {
-                throw new IllegalStateException("no coordinator answers at " + url + ": start one (./tinyfed coordinator) "
-                        + "or pass --api URL");
-            }
-            if (response.statusCode() >= 400) {
-                String reason = response.body();
-                try {
-                    JsonNode error = JSON.readTree(response.body()).get("error");
-                    if (error != null) {
-                        reason = error.asText();
-                    }
-                } catch (IOException ignored) {
-                    // not JSON: the body as it is
-                }
-                throw new IllegalStateException(reason.isBlank() ? "HTTP " + response.statusCode() : reason);
-            }
-            return JSON.readTree(response.body());
-        }
-    }
-
     @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Start a rollout of a model version.")
     static final class Create implements Callable<Integer> {
         @CommandLine.Mixin
-        Api api = new Api();
+        ApiOptions api = new ApiOptions();
 
         @Option(names = "--model-version", defaultValue = "latest", description = "The model version to roll out: a "
                 + "number, or latest (default: ${DEFAULT-VALUE}).")
@@ -202,7 +138,7 @@ public final class DeployCommand implements Callable<Integer> {
             + "devices and decisions.")
     static final class Status implements Callable<Integer> {
         @CommandLine.Mixin
-        Api api = new Api();
+        ApiOptions api = new ApiOptions();
 
         @Parameters(arity = "0..1", paramLabel = "ROLLOUT", description = "A rollout id (default: all, one line each).")
         String id;
@@ -251,7 +187,7 @@ public final class DeployCommand implements Callable<Integer> {
         }
 
         /** Prints a progress line whenever the rollout changes, until it is no longer running; 0 if it succeeded. */
-        static int follow(Api api, String id, java.io.PrintWriter out) throws Exception {
+        static int follow(ApiOptions api, String id, java.io.PrintWriter out) throws Exception {
             String last = "";
             int decisions = 0;
             while (true) {
@@ -279,7 +215,7 @@ public final class DeployCommand implements Callable<Integer> {
     /** The subcommands that change a rollout's phase. */
     abstract static class Transition implements Callable<Integer> {
         @CommandLine.Mixin
-        Api api = new Api();
+        ApiOptions api = new ApiOptions();
 
         @Parameters(paramLabel = "ROLLOUT", description = "The rollout id.")
         String id;

@@ -1,6 +1,7 @@
 package io.tinyfed.coordinator.api;
 
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
@@ -78,6 +79,41 @@ public class CoordinatorController {
         }
         return HttpResponse.ok(out);
     }
+
+    /**
+     * A stored version as the signed snapshot devices receive ({@code tinyfed.v1} protobuf; verify it
+     * with the store's trust file): {@code version} is a number or {@code latest}.
+     */
+    @Get(value = "/models/{modelId}/versions/{version}/snapshot", produces = {SNAPSHOT_TYPE, MediaType.APPLICATION_JSON})
+    public HttpResponse<?> snapshot(@PathVariable String modelId, @PathVariable String version) throws IOException {
+        if (!ModelStore.isValidModelId(modelId)) {
+            return HttpResponse.badRequest(Map.of("error", "invalid model id")).contentType(MediaType.APPLICATION_JSON_TYPE);
+        }
+        java.util.Optional<ModelStore.Version> stored;
+        if (version.equals("latest")) {
+            stored = coordinator.store().latest(modelId);
+        } else {
+            long number;
+            try {
+                number = Long.parseLong(version);
+            } catch (NumberFormatException e) {
+                return HttpResponse.badRequest(Map.of("error", "version '" + version + "' is neither a number nor latest"))
+                        .contentType(MediaType.APPLICATION_JSON_TYPE);
+            }
+            stored = coordinator.store().version(modelId, number);
+        }
+        if (stored.isEmpty()) {
+            return HttpResponse.notFound(Map.of("error", "no version " + version + " of model " + modelId))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE);
+        }
+        ModelStore.Version v = stored.get();
+        return HttpResponse.ok(io.tinyfed.protocol.WireCodec.encode(coordinator.store().snapshot(v)))
+                .contentType(SNAPSHOT_TYPE).header("X-TinyFed-Version", String.valueOf(v.version()))
+                .header("Content-Disposition", "attachment; filename=\"" + modelId + "-" + v.version() + ".snapshot\"");
+    }
+
+    /** The media type of a signed {@code tinyfed.v1.ModelSnapshot}. */
+    public static final String SNAPSHOT_TYPE = "application/x-protobuf";
 
     @Get("/metrics/history")
     public List<Views.Evaluation> evaluations() {
