@@ -67,6 +67,18 @@ public interface Registry extends AutoCloseable {
     List<String> setOnline(String fleet, List<Presence> changes);
 
     /** Registers or replaces a model version. @throws InvalidDescriptionException if it does not conform */
+    /**
+     * Forgets devices of {@code fleet}: each one's description, refusal record and deployment records,
+     * in one write. Rounds and lineage keep naming them (they record who contributed). A device that
+     * announces itself again is registered anew.
+     *
+     * @return the ids that were registered and are now removed (unknown ids are left out)
+     */
+    List<String> removeDevices(String fleet, List<String> deviceIds);
+
+    /** Ids of the devices of {@code fleet} that are offline and were last seen before {@code before}. */
+    List<String> devicesNotSeenSince(String fleet, Instant before);
+
     void registerModelVersion(ModelVersionDescription version);
 
     /** Registers or replaces many model versions in one transaction; all or nothing, as {@link #registerDevices}. */

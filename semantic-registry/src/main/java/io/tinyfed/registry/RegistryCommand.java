@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
         description = "The semantic registry of models and devices (Apache Jena: TDB2, SHACL, SPARQL).",
         subcommands = {RegistryCommand.Serve.class, RegistryCommand.QueryCmd.class, RegistryCommand.ImportCmd.class,
-                RegistryCommand.Validate.class})
+                RegistryCommand.Validate.class, RegistryCommand.Remove.class})
 public final class RegistryCommand {
     /** {@code --version}: {@code tinyfed VERSION} (this module has picocli but not the protocol's command-line helpers). */
     public static final class Version implements picocli.CommandLine.IVersionProvider {
@@ -137,6 +137,73 @@ public final class RegistryCommand {
                 out.flush();
             }
             return 0;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
+            description = "Forget devices: named ones, or those offline and not seen for a while (their description, "
+                    + "refusal and deployment records; rounds and lineage keep naming them).")
+    static final class Remove implements Callable<Integer> {
+        @Parameters(arity = "0..*", paramLabel = "DEVICE", description = "Device ids to remove.")
+        List<String> devices = new java.util.ArrayList<>();
+
+        @Option(names = "--fleet", defaultValue = "default", description = "Fleet id (default: ${DEFAULT-VALUE}).")
+        String fleet;
+
+        @Option(names = "--not-seen-for", paramLabel = "DURATION", description = "Also remove every offline device last "
+                + "seen longer ago than this, e.g. 30d, 12h, 45m.")
+        String notSeenFor;
+
+        @Option(names = "--dry-run", description = "List what would be removed; change nothing.")
+        boolean dryRun;
+
+        @CommandLine.Mixin
+        Target target = new Target();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            java.time.Duration age = notSeenFor == null ? null : age(notSeenFor);
+            if (devices.isEmpty() && age == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "name the devices to remove, or give "
+                        + "--not-seen-for DURATION");
+            }
+            try (Registry registry = target.open()) {
+                java.util.LinkedHashSet<String> chosen = new java.util.LinkedHashSet<>(devices);
+                if (age != null) {
+                    chosen.addAll(registry.devicesNotSeenSince(fleet, java.time.Instant.now().minus(age)));
+                }
+                if (dryRun) {
+                    System.out.printf("would remove %d devices of fleet %s: %s%n", chosen.size(), fleet, String.join(" ", chosen));
+                    return 0;
+                }
+                List<String> removed = registry.removeDevices(fleet, List.copyOf(chosen));
+                chosen.removeAll(removed);
+                System.out.printf("removed %d devices of fleet %s%s%n", removed.size(), fleet,
+                        removed.isEmpty() ? "" : ": " + String.join(" ", removed));
+                if (!chosen.isEmpty()) {
+                    System.err.printf("tinyfed registry remove: not registered in fleet %s: %s%n", fleet, String.join(" ", chosen));
+                    return 1;
+                }
+            }
+            return 0;
+        }
+
+        private java.time.Duration age(String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([dhms])").matcher(text.strip());
+            if (!m.matches()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--not-seen-for " + text + ": a number with a "
+                        + "unit, d (days), h, m or s, e.g. 30d");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "d" -> java.time.Duration.ofDays(n);
+                case "h" -> java.time.Duration.ofHours(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                default -> java.time.Duration.ofSeconds(n);
+            };
         }
     }
 

@@ -212,6 +212,37 @@ abstract class RegistryContract {
     }
 
     @Test
+    void removeDevices_forgetsTheirDescriptionsRefusalsAndDeployments_keepsTheOthersAndTheLineage() {
+        java.time.Instant longAgo = Fixtures.T0.minus(java.time.Duration.ofDays(90));
+        registry.registerDevices(List.of(Fixtures.m4("d-gone"), Fixtures.m4("d-stays"), Fixtures.m4("d-old")));
+        registry.setOnline("f1", "d-gone", false, longAgo);
+        registry.setOnline("f1", "d-old", false, longAgo);
+        registry.registerModelVersion(Fixtures.version("sine", 1, Fixtures.SINE, List.of()));
+        registry.recordRollout(new RolloutRecord("f1", "r1", "sine", 1, "succeeded", "", Fixtures.T0, Fixtures.T0));
+        registry.recordDeployments(List.of(deployment("d-gone", "r1", 1, 1L, "serving", Fixtures.T0),
+                deployment("d-stays", "r1", 1, 1L, "serving", Fixtures.T0)));
+        registry.recordRefusal(new RefusalRecord("f1", "d-gone", "r9", "BAD_SIGNATURE", Fixtures.T0, 3));
+        registry.recordRound(new RoundRecord("f1", "sine", 1, 1, null, "reptile", List.of("d-gone", "d-stays"), 1, 0.1,
+                1.0, null, null));
+
+        List<String> stale = registry.devicesNotSeenSince("f1", Fixtures.T0.minus(java.time.Duration.ofDays(30)));
+        List<String> removed = registry.removeDevices("f1", List.of("d-gone", "d-never-registered"));
+
+        assertThat(stale).containsExactly("d-gone", "d-old");
+        assertThat(removed).containsExactly("d-gone");
+        assertThat(registry.graph(Iris.device("f1", "d-gone")).isEmpty()).isTrue();
+        assertThat(registry.graph(Iris.refusal("f1", "d-gone")).isEmpty()).isTrue();
+        assertThat(registry.selectResource("deployed-where.rq").rows()).extracting(r -> r.get("deviceId"))
+                .containsExactly("d-stays");
+        assertThat(registry.graph(Iris.device("f1", "d-stays")).isEmpty()).isFalse();
+        assertThat(registry.devicesNotSeenSince("f1", Fixtures.T0)).containsExactly("d-old");
+        // who contributed to round 1 is history: it still names the removed device
+        assertThat(registry.select("PREFIX tf: <https://tinyfed.io/ns#> SELECT ?who WHERE { GRAPH ?g { ?r "
+                + "tf:participant ?who } }").rows()).extracting(r -> r.get("who"))
+                .contains(Iris.device("f1", "d-gone"));
+    }
+
+    @Test
     void recordDeployment_answersWhatIsDeployedWhere_fromEachDevicesLatestReport() {
         registry.registerDevices(List.of(Fixtures.m4("d-1"), Fixtures.m4("d-2"), Fixtures.m4("d-3")));
         registry.registerModelVersions(List.of(Fixtures.version("sine", 1, Fixtures.SINE, List.of()),

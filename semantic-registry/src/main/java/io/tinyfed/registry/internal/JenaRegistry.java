@@ -172,6 +172,35 @@ public final class JenaRegistry implements Registry {
         return unknown;
     }
 
+    @Override
+    public List<String> removeDevices(String fleet, List<String> deviceIds) {
+        List<String> removed = new ArrayList<>();
+        UpdateRequest request = new UpdateRequest();
+        for (String id : new java.util.LinkedHashSet<>(deviceIds)) {
+            String iri = Iris.device(fleet, id);
+            if (!exists(iri, TF.DEVICE)) {
+                continue;
+            }
+            ParameterizedSparqlString u = Resources.sparql("remove-device.ru");
+            u.setIri("device", iri);
+            u.setIri("refusal", Iris.refusal(fleet, id));
+            u.asUpdate().getOperations().forEach(request::add);
+            removed.add(id);
+        }
+        if (!request.getOperations().isEmpty()) {
+            write(request);
+        }
+        return removed;
+    }
+
+    @Override
+    public List<String> devicesNotSeenSince(String fleet, Instant before) {
+        ParameterizedSparqlString q = Resources.sparql("devices-not-seen-since.rq");
+        q.setLiteral("fleet", fleet);
+        q.setLiteral("before", before.toString());
+        return run(q.asQuery()).rows().stream().map(r -> r.get("deviceId")).toList();
+    }
+
     private static UpdateRequest setOnlineUpdate(String deviceIri, boolean online, Instant at) {
         ParameterizedSparqlString u = Resources.sparql("set-online.ru");
         u.setIri("device", deviceIri);

@@ -1,0 +1,72 @@
+package io.tinyfed.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code tinyfed registry remove} on an embedded store. */
+class RegistryRemoveCommandTest {
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run registry(String... args) {
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        StringWriter usage = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandLine cli = new CommandLine(new RegistryCommand());
+            cli.setErr(new PrintWriter(usage, true));
+            int exit = cli.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + usage);
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
+    @Test
+    void removesNamedAndLongUnseenDevices_dryRunChangesNothing_andMistakesAreOneLine(@TempDir Path dir) {
+        Path store = dir.resolve("registry");
+        try (Registry r = Registry.embedded(store)) {
+            r.registerDevices(List.of(Fixtures.m4("d-1"), Fixtures.m4("d-2"), Fixtures.m4("d-3")));
+            r.setOnline("f1", "d-2", false, Instant.now().minus(Duration.ofDays(40)));
+            r.setOnline("f1", "d-3", false, Instant.now().minus(Duration.ofDays(2)));
+        }
+
+        Run dry = registry("remove", "--dir", store.toString(), "--fleet", "f1", "--not-seen-for", "30d", "--dry-run");
+        Run removed = registry("remove", "--dir", store.toString(), "--fleet", "f1", "--not-seen-for", "30d", "d-1");
+        Run unknown = registry("remove", "--dir", store.toString(), "--fleet", "f1", "d-1");
+        Run noUnit = registry("remove", "--dir", store.toString(), "--fleet", "f1", "--not-seen-for", "30");
+        Run nothing = registry("remove", "--dir", store.toString(), "--fleet", "f1");
+
+        assertThat(dry.exit()).isZero();
+        assertThat(dry.out()).contains("would remove 1 devices of fleet f1: d-2");
+        assertThat(removed.exit()).isZero();
+        assertThat(removed.out()).contains("removed 2 devices of fleet f1: d-1 d-2");
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("not registered in fleet f1: d-1");
+        assertThat(noUnit.exit()).isEqualTo(2);
+        assertThat(noUnit.err().lines().findFirst().orElseThrow()).contains("a number with a unit");
+        assertThat(nothing.exit()).isEqualTo(2);
+        assertThat(nothing.err()).contains("name the devices to remove");
+        try (Registry r = Registry.embedded(store)) {
+            assertThat(r.select("PREFIX tf: <https://tinyfed.io/ns#> SELECT ?id WHERE { GRAPH ?g { ?d tf:deviceId ?id } }")
+                    .rows()).extracting(row -> row.get("id")).containsExactly("d-3");
+        }
+    }
+}
