@@ -102,9 +102,14 @@ public final class Coordinator implements AutoCloseable {
         } else {
             this.ownsRegistry = b.registry == null;
             this.registry = b.registry != null ? b.registry : Registry.embedded(b.storeDir.resolve("registry"));
-            this.sparql = registry.dataset().isPresent() && b.sparqlPort >= 0 ? SparqlEndpoint.builder().registry(registry)
-                    .port(b.sparqlPort).adminSecretFile(b.storeDir.resolve("registry-admin.secret"))
-                    .start() : null;
+            SparqlEndpoint.Builder endpoint = SparqlEndpoint.builder().registry(registry).port(b.sparqlPort)
+                    .adminSecretFile(b.storeDir.resolve("registry-admin.secret"));
+            if (b.sparqlHttpsPort >= 0) {
+                io.tinyfed.coordinator.store.PemKeyStore keys = io.tinyfed.coordinator.store.PemKeyStore.write(
+                        b.sparqlHttpsCert, b.sparqlHttpsKey, b.storeDir.resolve("sparql-https.p12"));
+                endpoint.https(b.sparqlHttpsPort, keys.file(), keys.password());
+            }
+            this.sparql = registry.dataset().isPresent() && b.sparqlPort >= 0 ? endpoint.start() : null;
             RoundEngine[] self = engineRef;
             this.inventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,
                     (device, reason) -> self[0].descriptionRefused(device, reason));
@@ -375,6 +380,11 @@ public final class Coordinator implements AutoCloseable {
         return sparql == null ? Optional.empty() : Optional.of(sparql.queryUrl());
     }
 
+    /** The HTTPS port of the embedded registry's SPARQL endpoint, when it serves HTTPS. */
+    public java.util.OptionalInt sparqlHttpsPort() {
+        return sparql == null ? java.util.OptionalInt.empty() : sparql.httpsPort();
+    }
+
     /** Waits until the registry holds everything the engine told it so far (no-op without a registry). */
     public boolean flushRegistry(Duration timeout) throws InterruptedException {
         return !(inventory instanceof RegistryInventory r) || r.flush(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -471,6 +481,9 @@ public final class Coordinator implements AutoCloseable {
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
         private int sparqlPort;
+        private int sparqlHttpsPort = -1;
+        private Path sparqlHttpsCert;
+        private Path sparqlHttpsKey;
         private List<String> requiredSensors = List.of();
 
         public Builder fleet(String v) {
@@ -576,6 +589,17 @@ public final class Coordinator implements AutoCloseable {
         /** Port of the embedded registry's SPARQL endpoint on 127.0.0.1 (0: a free port, default; -1: none). */
         public Builder sparqlPort(int v) {
             sparqlPort = v;
+            return this;
+        }
+
+        /**
+         * Also serve the embedded registry's SPARQL endpoint over HTTPS on {@code port} (0: a free one) on every
+         * interface, for SPARQL clients on other hosts, with the server certificate chain and PKCS#8 key in PEM.
+         */
+        public Builder sparqlHttps(int port, Path certificate, Path key) {
+            sparqlHttpsPort = port;
+            sparqlHttpsCert = certificate;
+            sparqlHttpsKey = key;
             return this;
         }
 

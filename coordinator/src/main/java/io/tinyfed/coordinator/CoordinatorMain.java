@@ -145,6 +145,11 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "(0: free, -1: none; default: ${DEFAULT-VALUE}).")
     int sparqlPort;
 
+    @Option(names = "--sparql-https-port", paramLabel = "PORT", description = "Also serve the SPARQL endpoint over "
+            + "HTTPS on this port on every interface, for SPARQL clients on other hosts (0: free). Uses "
+            + "--tls-server-cert and --tls-server-key; updates still need the registry's admin password.")
+    Integer sparqlHttpsPort;
+
     @Option(names = "--registry", description = "Remote registry: a SPARQL 1.1 dataset URL (queries at URL/query, updates at "
             + "URL/update) instead of the embedded TDB2 registry in the store.")
     String registryUrl;
@@ -211,6 +216,14 @@ public final class CoordinatorMain implements Callable<Integer> {
                     + "listener takes --tls-listen, --tls-server-cert, --tls-server-key and --tls-device-ca");
         }
         b.sparqlPort(sparqlPort).requiredSensors(requiredSensors);
+        if (sparqlHttpsPort != null) {
+            if (noRegistry || registryUrl != null || sparqlPort < 0) {
+                throw usage("--sparql-https-port serves the embedded registry's endpoint: not with --no-registry, "
+                        + "--registry or --sparql-port -1");
+            }
+            requireServerCertificate("--sparql-https-port");
+            b.sparqlHttps(sparqlHttpsPort, tlsServerCert, tlsServerKey);
+        }
         if (noRegistry) {
             b.withoutRegistry();
         } else if (registryUrl != null) {
@@ -246,6 +259,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                 coordinator.trustFile().toAbsolutePath());
         coordinator.sparqlUrl().ifPresent(url -> System.out.printf("registry: SPARQL %s (read-only; updates need %s, "
                 + "password in %s)%n", url, io.tinyfed.registry.SparqlEndpoint.ADMIN, store.resolve("registry-admin.secret")));
+        coordinator.sparqlHttpsPort().ifPresent(port -> System.out.printf("registry: SPARQL over HTTPS on port %d of every "
+                + "interface (https://HOST:%d/%s/sparql)%n", port, port, io.tinyfed.registry.SparqlEndpoint.DATASET));
         if (rounds > 0) {
             coordinator.startRun(rounds);
         }
@@ -259,9 +274,10 @@ public final class CoordinatorMain implements Callable<Integer> {
     /** The embedded broker's TLS listener from the {@code --tls-*} flags; null without {@code --tls-listen}. */
     private io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener tlsListener() {
         if (tlsListen == null) {
-            if (tlsDeviceCa != null || ((tlsServerCert != null || tlsServerKey != null) && httpsListen == null)) {
+            if (tlsDeviceCa != null || ((tlsServerCert != null || tlsServerKey != null) && httpsListen == null
+                    && sparqlHttpsPort == null)) {
                 throw usage("--tls-server-cert, --tls-server-key and --tls-device-ca configure --tls-listen (and the "
-                        + "certificate also --https-listen): give it too");
+                        + "certificate also --https-listen and --sparql-https-port): give it too");
             }
             return null;
         }
@@ -311,8 +327,14 @@ public final class CoordinatorMain implements Callable<Integer> {
         if (httpsListen == null) {
             return null;
         }
+        requireServerCertificate("--https-listen");
+        return listen("--https-listen", httpsListen, "8443");
+    }
+
+    /** {@code flag} serves HTTPS: the server certificate and key must be given and readable. */
+    private void requireServerCertificate(String flag) {
         if (tlsServerCert == null || tlsServerKey == null) {
-            throw usage("--https-listen needs a certificate and key: --tls-server-cert PEM --tls-server-key PEM "
+            throw usage(flag + " needs a certificate and key: --tls-server-cert PEM --tls-server-key PEM "
                     + "(tinyfed coordinator ca issue --dir CA --name api --server --host HOST)");
         }
         for (Path f : new Path[] {tlsServerCert, tlsServerKey}) {
@@ -320,7 +342,6 @@ public final class CoordinatorMain implements Callable<Integer> {
                 throw usage((f == tlsServerCert ? "--tls-server-cert " : "--tls-server-key ") + f + ": not a readable file");
             }
         }
-        return listen("--https-listen", httpsListen, "8443");
     }
 
     /** Starts an API listener; a port that is taken is a usage error naming the flag that changes it. */

@@ -42,11 +42,19 @@ public final class SparqlEndpoint implements AutoCloseable {
     public static final String DATASET = "tinyfed";
 
     private final FusekiServer server;
+    /** The same service over HTTPS on every interface, for other hosts; null when not asked for. */
+    private final FusekiServer https;
     private final io.tinyfed.registry.internal.QueryGate gate;
 
-    private SparqlEndpoint(FusekiServer server, io.tinyfed.registry.internal.QueryGate gate) {
+    private SparqlEndpoint(FusekiServer server, FusekiServer https, io.tinyfed.registry.internal.QueryGate gate) {
         this.server = server;
+        this.https = https;
         this.gate = gate;
+    }
+
+    /** The HTTPS port, when the endpoint also serves HTTPS. */
+    public java.util.OptionalInt httpsPort() {
+        return https == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(https.getHttpsPort());
     }
 
     /** Queries refused because every query slot was taken. */
@@ -79,6 +87,9 @@ public final class SparqlEndpoint implements AutoCloseable {
     @Override
     public void close() {
         // Jetty watches the password file until its scanner thread ends, so the file goes at JVM exit.
+        if (https != null) {
+            https.stop();
+        }
         server.stop();
     }
 
@@ -125,6 +136,21 @@ public final class SparqlEndpoint implements AutoCloseable {
         }
     }
 
+    private static FusekiServer.Builder configure(FusekiServer.Builder b, Path passwords, DataService.Builder service,
+                                                  io.tinyfed.registry.internal.QueryGate gate) {
+        return b.passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
+                .enablePing(true).enableStats(false).enableMetrics(false)
+                .addFilter("/" + DATASET + "/query", gate).addFilter("/" + DATASET + "/sparql", gate)
+                .addFilter("/" + DATASET + "/get", gate)
+                .add("/" + DATASET, service);
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     /** Endpoint configuration: the dataset is required; port 0 picks a free port. */
     public static final class Builder {
         private DatasetGraph dataset;
@@ -135,6 +161,24 @@ public final class SparqlEndpoint implements AutoCloseable {
         private Path adminSecretFile;
         private int maxConcurrentQueries = DEFAULT_MAX_CONCURRENT_QUERIES;
         private long maxResultBytes = DEFAULT_MAX_RESULT_BYTES;
+        private int httpsPort = -1;
+        private Path httpsKeyStore;
+        private String httpsKeyStorePassword;
+
+        /**
+         * Also serve the endpoint over HTTPS on {@code port} (0: a free one) on every interface, with
+         * the key and certificate chain in a PKCS#12 {@code keyStore}: the same dataset, limits and
+         * update password, for SPARQL clients on other hosts (plain HTTP stays on 127.0.0.1).
+         */
+        public Builder https(int port, Path keyStore, String password) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("HTTPS port out of range: " + port);
+            }
+            httpsPort = port;
+            httpsKeyStore = keyStore;
+            httpsKeyStorePassword = password;
+            return this;
+        }
 
         /** Queries that may run at once (default {@link #DEFAULT_MAX_CONCURRENT_QUERIES}); more wait a second, then 503. */
         public Builder maxConcurrentQueries(int v) {
@@ -234,14 +278,22 @@ public final class SparqlEndpoint implements AutoCloseable {
                                 adminSecret == null ? Auth.DENY_ALL : Auth.policyAllowSpecific(ADMIN));
                 io.tinyfed.registry.internal.QueryGate gate = new io.tinyfed.registry.internal.QueryGate(
                         maxConcurrentQueries, maxResultBytes);
-                FusekiServer server = FusekiServer.create().port(port).loopback(loopback)
-                        .passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
-                        .enablePing(true).enableStats(false).enableMetrics(false)
-                        .addFilter("/" + DATASET + "/query", gate).addFilter("/" + DATASET + "/sparql", gate)
-                        .addFilter("/" + DATASET + "/get", gate)
-                        .add("/" + DATASET, service).build();
+                FusekiServer server = configure(FusekiServer.create().port(port).loopback(loopback), passwords, service, gate)
+                        .build();
                 server.start();
-                return new SparqlEndpoint(server, gate);
+                FusekiServer secure = null;
+                if (httpsPort >= 0) {
+                    try {
+                        int chosen = httpsPort != 0 ? httpsPort : freePort();
+                        secure = configure(FusekiServer.create().https(chosen, httpsKeyStore.toString(), httpsKeyStorePassword)
+                                .loopback(false), passwords, service, gate).build();
+                        secure.start();
+                    } catch (RuntimeException e) {
+                        server.stop();
+                        throw e;
+                    }
+                }
+                return new SparqlEndpoint(server, secure, gate);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -54,37 +54,8 @@ public final class HttpApi implements AutoCloseable {
      */
     public static HttpApi startHttps(Coordinator coordinator, String host, int port, java.nio.file.Path certificate,
                                      java.nio.file.Path key) throws java.io.IOException {
-        List<java.security.cert.Certificate> chain = io.tinyfed.protocol.mqtt.TlsFiles.certificates(certificate);
-        java.security.PrivateKey privateKey = io.tinyfed.protocol.mqtt.TlsFiles.privateKey(key);
-        java.nio.file.Path store = coordinator.store().directory().resolve("https.p12");
-        char[] password = new char[32];
-        java.security.SecureRandom random = new java.security.SecureRandom();
-        for (int i = 0; i < password.length; i++) {
-            password[i] = (char) ('a' + random.nextInt(26));
-        }
-        List<String> names = new java.util.ArrayList<>();
-        try {
-            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("tinyfed-api", privateKey, password, chain.toArray(new java.security.cert.Certificate[0]));
-            java.nio.file.Files.deleteIfExists(store);
-            java.nio.file.Files.createFile(store, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store)) {
-                ks.store(out, password);
-            }
-            java.util.Collection<List<?>> sans = ((java.security.cert.X509Certificate) chain.get(0)).getSubjectAlternativeNames();
-            if (sans != null) {
-                for (List<?> san : sans) {
-                    if ((Integer) san.get(0) == 2 || (Integer) san.get(0) == 7) { // dNSName, iPAddress
-                        names.add(String.valueOf(san.get(1)));
-                    }
-                }
-            }
-        } catch (java.security.GeneralSecurityException e) {
-            throw new java.io.IOException(certificate + " and " + key + " do not make a key store: " + e.getMessage(), e);
-        }
-        return start(coordinator, host, port, new Https(store, new String(password)), names.toArray(new String[0]));
+        io.tinyfed.coordinator.store.PemKeyStore ks = io.tinyfed.coordinator.store.PemKeyStore.write(certificate, key, coordinator.store().directory().resolve("https.p12"));
+        return start(coordinator, host, port, new Https(ks.file(), ks.password()), ks.names().toArray(new String[0]));
     }
 
     /** An HTTPS listener's PKCS#12 key store. */

@@ -220,15 +220,12 @@ public final class EmbeddedBroker implements AutoCloseable {
      * only in this configuration (rewritten at every start).
      */
     private static String tlsListenerXml(Path conf, TlsListener tls, int tlsBound) throws IOException {
-        char[] password = randomSecret();
-        Path keystore = conf.resolve("tls-keystore.p12");
         Path truststore = conf.resolve("tls-truststore.p12");
         try {
-            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("broker", TlsFiles.privateKey(tls.key()), password,
-                    TlsFiles.certificates(tls.cert()).toArray(new java.security.cert.Certificate[0]));
-            io.tinyfed.coordinator.store.OwnerOnlyFiles.write(keystore, store(ks, password));
+            io.tinyfed.coordinator.store.PemKeyStore keys = io.tinyfed.coordinator.store.PemKeyStore.write(tls.cert(),
+                    tls.key(), conf.resolve("tls-keystore.p12"));
+            Path keystore = keys.file();
+            char[] password = keys.password().toCharArray();
             String trust = "";
             if (tls.verifiesClients()) {
                 java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");

@@ -11,7 +11,6 @@ import io.tinyfed.coordinator.strategy.Selection;
 import io.tinyfed.core.Architecture;
 import io.tinyfed.core.Layer;
 import io.tinyfed.core.Model;
-import io.tinyfed.protocol.mqtt.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,15 +39,7 @@ class HttpsApiTest {
                 .strategy(new ReptileStrategy(1.0, false, 10, Selection.count(1))).brokerPort(0).withoutRegistry().start();
              HttpApi api = HttpApi.startHttps(c, "127.0.0.1", 0, server.certificate(), server.key())) {
             assertThat(api.url()).startsWith("https://127.0.0.1:");
-            javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", TlsFiles.certificates(ca.certificateFile()).get(0));
-            tmf.init(trust);
-            tls.init(null, tmf.getTrustManagers(), null);
-            HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient client = TlsClients.trusting(ca.certificateFile());
             String base = api.url().replace("127.0.0.1", "localhost");
 
             HttpResponse<String> fleet = client.send(HttpRequest.newBuilder(URI.create(base + "/api/fleet")).GET().build(),
