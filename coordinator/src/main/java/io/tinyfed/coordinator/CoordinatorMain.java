@@ -195,7 +195,17 @@ public final class CoordinatorMain implements Callable<Integer> {
         Listen httpsAt = httpsListener();
         Model initial = modelFile != null ? ModelCodec.decode(Files.readAllBytes(modelFile))
                 : Model.initialize(Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1), seed);
-        Duration timeout = Duration.parse("PT" + roundTimeout.toUpperCase(java.util.Locale.ROOT));
+        Duration timeout;
+        try {
+            timeout = io.tinyfed.coordinator.rollout.RolloutPlan.duration(roundTimeout);
+        } catch (IllegalArgumentException e) {
+            throw usage("--round-timeout: " + e.getMessage());
+        }
+        io.tinyfed.protocol.cli.Cli.choice(spec, "--aggregation", io.tinyfed.coordinator.strategy.RobustAggregation.Rule.class,
+                aggregation);
+        if (broker != null) {
+            io.tinyfed.protocol.cli.Cli.brokerUri(spec, "--broker", broker);
+        }
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(initial)
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, quorum, minReplies,
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))

@@ -142,4 +142,29 @@ class CoordinatorMainTest {
         assertThat(err.toString()).doesNotContain("Exception");
         assertThat(Files.exists(dir.resolve("devices.credentials"))).isFalse();
     }
+
+    @Test
+    void anUnknownAggregation_aDurationWithoutUnit_andABrokerWithoutScheme_areOneLineErrorsBeforeAnythingStarts(
+            @TempDir Path dir) {
+        String[][] cases = {
+            {"--aggregation", "avg"}, {"--round-timeout", "30"}, {"--broker", "localhost:1883"}};
+        String[] expected = {
+            "--aggregation avg: not one of mean, trimmed-mean, median",
+            "--round-timeout: duration '30' needs a unit, e.g. 90s, 2m or 1h",
+            "--broker localhost:1883: not a broker URI (no scheme)"};
+        for (int i = 0; i < cases.length; i++) {
+            StringWriter err = new StringWriter();
+            CommandLine cli = CoordinatorMain.commandLine();
+            cli.setErr(new PrintWriter(err));
+            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("--store",
+                    dir.resolve("store").toString()), java.util.Arrays.stream(cases[i])).toArray(String[]::new);
+
+            int exit = cli.execute(args);
+
+            assertThat(exit).as(String.join(" ", cases[i])).isEqualTo(2);
+            assertThat(err.toString().lines().findFirst().orElseThrow()).contains(expected[i]);
+            assertThat(err.toString()).doesNotContain("Exception");
+        }
+        assertThat(Files.exists(dir.resolve("store"))).as("nothing started").isFalse();
+    }
 }

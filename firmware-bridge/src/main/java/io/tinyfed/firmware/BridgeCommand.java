@@ -72,18 +72,23 @@ public final class BridgeCommand implements Callable<Integer> {
             + "its device id).")
     String passwordEnv;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         logging.applyToJavaLogging();
         if (!"serial".equals(kind)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "unknown line kind '" + kind + "' (serial)");
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown line kind '" + kind + "' (serial)");
         }
         char[] password = passwordEnv == null ? null : io.tinyfed.protocol.cli.Cli.environmentSecret(
-                new CommandLine(this).getCommandSpec(), "--password-env", passwordEnv).toCharArray();
+                spec, "--password-env", passwordEnv).toCharArray();
+        io.tinyfed.protocol.cli.Cli.brokerUri(spec, "--broker", broker);
+        java.util.Map<String, java.security.PublicKey> keys = io.tinyfed.protocol.cli.Cli.trustedKeys(spec, "--trust", trust);
         io.tinyfed.protocol.mqtt.TlsFiles tlsFiles = tls.filesFor(broker);
         Model firmware = ModelCodec.decode(Files.readAllBytes(model));
         if (firmware.format() != NumberFormat.S16) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--model must be the S16 model of the firmware");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--model must be the S16 model of the firmware");
         }
         String gw = gatewayId != null ? gatewayId : InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
         InputStream in;
@@ -112,7 +117,7 @@ public final class BridgeCommand implements Callable<Integer> {
             out = p.getOutputStream();
             resource = p::destroy;
         }
-        SnapshotVerifier verifier = new SnapshotVerifier(TrustedKeys.read(trust));
+        SnapshotVerifier verifier = new SnapshotVerifier(keys);
         try (SerialBridge bridge = new SerialBridge(in, out, broker, fleet, verifier, firmware, gw)
                 .authenticate(tlsFiles, password).start()) {
             System.out.printf("bridging %s to %s (fleet %s) as gateway %s%n", line.port != null ? line.port
@@ -132,6 +137,6 @@ public final class BridgeCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new BridgeCommand()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new BridgeCommand())).execute(args));
     }
 }

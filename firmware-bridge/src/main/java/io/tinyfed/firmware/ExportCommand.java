@@ -85,6 +85,6 @@ public final class ExportCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ExportCommand()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new ExportCommand())).execute(args));
     }
 }

@@ -114,6 +114,6 @@ public final class FirmwareBench implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new FirmwareBench()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new FirmwareBench())).execute(args));
     }
 }

@@ -247,6 +247,6 @@ public final class CoordinatorBench implements Callable<Integer> {
     public static void main(String[] args) {
         Logging.configure();
         Logging.warningsOnly();
-        System.exit(new CommandLine(new CoordinatorBench()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new CoordinatorBench())).execute(args));
     }
 }

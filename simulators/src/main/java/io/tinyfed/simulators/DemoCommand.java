@@ -298,6 +298,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     public static void main(String[] args) {
         io.tinyfed.coordinator.Logging.configure();
-        System.exit(new CommandLine(new DemoCommand()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new DemoCommand())).execute(args));
     }
 }

@@ -367,6 +367,6 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     public static void main(String[] args) {
         io.tinyfed.coordinator.Logging.configure();
-        System.exit(new CommandLine(new ExperimentCommand()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new ExperimentCommand())).execute(args));
     }
 }

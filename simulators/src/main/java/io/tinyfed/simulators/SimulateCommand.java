@@ -227,11 +227,14 @@ public final class SimulateCommand implements Callable<Integer> {
         for (String p : profiles) {
             ps.add(HardwareProfile.load(p));
         }
+        io.tinyfed.protocol.cli.Cli.choice(spec, "--aggregation", RobustAggregation.Rule.class, aggregation);
+        InProcessSimulation.Attack attackKind = io.tinyfed.protocol.cli.Cli.choice(spec, "--attack",
+                InProcessSimulation.Attack.class, attack);
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(fam.architecture(), seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
         InProcessSimulation.Faults faults = new InProcessSimulation.Faults(dropout, malicious,
-                InProcessSimulation.Attack.valueOf(attack.toUpperCase(Locale.ROOT).replace('-', '_')),
+                attackKind,
                 Duration.ofNanos((long) (latency * 1e9)), disconnect, offlineRounds);
         Duration timeout = Duration.ofNanos((long) (1e9 * (roundTimeout != null ? roundTimeout
                 : "mqtt".equals(transport) ? 60 : 10)));
@@ -501,6 +504,6 @@ public final class SimulateCommand implements Callable<Integer> {
 
     public static void main(String[] args) {
         io.tinyfed.coordinator.Logging.configure();
-        System.exit(new CommandLine(new SimulateCommand()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new SimulateCommand())).execute(args));
     }
 }

@@ -94,9 +94,9 @@ class SimulateCommandTest {
     }
 
     @Test
-    void rollout_overMqtt_orWithAnUnknownVersion_isAOneLineUsageError() {
+    void rollout_overMqtt_orWithAnUnknownVersion_orAnUnknownAttackOrAggregation_isAOneLineUsageError() {
         for (String[] args : new String[][] {{"--rollout", "final", "--transport", "mqtt", "--gateways", "0"}, {"--rollout", "newest"},
-            {"--rollout", "final", "--waves", "50%"}}) {
+            {"--rollout", "final", "--waves", "50%"}, {"--attack", "loud"}, {"--aggregation", "avg"}}) {
             java.io.StringWriter err = new java.io.StringWriter();
             CommandLine cli = new CommandLine(new SimulateCommand()).setErr(new java.io.PrintWriter(err));
             assertThat(cli.execute(concat(args, "--devices", "4", "--rounds", "1", "--out", dir.toString()))).isEqualTo(2);

@@ -3,7 +3,6 @@ package io.tinyfed.agent;
 import io.tinyfed.protocol.mqtt.PahoTransport;
 import io.tinyfed.protocol.mqtt.TlsOptions;
 import io.tinyfed.protocol.SnapshotVerifier;
-import io.tinyfed.protocol.TrustedKeys;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -101,6 +100,8 @@ public final class AgentMain implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--data: " + e.getMessage());
         }
+        io.tinyfed.protocol.cli.Cli.brokerUri(spec, "--broker", broker);
+        java.util.Map<String, java.security.PublicKey> keys = io.tinyfed.protocol.cli.Cli.trustedKeys(spec, "--trust", trust);
         HardwareProfile hardware = HardwareProfile.load(profile);
         if (sensors != null) {
             hardware = hardware.withSensors(sensors);
@@ -108,7 +109,7 @@ public final class AgentMain implements Callable<Integer> {
         Agent.Settings settings = new Agent.Settings(fleet, id, hardware, lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, io.tinyfed.core.Version.current(), state);
         Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), source,
-                new SnapshotVerifier(TrustedKeys.read(trust)), Clock.systemUTC()).publishPredictions(predictions);
+                new SnapshotVerifier(keys), Clock.systemUTC()).publishPredictions(predictions);
         // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
         agent.startWhenReachable(message -> System.err.printf("agent %s: %s%n", id, message));

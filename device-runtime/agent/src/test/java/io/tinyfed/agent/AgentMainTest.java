@@ -99,4 +99,18 @@ class AgentMainTest {
         assertThat(HostMachine.architecture("amd64")).isEqualTo("x86_64");
         assertThat(HostMachine.architecture("aarch64")).isEqualTo("aarch64");
     }
+
+    @Test
+    void aBrokerWithoutSchemeAndATrustFileThatIsMissingOrNotKeys_areOneLineUsageErrors(@TempDir Path dir) throws Exception {
+        Path notKeys = Files.writeString(dir.resolve("hostname"), "gateway-7\n");
+        String noScheme = run(2, args(dir, "--broker", "127.0.0.1:1884"));
+        String missing = run(2, args(dir, "--trust", dir.resolve("none.keys").toString()));
+        String wrong = run(2, args(dir, "--trust", notKeys.toString()));
+
+        assertThat(noScheme.lines().findFirst().orElseThrow()).contains("--broker 127.0.0.1:1884: not a broker URI (no scheme)")
+                .contains("tcp://127.0.0.1:1884");
+        assertThat(missing.lines().findFirst().orElseThrow()).contains("--trust").contains("no such file");
+        assertThat(wrong.lines().findFirst().orElseThrow()).contains("not a trust file (line 1: expected 'keyId base64-key')");
+        assertThat(noScheme + missing + wrong).doesNotContain("Exception");
+    }
 }

@@ -155,4 +155,55 @@ public final class Cli {
             return null;
         }
     }
+
+    /**
+     * {@code uri} as an MQTT broker URI ({@code tcp://}, {@code ssl://}, {@code ws://} or {@code wss://} with
+     * host and port); a usage error naming {@code flag} with an example otherwise.
+     */
+    public static String brokerUri(CommandLine.Model.CommandSpec spec, String flag, String uri) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(tcp|ssl|ws|wss)://([^/:]+|\\[[0-9a-fA-F:.]+]):(\\d{1,5})(/.*)?")
+                .matcher(uri);
+        if (!m.matches() || Integer.parseInt(m.group(3)) > 65535) {
+            String hint = uri.contains("://") ? "" : " (no scheme)";
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + uri + ": not a broker URI" + hint
+                    + "; give scheme, host and port, e.g. tcp://127.0.0.1:1884 or ssl://gateway.local:8883");
+        }
+        return uri;
+    }
+
+    /**
+     * The coordinator keys in trust file {@code file} (option {@code flag}); a usage error that says what is
+     * wrong with the file otherwise.
+     */
+    public static java.util.Map<String, java.security.PublicKey> trustedKeys(CommandLine.Model.CommandSpec spec,
+                                                                           String flag, Path file) {
+        try {
+            return io.tinyfed.protocol.TrustedKeys.read(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + file + ": no such file (the "
+                    + "coordinator writes it as STORE/keys/trust.keys)");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + file + ": permission denied");
+        } catch (java.io.IOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + file + ": not a trust file ("
+                    + e.getMessage().replace(file + ":", "line ").replace(file.toString(), "it")
+                    + "); use the coordinator's STORE/keys/trust.keys");
+        }
+    }
+
+    /**
+     * The constant of {@code type} named {@code value} (any case, {@code -} for {@code _}); a usage error
+     * naming {@code flag} and listing the choices otherwise.
+     */
+    public static <E extends Enum<E>> E choice(CommandLine.Model.CommandSpec spec, String flag, Class<E> type, String value) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value.replace('-', '_'))) {
+                return e;
+            }
+        }
+        throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + value + ": not one of "
+                + java.util.Arrays.stream(type.getEnumConstants())
+                        .map(e -> e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+                        .collect(java.util.stream.Collectors.joining(", ")));
+    }
 }
