@@ -370,6 +370,11 @@ public final class Coordinator implements AutoCloseable {
         return broker == null ? Optional.empty() : broker.tlsUri();
     }
 
+    /** The embedded broker's secure WebSocket listener as a client on this host dials it; empty without one. */
+    public Optional<String> brokerWebSocketUri() {
+        return broker == null ? Optional.empty() : broker.webSocketUri();
+    }
+
     /** The semantic registry; empty when the coordinator runs without one. */
     public Optional<Registry> registry() {
         return Optional.ofNullable(registry);

@@ -59,6 +59,11 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "--tls-server-cert, --tls-server-key and device authentication (--credentials and/or --tls-device-ca).")
     String tlsListen;
 
+    @Option(names = "--wss-listen", paramLabel = "PORT", description = "Also serve MQTT over secure WebSocket "
+            + "(wss://HOST:PORT/mqtt) on this port of --tls-listen's address, with its certificates and device "
+            + "authentication, for clients that can only speak WebSocket (0: free).")
+    Integer wssListen;
+
     @Option(names = "--tls-server-cert", paramLabel = "PEM", description = "The broker's certificate chain for "
             + "--tls-listen, naming the hosts devices dial (tinyfed coordinator ca issue --server --host ...).")
     Path tlsServerCert;
@@ -265,7 +270,8 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
         System.out.printf("coordinator of fleet %s: model %s version %d, MQTT %s, HTTP %s (state changes need the "
                 + "bearer token in %s), agents trust %s%n", fleet, modelId, coordinator.engine().currentVersion().version(),
-                coordinator.brokerUri() + coordinator.brokerTlsUri().map(u -> " and " + u).orElse(""), api.url(), HttpApi.tokenFile(coordinator).toAbsolutePath(),
+                coordinator.brokerUri() + coordinator.brokerTlsUri().map(u -> " and " + u).orElse("")
+                        + coordinator.brokerWebSocketUri().map(u -> " and " + u).orElse(""), api.url(), HttpApi.tokenFile(coordinator).toAbsolutePath(),
                 coordinator.trustFile().toAbsolutePath());
         coordinator.sparqlUrl().ifPresent(url -> System.out.printf("registry: SPARQL %s (read-only; updates need %s, "
                 + "password in %s)%n", url, io.tinyfed.registry.SparqlEndpoint.ADMIN, store.resolve("registry-admin.secret")));
@@ -284,6 +290,10 @@ public final class CoordinatorMain implements Callable<Integer> {
     /** The embedded broker's TLS listener from the {@code --tls-*} flags; null without {@code --tls-listen}. */
     private io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener tlsListener() {
         if (tlsListen == null) {
+            if (wssListen != null) {
+                throw usage("--wss-listen shares --tls-listen's address, certificates and device authentication: "
+                        + "give --tls-listen too");
+            }
             if (tlsDeviceCa != null || ((tlsServerCert != null || tlsServerKey != null) && httpsListen == null
                     && sparqlHttpsPort == null)) {
                 throw usage("--tls-server-cert, --tls-server-key and --tls-device-ca configure --tls-listen (and the "
@@ -308,8 +318,11 @@ public final class CoordinatorMain implements Callable<Integer> {
         var auth = tlsDeviceCa == null ? io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.NONE
                 : credentials == null ? io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.REQUIRED
                 : io.tinyfed.coordinator.broker.EmbeddedBroker.ClientAuth.OPTIONAL;
+        if (wssListen != null && (wssListen < 0 || wssListen > 65535)) {
+            throw usage("--wss-listen " + wssListen + ": a port from 0 (free) to 65535");
+        }
         return new io.tinyfed.coordinator.broker.EmbeddedBroker.TlsListener(address, port, tlsServerCert, tlsServerKey,
-                tlsDeviceCa, auth);
+                tlsDeviceCa, auth, wssListen == null ? -1 : wssListen);
     }
 
     /** An address and port to listen on. */

@@ -58,6 +58,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final EmbeddedHiveMQ hivemq;
     private final int port;
     private final int tlsPort;
+    private final int webSocketPort;
     private final String tlsHost;
     private final char[] coordinatorSecret;
     private final SecurityExtension security;
@@ -74,8 +75,16 @@ public final class EmbeddedBroker implements AutoCloseable {
      * @param key        its unencrypted PKCS#8 private key (PEM)
      * @param clientCa   CA that issues device certificates, or null for no client certificates
      * @param clientAuth whether devices must present one (ignored without {@code clientCa})
+     * @param webSocketPort also MQTT over secure WebSocket ({@code wss://ADDRESS:PORT/mqtt}) on this port of the
+     *                      same address, with the same certificates: 0 for a free port, -1 for none
      */
-    public record TlsListener(String bind, int port, Path cert, Path key, Path clientCa, ClientAuth clientAuth) {
+    public record TlsListener(String bind, int port, Path cert, Path key, Path clientCa, ClientAuth clientAuth,
+                              int webSocketPort) {
+        /** A TLS listener without a WebSocket listener. */
+        public TlsListener(String bind, int port, Path cert, Path key, Path clientCa, ClientAuth clientAuth) {
+            this(bind, port, cert, key, clientCa, clientAuth, -1);
+        }
+
         public TlsListener {
             java.util.Objects.requireNonNull(bind, "bind");
             java.util.Objects.requireNonNull(cert, "the broker's TLS certificate (--tls-cert)");
@@ -90,8 +99,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
-    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, int tlsPort, String tlsHost, char[] coordinatorSecret,
-                           SecurityExtension security) {
+    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port, int tlsPort, int webSocketPort, String tlsHost,
+                           char[] coordinatorSecret, SecurityExtension security) {
+        this.webSocketPort = webSocketPort;
         this.security = security;
         this.hivemq = hivemq;
         this.port = port;
@@ -121,8 +131,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     /** As {@link #start(int, Path, String, DeviceCredentials, TlsListener)}; {@code topicAliases} only for tests. */
     static EmbeddedBroker start(int port, Path workDir, String fleet, DeviceCredentials credentials, TlsListener tls,
                                 boolean topicAliases) throws IOException {
-        if (port != 0 && (tls == null || tls.port() != 0)) {
-            return startOn(port, tls == null ? -1 : tls.port(), workDir, fleet, credentials, tls, topicAliases);
+        if (port != 0 && (tls == null || (tls.port() != 0 && tls.webSocketPort() != 0))) {
+            return startOn(port, tls == null ? -1 : tls.port(), tls == null ? -1 : tls.webSocketPort(), workDir, fleet,
+                    credentials, tls, topicAliases);
         }
         // HiveMQ binds the port it is configured with, so "a free port" is found first; another process can
         // take it before HiveMQ binds it (other brokers and tests on a busy machine): then try another one.
@@ -131,6 +142,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             try {
                 return startOn(port != 0 ? port : freePort("127.0.0.1"),
                         tls == null ? -1 : tls.port() != 0 ? tls.port() : freePort(tls.bind()),
+                        tls == null ? -1 : tls.webSocketPort() != 0 ? tls.webSocketPort() : freePort(tls.bind()),
                         workDir, fleet, credentials, tls, topicAliases);
             } catch (IOException e) {
                 last = e;
@@ -142,13 +154,13 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     private static final int FREE_PORT_ATTEMPTS = 5;
 
-    private static EmbeddedBroker startOn(int bound, int tlsBound, Path workDir, String fleet,
+    private static EmbeddedBroker startOn(int bound, int tlsBound, int wssBound, Path workDir, String fleet,
                                           DeviceCredentials credentials, TlsListener tls, boolean topicAliases)
             throws IOException {
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         Path data = Files.createDirectories(workDir.resolve("data"));
         Path extensions = Files.createDirectories(workDir.resolve("extensions"));
-        String tlsListener = tls == null ? "" : tlsListenerXml(conf, tls, tlsBound);
+        String tlsListener = tls == null ? "" : tlsListenerXml(conf, tls, tlsBound, wssBound);
         Files.writeString(conf.resolve("config.xml"), """
                 <?xml version="1.0"?>
                 <hivemq>
@@ -195,11 +207,13 @@ public final class EmbeddedBroker implements AutoCloseable {
                 // the start already failed; that failure is the one to report
             }
             throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound
-                    + (tls == null ? "" : " and " + tls.bind() + ":" + tlsBound) + ": " + e.getMessage(), e);
+                    + (tls == null ? "" : " and " + tls.bind() + ":" + tlsBound) + (wssBound < 0 ? "" : " and "
+                    + tls.bind() + ":" + wssBound + " (WebSocket)") + ": " + e.getMessage(), e);
         }
         String tlsHost = tls == null ? null : tls.bind().equals("0.0.0.0") || tls.bind().equals("::") ? "127.0.0.1" : tls.bind();
         if (tls != null) {
-            LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker: TLS on {0}:{1}{2}", tls.bind(), String.valueOf(tlsBound),
+            LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker: TLS on {0}:{1}{2}", tls.bind(), String.valueOf(tlsBound)
+                            + (wssBound < 0 ? "" : " and secure WebSocket on " + tls.bind() + ":" + wssBound + "/mqtt"),
                     tls.verifiesClients() ? " (device certificates " + tls.clientAuth().name().toLowerCase(java.util.Locale.ROOT)
                             + ", issued by " + tls.clientCa() + ")" : "");
         }
@@ -211,7 +225,8 @@ public final class EmbeddedBroker implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "embedded MQTT 5 broker on tcp://127.0.0.1:{0} ({1} device passwords)",
                     String.valueOf(bound), credentials == null ? 0 : credentials.size());
         }
-        return new EmbeddedBroker(hivemq, bound, tls == null ? -1 : tlsBound, tlsHost, secret, securityMain);
+        return new EmbeddedBroker(hivemq, bound, tls == null ? -1 : tlsBound, tls == null ? -1 : wssBound, tlsHost, secret,
+                securityMain);
     }
 
     /**
@@ -219,7 +234,7 @@ public final class EmbeddedBroker implements AutoCloseable {
      * PEM files in the broker's configuration folder, owner-only, under a random password that lives
      * only in this configuration (rewritten at every start).
      */
-    private static String tlsListenerXml(Path conf, TlsListener tls, int tlsBound) throws IOException {
+    private static String tlsListenerXml(Path conf, TlsListener tls, int tlsBound, int wssBound) throws IOException {
         Path truststore = conf.resolve("tls-truststore.p12");
         try {
             io.tinyfed.coordinator.store.PemKeyStore keys = io.tinyfed.coordinator.store.PemKeyStore.write(tls.cert(),
@@ -241,11 +256,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                                   <password>%s</password>
                                 </truststore>""".formatted(truststore.toAbsolutePath(), new String(password));
             }
-            return """
-
-                    <tls-tcp-listener>
-                      <port>%d</port>
-                      <bind-address>%s</bind-address>
+            String tlsXml = """
                       <tls>
                         <keystore>
                           <path>%s</path>
@@ -257,9 +268,27 @@ public final class EmbeddedBroker implements AutoCloseable {
                           <protocol>TLSv1.3</protocol>
                           <protocol>TLSv1.2</protocol>
                         </protocols>
-                      </tls>
-                    </tls-tcp-listener>""".formatted(tlsBound, tls.bind(), keystore.toAbsolutePath(), new String(password),
-                    new String(password), trust, tls.clientAuth().name());
+                      </tls>""".formatted(keystore.toAbsolutePath(), new String(password), new String(password), trust,
+                    tls.clientAuth().name());
+            String webSocket = wssBound < 0 ? "" : """
+
+                    <tls-websocket-listener>
+                      <port>%d</port>
+                      <bind-address>%s</bind-address>
+                      <path>/mqtt</path>
+                      <subprotocols>
+                        <subprotocol>mqtt</subprotocol>
+                      </subprotocols>
+                      <allow-extensions>true</allow-extensions>
+                %s
+                    </tls-websocket-listener>""".formatted(wssBound, tls.bind(), tlsXml);
+            return """
+
+                    <tls-tcp-listener>
+                      <port>%d</port>
+                      <bind-address>%s</bind-address>
+                %s
+                    </tls-tcp-listener>%s""".formatted(tlsBound, tls.bind(), tlsXml, webSocket);
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("TLS listener from " + tls.cert() + " and " + tls.key() + ": " + e.getMessage(), e);
         }
@@ -306,6 +335,15 @@ public final class EmbeddedBroker implements AutoCloseable {
      */
     public java.util.Optional<String> tlsUri() {
         return tlsPort < 0 ? java.util.Optional.empty() : java.util.Optional.of("ssl://" + tlsHost + ":" + tlsPort);
+    }
+
+    /**
+     * The secure WebSocket listener as a client on this host dials it ({@code wss://ADDRESS:PORT/mqtt}), or empty
+     * without one.
+     */
+    public java.util.Optional<String> webSocketUri() {
+        return webSocketPort < 0 ? java.util.Optional.empty()
+                : java.util.Optional.of("wss://" + tlsHost + ":" + webSocketPort + "/mqtt");
     }
 
     /** Device publishes refused because their sender exceeded its quota ({@link PublishQuota}). */

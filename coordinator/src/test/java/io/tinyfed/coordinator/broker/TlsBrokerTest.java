@@ -43,7 +43,7 @@ class TlsBrokerTest {
                 dir.resolve("certs"), null);
         ca.issue("dev-1", List.of(), false, Duration.ofDays(30), dir.resolve("certs"), null);
         broker = EmbeddedBroker.start(0, dir.resolve("broker"), "fleet", null, new EmbeddedBroker.TlsListener(
-                "127.0.0.1", 0, server.certificate(), server.key(), ca.certificateFile(), EmbeddedBroker.ClientAuth.REQUIRED));
+                "127.0.0.1", 0, server.certificate(), server.key(), ca.certificateFile(), EmbeddedBroker.ClientAuth.REQUIRED, 0));
     }
 
     @AfterAll
@@ -99,6 +99,30 @@ class TlsBrokerTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains("hello over TLS"));
         device.disconnect();
         coord.disconnect();
+    }
+
+    @Test
+    void overSecureWebSocket_aDeviceWithItsCertificateConnects_andOneWithoutIsRefused() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        MqttClient coord = new MqttClient(broker.uri(), "coord-wss", new MemoryPersistence());
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setUserName(EmbeddedBroker.COORDINATOR_USER);
+        o.setPassword(new String(broker.coordinatorSecret()).getBytes(StandardCharsets.UTF_8));
+        coord.connect(o);
+        coord.subscribe(new MqttSubscription[] {new MqttSubscription(TOPICS.device("dev-1", Topics.DeviceTopic.HELLO), 1)},
+                new IMqttMessageListener[] {(t, m) -> seen.add(new String(m.getPayload(), StandardCharsets.UTF_8))});
+        String wss = broker.webSocketUri().orElseThrow();
+        assertThat(wss).startsWith("wss://127.0.0.1:").endsWith("/mqtt");
+
+        MqttClient device = connect(wss.replace("127.0.0.1", "localhost"), "dev-1", deviceFiles("dev-1"));
+        MqttMessage hello = new MqttMessage("hello over WebSocket".getBytes(StandardCharsets.UTF_8));
+        hello.setQos(1);
+        device.publish(TOPICS.device("dev-1", Topics.DeviceTopic.HELLO), hello);
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains("hello over WebSocket"));
+        device.disconnect();
+        coord.disconnect();
+        TlsFiles caOnly = new TlsFiles(ca.certificateFile(), null, null);
+        assertThatThrownBy(() -> connect(wss, "dev-1", caOnly)).isInstanceOf(MqttException.class);
     }
 
     @Test

@@ -60,15 +60,20 @@ public final class PahoTransport implements Transport {
         this(brokerUri, clientId, username, password, null);
     }
 
+    /** Whether {@code brokerUri} is a TLS connection: {@code ssl://} or {@code wss://} (MQTT over secure WebSocket). */
+    public static boolean isTls(String brokerUri) {
+        return brokerUri.startsWith("ssl://") || brokerUri.startsWith("wss://");
+    }
+
     /**
      * @param tls null for the scheme's default: plain TCP for {@code tcp://}, the JVM's trust store for
      *            {@code ssl://}
      * @throws IllegalArgumentException when TLS files are given for a {@code tcp://} URI
      */
     public PahoTransport(String brokerUri, String clientId, String username, char[] password, TlsFiles tls) {
-        if (tls != null && !brokerUri.startsWith("ssl://")) {
+        if (tls != null && !isTls(brokerUri)) {
             throw new IllegalArgumentException("TLS files given for " + brokerUri + ": a TLS broker URI starts with "
-                    + "ssl:// (e.g. ssl://gateway.local:8883)");
+                    + "ssl:// (e.g. ssl://gateway.local:8883) or wss:// (MQTT over secure WebSocket)");
         }
         this.brokerUri = brokerUri;
         this.clientId = clientId;

@@ -26,13 +26,13 @@ public final class TlsOptions {
 
     /**
      * The files given for a connection to {@code brokerUri}, or null when no TLS flag was given;
-     * a usage error when TLS files are given for a URI that is not {@code ssl://}.
+     * a usage error when TLS files are given for a URI that is not {@code ssl://} or {@code wss://}.
      */
     public TlsFiles filesFor(String brokerUri) {
         TlsFiles files = files();
-        if (files != null && !brokerUri.startsWith("ssl://")) {
+        if (files != null && !PahoTransport.isTls(brokerUri)) {
             throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--tls-ca/--tls-cert/--tls-key need a "
-                    + "TLS broker URI: ssl://HOST:PORT (a coordinator's --tls-listen)");
+                    + "TLS broker URI: ssl://HOST:PORT (a coordinator's --tls-listen) or wss://HOST:PORT/mqtt (its --wss-listen)");
         }
         return files;
     }
