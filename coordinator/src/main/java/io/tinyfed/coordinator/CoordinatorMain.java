@@ -13,6 +13,7 @@ import java.io.Console;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -28,6 +29,12 @@ import picocli.CommandLine.Option;
 public final class CoordinatorMain implements Callable<Integer> {
     @CommandLine.Mixin
     io.tinyfed.protocol.cli.LogOptions logging = new io.tinyfed.protocol.cli.LogOptions();
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Take options not given here from this "
+            + "application.yml (or .properties): keys tinyfed.coordinator.OPTION, e.g. tinyfed.coordinator.broker-port: "
+            + "1884; also MICRONAUT_CONFIG_FILES and variables TINYFED_COORDINATOR_OPTION (BROKER_PORT). Flags win, "
+            + "then variables, then this file.")
+    Path config;
 
     @Option(names = "--store", defaultValue = "tinyfed-store", description = "Model store and key directory (default: ${DEFAULT-VALUE}).")
     Path store;
@@ -450,8 +457,13 @@ public final class CoordinatorMain implements Callable<Integer> {
         return io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new CoordinatorMain()));
     }
 
+    /** Runs the command on {@code args} with its configuration from files and {@code environment}. */
+    static int execute(CommandLine cli, Map<String, String> environment, String... args) {
+        return io.tinyfed.protocol.cli.Cli.execute(cli, args, CoordinatorConfig.from(environment));
+    }
+
     public static void main(String[] args) {
         Logging.configure();
-        System.exit(commandLine().execute(args));
+        System.exit(execute(commandLine(), System.getenv(), args));
     }
 }

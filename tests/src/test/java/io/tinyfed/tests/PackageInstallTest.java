@@ -88,10 +88,10 @@ class PackageInstallTest {
         assertThat(agent).isExecutable();
         assertThat(agentJava).isExecutable();
         assertThat(Files.readString(root.resolve("lib/systemd/system/tinyfed-coordinator.service")))
-                .contains("ExecStart=/usr/lib/tinyfed/bin/tinyfed coordinator @/etc/tinyfed/coordinator.args");
+                .contains("ExecStart=/usr/lib/tinyfed/bin/tinyfed coordinator --config /etc/tinyfed/coordinator.yml");
         assertThat(Files.readString(root.resolve("lib/systemd/system/tinyfed-agent@.service")))
                 .contains("ExecStart=/usr/lib/tinyfed-agent/bin/tinyfed-agent --config /etc/tinyfed/agent/%i.conf");
-        assertThat(root.resolve("etc/tinyfed/coordinator.args")).isRegularFile();
+        assertThat(root.resolve("etc/tinyfed/coordinator.yml")).isRegularFile();
         assertThat(root.resolve("etc/tinyfed/agent/example.conf")).isRegularFile();
         for (Path lib : List.of(root.resolve("usr/lib/tinyfed/lib"), root.resolve("usr/lib/tinyfed-agent/lib"))) {
             try (Stream<Path> jars = Files.list(lib)) {
@@ -102,7 +102,7 @@ class PackageInstallTest {
         String release = Files.readString(root.resolve("usr/lib/tinyfed-agent/runtime/release"));
         assertThat(release).contains("java.base").doesNotContain("java.desktop").doesNotContain("java.sql");
 
-        // The coordinator, from the full package, with an argument file and a device login.
+        // The coordinator, from the full package, with a device login.
         Path store = dir.resolve("store");
         Path credentials = dir.resolve("devices.credentials");
         Path password = Files.writeString(dir.resolve("dev-pkg.password"), "pkg-secret-1\n");
@@ -117,12 +117,15 @@ class PackageInstallTest {
         assertThat(added.exitValue()).isZero();
 
         int brokerPort = CoordinatorKillRestartTest.freePort();
-        Path args = Files.write(dir.resolve("coordinator.args"), List.of("# as /etc/tinyfed/coordinator.args",
-                "--store", store.toString(), "--fleet", "pkg", "--credentials", credentials.toString(),
-                "--broker-port", String.valueOf(brokerPort), "--http-port", "0", "--sparql-port", "0",
-                "--rounds", "1000", "--per-round", "1", "--round-timeout", "5s"));
-        ProcessBuilder coordinatorCommand = new ProcessBuilder(tinyfed.toString(), "coordinator", "@" + args)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(coordinatorLog.toFile()));
+        // Configured as the unit configures it: a YAML file, with one setting from the environment.
+        Path coordinatorConfig = Files.write(dir.resolve("coordinator.yml"), List.of("# as /etc/tinyfed/coordinator.yml",
+                "tinyfed:", "  coordinator:", "    store: " + store, "    fleet: pkg", "    credentials: " + credentials,
+                "    http-port: 0", "    sparql-port: 0", "    rounds: 1000", "    per-round: 1",
+                "    round-timeout: 5s"));
+        ProcessBuilder coordinatorCommand = new ProcessBuilder(tinyfed.toString(), "coordinator", "--config",
+                coordinatorConfig.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(coordinatorLog.toFile()));
+        coordinatorCommand.environment().put("TINYFED_COORDINATOR_BROKER_PORT", String.valueOf(brokerPort));
         coordinatorCommand.environment().putAll(env);
         coordinatorCommand.environment().put("JAVA_OPTS", "-Xmx384m");
         Process coordinator = coordinatorCommand.start();

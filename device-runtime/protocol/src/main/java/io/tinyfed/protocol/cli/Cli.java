@@ -71,21 +71,49 @@ public final class Cli {
      * Runs {@code cli} on {@code args}, taking the values of options not given on the command line
      * from the file named by {@code --config FILE} (a properties file whose keys are the command's
      * long option names without the dashes: {@code broker=ssl://gateway.local:8883}). Flags override
-     * the file. A key that names no option, or a file that cannot be read, is a usage error naming
-     * the file and the key.
+     * the file. A key that names no option, a value of the wrong type, or a file that cannot be read
+     * is a usage error naming the file and the key.
      */
     public static int execute(CommandLine cli, String[] args) {
+        return execute(cli, args, Cli::propertiesFile);
+    }
+
+    /** Where a command's option defaults come from, given the {@code --config} file (null without one). */
+    @FunctionalInterface
+    public interface DefaultsSource {
+        OptionDefaults load(CommandLine.Model.CommandSpec spec, Path configFile) throws OptionDefaults.Invalid;
+    }
+
+    /**
+     * Runs {@code cli} on {@code args} with the option defaults {@code source} loads (flags override them); an
+     * invalid source is a usage error: one line naming the file or variable and the key.
+     */
+    public static int execute(CommandLine cli, String[] args, DefaultsSource source) {
         String file = configFile(args);
-        if (file != null) {
-            try {
-                cli.setDefaultValueProvider(ConfigFile.read(Path.of(file), cli.getCommandSpec()));
-            } catch (ConfigFile.Invalid e) {
-                cli.getErr().println("tinyfed " + cli.getCommandSpec().qualifiedName() + ": --config " + file + ": "
-                        + e.getMessage());
-                return cli.getCommandSpec().exitCodeOnInvalidInput();
-            }
+        try {
+            cli.setDefaultValueProvider(source.load(cli.getCommandSpec(), file == null ? null : Path.of(file)));
+        } catch (OptionDefaults.Invalid e) {
+            cli.getErr().println("tinyfed " + cli.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+            return cli.getCommandSpec().exitCodeOnInvalidInput();
         }
         return cli.execute(args);
+    }
+
+    private static OptionDefaults propertiesFile(CommandLine.Model.CommandSpec spec, Path file) throws OptionDefaults.Invalid {
+        java.util.Map<String, OptionDefaults.Value> values = new java.util.LinkedHashMap<>();
+        if (file != null) {
+            String source = OptionDefaults.OPTION + " " + file;
+            java.util.Properties properties = new java.util.Properties();
+            try (java.io.Reader in = java.nio.file.Files.newBufferedReader(file)) {
+                properties.load(in);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw OptionDefaults.unreadable(source, e);
+            }
+            for (String key : properties.stringPropertyNames()) {
+                values.put(key, new OptionDefaults.Value(key, properties.getProperty(key).strip(), source));
+            }
+        }
+        return OptionDefaults.of(spec, values, "the keys are the options without '--'");
     }
 
     private static String configFile(String[] args) {
@@ -93,64 +121,113 @@ public final class Cli {
             if (args[i].equals("--")) {
                 return null;
             }
-            if (args[i].equals(ConfigFile.OPTION) && i + 1 < args.length) {
+            if (args[i].equals(OptionDefaults.OPTION) && i + 1 < args.length) {
                 return args[i + 1];
             }
-            if (args[i].startsWith(ConfigFile.OPTION + "=")) {
-                return args[i].substring(ConfigFile.OPTION.length() + 1);
+            if (args[i].startsWith(OptionDefaults.OPTION + "=")) {
+                return args[i].substring(OptionDefaults.OPTION.length() + 1);
             }
         }
         return null;
     }
 
-    /** The values of a {@code --config} file, offered to picocli as defaults. */
-    static final class ConfigFile implements CommandLine.IDefaultValueProvider {
-        static final String OPTION = "--config";
+    /**
+     * Values of a command's options from outside its command line (a configuration file, the environment),
+     * offered to picocli as defaults, so flags override them. Only the command's own options take them, not
+     * its subcommands'.
+     */
+    public static final class OptionDefaults implements CommandLine.IDefaultValueProvider {
+        /** The option naming the configuration file. */
+        public static final String OPTION = "--config";
 
-        static final class Invalid extends Exception {
-            Invalid(String message) {
+        /**
+         * One value: {@code key} as its source spells it, {@code text} the value, {@code source} where it was
+         * found ({@code --config FILE}, {@code environment variable NAME}), for messages.
+         */
+        public record Value(String key, String text, String source) {
+        }
+
+        /** A configuration that cannot be used; its message names the source and the key. */
+        public static final class Invalid extends Exception {
+            public Invalid(String message) {
                 super(message);
             }
         }
 
-        private final java.util.Properties values;
+        private final CommandLine.Model.CommandSpec spec;
+        private final java.util.Map<String, Value> values;
 
-        private ConfigFile(java.util.Properties values) {
+        private OptionDefaults(CommandLine.Model.CommandSpec spec, java.util.Map<String, Value> values) {
+            this.spec = spec;
             this.values = values;
         }
 
-        static ConfigFile read(Path file, CommandLine.Model.CommandSpec spec) throws Invalid {
-            java.util.Properties values = new java.util.Properties();
-            try (java.io.Reader in = java.nio.file.Files.newBufferedReader(file)) {
-                values.load(in);
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new Invalid("no such file");
-            } catch (java.nio.file.AccessDeniedException e) {
-                throw new Invalid("permission denied");
-            } catch (java.io.IOException | IllegalArgumentException e) {
-                throw new Invalid("cannot read it (" + e.getMessage() + ")");
-            }
-            java.util.Set<String> keys = new java.util.TreeSet<>();
+        /**
+         * The defaults {@code values} give, keyed by long option name without {@code --}; a name that is no
+         * option of {@code spec}, or a value its option's type cannot take, is refused by name ({@code keysHint}
+         * says how keys are spelled in the message that lists them).
+         */
+        public static OptionDefaults of(CommandLine.Model.CommandSpec spec, java.util.Map<String, Value> values,
+                                        String keysHint) throws Invalid {
+            java.util.Map<String, CommandLine.Model.OptionSpec> options = new java.util.TreeMap<>();
             for (CommandLine.Model.OptionSpec option : spec.options()) {
                 String name = option.longestName();
                 if (name.startsWith("--") && !name.equals(OPTION) && !option.usageHelp() && !option.versionHelp()) {
-                    keys.add(name.substring(2));
+                    options.put(name.substring(2), option);
                 }
             }
-            for (String key : values.stringPropertyNames()) {
-                if (!keys.contains(key)) {
-                    throw new Invalid("unknown key '" + key + "'; the keys are the options without '--': "
-                            + String.join(", ", keys));
+            for (java.util.Map.Entry<String, Value> e : values.entrySet()) {
+                Value v = e.getValue();
+                CommandLine.Model.OptionSpec option = options.get(e.getKey());
+                if (option == null) {
+                    throw new Invalid(v.source() + ": unknown key '" + v.key() + "'; " + keysHint + ": "
+                            + String.join(", ", options.keySet()));
+                }
+                String problem = typeProblem(option.type(), v.text());
+                if (problem != null) {
+                    throw new Invalid(v.source() + ": " + v.key() + " '" + v.text() + "' is not " + problem);
                 }
             }
-            return new ConfigFile(values);
+            return new OptionDefaults(spec, java.util.Map.copyOf(values));
+        }
+
+        /** What a value of {@code type} must be, when {@code text} is not one; null when it is (or unchecked). */
+        private static String typeProblem(Class<?> type, String text) {
+            try {
+                if (type == int.class || type == Integer.class) {
+                    Integer.parseInt(text);
+                } else if (type == long.class || type == Long.class) {
+                    Long.parseLong(text);
+                } else if (type == double.class || type == Double.class || type == float.class || type == Float.class) {
+                    Double.parseDouble(text);
+                } else if ((type == boolean.class || type == Boolean.class)
+                        && !text.equalsIgnoreCase("true") && !text.equalsIgnoreCase("false")) {
+                    return "true or false";
+                }
+                return null;
+            } catch (NumberFormatException e) {
+                return type == int.class || type == Integer.class || type == long.class || type == Long.class
+                        ? "a whole number" : "a number";
+            }
+        }
+
+        /** A configuration file that cannot be read, said the way a user can act on. */
+        public static Invalid unreadable(String source, Exception e) {
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                return new Invalid(source + ": no such file");
+            }
+            if (e instanceof java.nio.file.AccessDeniedException) {
+                return new Invalid(source + ": permission denied");
+            }
+            return new Invalid(source + ": cannot read it (" + e.getMessage() + ")");
         }
 
         @Override
         public String defaultValue(CommandLine.Model.ArgSpec arg) {
-            if (arg instanceof CommandLine.Model.OptionSpec option && option.longestName().startsWith("--")) {
-                String value = values.getProperty(option.longestName().substring(2));
-                return value == null ? null : value.strip();
+            if (arg.command() == spec && arg instanceof CommandLine.Model.OptionSpec option
+                    && option.longestName().startsWith("--")) {
+                Value value = values.get(option.longestName().substring(2));
+                return value == null ? null : value.text();
             }
             return null;
         }
