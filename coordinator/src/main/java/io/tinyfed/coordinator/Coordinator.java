@@ -59,6 +59,7 @@ public final class Coordinator implements AutoCloseable {
     private final FleetLink link;
     private final Deployments deployments;
     private final ScheduledExecutorService driver;
+    private final io.tinyfed.coordinator.store.StoreLock storeLock;
     private final ScheduledExecutorService messages;
     private final MetaEvaluator evaluator;
     private final int evaluateEvery;
@@ -70,81 +71,106 @@ public final class Coordinator implements AutoCloseable {
     private volatile boolean running;
 
     private Coordinator(Builder b) throws Exception {
-        this.topics = Topics.of(b.fleet);
-        this.fleet = b.fleet;
-        this.store = new ModelStore(b.storeDir);
-        SnapshotSigner signer = CoordinatorKeys.loadOrCreate(b.keyDir != null ? b.keyDir : b.storeDir, b.keyId);
-        this.keyDir = b.keyDir != null ? b.keyDir : b.storeDir;
-        String user;
-        char[] secret;
-        if (b.externalBroker == null) {
-            this.broker = EmbeddedBroker.start(b.brokerPort, b.storeDir.resolve("broker"), b.fleet, b.credentials,
-                    b.brokerTls);
-            this.brokerUri = broker.uri();
-            user = EmbeddedBroker.COORDINATOR_USER;
-            secret = broker.coordinatorSecret();
-        } else {
-            this.broker = null;
-            this.brokerUri = b.externalBroker;
-            user = b.brokerUser;
-            secret = b.brokerPassword;
-        }
-        this.messages = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-mqtt"));
-        this.driver = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-rounds"));
-        PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret,
-                b.externalBroker == null ? null : b.externalBrokerTls);
-        this.link = new FleetLink(topics, transport, messages, signer);
-        if (b.registryMode == RegistryMode.NONE) {
-            this.registry = null;
-            this.ownsRegistry = false;
-            this.sparql = null;
-            this.inventory = new InMemoryInventory();
-        } else {
-            this.ownsRegistry = b.registry == null;
-            this.registry = b.registry != null ? b.registry : Registry.embedded(b.storeDir.resolve("registry"));
-            SparqlEndpoint.Builder endpoint = SparqlEndpoint.builder().registry(registry).port(b.sparqlPort)
-                    .adminSecretFile(b.storeDir.resolve("registry-admin.secret"));
-            if (b.sparqlHttpsPort >= 0) {
-                io.tinyfed.coordinator.store.PemKeyStore keys = io.tinyfed.coordinator.store.PemKeyStore.write(
-                        b.sparqlHttpsCert, b.sparqlHttpsKey, b.storeDir.resolve("sparql-https.p12"));
-                endpoint.https(b.sparqlHttpsPort, keys.file(), keys.password());
+        this.storeLock = io.tinyfed.coordinator.store.StoreLock.acquire(b.storeDir);
+        // What a failed start has opened, closed in reverse so that it leaves no port, thread or lock behind.
+        java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
+        opened.push(storeLock);
+        try {
+            this.topics = Topics.of(b.fleet);
+            this.fleet = b.fleet;
+            this.store = new ModelStore(b.storeDir);
+            SnapshotSigner signer = CoordinatorKeys.loadOrCreate(b.keyDir != null ? b.keyDir : b.storeDir, b.keyId);
+            this.keyDir = b.keyDir != null ? b.keyDir : b.storeDir;
+            String user;
+            char[] secret;
+            if (b.externalBroker == null) {
+                this.broker = EmbeddedBroker.start(b.brokerPort, b.storeDir.resolve("broker"), b.fleet, b.credentials,
+                        b.brokerTls);
+                opened.push(broker::close);
+                this.brokerUri = broker.uri();
+                user = EmbeddedBroker.COORDINATOR_USER;
+                secret = broker.coordinatorSecret();
+            } else {
+                this.broker = null;
+                this.brokerUri = b.externalBroker;
+                user = b.brokerUser;
+                secret = b.brokerPassword;
             }
-            this.sparql = registry.dataset().isPresent() && b.sparqlPort >= 0 ? endpoint.start() : null;
-            RoundEngine[] self = engineRef;
-            this.inventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,
-                    (device, reason) -> self[0].descriptionRefused(device, reason));
-        }
-        this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
-        verifyStoredVersion();
-        engine.setQuarantine(b.quarantine);
-        engine.setScreening(b.screening);
-        engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
-        engine.setStragglerRest(b.stragglerRest);
-        engineRef[0] = engine;
-        this.evaluator = b.evaluator;
-        this.evaluateEvery = b.evaluateEvery;
-        this.deployments = new Deployments(b.fleet, engine, store, link, new io.tinyfed.coordinator.store.RolloutStore(b.storeDir),
-                registry, this::flushInventoryQuietly, b.requiredSensors, Clock.systemUTC());
-        link.setDeploymentListener(new FleetLink.DeploymentListener() {
-            @Override
-            public void status(io.tinyfed.protocol.DeploymentStatus status) {
-                deployments.onStatus(status);
+            this.messages = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-mqtt"));
+            opened.push(messages::shutdown);
+            this.driver = Executors.newSingleThreadScheduledExecutor(daemon("tinyfed-coordinator-rounds"));
+            opened.push(driver::shutdown);
+            PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret,
+                    b.externalBroker == null ? null : b.externalBrokerTls);
+            this.link = new FleetLink(topics, transport, messages, signer);
+            if (b.registryMode == RegistryMode.NONE) {
+                this.registry = null;
+                this.ownsRegistry = false;
+                this.sparql = null;
+                this.inventory = new InMemoryInventory();
+            } else {
+                this.ownsRegistry = b.registry == null;
+                this.registry = b.registry != null ? b.registry : Registry.embedded(b.storeDir.resolve("registry"));
+                if (ownsRegistry) {
+                    opened.push(registry);
+                }
+                SparqlEndpoint.Builder endpoint = SparqlEndpoint.builder().registry(registry).port(b.sparqlPort)
+                        .adminSecretFile(b.storeDir.resolve("registry-admin.secret"));
+                if (b.sparqlHttpsPort >= 0) {
+                    io.tinyfed.coordinator.store.PemKeyStore keys = io.tinyfed.coordinator.store.PemKeyStore.write(
+                            b.sparqlHttpsCert, b.sparqlHttpsKey, b.storeDir.resolve("sparql-https.p12"));
+                    endpoint.https(b.sparqlHttpsPort, keys.file(), keys.password());
+                }
+                this.sparql = registry.dataset().isPresent() && b.sparqlPort >= 0 ? endpoint.start() : null;
+                if (sparql != null) {
+                    opened.push(sparql);
+                }
+                RoundEngine[] self = engineRef;
+                this.inventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,
+                        (device, reason) -> self[0].descriptionRefused(device, reason));
             }
+            this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
+            verifyStoredVersion();
+            engine.setQuarantine(b.quarantine);
+            engine.setScreening(b.screening);
+            engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
+            engine.setStragglerRest(b.stragglerRest);
+            engineRef[0] = engine;
+            this.evaluator = b.evaluator;
+            this.evaluateEvery = b.evaluateEvery;
+            this.deployments = new Deployments(b.fleet, engine, store, link, new io.tinyfed.coordinator.store.RolloutStore(b.storeDir),
+                    registry, this::flushInventoryQuietly, b.requiredSensors, Clock.systemUTC());
+            link.setDeploymentListener(new FleetLink.DeploymentListener() {
+                @Override
+                public void status(io.tinyfed.protocol.DeploymentStatus status) {
+                    deployments.onStatus(status);
+                }
 
-            @Override
-            public void online(String deviceId) {
-                deployments.onDeviceOnline(deviceId);
+                @Override
+                public void online(String deviceId) {
+                    deployments.onDeviceOnline(deviceId);
+                }
+            });
+            opened.push(link::close);
+            link.connect(engine);
+            this.runFile = b.storeDir.resolve("run.properties");
+            int left = roundsLeftOnDisk();
+            if (left > 0) {
+                LOG.log(System.Logger.Level.INFO, "resuming the run the previous process did not finish: {0} rounds left",
+                        left);
+                startRun(left);
             }
-        });
-        link.connect(engine);
-        this.runFile = b.storeDir.resolve("run.properties");
-        int left = roundsLeftOnDisk();
-        if (left > 0) {
-            LOG.log(System.Logger.Level.INFO, "resuming the run the previous process did not finish: {0} rounds left",
-                    left);
-            startRun(left);
+            driver.scheduleWithFixedDelay(this::drive, b.tick.toMillis(), b.tick.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception | Error e) {
+            for (AutoCloseable c : opened) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
         }
-        driver.scheduleWithFixedDelay(this::drive, b.tick.toMillis(), b.tick.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     // ------------------------------------------------------------------ the run's intent, on disk
@@ -443,6 +469,11 @@ public final class Coordinator implements AutoCloseable {
         }
         if (broker != null) {
             broker.close();
+        }
+        try {
+            storeLock.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "releasing the store lock: {0}", e.getMessage());
         }
     }
 

@@ -453,7 +453,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     }
 
     /** The command with TinyFed's error handling ({@link io.tinyfed.protocol.cli.Cli#withErrorHandling}). */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new CoordinatorMain()));
     }
 

@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
  * each, then times the two matchmaking queries. Prints a table; {@code --json} writes the figures
  * in TinyFed's metrics shape.
  */
-@Command(name = "bench registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
+@Command(name = "bench registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Registry benchmark: bulk registration rate and matchmaking latency.")
 public final class RegistryBench implements Callable<Integer> {
     @Option(names = "--quick", description = "2,000 devices and 200 versions instead of 10,000 and 1,000.")
@@ -218,6 +218,6 @@ public final class RegistryBench implements Callable<Integer> {
 
     public static void main(String[] args) {
         RegistryCommand.configureLogging();
-        System.exit(new CommandLine(new RegistryBench()).execute(args));
+        System.exit(io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new RegistryBench())).execute(args));
     }
 }

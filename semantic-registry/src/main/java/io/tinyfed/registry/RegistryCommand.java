@@ -18,19 +18,11 @@ import picocli.CommandLine.Parameters;
  * {@code ./tinyfed registry serve|query|import|validate}: the registry from the command line, on the
  * embedded TDB2 store ({@code --dir}) or any SPARQL 1.1 endpoint ({@code --endpoint}).
  */
-@Command(name = "registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
+@Command(name = "registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "The semantic registry of models and devices (Apache Jena: TDB2, SHACL, SPARQL).",
         subcommands = {RegistryCommand.Serve.class, RegistryCommand.QueryCmd.class, RegistryCommand.ImportCmd.class,
                 RegistryCommand.Validate.class, RegistryCommand.Remove.class})
 public final class RegistryCommand {
-    /** {@code --version}: {@code tinyfed VERSION} (this module has picocli but not the protocol's command-line helpers). */
-    public static final class Version implements picocli.CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"tinyfed " + io.tinyfed.core.Version.current()};
-        }
-    }
-
     /** Default store directory, shared with {@code ./tinyfed coordinator --store tinyfed-store}. */
     static final String DEFAULT_DIR = "tinyfed-store/registry";
 
@@ -56,14 +48,14 @@ public final class RegistryCommand {
             Path d = dir == null ? Path.of(DEFAULT_DIR) : dir;
             try {
                 return Registry.embedded(d);
-            } catch (RuntimeException e) {
-                throw new RegistryException("cannot open the registry in " + d + " (is a coordinator or 'registry serve' using it?"
-                        + " then use --endpoint http://127.0.0.1:3030/" + SparqlEndpoint.DATASET + "): " + e.getMessage(), e);
+            } catch (RegistryInUseException e) {
+                throw new RegistryException(e.getMessage() + ", e.g. --endpoint http://127.0.0.1:3030/"
+                        + SparqlEndpoint.DATASET, e);
             }
         }
     }
 
-    @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class, description = "Serve the embedded registry as a SPARQL 1.1 endpoint (Fuseki).")
+    @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Serve the embedded registry as a SPARQL 1.1 endpoint (Fuseki).")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--dir", defaultValue = DEFAULT_DIR, description = "TDB2 directory (default: ${DEFAULT-VALUE}).")
         Path dir;
@@ -91,7 +83,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "query", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class, description = "Run a SPARQL SELECT query and print the results.")
+    @Command(name = "query", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Run a SPARQL SELECT query and print the results.")
     static final class QueryCmd implements Callable<Integer> {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Source source;
@@ -140,7 +132,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "remove", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
+    @Command(name = "remove", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
             description = "Forget devices: named ones, or those offline and not seen for a while (their description, "
                     + "refusal and deployment records; rounds and lineage keep naming them).")
     static final class Remove implements Callable<Integer> {
@@ -207,7 +199,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "import", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class,
+    @Command(name = "import", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
             description = "Import descriptions: Turtle/JSON-LD/RDF-XML (native, TinyML nnet:, S3N, SOSA), WoT TD (.td.json), .tflite.")
     static final class ImportCmd implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "FILE")
@@ -224,7 +216,7 @@ public final class RegistryCommand {
         }
     }
 
-    @Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.registry.RegistryCommand.Version.class, description = "Validate description files without writing (exit 1 if any is refused).")
+    @Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Validate description files without writing (exit 1 if any is refused).")
     static final class Validate implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "FILE")
         List<Path> files;
@@ -259,9 +251,14 @@ public final class RegistryCommand {
         r.skipped().forEach(s -> System.out.println("  note: " + s));
     }
 
+    /** The command with TinyFed's error handling ({@link io.tinyfed.protocol.cli.Cli#withErrorHandling}). */
+    public static CommandLine commandLine() {
+        return io.tinyfed.protocol.cli.Cli.withErrorHandling(new CommandLine(new RegistryCommand()));
+    }
+
     public static void main(String[] args) {
         configureLogging();
-        System.exit(new CommandLine(new RegistryCommand()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 
     /** Selects the registry's logback configuration unless the user chose one; first thing in a registry main. */

@@ -29,7 +29,7 @@ class RegistryRemoveCommandTest {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            CommandLine cli = new CommandLine(new RegistryCommand());
+            CommandLine cli = RegistryCommand.commandLine();
             cli.setErr(new PrintWriter(usage, true));
             int exit = cli.execute(args);
             return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + usage);

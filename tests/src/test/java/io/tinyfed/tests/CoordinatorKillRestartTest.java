@@ -97,4 +97,45 @@ class CoordinatorKillRestartTest {
             assertThat(Files.readString(log)).contains("resuming sine at version " + last.version());
         }
     }
+
+    @Test
+    void aStoreInUse_isOneLineNamingTheProcess_forAnotherCoordinatorAndForTheRegistryCommands(@TempDir Path dir)
+            throws Exception {
+        Path store = dir.resolve("store");
+        Path credentials = dir.resolve("devices.credentials");
+        Path log = logs.add(dir.resolve("coordinator.log"));
+        new SimulatedFleet("restart", 1, 5).credentials().write(credentials);
+        Process holder = coordinator(store, credentials, freePort(), log);
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> !holder.isAlive()
+                    || Files.readString(log).contains("coordinator of fleet"));
+            assertThat(holder.isAlive()).as("holding coordinator running").isTrue();
+            long versions = storedVersions(store);
+
+            java.io.StringWriter coordinatorErr = new java.io.StringWriter();
+            picocli.CommandLine second = CoordinatorMain.commandLine();
+            second.setErr(new java.io.PrintWriter(coordinatorErr));
+            int coordinatorExit = second.execute("--store", store.toString(), "--broker-port", "0", "--http-port", "0",
+                    "--sparql-port", "0");
+            java.io.StringWriter registryErr = new java.io.StringWriter();
+            picocli.CommandLine query = io.tinyfed.registry.RegistryCommand.commandLine();
+            query.setErr(new java.io.PrintWriter(registryErr));
+            int registryExit = query.execute("query", "--dir", store.resolve("registry").toString(), "--resource",
+                    "inventory.rq");
+
+            assertThat(coordinatorExit).isEqualTo(1);
+            assertThat(coordinatorErr.toString().strip()).isEqualTo("tinyfed coordinator: store " + store
+                    + " is in use by another coordinator (process " + holder.pid() + "); stop it, or use another store "
+                    + "directory");
+            assertThat(registryExit).isEqualTo(1);
+            assertThat(registryErr.toString().lines()).hasSize(1).first().asString()
+                    .startsWith("tinyfed registry: registry " + store.resolve("registry") + " is in use by process "
+                            + holder.pid()).contains("--endpoint http://127.0.0.1:3030/tinyfed");
+            assertThat(holder.isAlive()).as("the holder is untouched").isTrue();
+            assertThat(storedVersions(store)).isEqualTo(versions);
+        } finally {
+            holder.destroy();
+            holder.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
 }

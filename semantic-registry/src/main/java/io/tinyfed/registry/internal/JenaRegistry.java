@@ -1,5 +1,6 @@
 package io.tinyfed.registry.internal;
 
+import io.tinyfed.registry.RegistryInUseException;
 import io.tinyfed.registry.DeploymentRecord;
 import io.tinyfed.registry.RefusalRecord;
 import io.tinyfed.registry.RolloutRecord;
@@ -91,7 +92,16 @@ public final class JenaRegistry implements Registry {
         } catch (java.io.IOException e) {
             throw new RegistryException("cannot create registry directory " + directory + ": " + e.getMessage(), e);
         }
-        return local(DatabaseMgr.connectDatasetGraph(directory.toString()), true);
+        try {
+            return local(DatabaseMgr.connectDatasetGraph(directory.toString()), true);
+        } catch (org.apache.jena.dboe.DBOpEnvException e) {
+            java.util.regex.Matcher holder = java.util.regex.Pattern.compile("held by process (\\d+)")
+                    .matcher(String.valueOf(e.getMessage()));
+            throw new RegistryInUseException("registry " + directory + " is in use by "
+                    + (holder.find() ? "process " + holder.group(1) : "another process")
+                    + " (a coordinator or 'tinyfed registry serve'); stop it, or reach the registry through its "
+                    + "SPARQL endpoint", e);
+        }
     }
 
     public static JenaRegistry inMemory() {
