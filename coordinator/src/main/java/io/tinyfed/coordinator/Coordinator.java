@@ -126,8 +126,10 @@ public final class Coordinator implements AutoCloseable {
                     opened.push(sparql);
                 }
                 RoundEngine[] self = engineRef;
-                this.inventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,
+                RegistryInventory registryInventory = new RegistryInventory(registry, b.fleet, b.requiredSensors,
                         (device, reason) -> self[0].descriptionRefused(device, reason));
+                registryInventory.expireDevicesAfter(b.expireDevicesAfter);
+                this.inventory = registryInventory;
             }
             this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
             verifyStoredVersion();
@@ -521,6 +523,7 @@ public final class Coordinator implements AutoCloseable {
         private Path sparqlHttpsCert;
         private Path sparqlHttpsKey;
         private List<String> requiredSensors = List.of();
+        private java.time.Duration expireDevicesAfter;
 
         public Builder fleet(String v) {
             fleet = v;
@@ -660,6 +663,15 @@ public final class Coordinator implements AutoCloseable {
 
         public Builder maxSamplesPerDevice(int v) {
             maxSamplesPerDevice = v;
+            return this;
+        }
+
+        /**
+         * Removes from the registry the devices offline and not seen for {@code v} (null, the default: never), as
+         * {@code tinyfed registry remove --not-seen-for} does; without a registry there is nothing to expire.
+         */
+        public Builder expireDevicesAfter(java.time.Duration v) {
+            expireDevicesAfter = v;
             return this;
         }
 

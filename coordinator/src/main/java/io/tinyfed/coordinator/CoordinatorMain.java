@@ -172,6 +172,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--registry-password-env", description = "Environment variable with the remote registry's update password.")
     String registryPasswordEnv;
 
+    @Option(names = "--expire-devices-after", paramLabel = "DURATION", description = "Remove from the registry every "
+            + "device offline and not seen for this long, e.g. 30d (checked every tenth of it, at most hourly; a device "
+            + "that returns registers again; default: never).")
+    String expireDevicesAfter;
+
     @Option(names = "--no-registry", description = "Keep the device inventory in memory (no registry, no SPARQL endpoint).")
     boolean noRegistry;
 
@@ -238,6 +243,20 @@ public final class CoordinatorMain implements Callable<Integer> {
                     + "listener takes --tls-listen, --tls-server-cert, --tls-server-key and --tls-device-ca");
         }
         b.sparqlPort(sparqlPort).requiredSensors(requiredSensors);
+        if (expireDevicesAfter != null) {
+            if (noRegistry) {
+                throw usage("--expire-devices-after removes devices from the registry: not with --no-registry");
+            }
+            try {
+                java.time.Duration age = io.tinyfed.coordinator.rollout.RolloutPlan.duration(expireDevicesAfter);
+                if (age.isNegative() || age.isZero()) {
+                    throw new IllegalArgumentException("it must be longer than zero, e.g. 30d");
+                }
+                b.expireDevicesAfter(age);
+            } catch (IllegalArgumentException e) {
+                throw usage("--expire-devices-after: " + e.getMessage());
+            }
+        }
         if (sparqlHttpsPort != null) {
             if (noRegistry || registryUrl != null || sparqlPort < 0) {
                 throw usage("--sparql-https-port serves the embedded registry's endpoint: not with --no-registry, "

@@ -147,11 +147,14 @@ class CoordinatorMainTest {
     void anUnknownAggregation_aDurationWithoutUnit_andABrokerWithoutScheme_areOneLineErrorsBeforeAnythingStarts(
             @TempDir Path dir) {
         String[][] cases = {
-            {"--aggregation", "avg"}, {"--round-timeout", "30"}, {"--broker", "localhost:1883"}};
+            {"--aggregation", "avg"}, {"--round-timeout", "30"}, {"--broker", "localhost:1883"},
+            {"--expire-devices-after", "30"}, {"--expire-devices-after", "0d"}, {"--expire-devices-after", "30d", "--no-registry"}};
         String[] expected = {
             "--aggregation avg: not one of mean, trimmed-mean, median",
-            "--round-timeout: duration '30' needs a unit, e.g. 90s, 2m or 1h",
-            "--broker localhost:1883: not a broker URI (no scheme)"};
+            "--round-timeout: duration '30' needs a unit, e.g. 90s, 2m, 1h or 30d",
+            "--broker localhost:1883: not a broker URI (no scheme)",
+            "--expire-devices-after: duration '30' needs a unit", "--expire-devices-after: it must be longer than zero",
+            "--expire-devices-after removes devices from the registry: not with --no-registry"};
         for (int i = 0; i < cases.length; i++) {
             StringWriter err = new StringWriter();
             CommandLine cli = CoordinatorMain.commandLine();

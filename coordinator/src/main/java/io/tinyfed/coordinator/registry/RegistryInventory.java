@@ -52,6 +52,10 @@ public final class RegistryInventory implements Inventory {
     private final java.util.concurrent.atomic.AtomicLong failedWrites = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong coalesced = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong overflowed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong expired = new java.util.concurrent.atomic.AtomicLong();
+    /** Offline devices not seen for this long are removed; null: never. Guarded by {@link #lock}. */
+    private java.time.Duration expireAfter;
+    private long nextExpiryMs;
 
     /** Guards the pending work below; the writer swaps it out in one step. */
     private final Object lock = new Object();
@@ -211,9 +215,10 @@ public final class RegistryInventory implements Inventory {
             List<Version> v;
             List<CountDownLatch> f;
             synchronized (lock) {
-                while (hellos.isEmpty() && states.isEmpty() && versions.isEmpty() && flushes.isEmpty() && !closing) {
+                while (hellos.isEmpty() && states.isEmpty() && versions.isEmpty() && flushes.isEmpty() && !closing
+                        && !expiryDue()) {
                     try {
-                        lock.wait();
+                        lock.wait(expireAfter == null ? 0 : Math.max(1, nextExpiryMs - System.currentTimeMillis()));
                     } catch (InterruptedException e) {
                         // Nothing in this process interrupts the writer (close waits for it instead); a stray
                         // interrupt is not a reason to stop writing.
@@ -231,8 +236,18 @@ public final class RegistryInventory implements Inventory {
                 versions = new ArrayList<>();
                 flushes = new ArrayList<>();
             }
+            java.time.Duration expiry;
+            synchronized (lock) {
+                expiry = expiryDue() ? expireAfter : null;
+                if (expiry != null) {
+                    nextExpiryMs = System.currentTimeMillis() + expiryPeriod(expiry).toMillis();
+                }
+            }
             try {
                 write(v, h, st);
+                if (expiry != null) {
+                    expire(expiry);
+                }
             } catch (RuntimeException e) {
                 failedWrites.incrementAndGet();
                 LOG.log(System.Logger.Level.ERROR, "registry write failed", e);
@@ -240,6 +255,52 @@ public final class RegistryInventory implements Inventory {
                 f.forEach(CountDownLatch::countDown);
             }
         }
+    }
+
+    /**
+     * Removes, from now on, the devices of the fleet that are offline and were last seen more than {@code age}
+     * ago (their description, refusal and deployment records; rounds and lineage keep naming them), checking
+     * every tenth of {@code age} (at least every second, at most every hour). A device that comes back later
+     * registers again with its hello. Null: keep every device.
+     */
+    public void expireDevicesAfter(java.time.Duration age) {
+        if (age != null && (age.isNegative() || age.isZero())) {
+            throw new IllegalArgumentException("device expiry must be positive: " + age);
+        }
+        synchronized (lock) {
+            expireAfter = age;
+            nextExpiryMs = System.currentTimeMillis();
+            lock.notifyAll();
+        }
+    }
+
+    /** Devices removed by {@link #expireDevicesAfter}. */
+    public long expiredDevices() {
+        return expired.get();
+    }
+
+    private boolean expiryDue() {
+        return expireAfter != null && !closing && System.currentTimeMillis() >= nextExpiryMs;
+    }
+
+    static java.time.Duration expiryPeriod(java.time.Duration age) {
+        java.time.Duration tenth = age.dividedBy(10);
+        return tenth.compareTo(java.time.Duration.ofSeconds(1)) < 0 ? java.time.Duration.ofSeconds(1)
+                : tenth.compareTo(java.time.Duration.ofHours(1)) > 0 ? java.time.Duration.ofHours(1) : tenth;
+    }
+
+    /** Runs on the writer after a pass, so a device whose hello or state was waiting counts as seen. */
+    private void expire(java.time.Duration age) {
+        guarded(() -> {
+            List<String> stale = registry.devicesNotSeenSince(fleet, Instant.now().minus(age));
+            if (stale.isEmpty()) {
+                return;
+            }
+            List<String> removed = registry.removeDevices(fleet, stale);
+            expired.addAndGet(removed.size());
+            LOG.log(System.Logger.Level.INFO, "removed {0} devices of fleet {1} offline and not seen for {2} (first: {3})",
+                    removed.size(), fleet, age.toString().substring(2).toLowerCase(java.util.Locale.ROOT), removed.isEmpty() ? "-" : removed.get(0));
+        });
     }
 
     /**

@@ -45,12 +45,16 @@ public record RolloutPlan(List<Double> waves, Duration waveTimeout, double minSu
         }
     }
 
-    /** {@code 90s}, {@code 2m}, {@code 1h}: a positive number with its unit. @throws IllegalArgumentException otherwise */
+    /** {@code 90s}, {@code 2m}, {@code 1h}, {@code 30d}: a number with its unit. @throws IllegalArgumentException otherwise */
     public static Duration duration(String text) {
+        java.util.regex.Matcher days = java.util.regex.Pattern.compile("(\\d{1,6})d").matcher(text.trim());
+        if (days.matches()) {
+            return Duration.ofDays(Long.parseLong(days.group(1)));
+        }
         try {
             return Duration.parse("PT" + text.trim().toUpperCase(java.util.Locale.ROOT));
         } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("duration '" + text + "' needs a unit, e.g. 90s, 2m or 1h");
+            throw new IllegalArgumentException("duration '" + text + "' needs a unit, e.g. 90s, 2m, 1h or 30d");
         }
     }
 

@@ -115,4 +115,44 @@ class RegistryInventoryTest {
             store.close();
         }
     }
+
+    @Test
+    void expiry_removesOnlyDevicesOfflineAndNotSeenForTheAge_whileTheCoordinatorRuns() throws Exception {
+        Registry store = Registry.inMemory();
+        RegistryInventory inventory = new RegistryInventory(store, "flood", List.of(), (d, r) -> { });
+        try {
+            Instant now = Instant.now();
+            for (String id : List.of("gone", "away-briefly", "online")) {
+                inventory.deviceHello(hello(id), now.minus(java.time.Duration.ofHours(3)));
+            }
+            inventory.deviceState("gone", false, now.minus(java.time.Duration.ofHours(2)));
+            inventory.deviceState("away-briefly", false, now.minus(java.time.Duration.ofMinutes(10)));
+            assertThat(inventory.flush(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(inventory.expiredDevices()).as("nothing expires unless asked").isZero();
+
+            inventory.expireDevicesAfter(java.time.Duration.ofHours(1));
+
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                    .until(() -> inventory.expiredDevices() == 1);
+            assertThat(inventory.flush(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(store.select("PREFIX tf: <https://tinyfed.io/ns#> SELECT ?id WHERE { GRAPH ?d { ?d tf:deviceId ?id } } "
+                    + "ORDER BY ?id").rows()).extracting(row -> row.get("id")).containsExactly("away-briefly", "online");
+            assertThat(inventory.failedWrites()).isZero();
+
+            inventory.deviceHello(hello("gone"), Instant.now());
+            assertThat(inventory.flush(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(store.devicesNotSeenSince("flood", Instant.now())).as("online again: registered anew")
+                    .containsExactly("away-briefly");
+        } finally {
+            inventory.close();
+            store.close();
+        }
+    }
+
+    @Test
+    void expiryPeriod_isATenthOfTheAge_betweenASecondAndAnHour() {
+        assertThat(RegistryInventory.expiryPeriod(java.time.Duration.ofDays(30))).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(RegistryInventory.expiryPeriod(java.time.Duration.ofMinutes(10))).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(RegistryInventory.expiryPeriod(java.time.Duration.ofSeconds(2))).isEqualTo(java.time.Duration.ofSeconds(1));
+    }
 }
