@@ -103,6 +103,7 @@ public final class Coordinator implements AutoCloseable {
             PahoTransport transport = new PahoTransport(brokerUri, "tinyfed-coordinator-" + UUID.randomUUID(), user, secret,
                     b.externalBroker == null ? null : b.externalBrokerTls);
             this.link = new FleetLink(topics, transport, messages, signer);
+            opened.push(link::close);
             if (b.registryMode == RegistryMode.NONE) {
                 this.registry = null;
                 this.ownsRegistry = false;
@@ -130,6 +131,7 @@ public final class Coordinator implements AutoCloseable {
                         (device, reason) -> self[0].descriptionRefused(device, reason));
                 registryInventory.expireDevicesAfter(b.expireDevicesAfter);
                 this.inventory = registryInventory;
+                opened.push(registryInventory);
             }
             this.engine = new RoundEngine(b.settings, b.strategy, store, signer, link, Clock.systemUTC(), b.initialModel, inventory);
             verifyStoredVersion();
@@ -153,7 +155,6 @@ public final class Coordinator implements AutoCloseable {
                     deployments.onDeviceOnline(deviceId);
                 }
             });
-            opened.push(link::close);
             link.connect(engine);
             this.runFile = b.storeDir.resolve("run.properties");
             int left = roundsLeftOnDisk();
@@ -224,10 +225,8 @@ public final class Coordinator implements AutoCloseable {
     private void verifyStoredVersion() throws IOException {
         ModelStore.Version v = engine.currentVersion();
         try {
-            new io.tinyfed.protocol.SnapshotVerifier(io.tinyfed.protocol.TrustedKeys.read(trustFile()))
-                    .verify(store.snapshot(v));
+            store.verifiedSnapshot(v, trustFile());
         } catch (io.tinyfed.protocol.ProtocolException e) {
-            close();
             throw new IllegalStateException("stored version " + v.version() + " of " + v.modelId() + " in " + store.directory()
                     + " does not verify against " + trustFile() + " (" + e.getMessage() + "): restore the store or its keys "
                     + "from a backup; devices would refuse it", e);

@@ -16,8 +16,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ./tinyfed export c --model FILE --out DIR}: writes a model (a ModelCodec file, e.g. from a
- * coordinator's store) as C with the TinyFed C99 runtime. An F32 model is quantised first, with
+ * {@code ./tinyfed export c --model FILE --out DIR} or {@code --store DIR --model-id ID --version N|latest}:
+ * writes a model (a ModelCodec file, or a version from a coordinator's store, verified against the store's
+ * {@code keys/trust.keys} first) as C with the TinyFed C99 runtime. An F32 model is quantised first, with
  * scales calibrated on seeded uniform inputs from {@code --calibration-range}.
  */
 @Command(name = "export", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Export a model for microcontrollers.")
@@ -25,8 +26,33 @@ public final class ExportCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Target: c")
     String target;
 
-    @Option(names = "--model", required = true, description = "Model file (ModelCodec: S16, or F32 to be quantised).")
-    Path model;
+    @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    /** Where the model comes from: a file, or a version in a coordinator's store. */
+    static final class Source {
+        @Option(names = "--model", required = true, description = "Model file (ModelCodec: S16, or F32 to be quantised).")
+        Path model;
+
+        @CommandLine.ArgGroup(exclusive = false)
+        Stored stored;
+    }
+
+    /** A version in a coordinator's store. */
+    static final class Stored {
+        @Option(names = "--store", required = true, description = "A coordinator's store directory (its signed versions).")
+        Path store;
+
+        @Option(names = "--model-id", defaultValue = "sine", description = "Model id in the store (default: ${DEFAULT-VALUE}).")
+        String modelId;
+
+        @Option(names = "--model-version", defaultValue = "latest", paramLabel = "N|latest",
+                description = "Version in the store (default: ${DEFAULT-VALUE}).")
+        String version;
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
@@ -55,9 +81,21 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!"c".equals(target)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "unknown target '" + target + "' (supported: c)");
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown target '" + target + "' (supported: c)");
         }
-        Model m = ModelCodec.decode(Files.readAllBytes(model));
+        String model;
+        Model m;
+        if (source.model != null) {
+            model = source.model.toString();
+            m = ModelCodec.decode(Files.readAllBytes(source.model));
+        } else {
+            Stored st = source.stored;
+            io.tinyfed.coordinator.store.ModelStore.Version v = StoredModels.find(spec, st.store, st.modelId, st.version);
+            m = StoredModels.verifiedModel(st.store, v);
+            model = st.modelId + " version " + v.version();
+            System.out.printf("%s from %s: signature verified against %s%n", model, st.store,
+                    io.tinyfed.coordinator.store.CoordinatorKeys.trustFile(st.store));
+        }
         if (m.format() == NumberFormat.F32) {
             String[] lohi = range.split(":");
             double lo = Double.parseDouble(lohi[0]);

@@ -143,6 +143,19 @@ public final class ModelStore {
                 v.createdAt());
     }
 
+    /**
+     * The stored snapshot of {@code v}, its signature verified against the keys in {@code trustFile} (the store's
+     * own is {@link CoordinatorKeys#trustFile}).
+     *
+     * @throws io.tinyfed.protocol.ProtocolException if it does not verify: a device would refuse it
+     */
+    public ModelSnapshot verifiedSnapshot(Version v, Path trustFile) throws IOException,
+            io.tinyfed.protocol.ProtocolException {
+        ModelSnapshot snapshot = snapshot(v);
+        new io.tinyfed.protocol.SnapshotVerifier(io.tinyfed.protocol.TrustedKeys.read(trustFile)).verify(snapshot);
+        return snapshot;
+    }
+
     /** Records that {@code round} started (appended and forced to disk before any task goes out). */
     public synchronized void roundStarted(int round) throws IOException {
         Path log = dir.resolve("rounds.log");
