@@ -93,6 +93,8 @@ class PackageInstallTest {
                 .contains("ExecStart=/usr/lib/tinyfed-agent/bin/tinyfed-agent --config /etc/tinyfed/agent/%i.conf");
         assertThat(root.resolve("etc/tinyfed/coordinator.yml")).isRegularFile();
         assertThat(root.resolve("etc/tinyfed/agent/example.conf")).isRegularFile();
+        assertThat(Files.readString(root.resolve("usr/share/bash-completion/completions/tinyfed")))
+                .contains("complete -F _complete_tinyfed").contains("--expire-devices-after");
         for (Path lib : List.of(root.resolve("usr/lib/tinyfed/lib"), root.resolve("usr/lib/tinyfed-agent/lib"))) {
             try (Stream<Path> jars = Files.list(lib)) {
                 assertThat(jars.map(j -> j.getFileName().toString()))
