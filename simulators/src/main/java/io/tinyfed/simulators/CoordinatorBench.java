@@ -168,16 +168,26 @@ public final class CoordinatorBench implements Callable<Integer> {
                 String id = String.format("dev-%04d", d);
                 pending.add(connector.submit(() -> new LoadDevice(c.brokerUri(), topics, id, delta, pool, verifier)));
             }
-            for (java.util.concurrent.Future<LoadDevice> f : pending) {
-                load.add(f.get());
+            try (Progress progress = Progress.start(devices + " devices connecting", devices)) {
+                for (java.util.concurrent.Future<LoadDevice> f : pending) {
+                    load.add(f.get());
+                    progress.step();
+                }
             }
             connector.shutdown();
             if (!c.awaitEligible(devices, Duration.ofSeconds(60))) {
                 throw new IllegalStateException("only " + c.engine().eligible().size() + " of " + devices + " devices online");
             }
             c.startRun(rounds);
-            if (!c.awaitRun(Duration.ofMinutes(10))) {
-                throw new IllegalStateException("rounds did not finish");
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            try (Progress progress = Progress.start(devices + " devices, rounds", rounds)) {
+                while (!c.awaitRun(Duration.ofSeconds(1))) {
+                    progress.stepTo(c.engine().history().size());
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("rounds did not finish");
+                    }
+                }
+                progress.stepTo(rounds);
             }
             List<RoundEngine.RoundSummary> history = c.engine().history();
             double[] latencies = new double[history.size()];

@@ -344,8 +344,12 @@ public final class ExperimentCommand implements Callable<Integer> {
                 : new ReptileStrategy(1.0, true, rounds, Selection.count(perRound));
         InProcessSimulation sim = simulation(family, init, fedAvg ? 1 : family.protocol().steps(), strategy, devices, profiles,
                 InProcessSimulation.Faults.NONE);
-        for (int k = 0; k < rounds; k++) {
-            sim.round();
+        String what = (fedAvg ? "joint" : "federated") + " " + String.join("+", profileNames) + " rounds";
+        try (Progress progress = Progress.start(what, rounds)) {
+            for (int k = 0; k < rounds; k++) {
+                sim.round();
+                progress.step();
+            }
         }
         return sim.engine().currentModel();
     }

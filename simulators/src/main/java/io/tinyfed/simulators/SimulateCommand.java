@@ -23,9 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -243,9 +240,7 @@ public final class SimulateCommand implements Callable<Integer> {
         ReptileStrategy strategy = new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg);
         List<TaskFamily.Task> heldOut = fam.heldOutTasks(100, seed + 1000);
         List<Row> rows = new ArrayList<>();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("rounds").setInitialMax(rounds)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                .build()) {
+        try (Progress bar = Progress.start("rounds", rounds)) {
             if ("inproc".equals(transport)) {
                 InProcessSimulation sim = new InProcessSimulation(store, fam, init, settings, strategy, devices, ps,
                         localSamples, faults, seed);

@@ -84,7 +84,8 @@ public final class KeywordCorpus {
         Files.deleteIfExists(stamp);
         SplittableRandom r = new SplittableRandom(s.seed());
         Path scratch = Files.createTempFile("tinyfed-espeak", ".wav");
-        try {
+        try (io.tinyfed.simulators.Progress progress = io.tinyfed.simulators.Progress.start("synthesising keywords",
+                (long) s.speakers() * WORDS.size() * s.repetitions())) {
             for (int k = 0; k < s.speakers(); k++) {
                 String voice = ACCENTS.get(k % ACCENTS.size()) + "+" + VARIANTS.get(r.nextInt(VARIANTS.size()));
                 int pitch = 25 + r.nextInt(51);
@@ -102,6 +103,7 @@ public final class KeywordCorpus {
                         Wav.Clip spoken = Wav.read(scratch);
                         Wav.write(dir.resolve(word).resolve(speaker + "_nohash_" + j + ".wav"),
                                 place(spoken.samples(), Math.round(spoken.sampleRate()), gain, snrDb, r), spoken.sampleRate());
+                        progress.step();
                     }
                 }
             }
