@@ -183,6 +183,11 @@ public final class Agent implements AutoCloseable {
         worker.scheduleAtFixedRate(this::guarded, 0, period, TimeUnit.NANOSECONDS);
     }
 
+    /** What this agent was configured with. */
+    public Settings settings() {
+        return settings;
+    }
+
     /**
      * {@link #start()}, retried with back-off (1 s doubling to 30 s, for as long as it takes) while the
      * broker cannot be reached, so a gateway that boots before its broker waits for it. A refusal

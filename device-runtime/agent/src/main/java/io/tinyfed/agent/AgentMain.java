@@ -87,6 +87,22 @@ public final class AgentMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         logging.applyToJavaLogging();
+        Agent agent = agent();
+        // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
+        agent.startWhenReachable(message -> System.err.printf("agent %s: %s%n", id, message));
+        System.out.printf("agent %s of fleet %s connected to %s (%s profile); Ctrl-C stops%n", id, fleet, broker,
+                agent.settings().profile().name());
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    /**
+     * The agent these options describe, not started yet.
+     *
+     * @throws CommandLine.ParameterException naming the option that is wrong
+     */
+    Agent agent() throws Exception {
         if (passwordEnv != null && passwordFile != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give the broker password one way: "
                     + "--password-env or --password-file");
@@ -108,15 +124,26 @@ public final class AgentMain implements Callable<Integer> {
         }
         Agent.Settings settings = new Agent.Settings(fleet, id, hardware, lr, buffer,
                 Duration.ofMillis(sampleMs), 500, seed, io.tinyfed.core.Version.current(), state);
-        Agent agent = new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), source,
+        return new Agent(settings, new PahoTransport(broker, id, user, password, tls.filesFor(broker)), source,
                 new SnapshotVerifier(keys), Clock.systemUTC()).publishPredictions(predictions);
-        // The hook does the graceful part (offline state, disconnect) while the JVM stops on SIGINT/SIGTERM.
-        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "tinyfed-agent-shutdown"));
-        agent.startWhenReachable(message -> System.err.printf("agent %s: %s%n", id, message));
-        System.out.printf("agent %s of fleet %s connected to %s (%s profile); Ctrl-C stops%n", id, fleet, broker,
-                settings.profile().name());
-        new CountDownLatch(1).await();
-        return 0;
+    }
+
+    /**
+     * The agent configured by {@code config} (a properties file whose keys are the options, as for {@code --config})
+     * and {@code args}, not started yet: for hosts that run the agent in their own process, such as an OSGi framework.
+     *
+     * @throws IllegalArgumentException with the one-line reason when the configuration is not usable
+     */
+    public static Agent configured(Path config, String... args) throws Exception {
+        CommandLine cli = commandLine();
+        try {
+            cli.setDefaultValueProvider(io.tinyfed.protocol.cli.Cli.propertiesFile(cli.getCommandSpec(), config));
+            cli.parseArgs(args);
+            AgentMain options = cli.getCommand();
+            return options.agent();
+        } catch (io.tinyfed.protocol.cli.Cli.OptionDefaults.Invalid | CommandLine.ParameterException e) {
+            throw new IllegalArgumentException("tinyfed agent: " + e.getMessage(), e);
+        }
     }
 
     /** The first line of {@code file}; a usage error naming the file when it is unreadable or has none. */

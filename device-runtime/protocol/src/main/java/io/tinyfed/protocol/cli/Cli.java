@@ -99,7 +99,11 @@ public final class Cli {
         return cli.execute(args);
     }
 
-    private static OptionDefaults propertiesFile(CommandLine.Model.CommandSpec spec, Path file) throws OptionDefaults.Invalid {
+    /**
+     * The option defaults in properties file {@code file} (keys: the long option names without {@code --}); none when
+     * {@code file} is null.
+     */
+    public static OptionDefaults propertiesFile(CommandLine.Model.CommandSpec spec, Path file) throws OptionDefaults.Invalid {
         java.util.Map<String, OptionDefaults.Value> values = new java.util.LinkedHashMap<>();
         if (file != null) {
             String source = OptionDefaults.OPTION + " " + file;
