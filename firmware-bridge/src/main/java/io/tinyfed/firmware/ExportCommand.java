@@ -97,9 +97,9 @@ public final class ExportCommand implements Callable<Integer> {
                     io.tinyfed.coordinator.store.CoordinatorKeys.trustFile(st.store));
         }
         if (m.format() == NumberFormat.F32) {
-            String[] lohi = range.split(":");
-            double lo = Double.parseDouble(lohi[0]);
-            double hi = Double.parseDouble(lohi[1]);
+            double[] lohi = calibrationRange();
+            double lo = lohi[0];
+            double hi = lohi[1];
             SplittableRandom r = new SplittableRandom(seed);
             List<float[]> calibration = new ArrayList<>();
             for (int k = 0; k < 256; k++) {
@@ -120,6 +120,24 @@ public final class ExportCommand implements Callable<Integer> {
         System.out.printf("wrote %s: %s.h/.c and %s.tfm (%s, %d parameters), the runtime; arena %d B (%s_ARENA_BYTES)%n",
                 out, name, name, m.architecture().name(), m.parameterCount(), arena, name.toUpperCase(java.util.Locale.ROOT));
         return 0;
+    }
+
+    /** {@code --calibration-range LO:HI} as two finite numbers with LO < HI; a usage error saying so otherwise. */
+    private double[] calibrationRange() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*([^:]+):([^:]+)\\s*").matcher(range);
+        try {
+            if (m.matches()) {
+                double lo = Double.parseDouble(m.group(1));
+                double hi = Double.parseDouble(m.group(2));
+                if (Double.isFinite(lo) && Double.isFinite(hi) && lo < hi) {
+                    return new double[] {lo, hi};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new CommandLine.ParameterException(spec.commandLine(), "--calibration-range " + range + ": expected LO:HI, "
+                + "two numbers with LO < HI, e.g. -5:5 (the range of the model's inputs)");
     }
 
     public static void main(String[] args) {

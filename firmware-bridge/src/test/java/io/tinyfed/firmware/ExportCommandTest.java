@@ -99,4 +99,22 @@ class ExportCommandTest {
             assertThat(dir.resolve(out)).doesNotExist();
         }
     }
+
+    @Test
+    void aBadCalibrationRange_isAOneLineUsageError(@TempDir Path dir) throws Exception {
+        Path f32 = Files.write(dir.resolve("f32.tfm"), ModelCodec.encode(Model.initialize(
+                Architecture.mlp(Layer.Kind.RELU, 1, 8, 1), 1)));
+
+        for (String range : List.of("abc", "5:-5", "1", "1:x", "0:NaN")) {
+            StringWriter err = new StringWriter();
+            int exit = run(err, "c", "--model", f32.toString(), "--out", dir.resolve("out").toString(),
+                    "--calibration-range", range);
+
+            assertThat(exit).as(range).isEqualTo(2);
+            assertThat(err.toString().lines().findFirst().orElseThrow()).as(range)
+                    .isEqualTo("tinyfed export: --calibration-range " + range + ": expected LO:HI, two numbers with LO < HI, "
+                            + "e.g. -5:5 (the range of the model's inputs)");
+        }
+        assertThat(dir.resolve("out")).doesNotExist();
+    }
 }
