@@ -54,7 +54,9 @@ public final class Importers {
             }
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new InvalidDescriptionException(name, "  cannot read: " + e);
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new InvalidDescriptionException(name, "  cannot read " + file + ": " + why);
         }
         return read(name, bytes);
     }

@@ -46,6 +46,15 @@ public final class Cli {
 
     /** The failure and, when it names something its message does not (a TLS or I/O detail), its cause. */
     static String describe(Throwable e) {
+        if (e instanceof java.nio.file.NoSuchFileException missing) {
+            return missing.getFile() + ": no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException denied) {
+            return denied.getFile() + ": permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getFile() + ": " + fs.getReason();
+        }
         String message = e.getMessage() != null ? e.getMessage() : e.toString();
         Throwable cause = e.getCause();
         if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
