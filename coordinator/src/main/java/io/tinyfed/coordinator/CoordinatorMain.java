@@ -273,7 +273,7 @@ public final class CoordinatorMain implements Callable<Integer> {
             b.registry(io.tinyfed.registry.Registry.remote(registryUrl, secret == null ? null : registryUser,
                     secret == null ? null : secret.toCharArray()));
         }
-        Coordinator coordinator = b.start();
+        Coordinator coordinator = started(b);
         HttpApi api;
         HttpApi https;
         try {
@@ -390,6 +390,39 @@ public final class CoordinatorMain implements Callable<Integer> {
             if (!java.nio.file.Files.isReadable(f)) {
                 throw usage((f == tlsServerCert ? "--tls-server-cert " : "--tls-server-key ") + f + ": not a readable file");
             }
+        }
+    }
+
+    /** Starts the coordinator; a listener port that is taken is a usage error naming the flag that changes it. */
+    private Coordinator started(Coordinator.Builder b) throws Exception {
+        try {
+            return b.start();
+        } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.BindException) {
+                    String text = t.getMessage() + " " + e.getMessage();
+                    java.util.Map<String, Integer> ports = new java.util.LinkedHashMap<>();
+                    ports.put("--broker-port", brokerPort);
+                    ports.put("--sparql-port", sparqlPort);
+                    if (sparqlHttpsPort != null) {
+                        ports.put("--sparql-https-port", sparqlHttpsPort);
+                    }
+                    if (wssListen != null) {
+                        ports.put("--wss-listen", wssListen);
+                    }
+                    if (tlsListen != null) {
+                        ports.put("--tls-listen", listen("--tls-listen", tlsListen, "8883").port());
+                    }
+                    for (java.util.Map.Entry<String, Integer> p : ports.entrySet()) {
+                        if (p.getValue() > 0 && text.matches("(?s).*:" + p.getValue() + "(\\D.*)?")) {
+                            throw usage(p.getKey() + " " + p.getValue() + ": the port is in use; choose another with "
+                                    + p.getKey() + " (0: a free one)");
+                        }
+                    }
+                    throw usage("a port is in use (" + t.getMessage() + ")");
+                }
+            }
+            throw e;
         }
     }
 

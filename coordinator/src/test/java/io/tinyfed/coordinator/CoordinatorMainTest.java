@@ -170,4 +170,34 @@ class CoordinatorMainTest {
         }
         assertThat(Files.exists(dir.resolve("store"))).as("nothing started").isFalse();
     }
+
+    @Test
+    void aTakenBrokerOrSparqlPort_isAUsageErrorNamingTheFlag_andTheStoreIsFreeAgain(@TempDir Path dir) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+            taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            for (String flag : new String[] {"--broker-port", "--sparql-port"}) {
+                StringWriter err = new StringWriter();
+                CommandLine cli = CoordinatorMain.commandLine();
+                cli.setErr(new PrintWriter(err));
+                java.util.Map<String, String> ports = new java.util.HashMap<>(java.util.Map.of("--broker-port", "0",
+                        "--sparql-port", "0", "--http-port", "0"));
+                ports.put(flag, String.valueOf(port));
+                java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--store", dir.resolve("store").toString()));
+                ports.forEach((k, v) -> {
+                    args.add(k);
+                    args.add(v);
+                });
+
+                int exit = cli.execute(args.toArray(String[]::new));
+
+                assertThat(exit).as(flag).isEqualTo(2);
+                assertThat(err.toString().lines().findFirst().orElseThrow()).isEqualTo("tinyfed coordinator: " + flag + " "
+                        + port + ": the port is in use; choose another with " + flag + " (0: a free one)");
+            }
+        }
+        try (io.tinyfed.coordinator.store.StoreLock lock = io.tinyfed.coordinator.store.StoreLock.acquire(dir.resolve("store"))) {
+            assertThat(lock).as("a failed start released the store").isNotNull();
+        }
+    }
 }

@@ -154,6 +154,19 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     private static final int FREE_PORT_ATTEMPTS = 5;
 
+    /** Whether {@code address:port} can be bound now (after a failed start: which listener's port is taken). */
+    private static boolean canBind(String address, int port) {
+        if (port <= 0) {
+            return true;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(address, port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static EmbeddedBroker startOn(int bound, int tlsBound, int wssBound, Path workDir, String fleet,
                                           DeviceCredentials credentials, TlsListener tls, boolean topicAliases)
             throws IOException {
@@ -205,6 +218,14 @@ public final class EmbeddedBroker implements AutoCloseable {
                 hivemq.close();
             } catch (Exception ignored) {
                 // the start already failed; that failure is the one to report
+            }
+            String taken = !canBind("127.0.0.1", bound) ? "127.0.0.1:" + bound
+                    : tls != null && !canBind(tls.bind(), tlsBound) ? tls.bind() + ":" + tlsBound
+                    : wssBound > 0 && !canBind(tls.bind(), wssBound) ? tls.bind() + ":" + wssBound : null;
+            if (taken != null) {
+                // HiveMQ only logs which listener failed; say it in the exception, as a bind failure.
+                throw (java.net.BindException) new java.net.BindException("embedded MQTT broker: " + taken
+                        + " is in use").initCause(e);
             }
             throw new IOException("embedded MQTT broker did not start on 127.0.0.1:" + bound
                     + (tls == null ? "" : " and " + tls.bind() + ":" + tlsBound) + (wssBound < 0 ? "" : " and "
