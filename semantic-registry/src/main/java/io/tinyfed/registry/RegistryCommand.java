@@ -66,12 +66,27 @@ public final class RegistryCommand {
         @Option(names = "--all-interfaces", description = "Listen on all interfaces, not only 127.0.0.1.")
         boolean allInterfaces;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             Registry registry = Registry.embedded(dir);
             Path secretFile = dir.resolveSibling("registry-admin.secret");
-            SparqlEndpoint endpoint = SparqlEndpoint.builder().registry(registry).port(port).allInterfaces(allInterfaces)
-                    .adminSecretFile(secretFile).start();
+            SparqlEndpoint endpoint;
+            try {
+                endpoint = SparqlEndpoint.builder().registry(registry).port(port).allInterfaces(allInterfaces)
+                        .adminSecretFile(secretFile).start();
+            } catch (RuntimeException e) {
+                registry.close();
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    if (t instanceof java.net.BindException) {
+                        throw new CommandLine.ParameterException(spec.commandLine(), "--port " + port + ": the port is in "
+                                + "use; choose another with --port (0: a free one)");
+                    }
+                }
+                throw e;
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 endpoint.close();
                 registry.close();

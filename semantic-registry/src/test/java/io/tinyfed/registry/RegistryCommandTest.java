@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code tinyfed registry remove} on an embedded store. */
-class RegistryRemoveCommandTest {
+class RegistryCommandTest {
     private record Run(int exit, String out, String err) {
     }
 
@@ -67,6 +67,23 @@ class RegistryRemoveCommandTest {
         try (Registry r = Registry.embedded(store)) {
             assertThat(r.select("PREFIX tf: <https://tinyfed.io/ns#> SELECT ?id WHERE { GRAPH ?g { ?d tf:deviceId ?id } }")
                     .rows()).extracting(row -> row.get("id")).containsExactly("d-3");
+        }
+    }
+
+    @Test
+    void serveOnATakenPort_isAOneLineUsageErrorNamingTheFlag(@TempDir Path dir) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+            taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+
+            Run run = registry("serve", "--dir", dir.resolve("registry").toString(), "--port", String.valueOf(port));
+
+            assertThat(run.exit()).isEqualTo(2);
+            assertThat(run.err().lines().findFirst().orElseThrow()).isEqualTo("tinyfed registry serve: --port " + port
+                    + ": the port is in use; choose another with --port (0: a free one)");
+        }
+        try (Registry reopened = Registry.embedded(dir.resolve("registry"))) {
+            assertThat(reopened).as("the failed serve closed the registry").isNotNull();
         }
     }
 }
