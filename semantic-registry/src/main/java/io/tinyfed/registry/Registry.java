@@ -131,7 +131,8 @@ public interface Registry extends AutoCloseable {
     /**
      * Imports a description file: Turtle / JSON-LD / RDF/XML (native or published TinyML, S3N, SOSA
      * vocabularies), a WoT Thing Description ({@code .td.json}, {@code .jsonld} with a TD context) or a
-     * {@code .tflite} model. Replaces what an earlier import of a file with the same name wrote.
+     * {@code .tflite} model, into a named graph of its own per file path. Re-importing a path replaces what it wrote;
+     * a byte-identical file under another path is not written and the report names the file imported before.
      *
      * @throws InvalidDescriptionException if the file cannot be parsed or the result does not conform
      */

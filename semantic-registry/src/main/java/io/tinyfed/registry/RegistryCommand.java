@@ -259,7 +259,13 @@ public final class RegistryCommand {
     }
 
     static void print(String verb, ImportReport r) {
-        System.out.printf("%s %s: %d triples into <%s>; %d device(s), %d model(s) matchable%n", verb, r.file(), r.triples(),
+        if (r.outcome() == ImportReport.Outcome.DUPLICATE) {
+            System.out.printf("skipped %s: byte-identical to %s, imported before into <%s>%n", r.file(), r.duplicateOf(),
+                    r.graph());
+            return;
+        }
+        System.out.printf("%s %s: %d triples into <%s>; %d device(s), %d model(s) matchable%n",
+                r.outcome() == ImportReport.Outcome.REPLACED ? "replaced" : verb, r.file(), r.triples(),
                 r.graph(), r.devices().size(), r.models().size());
         r.devices().forEach(d -> System.out.println("  device " + d));
         r.models().forEach(m -> System.out.println("  model  " + m));

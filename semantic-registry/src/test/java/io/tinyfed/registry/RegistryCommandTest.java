@@ -86,4 +86,27 @@ class RegistryCommandTest {
             assertThat(reopened).as("the failed serve closed the registry").isNotNull();
         }
     }
+
+    @Test
+    void importOfTwoFilesWithOneName_importsBoth_andAByteIdenticalCopyIsReportedAndSkipped(@TempDir Path dir)
+            throws Exception {
+        String published = java.nio.file.Files.readString(Fixtures.file("published-board.ttl"));
+        Path a = java.nio.file.Files.createDirectories(dir.resolve("a")).resolve("board.ttl");
+        Path b = java.nio.file.Files.createDirectories(dir.resolve("b")).resolve("board.ttl");
+        java.nio.file.Files.writeString(a, published);
+        java.nio.file.Files.writeString(b, published.replace("board-ble-sense-7", "board-ble-sense-8"));
+        Path copy = java.nio.file.Files.writeString(dir.resolve("copy.ttl"), published);
+
+        Run run = registry("import", "--dir", dir.resolve("registry").toString(), a.toString(), b.toString(),
+                copy.toString(), a.toString());
+
+        assertThat(run.exit()).isZero();
+        List<String> verdicts = run.out().lines().filter(l -> !l.startsWith(" ")).toList();
+        assertThat(verdicts).hasSize(4);
+        assertThat(verdicts.get(0)).startsWith("imported " + a + ":");
+        assertThat(verdicts.get(1)).startsWith("imported " + b + ":");
+        assertThat(verdicts.get(2)).startsWith("skipped " + copy + ": byte-identical to " + a.toAbsolutePath().normalize()
+                + ", imported before");
+        assertThat(verdicts.get(3)).startsWith("replaced " + a + ":");
+    }
 }

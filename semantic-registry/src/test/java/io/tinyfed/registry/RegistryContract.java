@@ -345,6 +345,39 @@ abstract class RegistryContract {
         assertThat(registry.select(count).rows().get(0).get("n")).isEqualTo(first);
     }
 
+    @Test
+    void importFile_keysGraphsByPath_neverReplacesAnotherFileOfTheSameName_andReportsByteIdenticalFiles(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String published = java.nio.file.Files.readString(Fixtures.file("published-board.ttl"));
+        java.nio.file.Path a = java.nio.file.Files.createDirectories(dir.resolve("a")).resolve("board.ttl");
+        java.nio.file.Path b = java.nio.file.Files.createDirectories(dir.resolve("b")).resolve("board.ttl");
+        java.nio.file.Path copy = dir.resolve("copy-of-a.ttl");
+        java.nio.file.Files.writeString(a, published);
+        java.nio.file.Files.writeString(b, published.replace("board-ble-sense-7", "board-ble-sense-8"));
+        java.nio.file.Files.writeString(copy, published);
+        String count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }";
+
+        ImportReport first = registry.importFile(a);
+        ImportReport second = registry.importFile(b);
+        String afterBoth = registry.select(count).rows().get(0).get("n");
+        ImportReport duplicate = registry.importFile(copy);
+        String afterDuplicate = registry.select(count).rows().get(0).get("n");
+        ImportReport again = registry.importFile(a);
+
+        assertThat(first.outcome()).isEqualTo(ImportReport.Outcome.IMPORTED);
+        assertThat(second.outcome()).isEqualTo(ImportReport.Outcome.IMPORTED);
+        assertThat(second.graph()).isNotEqualTo(first.graph());
+        assertThat(registry.select("PREFIX tf: <https://tinyfed.io/ns#> SELECT DISTINCT ?d WHERE { GRAPH ?g { ?d a tf:Device } }")
+                .rows()).extracting(r -> r.get("d")).contains(
+                "http://tinyml-schema.org/tinyml-demo/board-ble-sense-7", "http://tinyml-schema.org/tinyml-demo/board-ble-sense-8");
+        assertThat(duplicate.outcome()).isEqualTo(ImportReport.Outcome.DUPLICATE);
+        assertThat(duplicate.duplicateOf()).isEqualTo(a.toAbsolutePath().normalize().toString());
+        assertThat(duplicate.graph()).isEqualTo(first.graph());
+        assertThat(afterDuplicate).as("nothing written for the duplicate").isEqualTo(afterBoth);
+        assertThat(again.outcome()).isEqualTo(ImportReport.Outcome.REPLACED);
+        assertThat(registry.select(count).rows().get(0).get("n")).isEqualTo(afterBoth);
+    }
+
     static DeviceDescription withRam(DeviceDescription d, long ram) {
         return new DeviceDescription(d.fleet(), d.deviceId(), ram, d.flashBytes(), d.cpu(), d.clockMhz(), d.formats(),
                 d.sensors(), d.runtimeVersion(), d.firmwareVersion(), d.gatewayId(), d.online(), d.lastSeen());

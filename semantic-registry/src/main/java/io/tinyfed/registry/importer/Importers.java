@@ -40,8 +40,8 @@ public final class Importers {
                                 + "put the context inline");
             });
 
-    /** The RDF read from a file and what the normaliser made of it. */
-    public record Result(Model model, List<String> devices, List<String> models, List<String> skipped) {
+    /** The RDF read from a file, what the normaliser made of it, and the SHA-256 (hex) of the file's bytes. */
+    public record Result(Model model, List<String> devices, List<String> models, List<String> skipped, String sha256) {
     }
 
     /** @throws InvalidDescriptionException if the file is unreadable, too large, malformed or of an unknown kind */
@@ -59,6 +59,14 @@ public final class Importers {
             throw new InvalidDescriptionException(name, "  cannot read " + file + ": " + why);
         }
         return read(name, bytes);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
     }
 
     /**
@@ -81,13 +89,13 @@ public final class Importers {
                 throw new InvalidDescriptionException(name, "  " + e.getMessage());
             }
             model = TfliteImporter.describe(name, bytes, t, normalizer);
-            return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped());
+            return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha256(bytes));
         }
         if (lower.endsWith(".json") || lower.endsWith(".jsonld")) {
             JsonNode doc = WotImporter.parse(name, bytes);
             if (doc.isObject() && WotImporter.isThingDescription(doc)) {
                 model = normalizer.normalize(WotImporter.read(name, doc, normalizer));
-                return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped());
+                return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha256(bytes));
             }
         }
         Lang lang = RDFLanguages.filenameToLang(name, lower.endsWith(".json") ? Lang.JSONLD : null);
@@ -104,6 +112,6 @@ public final class Importers {
             throw new InvalidDescriptionException(name, "  malformed " + lang.getLabel() + ": " + e.getMessage());
         }
         model = normalizer.normalize(parsed);
-        return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped());
+        return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha256(bytes));
     }
 }

@@ -283,17 +283,35 @@ public final class JenaRegistry implements Registry {
     @Override
     public ImportReport importFile(Path file) {
         Importers.Result r = read(file);
-        String graph = Iris.importGraph(file.getFileName().toString());
-        replaceGraph(file.toString(), graph, r.model());
-        return new ImportReport(file.toString(), graph, r.model().size(), r.devices(), r.models(), r.skipped());
+        String path = file.toAbsolutePath().normalize().toString();
+        String graph = Iris.importGraph(path);
+        ParameterizedSparqlString twins = Resources.sparql("imports-with-hash.rq");
+        twins.setLiteral("sha256", r.sha256());
+        boolean replacing = false;
+        for (Map<String, String> row : run(twins.asQuery()).rows()) {
+            if (row.get("graph").equals(graph)) {
+                replacing = true;
+            } else {
+                return new ImportReport(file.toString(), row.get("graph"), 0, List.of(), List.of(),
+                        List.of("byte-identical to " + row.get("path") + ", imported before: not imported again"),
+                        ImportReport.Outcome.DUPLICATE, row.get("path"));
+            }
+        }
+        replacing |= !graph(graph).isEmpty();
+        Model data = org.apache.jena.rdf.model.ModelFactory.createDefaultModel().add(r.model());
+        data.createResource(graph).addProperty(org.apache.jena.vocabulary.RDF.type, TF.IMPORT)
+                .addProperty(TF.IMPORTED_FROM, path).addProperty(TF.CONTENT_SHA256, r.sha256());
+        replaceGraph(file.toString(), graph, data);
+        return new ImportReport(file.toString(), graph, r.model().size(), r.devices(), r.models(), r.skipped(),
+                replacing ? ImportReport.Outcome.REPLACED : ImportReport.Outcome.IMPORTED, null);
     }
 
     @Override
     public ImportReport validateFile(Path file) {
         Importers.Result r = read(file);
         ShapeValidator.check(file.toString(), r.model());
-        return new ImportReport(file.toString(), Iris.importGraph(file.getFileName().toString()), r.model().size(),
-                r.devices(), r.models(), r.skipped());
+        return new ImportReport(file.toString(), Iris.importGraph(file.toAbsolutePath().normalize().toString()),
+                r.model().size(), r.devices(), r.models(), r.skipped(), ImportReport.Outcome.VALIDATED, null);
     }
 
     private Importers.Result read(Path file) {

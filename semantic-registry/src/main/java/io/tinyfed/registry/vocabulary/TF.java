@@ -70,6 +70,8 @@ public final class TF {
     public static final Property NAMED_ROLLOUT = ResourceFactory.createProperty(NS + "namedRollout");
     public static final Property REFUSED_AT = ResourceFactory.createProperty(NS + "refusedAt");
     public static final Property REFUSAL_COUNT = ResourceFactory.createProperty(NS + "refusalCount");
+    public static final Resource IMPORT = ResourceFactory.createResource(NS + "Import");
+    public static final Property CONTENT_SHA256 = ResourceFactory.createProperty(NS + "contentSha256");
 
     private TF() {
     }
