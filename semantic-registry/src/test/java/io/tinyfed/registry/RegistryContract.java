@@ -325,6 +325,30 @@ abstract class RegistryContract {
     }
 
     @Test
+    void importFile_aModelWhoseInputASensorProvides_requiresThatSensor_andUnknownOrMalformedClassesAreReported() {
+        ImportReport boards = registry.importFile(Fixtures.file("published-sensor-boards.ttl"));
+        ImportReport models = registry.importFile(Fixtures.file("published-sensor-models.ttl"));
+        String demo = "http://tinyml-schema.org/tinyml-demo/";
+        String nn = "http://tinyml-schema.org/neuralnetwork/";
+
+        assertThat(models.models()).containsExactlyInAnyOrder(nn + "person-detection", nn + "magic-wand");
+        assertThat(models.skipped())
+                .anyMatch(s -> s.contains("Person_Detection") && s.contains("provided by a Camera") && s.contains("image"))
+                .anyMatch(s -> s.contains("Compass") && s.contains("malformed") && s.contains("not matchable"))
+                .anyMatch(s -> s.contains("Radar_Gesture") && s.contains("Radar") && s.contains("not matchable"));
+        assertThat(boards.skipped()).anyMatch(s -> s.contains("mistyped board") && s.contains("malformed")
+                && s.contains("no sensor assumed")).anyMatch(s -> s.contains("read as a sensor of image"));
+        // The person detector (100 KB) fits every 512 KB board by RAM, but only one has a camera.
+        assertThat(registry.devicesFor(nn + "person-detection", Purpose.INFERENCE)).extracting(DeviceMatch::deviceIri)
+                .containsExactly(demo + "board-camera");
+        assertThat(registry.devicesFor(nn + "magic-wand", Purpose.INFERENCE)).extracting(DeviceMatch::deviceIri)
+                .containsExactly(demo + "board-imu");
+        assertThat(registry.modelsFor(demo + "board-thermometer", Purpose.INFERENCE)).isEmpty();
+        assertThat(registry.modelsFor(demo + "board-mistyped", Purpose.INFERENCE)).as("its magnetometer is not guessed")
+                .isEmpty();
+    }
+
+    @Test
     void importFile_thingDescriptionBecomesAMatchableDevice() {
         ImportReport report = registry.importFile(Fixtures.file("thermostat.td.json"));
         registry.registerModelVersion(Fixtures.version("room", 1, Fixtures.SINE, List.of("temperature", "humidity")));

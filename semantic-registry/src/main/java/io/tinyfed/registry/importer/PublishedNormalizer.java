@@ -57,6 +57,9 @@ final class PublishedNormalizer {
     }
 
     private static final Property SSN_SYSTEM_HAS_CAPABILITY = SSNSystem.HAS_SYSTEM_CAPABILITY;
+    /** The TinyML schema's relation from a sensor to the model input it provides ({@code ssn_extend:provideInput}). */
+    private static final Property SSN_EXTEND_PROVIDE_INPUT = org.apache.jena.rdf.model.ResourceFactory.createProperty(
+            "http://tinyml-schema.org/ssn_extend/provideInput");
 
     private final List<String> skipped = new ArrayList<>();
     private final List<String> devices = new ArrayList<>();
@@ -153,13 +156,18 @@ final class PublishedNormalizer {
                 continue;
             }
             for (Resource type : objects(sub, RDF.type)) {
-                Optional<String> p = type.isURIResource() ? ObservableProperties.of(type.getLocalName()) : Optional.empty();
-                if (p.isPresent()) {
-                    sub.addProperty(SOSA.OBSERVES, m.createResource(Iris.property(p.get())));
-                    board.addProperty(SOSA.HOSTS, sub).addProperty(TF.SENSES, m.createResource(Iris.property(p.get())));
-                    sensed.add(p.get());
+                ObservableProperties.Reading reading = ObservableProperties.ofClass(type);
+                if (reading instanceof ObservableProperties.Reading.Known k) {
+                    sub.addProperty(SOSA.OBSERVES, m.createResource(Iris.property(k.property())));
+                    board.addProperty(SOSA.HOSTS, sub).addProperty(TF.SENSES, m.createResource(Iris.property(k.property())));
+                    sensed.add(k.property());
+                    note("board " + name + ": subsystem type " + type.getLocalName() + " read as a sensor of " + k.property());
+                } else if (reading instanceof ObservableProperties.Reading.Malformed bad) {
+                    note("board " + name + ": subsystem type <" + type.getURI() + "> is malformed: " + bad.why()
+                            + "; no sensor assumed");
                 } else if (type.isURIResource()) {
-                    note("board " + name + ": subsystem type " + type.getLocalName() + " is not a sensor TinyFed knows; no observed property");
+                    note("board " + name + ": subsystem type " + type.getLocalName()
+                            + " is not a sensor TinyFed knows; no observed property");
                 }
             }
         }
@@ -230,6 +238,28 @@ final class PublishedNormalizer {
             note("model " + name + ": a blank node cannot be referenced by matchmaking; give it an IRI");
             return;
         }
+        Set<String> required = new java.util.TreeSet<>();
+        for (Resource input : objects(model, SSN.HAS_INPUT)) {
+            for (Resource sensor : subjects(m, SSN_EXTEND_PROVIDE_INPUT, input)) {
+                for (Resource type : objects(sensor, RDF.type)) {
+                    ObservableProperties.Reading reading = ObservableProperties.ofClass(type);
+                    if (reading instanceof ObservableProperties.Reading.Known k) {
+                        required.add(k.property());
+                        note("model " + name + ": its input is provided by a " + type.getLocalName()
+                                + ", read as requiring a sensor of " + k.property());
+                    } else if (reading instanceof ObservableProperties.Reading.Malformed bad) {
+                        note("model " + name + ": the class <" + type.getURI() + "> of the sensor providing its input "
+                                + "is malformed: " + bad.why() + "; kept, but not matchable until the sensor is known");
+                        return;
+                    } else if (type.isURIResource() && !SOSA.SENSOR.equals(type)) {
+                        note("model " + name + ": its input is provided by a " + type.getLocalName() + ", not a sensor "
+                                + "TinyFed knows; kept, but not matchable until the sensor is known");
+                        return;
+                    }
+                }
+            }
+        }
+        required.forEach(p -> model.addProperty(TF.REQUIRES_PROPERTY, m.createResource(Iris.property(p))));
         // An IRI, not a blank node: matchmaking joins facts about requirements across result sets.
         Resource req = m.createResource(model.getURI() + "#tinyfed-requirement").addProperty(RDF.type, TF.RESOURCE_REQUIREMENT).addProperty(TF.FORMAT, format)
                 .addLiteral(TF.INFERENCE_ARENA_BYTES, Describe.integer(ram.get()));
@@ -336,6 +366,13 @@ final class PublishedNormalizer {
             m.listSubjectsWithProperty(RDF.type, t).forEachRemaining(out::add);
         }
         return new ArrayList<>(out);
+    }
+
+    /** Subjects of {@code p} whose object is {@code o}. */
+    private static List<Resource> subjects(Model m, Property p, Resource o) {
+        List<Resource> out = new ArrayList<>();
+        m.listSubjectsWithProperty(p, o).forEachRemaining(out::add);
+        return out;
     }
 
     private static List<Resource> objects(Resource r, Property p) {

@@ -57,8 +57,8 @@ final class WotImporter {
                     affordance.addLiteral(TD.IS_OBSERVABLE, observable.booleanValue());
                 }
                 thing.addProperty(TD.HAS_PROPERTY_AFFORDANCE, affordance);
-                Optional<String> property = ObservableProperties.of(e.getKey())
-                        .or(() -> text(e.getValue(), "title").flatMap(ObservableProperties::of));
+                Optional<String> property = ObservableProperties.ofPropertyName(e.getKey())
+                        .or(() -> text(e.getValue(), "title").flatMap(ObservableProperties::ofPropertyName));
                 if (property.isPresent()) {
                     Resource sensor = m.createResource(id + "#sensor-" + e.getKey().replaceAll("[^A-Za-z0-9_-]", "_"))
                             .addProperty(RDF.type, SOSA.SENSOR)
