@@ -136,10 +136,20 @@ public interface Registry extends AutoCloseable {
      *
      * @throws InvalidDescriptionException if the file cannot be parsed or the result does not conform
      */
-    ImportReport importFile(Path file);
+    default ImportReport importFile(Path file) {
+        return importFile(file, ImportOptions.DEFAULT);
+    }
+
+    /** As {@link #importFile(Path)}, reading the file as {@code options} say (e.g. what a kilobyte means). */
+    ImportReport importFile(Path file, ImportOptions options);
 
     /** Parses and validates a file as {@link #importFile} would, without writing; the report says what would be imported. */
-    ImportReport validateFile(Path file);
+    default ImportReport validateFile(Path file) {
+        return validateFile(file, ImportOptions.DEFAULT);
+    }
+
+    /** As {@link #validateFile(Path)}, reading the file as {@code options} say. */
+    ImportReport validateFile(Path file, ImportOptions options);
 
     /** A copy of one named graph (a device's, a version's, an import's); empty if there is none. */
     org.apache.jena.rdf.model.Model graph(String graphIri);

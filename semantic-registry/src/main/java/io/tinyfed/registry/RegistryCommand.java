@@ -223,10 +223,14 @@ public final class RegistryCommand {
         @CommandLine.Mixin
         Target target = new Target();
 
+        @CommandLine.Mixin
+        Reading reading = new Reading();
+
         @Override
         public Integer call() throws Exception {
+            ImportOptions options = reading.options();
             try (Registry registry = target.open()) {
-                return eachFile(files, "imported", registry::importFile);
+                return eachFile(files, "imported", f -> registry.importFile(f, options));
             }
         }
     }
@@ -236,10 +240,33 @@ public final class RegistryCommand {
         @Parameters(arity = "1..*", paramLabel = "FILE")
         List<Path> files;
 
+        @CommandLine.Mixin
+        Reading reading = new Reading();
+
         @Override
         public Integer call() {
+            ImportOptions options = reading.options();
             try (Registry scratch = Registry.inMemory()) {
-                return eachFile(files, "valid", scratch::validateFile);
+                return eachFile(files, "valid", f -> scratch.validateFile(f, options));
+            }
+        }
+    }
+
+    /** How the files of one source are read ({@code import} and {@code validate}). */
+    static final class Reading {
+        @Option(names = "--kilobyte", defaultValue = "1024", paramLabel = "1024|1000", description = "Bytes in a "
+                + "kilobyte in these files' memory figures: 1024 (datasheets; default) or 1000 (generators that write "
+                + "size/1000). Each import reports the one it applied.")
+        int kilobyte;
+
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec spec;
+
+        ImportOptions options() {
+            try {
+                return new ImportOptions(kilobyte);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--kilobyte " + kilobyte + ": 1024 or 1000");
             }
         }
     }

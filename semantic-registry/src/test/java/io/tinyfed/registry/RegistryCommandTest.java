@@ -109,4 +109,16 @@ class RegistryCommandTest {
                 + ", imported before");
         assertThat(verdicts.get(3)).startsWith("replaced " + a + ":");
     }
+
+    @Test
+    void validateWithAKilobyteOf1000_readsMemoryInDecimalUnits_andAnyOtherKilobyteIsAUsageError() {
+        Run decimal = registry("validate", "--kilobyte", "1000", Fixtures.file("published-board.ttl").toString());
+        Run wrong = registry("validate", "--kilobyte", "1016", Fixtures.file("published-board.ttl").toString());
+
+        assertThat(decimal.exit()).isZero();
+        assertThat(decimal.out()).contains("read as 1000 bytes each");
+        assertThat(wrong.exit()).isEqualTo(2);
+        assertThat(wrong.err().lines().findFirst().orElseThrow()).isEqualTo("tinyfed registry validate: --kilobyte 1016: "
+                + "1024 or 1000");
+    }
 }

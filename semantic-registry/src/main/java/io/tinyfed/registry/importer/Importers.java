@@ -44,8 +44,13 @@ public final class Importers {
     public record Result(Model model, List<String> devices, List<String> models, List<String> skipped, String sha256) {
     }
 
-    /** @throws InvalidDescriptionException if the file is unreadable, too large, malformed or of an unknown kind */
+    /** {@link #read(Path, io.tinyfed.registry.ImportOptions)} with the default options. */
     public static Result read(Path file) {
+        return read(file, io.tinyfed.registry.ImportOptions.DEFAULT);
+    }
+
+    /** @throws InvalidDescriptionException if the file is unreadable, too large, malformed or of an unknown kind */
+    public static Result read(Path file, io.tinyfed.registry.ImportOptions options) {
         String name = file.getFileName().toString();
         byte[] bytes;
         try {
@@ -58,7 +63,7 @@ public final class Importers {
                     : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
             throw new InvalidDescriptionException(name, "  cannot read " + file + ": " + why);
         }
-        return read(name, bytes);
+        return read(name, bytes, options);
     }
 
     static String sha256(byte[] bytes) {
@@ -75,10 +80,15 @@ public final class Importers {
      * @throws InvalidDescriptionException if the bytes are malformed or of an unknown kind
      */
     public static Result read(String name, byte[] bytes) {
+        return read(name, bytes, io.tinyfed.registry.ImportOptions.DEFAULT);
+    }
+
+    /** As {@link #read(String, byte[])}, reading memory figures as {@code options} say. */
+    public static Result read(String name, byte[] bytes, io.tinyfed.registry.ImportOptions options) {
         if (bytes.length > MAX_BYTES) {
             throw new InvalidDescriptionException(name, "  larger than " + MAX_BYTES + " bytes");
         }
-        PublishedNormalizer normalizer = new PublishedNormalizer();
+        PublishedNormalizer normalizer = new PublishedNormalizer(options.kilobyteBytes());
         String lower = name.toLowerCase(Locale.ROOT);
         Model model;
         if (lower.endsWith(".tflite")) {

@@ -41,6 +41,12 @@ import org.apache.jena.vocabulary.RDFS;
  * a RAM figure of 0 (how some descriptions say "unknown") is unknown, not zero.
  */
 final class PublishedNormalizer {
+    /** Bytes in a kilobyte for this source (1024 or 1000). */
+    private final long kilobyte;
+
+    PublishedNormalizer(int kilobyteBytes) {
+        this.kilobyte = kilobyteBytes;
+    }
     /** Namespace variants seen in published descriptions -> the canonical namespace. */
     private static final Map<String, String> NAMESPACES = new LinkedHashMap<>();
 
@@ -335,18 +341,24 @@ final class PublishedNormalizer {
             case "byte", "b" -> {
                 return 1;
             }
-            case "kilobyte", "kb", "kibibyte", "kib" -> {
-                if (u.startsWith("kilo") || u.equals("kb")) {
-                    note(owner + ": " + kind + " in kilobytes read as 1024 bytes each (the datasheet convention for MCU memory)");
-                }
+            case "kibibyte", "kib" -> {
                 return 1024;
             }
-            case "megabyte", "mb", "mebibyte", "mib" -> {
+            case "kilobyte", "kb" -> {
+                note(owner + ": " + kind + " in kilobytes read as " + kilobyte + " bytes each ("
+                        + (kilobyte == 1024 ? "the datasheet convention for MCU memory; import with --kilobyte 1000 if "
+                        + "this source writes size/1000" : "--kilobyte 1000: this source writes size/1000") + ")");
+                return kilobyte;
+            }
+            case "mebibyte", "mib" -> {
                 return 1024 * 1024;
             }
+            case "megabyte", "mb" -> {
+                return kilobyte * kilobyte;
+            }
             default -> {
-                note(owner + ": " + kind + " unit '" + u + "' unknown; read as kilobytes");
-                return 1024;
+                note(owner + ": " + kind + " unit '" + u + "' unknown; read as kilobytes of " + kilobyte + " bytes");
+                return kilobyte;
             }
         }
     }

@@ -281,8 +281,8 @@ public final class JenaRegistry implements Registry {
     }
 
     @Override
-    public ImportReport importFile(Path file) {
-        Importers.Result r = read(file);
+    public ImportReport importFile(Path file, io.tinyfed.registry.ImportOptions options) {
+        Importers.Result r = read(file, options);
         String path = file.toAbsolutePath().normalize().toString();
         String graph = Iris.importGraph(path);
         ParameterizedSparqlString twins = Resources.sparql("imports-with-hash.rq");
@@ -307,16 +307,16 @@ public final class JenaRegistry implements Registry {
     }
 
     @Override
-    public ImportReport validateFile(Path file) {
-        Importers.Result r = read(file);
+    public ImportReport validateFile(Path file, io.tinyfed.registry.ImportOptions options) {
+        Importers.Result r = read(file, options);
         ShapeValidator.check(file.toString(), r.model());
         return new ImportReport(file.toString(), Iris.importGraph(file.toAbsolutePath().normalize().toString()),
                 r.model().size(), r.devices(), r.models(), r.skipped(), ImportReport.Outcome.VALIDATED, null);
     }
 
-    private Importers.Result read(Path file) {
+    private Importers.Result read(Path file, io.tinyfed.registry.ImportOptions options) {
         try {
-            return Importers.read(file);
+            return Importers.read(file, options);
         } catch (InvalidDescriptionException e) {
             refused.incrementAndGet();
             throw e;
