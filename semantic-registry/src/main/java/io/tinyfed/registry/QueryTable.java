@@ -26,6 +26,26 @@ public final class QueryTable {
         return new QueryTable(results);
     }
 
+    /**
+     * A table of {@code rows} (values by column name; a missing value is unbound) with columns {@code vars}, written
+     * in the same formats as a query's results.
+     */
+    public static QueryTable of(List<String> vars, List<Map<String, String>> rows) {
+        List<org.apache.jena.sparql.core.Var> columns = vars.stream().map(org.apache.jena.sparql.core.Var::alloc).toList();
+        List<org.apache.jena.sparql.engine.binding.Binding> bindings = new ArrayList<>();
+        for (Map<String, String> row : rows) {
+            org.apache.jena.sparql.engine.binding.BindingBuilder b = org.apache.jena.sparql.engine.binding.Binding.builder();
+            row.forEach((k, v) -> {
+                if (v != null) {
+                    b.add(org.apache.jena.sparql.core.Var.alloc(k), org.apache.jena.graph.NodeFactory.createLiteralString(v));
+                }
+            });
+            bindings.add(b.build());
+        }
+        return new QueryTable(org.apache.jena.query.ResultSetFactory.makeRewindable(org.apache.jena.query.ResultSet.adapt(
+                org.apache.jena.sparql.exec.RowSetStream.create(columns, bindings.iterator()))));
+    }
+
     private QueryTable(ResultSetRewindable results) {
         this.results = results;
         this.vars = List.copyOf(results.getResultVars());

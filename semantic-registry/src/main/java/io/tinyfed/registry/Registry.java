@@ -117,6 +117,13 @@ public interface Registry extends AutoCloseable {
     List<ModelMatch> modelsFor(String deviceIri, Purpose purpose);
 
     /**
+     * Every described device that cannot run (or train) {@code modelIri}, with the requirements it misses: RAM or
+     * flash short by how much, no number format the model comes in, no sensor of a property the model requires.
+     * Devices whose RAM is unknown are not devices for matchmaking and are not listed.
+     */
+    List<Exclusion> exclusions(String modelIri, Purpose purpose);
+
+    /**
      * Client selection's eligibility query: ids of the fleet's online devices that can train the model
      * version (RAM for a training arena in a format they support, required sensors hosted), sorted.
      */

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "registry", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "The semantic registry of models and devices (Apache Jena: TDB2, SHACL, SPARQL).",
         subcommands = {RegistryCommand.Serve.class, RegistryCommand.QueryCmd.class, RegistryCommand.ImportCmd.class,
-                RegistryCommand.Validate.class, RegistryCommand.Remove.class})
+                RegistryCommand.Validate.class, RegistryCommand.Remove.class, RegistryCommand.MatchCmd.class})
 public final class RegistryCommand {
     /** Default store directory, shared with {@code ./tinyfed coordinator --store tinyfed-store}. */
     static final String DEFAULT_DIR = "tinyfed-store/registry";
@@ -144,6 +144,126 @@ public final class RegistryCommand {
                 out.flush();
             }
             return 0;
+        }
+    }
+
+    @Command(name = "match", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
+            description = "Which devices can run (or train) a model, or which models fit a device; --explain also lists "
+                    + "the devices a model excludes, with what each misses.")
+    static final class MatchCmd implements Callable<Integer> {
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Subject subject;
+
+        static final class Subject {
+            @Option(names = "--model", paramLabel = "IRI|ID", description = "A model: its IRI (an imported description, "
+                    + "a version), or a model id whose --version is matched.")
+            String model;
+
+            @Option(names = "--device", paramLabel = "IRI|ID", description = "A device: its IRI, or a device id of --fleet.")
+            String device;
+        }
+
+        @Option(names = "--version", paramLabel = "N|latest", defaultValue = "latest",
+                description = "With a model id: which version (default: ${DEFAULT-VALUE}).")
+        String version;
+
+        @Option(names = "--fleet", defaultValue = "default", description = "With a device id: its fleet (default: "
+                + "${DEFAULT-VALUE}).")
+        String fleet;
+
+        @Option(names = "--training", description = "Match for on-device training instead of inference.")
+        boolean training;
+
+        @Option(names = "--explain", description = "With --model: also list every excluded device and why.")
+        boolean explain;
+
+        @Option(names = "--format", defaultValue = "table", description = "table, json, csv, tsv or xml (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @CommandLine.Mixin
+        Target target = new Target();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!java.util.List.of("table", "json", "csv", "tsv", "xml").contains(format)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--format " + format + ": one of table, json, "
+                        + "csv, tsv, xml");
+            }
+            if (explain && subject.device != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--explain lists the devices a --model excludes");
+            }
+            Purpose purpose = training ? Purpose.TRAINING : Purpose.INFERENCE;
+            try (Registry registry = target.open()) {
+                QueryTable table;
+                if (subject.model != null) {
+                    String model = modelIri(registry);
+                    List<java.util.Map<String, String>> rows = new java.util.ArrayList<>();
+                    for (DeviceMatch m : registry.devicesFor(model, purpose)) {
+                        rows.add(row(m.deviceIri(), "yes", m.format(), m.arenaBytes(), m.ramBytes(), m.trainableLayers(), null));
+                    }
+                    if (explain) {
+                        for (Exclusion e : registry.exclusions(model, purpose)) {
+                            rows.add(row(e.deviceIri(), "no", null, null, null, null, String.join("; ", e.reasons())));
+                        }
+                    }
+                    table = QueryTable.of(List.of("device", "match", "format", "arenaBytes", "ramBytes", "trainableLayers",
+                            "why"), rows);
+                } else {
+                    String device = subject.device.contains(":") ? subject.device : Iris.device(fleet, subject.device);
+                    List<java.util.Map<String, String>> rows = new java.util.ArrayList<>();
+                    for (ModelMatch m : registry.modelsFor(device, purpose)) {
+                        java.util.Map<String, String> row = new java.util.LinkedHashMap<>();
+                        row.put("model", m.modelIri());
+                        row.put("name", m.name());
+                        row.put("format", m.format());
+                        row.put("arenaBytes", String.valueOf(m.arenaBytes()));
+                        row.put("trainableLayers", m.trainableLayers() == null ? null : String.valueOf(m.trainableLayers()));
+                        rows.add(row);
+                    }
+                    table = QueryTable.of(List.of("model", "name", "format", "arenaBytes", "trainableLayers"), rows);
+                }
+                table.write(System.out, format);
+                System.out.flush();
+            }
+            return 0;
+        }
+
+        private static java.util.Map<String, String> row(String device, String match, String format, Long arena, Long ram,
+                                                         Integer layers, String why) {
+            java.util.Map<String, String> row = new java.util.LinkedHashMap<>();
+            row.put("device", device);
+            row.put("match", match);
+            row.put("format", format);
+            row.put("arenaBytes", arena == null ? null : String.valueOf(arena));
+            row.put("ramBytes", ram == null ? null : String.valueOf(ram));
+            row.put("trainableLayers", layers == null ? null : String.valueOf(layers));
+            row.put("why", why);
+            return row;
+        }
+
+        /** The model's IRI: given, or the version of a model id ({@code --version N|latest}). */
+        private String modelIri(Registry registry) {
+            if (subject.model.contains(":")) {
+                return subject.model;
+            }
+            if (!version.equals("latest")) {
+                if (!version.matches("\\d{1,18}")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--version " + version
+                            + ": a version number or latest");
+                }
+                return Iris.version(subject.model, Long.parseLong(version));
+            }
+            QueryTable latest = registry.select(QueryParameters.bind(Resources.queryText("latest-version.rq"),
+                    java.util.Map.of("model", Iris.model(subject.model))));
+            String n = latest.rows().isEmpty() ? null : latest.rows().get(0).get("latest");
+            if (n == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--model " + subject.model + ": no versions "
+                        + "of that model id in the registry (give a model IRI for an imported description)");
+            }
+            return Iris.version(subject.model, Long.parseLong(n));
         }
     }
 

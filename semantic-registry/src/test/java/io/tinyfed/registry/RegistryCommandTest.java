@@ -121,4 +121,30 @@ class RegistryCommandTest {
         assertThat(wrong.err().lines().findFirst().orElseThrow()).isEqualTo("tinyfed registry validate: --kilobyte 1016: "
                 + "1024 or 1000");
     }
+
+    @Test
+    void match_listsTheDevicesForAModel_withExplainTheExcludedOnesAndWhy_andTheModelsForADevice(@TempDir Path dir) {
+        String store = dir.resolve("registry").toString();
+        assertThat(registry("import", "--dir", store, Fixtures.file("published-sensor-boards.ttl").toString(),
+                Fixtures.file("published-sensor-models.ttl").toString()).exit()).isZero();
+
+        Run model = registry("match", "--dir", store, "--model", "http://tinyml-schema.org/neuralnetwork/person-detection",
+                "--explain", "--format", "csv");
+        Run device = registry("match", "--dir", store, "--device", "http://tinyml-schema.org/tinyml-demo/board-imu",
+                "--format", "csv");
+        Run unknown = registry("match", "--dir", store, "--model", "sine");
+
+        assertThat(model.exit()).isZero();
+        assertThat(model.out().lines().toList()).containsExactly(
+                "device,match,format,arenaBytes,ramBytes,trainableLayers,why",
+                "http://tinyml-schema.org/tinyml-demo/board-camera,yes,S8,102400,524288,,",
+                "http://tinyml-schema.org/tinyml-demo/board-imu,no,,,,,no sensor of image",
+                "http://tinyml-schema.org/tinyml-demo/board-mistyped,no,,,,,no sensor of image",
+                "http://tinyml-schema.org/tinyml-demo/board-thermometer,no,,,,,no sensor of image");
+        assertThat(device.out().lines().toList()).containsExactly("model,name,format,arenaBytes,trainableLayers",
+                "http://tinyml-schema.org/neuralnetwork/magic-wand,Magic_Wand,S8,20480,");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err().lines().findFirst().orElseThrow()).startsWith("tinyfed registry match: --model sine: no "
+                + "versions of that model id");
+    }
 }

@@ -346,6 +346,17 @@ abstract class RegistryContract {
         assertThat(registry.modelsFor(demo + "board-thermometer", Purpose.INFERENCE)).isEmpty();
         assertThat(registry.modelsFor(demo + "board-mistyped", Purpose.INFERENCE)).as("its magnetometer is not guessed")
                 .isEmpty();
+        assertThat(registry.exclusions(nn + "person-detection", Purpose.INFERENCE))
+                .extracting(Exclusion::deviceIri, Exclusion::reasons).containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(demo + "board-imu", List.of("no sensor of image")),
+                        org.assertj.core.groups.Tuple.tuple(demo + "board-mistyped", List.of("no sensor of image")),
+                        org.assertj.core.groups.Tuple.tuple(demo + "board-thermometer", List.of("no sensor of image")));
+        registry.importFile(Fixtures.file("published-models.ttl"));
+        registry.importFile(Fixtures.file("published-board.ttl"));
+        // 300 KB: the 512 KB boards run it (it requires no sensor); the 256 KB board is short.
+        assertThat(registry.exclusions("http://tinyml-schema.org/neuralnetwork/person-large", Purpose.INFERENCE))
+                .extracting(Exclusion::deviceIri, Exclusion::reasons).containsExactly(org.assertj.core.groups.Tuple.tuple(
+                        demo + "board-ble-sense-7", List.of("RAM short by 45,056 B (needs 307,200 B in S8, has 262,144 B)")));
     }
 
     @Test

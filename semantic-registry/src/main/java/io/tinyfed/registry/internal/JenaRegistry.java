@@ -579,6 +579,45 @@ public final class JenaRegistry implements Registry {
     }
 
     @Override
+    public List<io.tinyfed.registry.Exclusion> exclusions(String modelIri, Purpose purpose) {
+        List<Need> needs = requirements(modelIri, purpose).needs();
+        java.util.Set<String> required = new java.util.TreeSet<>();
+        select("required-properties.rq", Map.of("model", iri(modelIri)), row -> required.add(row.get("property").getURI()));
+        Map<String, MatchIndex.Device> devices = new java.util.TreeMap<>();
+        select("device-index.rq", Map.of(), row -> {
+            Node subject = row.get("subject");
+            if (!subject.isURI()) {
+                return;
+            }
+            MatchIndex.Device d = devices.computeIfAbsent(subject.getURI(), k -> new MatchIndex.Device());
+            Node v = row.get("value");
+            switch (row.get("fact").getLiteralLexicalForm()) {
+                case "ram" -> d.ram = MatchIndex.longOf(v);
+                case "flash" -> d.flash = MatchIndex.longOf(v);
+                case "format" -> d.formats |= MatchIndex.formatBit(v.getURI());
+                case "senses" -> {
+                    if (d.senses.isEmpty()) {
+                        d.senses = new java.util.HashSet<>();
+                    }
+                    d.senses.add(v.getURI());
+                }
+                default -> { }
+            }
+        });
+        List<io.tinyfed.registry.Exclusion> out = new ArrayList<>();
+        devices.forEach((iri, d) -> {
+            if (d.ram < 0) {
+                return; // not a device (requirements state flash too), or not matchable
+            }
+            List<String> reasons = Explanations.reasons(d, needs, required);
+            if (!reasons.isEmpty()) {
+                out.add(new io.tinyfed.registry.Exclusion(iri, reasons));
+            }
+        });
+        return out;
+    }
+
+    @Override
     public List<String> eligibleForTraining(String fleet, String versionIri) {
         java.util.Optional<MatchIndex> idx = matchIndex();
         if (idx.isPresent()) {
