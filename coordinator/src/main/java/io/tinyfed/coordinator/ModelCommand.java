@@ -86,10 +86,7 @@ public final class ModelCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if (!version.equals("latest") && !version.matches("\\d{1,18}")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--model-version " + version
-                        + ": a version number or latest");
-            }
+            io.tinyfed.protocol.cli.Cli.modelVersion(spec, "--model-version", version);
             Path keys = trust != null ? trust : api.store.resolve("keys").resolve("trust.keys");
             if (!Files.isReadable(keys)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "no trust file at " + keys + ": pass "

@@ -28,19 +28,16 @@ final class StoredModels {
             throw new CommandLine.ParameterException(spec.commandLine(), "--model-id " + modelId + ": 1..64 of "
                     + "[A-Za-z0-9._-]");
         }
-        if (!version.equals("latest") && !version.matches("\\d{1,18}")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--model-version " + version
-                    + ": a version number or latest");
-        }
+        java.util.OptionalLong number = io.tinyfed.protocol.cli.Cli.modelVersion(spec, "--model-version", version);
         List<ModelStore.Version> all = new ModelStore(store).versions(modelId);
         if (all.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--store " + store + " holds no versions of "
                     + modelId);
         }
-        if (version.equals("latest")) {
+        if (number.isEmpty()) {
             return all.get(all.size() - 1);
         }
-        long n = Long.parseLong(version);
+        long n = number.getAsLong();
         return all.stream().filter(v -> v.version() == n).findFirst().orElseThrow(() ->
                 new CommandLine.ParameterException(spec.commandLine(), "--store " + store + " has no version " + n
                         + " of " + modelId + " (it holds " + all.get(0).version() + ".." + all.get(all.size() - 1).version()

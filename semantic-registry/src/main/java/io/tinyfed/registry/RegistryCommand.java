@@ -156,14 +156,14 @@ public final class RegistryCommand {
 
         static final class Subject {
             @Option(names = "--model", paramLabel = "IRI|ID", description = "A model: its IRI (an imported description, "
-                    + "a version), or a model id whose --version is matched.")
+                    + "a version), or a model id whose --model-version is matched.")
             String model;
 
             @Option(names = "--device", paramLabel = "IRI|ID", description = "A device: its IRI, or a device id of --fleet.")
             String device;
         }
 
-        @Option(names = "--version", paramLabel = "N|latest", defaultValue = "latest",
+        @Option(names = "--model-version", paramLabel = "N|latest", defaultValue = "latest",
                 description = "With a model id: which version (default: ${DEFAULT-VALUE}).")
         String version;
 
@@ -249,12 +249,9 @@ public final class RegistryCommand {
             if (subject.model.contains(":")) {
                 return subject.model;
             }
-            if (!version.equals("latest")) {
-                if (!version.matches("\\d{1,18}")) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--version " + version
-                            + ": a version number or latest");
-                }
-                return Iris.version(subject.model, Long.parseLong(version));
+            java.util.OptionalLong number = io.tinyfed.protocol.cli.Cli.modelVersion(spec, "--model-version", version);
+            if (number.isPresent()) {
+                return Iris.version(subject.model, number.getAsLong());
             }
             QueryTable latest = registry.select(QueryParameters.bind(Resources.queryText("latest-version.rq"),
                     java.util.Map.of("model", Iris.model(subject.model))));

@@ -282,6 +282,20 @@ public final class Cli {
     }
 
     /**
+     * A model version named on the command line by {@code flag}: empty for {@code latest}, else its number; a usage
+     * error saying what is expected otherwise.
+     */
+    public static java.util.OptionalLong modelVersion(CommandLine.Model.CommandSpec spec, String flag, String text) {
+        if (text.equals("latest")) {
+            return java.util.OptionalLong.empty();
+        }
+        if (!text.matches("\\d{1,18}")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + text + ": a version number or latest");
+        }
+        return java.util.OptionalLong.of(Long.parseLong(text));
+    }
+
+    /**
      * The constant of {@code type} named {@code value} (any case, {@code -} for {@code _}); a usage error
      * naming {@code flag} and listing the choices otherwise.
      */
