@@ -115,6 +115,67 @@ public class CoordinatorController {
     /** The media type of a signed {@code tinyfed.v1.ModelSnapshot}. */
     public static final String SNAPSHOT_TYPE = "application/x-protobuf";
 
+    /**
+     * Matchmaking in the registry: {@code ?model=IRI|ID} (a model id means its {@code version}, a number or latest) for
+     * the devices that can run it ({@code training=true}: train it; {@code explain=true}: also every excluded device and
+     * what it misses), or {@code ?device=IRI|ID} for the models that fit a device of this fleet.
+     */
+    @Get("/match{?model,device,version,training,explain}")
+    public HttpResponse<?> match(@io.micronaut.core.annotation.Nullable String model,
+                                 @io.micronaut.core.annotation.Nullable String device,
+                                 @io.micronaut.core.annotation.Nullable String version,
+                                 @io.micronaut.core.annotation.Nullable Boolean training,
+                                 @io.micronaut.core.annotation.Nullable Boolean explain) throws IOException {
+        java.util.Optional<io.tinyfed.registry.Registry> registry = coordinator.registry();
+        if (registry.isEmpty()) {
+            return HttpResponse.notFound(new Views.Error("this coordinator keeps no registry (--no-registry)"));
+        }
+        if ((model == null) == (device == null)) {
+            return HttpResponse.badRequest(new Views.Error("give model=IRI|ID or device=IRI|ID"));
+        }
+        io.tinyfed.registry.Purpose purpose = Boolean.TRUE.equals(training) ? io.tinyfed.registry.Purpose.TRAINING
+                : io.tinyfed.registry.Purpose.INFERENCE;
+        String p = purpose.name().toLowerCase(java.util.Locale.ROOT);
+        if (device != null) {
+            String iri = device.contains(":") ? device : io.tinyfed.registry.Iris.device(coordinator.fleet(), device);
+            List<Views.Match> out = new ArrayList<>();
+            for (io.tinyfed.registry.ModelMatch m : registry.get().modelsFor(iri, purpose)) {
+                out.add(new Views.Match(iri, m.modelIri(), m.name(), m.format(), m.arenaBytes(), null, m.trainableLayers()));
+            }
+            return HttpResponse.ok(new Views.Matches(null, iri, p, out, null));
+        }
+        String iri;
+        if (model.contains(":")) {
+            iri = model;
+        } else {
+            if (!ModelStore.isValidModelId(model)) {
+                return HttpResponse.badRequest(new Views.Error("invalid model id"));
+            }
+            String v = version == null ? "latest" : version;
+            if (!v.equals("latest") && !v.matches("\\d{1,18}")) {
+                return HttpResponse.badRequest(new Views.Error("version: a number or latest"));
+            }
+            java.util.Optional<ModelStore.Version> stored = v.equals("latest") ? coordinator.store().latest(model)
+                    : coordinator.store().version(model, Long.parseLong(v));
+            if (stored.isEmpty()) {
+                return HttpResponse.notFound(new Views.Error("no version " + v + " of model " + model));
+            }
+            iri = io.tinyfed.registry.Iris.version(model, stored.get().version());
+        }
+        List<Views.Match> out = new ArrayList<>();
+        for (io.tinyfed.registry.DeviceMatch m : registry.get().devicesFor(iri, purpose)) {
+            out.add(new Views.Match(m.deviceIri(), iri, null, m.format(), m.arenaBytes(), m.ramBytes(), m.trainableLayers()));
+        }
+        List<Views.Excluded> excluded = null;
+        if (Boolean.TRUE.equals(explain)) {
+            excluded = new ArrayList<>();
+            for (io.tinyfed.registry.Exclusion e : registry.get().exclusions(iri, purpose)) {
+                excluded.add(new Views.Excluded(e.deviceIri(), e.reasons()));
+            }
+        }
+        return HttpResponse.ok(new Views.Matches(iri, null, p, out, excluded));
+    }
+
     @Get("/metrics/history")
     public List<Views.Evaluation> evaluations() {
         return coordinator.evaluations().stream()

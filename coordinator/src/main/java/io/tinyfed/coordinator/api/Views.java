@@ -81,4 +81,20 @@ final class Views {
     @Serdeable
     record Error(String error) {
     }
+
+    /** One device that can run (or train) a model, or one model that fits a device. */
+    @Serdeable
+    record Match(String device, String model, String name, String format, long arenaBytes, Long ramBytes,
+                 Integer trainableLayers) {
+    }
+
+    /** A device a model excludes, and what it misses. */
+    @Serdeable
+    record Excluded(String device, List<String> reasons) {
+    }
+
+    /** Matchmaking for one model or one device; {@code excluded} only when asked. */
+    @Serdeable
+    record Matches(String model, String device, String purpose, List<Match> matches, List<Excluded> excluded) {
+    }
 }

@@ -178,4 +178,28 @@ class HttpApiTest {
             device.close();
         }
     }
+
+    @Test
+    void match_listsTheDevicesForAVersion_explainsTheExcludedOnes_andTheModelsForADevice() throws Exception {
+        coordinator.engine().deviceHello(new DeviceHello("tiny-1", "api", 16, 0, "m0", 16,
+                EnumSet.of(NumberFormat.S16), List.of(), "t", "", null));
+        assertThat(coordinator.flushRegistry(Duration.ofSeconds(10))).isTrue();
+
+        JsonNode forModel = json.readTree(get("/api/match?model=sine&explain=true").body());
+        JsonNode forDevice = json.readTree(get("/api/match?device=dev-1").body());
+        HttpResponse<String> neither = get("/api/match");
+        HttpResponse<String> missing = get("/api/match?model=sine&version=99");
+
+        assertThat(forModel.get("model").asText()).isEqualTo(io.tinyfed.registry.Iris.version("sine", 1));
+        assertThat(forModel.get("matches")).extracting(m -> m.get("device").asText())
+                .containsExactly(io.tinyfed.registry.Iris.device("api", "dev-1"));
+        assertThat(forModel.get("excluded")).hasSize(1);
+        assertThat(forModel.get("excluded").get(0).get("device").asText()).isEqualTo(io.tinyfed.registry.Iris.device("api", "tiny-1"));
+        assertThat(forModel.get("excluded").get(0).get("reasons").get(0).asText()).startsWith("RAM short by ")
+                .contains("has 16 B");
+        assertThat(forDevice.get("matches")).extracting(m -> m.get("model").asText())
+                .contains(io.tinyfed.registry.Iris.version("sine", 1));
+        assertThat(neither.statusCode()).isEqualTo(400);
+        assertThat(missing.statusCode()).isEqualTo(404);
+    }
 }
