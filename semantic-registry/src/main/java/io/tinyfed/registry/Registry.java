@@ -123,6 +123,14 @@ public interface Registry extends AutoCloseable {
      */
     List<Exclusion> exclusions(String modelIri, Purpose purpose);
 
+    /** The newest registered version number of model {@code modelId}; empty when it has none. */
+    default java.util.OptionalLong latestVersion(String modelId) {
+        QueryTable latest = select(QueryParameters.bind(io.tinyfed.registry.internal.Resources.queryText("latest-version.rq"),
+                java.util.Map.of("model", Iris.model(modelId))));
+        String n = latest.rows().isEmpty() ? null : latest.rows().get(0).get("latest");
+        return n == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(Long.parseLong(n));
+    }
+
     /**
      * Client selection's eligibility query: ids of the fleet's online devices that can train the model
      * version (RAM for a training arena in a format they support, required sensors hosted), sorted.

@@ -253,14 +253,12 @@ public final class RegistryCommand {
             if (number.isPresent()) {
                 return Iris.version(subject.model, number.getAsLong());
             }
-            QueryTable latest = registry.select(QueryParameters.bind(Resources.queryText("latest-version.rq"),
-                    java.util.Map.of("model", Iris.model(subject.model))));
-            String n = latest.rows().isEmpty() ? null : latest.rows().get(0).get("latest");
-            if (n == null) {
+            java.util.OptionalLong n = registry.latestVersion(subject.model);
+            if (n.isEmpty()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--model " + subject.model + ": no versions "
                         + "of that model id in the registry (give a model IRI for an imported description)");
             }
-            return Iris.version(subject.model, Long.parseLong(n));
+            return Iris.version(subject.model, n.getAsLong());
         }
     }
 

@@ -137,7 +137,12 @@ public final class SparqlEndpoint implements AutoCloseable {
     }
 
     private static FusekiServer.Builder configure(FusekiServer.Builder b, Path passwords, DataService.Builder service,
-                                                  io.tinyfed.registry.internal.QueryGate gate) {
+                                                  io.tinyfed.registry.internal.QueryGate gate, Registry registry) {
+        if (registry != null) {
+            // Matchmaking for HTTP clients, bounded like the queries it runs.
+            b.addServlet("/" + DATASET + "/match", new io.tinyfed.registry.internal.MatchServlet(registry))
+                    .addFilter("/" + DATASET + "/match", gate);
+        }
         return b.passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
                 .enablePing(true).enableStats(false).enableMetrics(false)
                 .addFilter("/" + DATASET + "/query", gate).addFilter("/" + DATASET + "/sparql", gate)
@@ -154,6 +159,7 @@ public final class SparqlEndpoint implements AutoCloseable {
     /** Endpoint configuration: the dataset is required; port 0 picks a free port. */
     public static final class Builder {
         private DatasetGraph dataset;
+        private Registry registry;
         private int port;
         private boolean loopback = true;
         private char[] adminSecret;
@@ -207,6 +213,7 @@ public final class SparqlEndpoint implements AutoCloseable {
         public Builder registry(Registry registry) {
             dataset = registry.dataset().orElseThrow(() -> new IllegalArgumentException(
                     "a remote registry is served by its own SPARQL endpoint"));
+            this.registry = registry;
             return this;
         }
 
@@ -278,7 +285,7 @@ public final class SparqlEndpoint implements AutoCloseable {
                                 adminSecret == null ? Auth.DENY_ALL : Auth.policyAllowSpecific(ADMIN));
                 io.tinyfed.registry.internal.QueryGate gate = new io.tinyfed.registry.internal.QueryGate(
                         maxConcurrentQueries, maxResultBytes);
-                FusekiServer server = configure(FusekiServer.create().port(port).loopback(loopback), passwords, service, gate)
+                FusekiServer server = configure(FusekiServer.create().port(port).loopback(loopback), passwords, service, gate, registry)
                         .build();
                 server.start();
                 FusekiServer secure = null;
@@ -286,7 +293,7 @@ public final class SparqlEndpoint implements AutoCloseable {
                     try {
                         int chosen = httpsPort != 0 ? httpsPort : freePort();
                         secure = configure(FusekiServer.create().https(chosen, httpsKeyStore.toString(), httpsKeyStorePassword)
-                                .loopback(false), passwords, service, gate).build();
+                                .loopback(false), passwords, service, gate, registry).build();
                         secure.start();
                     } catch (RuntimeException e) {
                         server.stop();

@@ -218,4 +218,26 @@ class SparqlEndpointTest {
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
+
+    @Test
+    void match_answersMatchmakingOverHttp_withTheExcludedDevicesWhenAsked() throws Exception {
+        registry.importFile(Fixtures.file("published-sensor-boards.ttl"));
+        registry.importFile(Fixtures.file("published-sensor-models.ttl"));
+        String model = URLEncoder.encode("http://tinyml-schema.org/neuralnetwork/person-detection", StandardCharsets.UTF_8);
+
+        HttpResponse<String> explained = http.send(HttpRequest.newBuilder(URI.create(endpoint.datasetUrl()
+                + "/match?explain=true&model=" + model)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create(endpoint.datasetUrl() + "/match")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(explained.statusCode()).isEqualTo(200);
+        com.fasterxml.jackson.databind.JsonNode body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(explained.body());
+        assertThat(body.get("matches")).extracting(m -> m.get("device").asText())
+                .containsExactly("http://tinyml-schema.org/tinyml-demo/board-camera");
+        assertThat(body.get("excluded")).extracting(m -> m.get("device").asText()).contains(
+                "http://tinyml-schema.org/tinyml-demo/board-thermometer", Iris.device("f1", "d-1"));
+        assertThat(body.get("excluded").get(0).get("reasons").get(0).asText()).isNotBlank();
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("give model=IRI|ID or device=IRI");
+    }
 }
