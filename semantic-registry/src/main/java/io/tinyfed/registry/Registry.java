@@ -140,6 +140,12 @@ public interface Registry extends AutoCloseable {
     /** Runs a SELECT query (over the union of all graphs on the embedded store). */
     QueryTable select(String sparql);
 
+    /** Runs an ASK query, as {@link #select} runs a SELECT. @throws RegistryException if it is not one */
+    boolean ask(String sparql);
+
+    /** Runs a CONSTRUCT or DESCRIBE query: the graph it builds. @throws RegistryException if it is neither */
+    org.apache.jena.rdf.model.Model construct(String sparql);
+
     /** Runs a SELECT query from a {@code .rq} resource shipped with the registry, e.g. {@code inventory.rq}. */
     QueryTable selectResource(String name);
 

@@ -118,7 +118,8 @@ public final class RegistryCommand {
         @CommandLine.Mixin
         Target target = new Target();
 
-        @Option(names = "--format", defaultValue = "table", description = "table, json, csv, tsv or xml (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", defaultValue = "table", description = "table, json, csv, tsv or xml (default: "
+                + "${DEFAULT-VALUE}); for CONSTRUCT and DESCRIBE: table or turtle, json (JSON-LD), xml (RDF/XML) or nt.")
         String format;
 
         @Option(names = "--param", description = "NAME=VALUE: a value for the query's ?NAME (an integer, a decimal, an "
@@ -137,10 +138,38 @@ public final class RegistryCommand {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
+            org.apache.jena.query.Query parsed;
+            try {
+                parsed = org.apache.jena.query.QueryFactory.create(sparql);
+            } catch (RuntimeException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "not a SPARQL query: "
+                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            }
+            PrintStream out = System.out;
             try (Registry registry = target.open()) {
-                QueryTable table = registry.select(sparql);
-                PrintStream out = System.out;
-                table.write(out, format);
+                if (parsed.isAskType()) {
+                    boolean answer = registry.ask(sparql);
+                    switch (format) {
+                        case "json" -> org.apache.jena.query.ResultSetFormatter.outputAsJSON(out, answer);
+                        case "xml" -> org.apache.jena.query.ResultSetFormatter.outputAsXML(out, answer);
+                        case "csv" -> org.apache.jena.query.ResultSetFormatter.outputAsCSV(out, answer);
+                        case "tsv" -> org.apache.jena.query.ResultSetFormatter.outputAsTSV(out, answer);
+                        default -> out.println(answer ? "yes" : "no");
+                    }
+                } else if (parsed.isConstructType() || parsed.isDescribeType()) {
+                    org.apache.jena.riot.RDFFormat rdf = switch (format) {
+                        case "table", "turtle" -> org.apache.jena.riot.RDFFormat.TURTLE_PRETTY;
+                        case "json" -> org.apache.jena.riot.RDFFormat.JSONLD;
+                        case "xml" -> org.apache.jena.riot.RDFFormat.RDFXML;
+                        case "nt" -> org.apache.jena.riot.RDFFormat.NTRIPLES;
+                        default -> throw new CommandLine.ParameterException(spec.commandLine(), "--format " + format
+                                + ": a " + parsed.queryType() + " query gives a graph: table or turtle, json (JSON-LD), "
+                                + "xml (RDF/XML) or nt");
+                    };
+                    org.apache.jena.riot.RDFDataMgr.write(out, registry.construct(sparql), rdf);
+                } else {
+                    registry.select(sparql).write(out, format);
+                }
                 out.flush();
             }
             return 0;

@@ -147,4 +147,29 @@ class RegistryCommandTest {
         assertThat(unknown.err().lines().findFirst().orElseThrow()).startsWith("tinyfed registry match: --model sine: no "
                 + "versions of that model id");
     }
+
+    @Test
+    void query_answersAskConstructAndDescribe_asTheEndpointDoes_andAQueryThatDoesNotParseIsOneLine(@TempDir Path dir) {
+        String store = dir.resolve("registry").toString();
+        assertThat(registry("import", "--dir", store, Fixtures.file("published-sensor-boards.ttl").toString()).exit()).isZero();
+
+        Run ask = registry("query", "--dir", store, "--sparql", "ASK { GRAPH ?g { ?s a <http://w3id.org/s3n/SmartSensor> } }");
+        Run askJson = registry("query", "--dir", store, "--format", "json", "--sparql", "ASK { GRAPH ?g { ?s a <urn:none> } }");
+        Run construct = registry("query", "--dir", store, "--format", "nt", "--sparql",
+                "CONSTRUCT { ?s a <urn:board> } WHERE { GRAPH ?g { ?s a <http://w3id.org/s3n/SmartSensor> } }");
+        Run describe = registry("query", "--dir", store, "--sparql", "DESCRIBE <http://tinyml-schema.org/tinyml-demo/board-imu>");
+        Run csvGraph = registry("query", "--dir", store, "--format", "csv", "--sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }");
+        Run broken = registry("query", "--dir", store, "--sparql", "SELEC ?x");
+
+        assertThat(ask.out().strip()).isEqualTo("yes");
+        assertThat(askJson.out()).contains("\"boolean\" : false");
+        assertThat(construct.out().lines()).hasSize(4).allMatch(l -> l.endsWith("<urn:board> ."));
+        assertThat(describe.exit()).isZero();
+        assertThat(describe.out()).contains("board-imu");
+        assertThat(csvGraph.exit()).isEqualTo(2);
+        assertThat(csvGraph.err().lines().findFirst().orElseThrow()).contains("--format csv: a CONSTRUCT query gives a graph");
+        assertThat(broken.exit()).isEqualTo(2);
+        assertThat(broken.err().lines().findFirst().orElseThrow()).startsWith("tinyfed registry query: not a SPARQL query: ");
+        assertThat(broken.err()).doesNotContain("Exception");
+    }
 }

@@ -777,16 +777,35 @@ public final class JenaRegistry implements Registry {
 
     @Override
     public QueryTable select(String sparql) {
+        return run(parsed(sparql, org.apache.jena.query.QueryType.SELECT));
+    }
+
+    @Override
+    public boolean ask(String sparql) {
+        return conn().queryAsk(parsed(sparql, org.apache.jena.query.QueryType.ASK));
+    }
+
+    @Override
+    public Model construct(String sparql) {
+        Query query = parsed(sparql, org.apache.jena.query.QueryType.CONSTRUCT, org.apache.jena.query.QueryType.DESCRIBE);
+        return query.isDescribeType() ? conn().queryDescribe(query) : conn().queryConstruct(query);
+    }
+
+    /** {@code sparql} parsed, and of one of {@code types}; a RegistryException that says what is wrong otherwise. */
+    private static Query parsed(String sparql, org.apache.jena.query.QueryType... types) {
         Query query;
         try {
             query = QueryFactory.create(sparql);
         } catch (RuntimeException e) {
             throw new RegistryException("not a SPARQL query: " + e.getMessage(), e);
         }
-        if (!query.isSelectType()) {
-            throw new RegistryException("only SELECT queries are answered here (got " + query.queryType() + ")");
+        for (org.apache.jena.query.QueryType t : types) {
+            if (query.queryType() == t) {
+                return query;
+            }
         }
-        return run(query);
+        throw new RegistryException("a " + query.queryType() + " query where a " + java.util.Arrays.toString(types)
+                .replaceAll("[\\[\\]]", "").replace(", ", " or ") + " query is needed");
     }
 
     @Override
