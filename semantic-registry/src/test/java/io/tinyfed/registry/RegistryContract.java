@@ -351,6 +351,13 @@ abstract class RegistryContract {
                         org.assertj.core.groups.Tuple.tuple(demo + "board-imu", List.of("no sensor of image")),
                         org.assertj.core.groups.Tuple.tuple(demo + "board-mistyped", List.of("no sensor of image")),
                         org.assertj.core.groups.Tuple.tuple(demo + "board-thermometer", List.of("no sensor of image")));
+        // A plain SPARQL client gets the same devices from the shipped query.
+        assertThat(registry.select(QueryParameters.bind(io.tinyfed.registry.internal.Resources.queryText(
+                "devices-for-model.rq"), java.util.Map.of("model", nn + "person-detection"))).rows())
+                .extracting(r -> r.get("device")).containsExactly(demo + "board-camera");
+        assertThat(registry.select(QueryParameters.bind(io.tinyfed.registry.internal.Resources.queryText(
+                "devices-for-model.rq"), java.util.Map.of("model", nn + "magic-wand"))).rows())
+                .extracting(r -> r.get("device")).containsExactly(demo + "board-imu");
         registry.importFile(Fixtures.file("published-models.ttl"));
         registry.importFile(Fixtures.file("published-board.ttl"));
         // 300 KB: the 512 KB boards run it (it requires no sensor); the 256 KB board is short.
