@@ -367,6 +367,26 @@ abstract class RegistryContract {
     }
 
     @Test
+    void importFile_oneModelFromItsDescriptionAndItsTflite_isRecognisedByName_linkedAndReported(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        registry.importFile(Fixtures.file("published-sensor-models.ttl"));
+        java.nio.file.Path tflite = java.nio.file.Files.copy(Fixtures.file("face_detection_short_range.tflite"),
+                dir.resolve("person_detection.tflite"));
+
+        ImportReport report = registry.importFile(tflite);
+
+        String imported = report.models().get(0);
+        String described = "http://tinyml-schema.org/neuralnetwork/person-detection";
+        assertThat(report.skipped()).anyMatch(s -> s.contains(imported) && s.contains("already registered as " + described)
+                && s.contains("same name"));
+        assertThat(registry.ask("ASK { GRAPH ?g { <" + imported + "> <http://www.w3.org/2002/07/owl#sameAs> <" + described
+                + "> } }")).isTrue();
+        ImportReport unrelated = registry.importFile(java.nio.file.Files.copy(
+                Fixtures.file("face_detection_short_range.tflite"), dir.resolve("other.tflite")));
+        assertThat(unrelated.outcome()).as("byte-identical to the first .tflite").isEqualTo(ImportReport.Outcome.DUPLICATE);
+    }
+
+    @Test
     void importFile_thingDescriptionBecomesAMatchableDevice() {
         ImportReport report = registry.importFile(Fixtures.file("thermostat.td.json"));
         registry.registerModelVersion(Fixtures.version("room", 1, Fixtures.SINE, List.of("temperature", "humidity")));

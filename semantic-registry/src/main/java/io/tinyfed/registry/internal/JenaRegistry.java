@@ -299,11 +299,68 @@ public final class JenaRegistry implements Registry {
         }
         replacing |= !graph(graph).isEmpty();
         Model data = org.apache.jena.rdf.model.ModelFactory.createDefaultModel().add(r.model());
+        List<String> notes = new ArrayList<>(r.skipped());
+        linkSameModels(data, r.models(), notes);
         data.createResource(graph).addProperty(org.apache.jena.vocabulary.RDF.type, TF.IMPORT)
                 .addProperty(TF.IMPORTED_FROM, path).addProperty(TF.CONTENT_SHA256, r.sha256());
         replaceGraph(file.toString(), graph, data);
-        return new ImportReport(file.toString(), graph, r.model().size(), r.devices(), r.models(), r.skipped(),
+        return new ImportReport(file.toString(), graph, r.model().size(), r.devices(), r.models(), notes,
                 replacing ? ImportReport.Outcome.REPLACED : ImportReport.Outcome.IMPORTED, null);
+    }
+
+    /**
+     * One model imported twice (its published description and its {@code .tflite} file) is recognised by a shared
+     * identifier (e.g. {@code sha256:...}) or, failing that, by its name (case and punctuation aside), and linked with
+     * {@code owl:sameAs}; each keeps its own requirement, and the link is reported.
+     */
+    private void linkSameModels(Model data, List<String> imported, List<String> notes) {
+        if (imported.isEmpty()) {
+            return;
+        }
+        Map<String, String> byName = new java.util.HashMap<>();
+        Map<String, String> byIdentifier = new java.util.HashMap<>();
+        select("model-identities.rq", Map.of(), row -> {
+            String model = row.get("model").isURI() ? row.get("model").getURI() : null;
+            if (model == null) {
+                return;
+            }
+            if (row.contains("name")) {
+                byName.putIfAbsent(sameName(row.get("name").getLiteralLexicalForm()), model);
+            }
+            if (row.contains("identifier")) {
+                byIdentifier.putIfAbsent(row.get("identifier").getLiteralLexicalForm(), model);
+            }
+        });
+        for (String iri : imported) {
+            org.apache.jena.rdf.model.Resource model = data.getResource(iri);
+            String other = null;
+            String how = null;
+            for (org.apache.jena.rdf.model.Statement id : model.listProperties(io.tinyfed.registry.vocabulary.SCHEMA.IDENTIFIER).toList()) {
+                String value = id.getObject().isLiteral() ? id.getString() : id.getObject().toString();
+                String candidate = byIdentifier.get(value);
+                if (candidate != null && !candidate.equals(iri)) {
+                    other = candidate;
+                    how = "the same identifier " + value;
+                }
+            }
+            org.apache.jena.rdf.model.Statement name = model.getProperty(io.tinyfed.registry.vocabulary.SCHEMA.NAME);
+            if (other == null && name != null && name.getObject().isLiteral()) {
+                String candidate = byName.get(sameName(name.getString()));
+                if (candidate != null && !candidate.equals(iri)) {
+                    other = candidate;
+                    how = "the same name, " + name.getString();
+                }
+            }
+            if (other != null) {
+                model.addProperty(org.apache.jena.vocabulary.OWL.sameAs, data.createResource(other));
+                notes.add("model " + iri + " is the model already registered as " + other + " (" + how + "): linked with "
+                        + "owl:sameAs; each keeps its own requirement, so matchmaking lists both");
+            }
+        }
+    }
+
+    private static String sameName(String name) {
+        return name.toLowerCase(java.util.Locale.ROOT).replaceAll("\\.tflite$", "").replaceAll("[^a-z0-9]", "");
     }
 
     @Override
