@@ -398,31 +398,30 @@ public final class CoordinatorMain implements Callable<Integer> {
         try {
             return b.start();
         } catch (Exception e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof java.net.BindException) {
-                    String text = t.getMessage() + " " + e.getMessage();
-                    java.util.Map<String, Integer> ports = new java.util.LinkedHashMap<>();
-                    ports.put("--broker-port", brokerPort);
-                    ports.put("--sparql-port", sparqlPort);
-                    if (sparqlHttpsPort != null) {
-                        ports.put("--sparql-https-port", sparqlHttpsPort);
-                    }
-                    if (wssListen != null) {
-                        ports.put("--wss-listen", wssListen);
-                    }
-                    if (tlsListen != null) {
-                        ports.put("--tls-listen", listen("--tls-listen", tlsListen, "8883").port());
-                    }
-                    for (java.util.Map.Entry<String, Integer> p : ports.entrySet()) {
-                        if (p.getValue() > 0 && text.matches("(?s).*:" + p.getValue() + "(\\D.*)?")) {
-                            throw usage(p.getKey() + " " + p.getValue() + ": the port is in use; choose another with "
-                                    + p.getKey() + " (0: a free one)");
-                        }
-                    }
-                    throw usage("a port is in use (" + t.getMessage() + ")");
+            java.util.Optional<java.net.BindException> taken = io.tinyfed.protocol.cli.Cli.bindFailure(e);
+            if (taken.isEmpty()) {
+                throw e;
+            }
+            String text = taken.get().getMessage() + " " + e.getMessage();
+            java.util.Map<String, Integer> ports = new java.util.LinkedHashMap<>();
+            ports.put("--broker-port", brokerPort);
+            ports.put("--sparql-port", sparqlPort);
+            if (sparqlHttpsPort != null) {
+                ports.put("--sparql-https-port", sparqlHttpsPort);
+            }
+            if (wssListen != null) {
+                ports.put("--wss-listen", wssListen);
+            }
+            if (tlsListen != null) {
+                ports.put("--tls-listen", listen("--tls-listen", tlsListen, "8883").port());
+            }
+            for (java.util.Map.Entry<String, Integer> p : ports.entrySet()) {
+                if (p.getValue() > 0 && text.matches("(?s).*:" + p.getValue() + "(\\D.*)?")) {
+                    throw usage(p.getKey() + " " + p.getValue() + ": the port is in use; choose another with "
+                            + p.getKey() + " (0: a free one)");
                 }
             }
-            throw e;
+            throw usage("a port is in use (" + taken.get().getMessage() + ")");
         }
     }
 
@@ -431,10 +430,9 @@ public final class CoordinatorMain implements Callable<Integer> {
         try {
             return start.call();
         } catch (RuntimeException e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof java.net.BindException) {
-                    throw usage(flag + ": the port is in use (" + t.getMessage() + "); choose another with " + flag);
-                }
+            java.util.Optional<java.net.BindException> taken = io.tinyfed.protocol.cli.Cli.bindFailure(e);
+            if (taken.isPresent()) {
+                throw usage(flag + ": the port is in use (" + taken.get().getMessage() + "); choose another with " + flag);
             }
             throw e;
         }

@@ -79,11 +79,9 @@ public final class RegistryCommand {
                         .adminSecretFile(secretFile).start();
             } catch (RuntimeException e) {
                 registry.close();
-                for (Throwable t = e; t != null; t = t.getCause()) {
-                    if (t instanceof java.net.BindException) {
-                        throw new CommandLine.ParameterException(spec.commandLine(), "--port " + port + ": the port is in "
-                                + "use; choose another with --port (0: a free one)");
-                    }
+                if (io.tinyfed.protocol.cli.Cli.bindFailure(e).isPresent()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--port " + port + ": the port is in "
+                            + "use; choose another with --port (0: a free one)");
                 }
                 throw e;
             }

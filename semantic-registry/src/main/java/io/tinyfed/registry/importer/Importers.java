@@ -89,6 +89,7 @@ public final class Importers {
             throw new InvalidDescriptionException(name, "  larger than " + MAX_BYTES + " bytes");
         }
         PublishedNormalizer normalizer = new PublishedNormalizer(options.kilobyteBytes());
+        String sha = sha256(bytes);
         String lower = name.toLowerCase(Locale.ROOT);
         Model model;
         if (lower.endsWith(".tflite")) {
@@ -98,14 +99,14 @@ public final class Importers {
             } catch (IllegalArgumentException e) {
                 throw new InvalidDescriptionException(name, "  " + e.getMessage());
             }
-            model = TfliteImporter.describe(name, bytes, t, normalizer);
-            return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha256(bytes));
+            model = TfliteImporter.describe(name, bytes, sha, t, normalizer);
+            return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha);
         }
         if (lower.endsWith(".json") || lower.endsWith(".jsonld")) {
             JsonNode doc = WotImporter.parse(name, bytes);
             if (doc.isObject() && WotImporter.isThingDescription(doc)) {
                 model = normalizer.normalize(WotImporter.read(name, doc, normalizer));
-                return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha256(bytes));
+                return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha);
             }
         }
         Lang lang = RDFLanguages.filenameToLang(name, lower.endsWith(".json") ? Lang.JSONLD : null);
@@ -122,6 +123,6 @@ public final class Importers {
             throw new InvalidDescriptionException(name, "  malformed " + lang.getLabel() + ": " + e.getMessage());
         }
         model = normalizer.normalize(parsed);
-        return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha256(bytes));
+        return new Result(model, normalizer.devices(), normalizer.models(), normalizer.skipped(), sha);
     }
 }

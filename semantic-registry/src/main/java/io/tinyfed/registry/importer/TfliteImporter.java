@@ -6,7 +6,6 @@ import io.tinyfed.registry.importer.tflite.TfliteModel;
 import io.tinyfed.registry.vocabulary.NNET;
 import io.tinyfed.registry.vocabulary.SCHEMA;
 import io.tinyfed.registry.vocabulary.TF;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,10 +35,10 @@ final class TfliteImporter {
     private TfliteImporter() {
     }
 
-    static Model describe(String fileName, byte[] bytes, TfliteModel t, PublishedNormalizer report) {
+    /** @param sha hex SHA-256 of {@code bytes} (the model's identity) */
+    static Model describe(String fileName, byte[] bytes, String sha, TfliteModel t, PublishedNormalizer report) {
         Model m = ModelFactory.createDefaultModel();
         m.setNsPrefix("nnet", NNET.NS).setNsPrefix("tf", TF.NS).setNsPrefix("schema", SCHEMA.NS);
-        String sha = sha256(bytes);
         String iri = Iris.BASE + "tflite/" + sha.substring(0, 16);
         String name = fileName.replaceAll("(?i)\\.tflite$", "");
         Resource model = m.createResource(iri).addProperty(RDF.type, NNET.NEURAL_NETWORK)
@@ -103,13 +102,5 @@ final class TfliteImporter {
             }
         }
         return sb.toString();
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

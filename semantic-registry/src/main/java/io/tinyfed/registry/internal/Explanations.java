@@ -13,8 +13,6 @@ import java.util.TreeSet;
  * that what {@code --explain} says is tested apart from the store.
  */
 final class Explanations {
-    private static final String[] FORMAT_NAMES = {"F32", "S16", "S8"};
-
     private Explanations() {
     }
 
@@ -42,8 +40,8 @@ final class Explanations {
             }
         }
         if (closest == null) {
-            out.add("no number format the model comes in (it: " + formats(modelFormats) + "; the device: "
-                    + (device.formats == 0 ? "none stated" : formats(device.formats)) + ")");
+            out.add("no number format the model comes in (it: " + MatchIndex.formatNames(modelFormats) + "; the device: "
+                    + (device.formats == 0 ? "none stated" : MatchIndex.formatNames(device.formats)) + ")");
         } else {
             String format = MatchIndex.localName(closest.format());
             if (device.ram >= 0 && device.ram < closest.bytes()) {
@@ -64,15 +62,5 @@ final class Explanations {
         }
         missing.forEach(p -> out.add("no sensor of " + p));
         return out;
-    }
-
-    private static String formats(int bits) {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < FORMAT_NAMES.length; i++) {
-            if ((bits & (1 << i)) != 0) {
-                names.add(FORMAT_NAMES[i]);
-            }
-        }
-        return String.join(", ", names);
     }
 }

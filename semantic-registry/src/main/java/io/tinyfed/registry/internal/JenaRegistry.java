@@ -646,20 +646,8 @@ public final class JenaRegistry implements Registry {
             if (!subject.isURI()) {
                 return;
             }
-            MatchIndex.Device d = devices.computeIfAbsent(subject.getURI(), k -> new MatchIndex.Device());
-            Node v = row.get("value");
-            switch (row.get("fact").getLiteralLexicalForm()) {
-                case "ram" -> d.ram = MatchIndex.longOf(v);
-                case "flash" -> d.flash = MatchIndex.longOf(v);
-                case "format" -> d.formats |= MatchIndex.formatBit(v.getURI());
-                case "senses" -> {
-                    if (d.senses.isEmpty()) {
-                        d.senses = new java.util.HashSet<>();
-                    }
-                    d.senses.add(v.getURI());
-                }
-                default -> { }
-            }
+            devices.computeIfAbsent(subject.getURI(), k -> new MatchIndex.Device())
+                    .add(row.get("fact").getLiteralLexicalForm(), row.get("value"));
         });
         List<io.tinyfed.registry.Exclusion> out = new ArrayList<>();
         devices.forEach((iri, d) -> {

@@ -38,6 +38,24 @@ final class MatchIndex {
         Set<String> senses = Set.of();
         boolean online;
         String fleet;
+
+        /** Takes one fact of {@code device-index.rq} ({@code ram}, {@code flash}, {@code format}, ...). */
+        void add(String fact, Node v) {
+            switch (fact) {
+                case "ram" -> ram = longOf(v);
+                case "flash" -> flash = longOf(v);
+                case "format" -> formats |= formatBit(v.getURI());
+                case "senses" -> {
+                    if (senses.isEmpty()) {
+                        senses = new HashSet<>();
+                    }
+                    senses.add(v.getURI());
+                }
+                case "online" -> online = Boolean.parseBoolean(v.getLiteralLexicalForm());
+                case "fleet" -> fleet = v.getLiteralLexicalForm();
+                default -> throw new IllegalStateException("unexpected fact " + fact);
+            }
+        }
     }
 
     private static final class Requirement {
@@ -62,6 +80,17 @@ final class MatchIndex {
     /** The store state (count of write transactions begun) this index reflects. */
     long mark() {
         return mark;
+    }
+
+    /** The local names ({@code F32}, {@code S16}, {@code S8}) of the formats set in {@code bits}, comma-separated. */
+    static String formatNames(int bits) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < FORMATS.length; i++) {
+            if ((bits & (1 << i)) != 0) {
+                names.add(localName(FORMATS[i]));
+            }
+        }
+        return String.join(", ", names);
     }
 
     static int formatBit(String iri) {
@@ -108,22 +137,8 @@ final class MatchIndex {
         MatchIndex index = new MatchIndex(mark);
         Map<String, Device> all = new HashMap<>(16384);
         both.accept(() -> scan.accept("device-index.rq", row -> {
-            Device d = all.computeIfAbsent(key(row.get("subject")), k -> new Device());
-            Node v = row.get("value");
-            switch (row.get("fact").getLiteralLexicalForm()) {
-                case "ram" -> d.ram = longOf(v);
-                case "flash" -> d.flash = longOf(v);
-                case "format" -> d.formats |= formatBit(v.getURI());
-                case "senses" -> {
-                    if (d.senses.isEmpty()) {
-                        d.senses = new HashSet<>();
-                    }
-                    d.senses.add(v.getURI());
-                }
-                case "online" -> d.online = Boolean.parseBoolean(v.getLiteralLexicalForm());
-                case "fleet" -> d.fleet = v.getLiteralLexicalForm();
-                default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
-            }
+            all.computeIfAbsent(key(row.get("subject")), k -> new Device())
+                    .add(row.get("fact").getLiteralLexicalForm(), row.get("value"));
         }), () -> scan.accept("requirement-index.rq", row -> {
             String subject = key(row.get("subject"));
             Node v = row.get("value");

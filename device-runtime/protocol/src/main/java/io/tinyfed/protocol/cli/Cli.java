@@ -44,6 +44,19 @@ public final class Cli {
         return cli;
     }
 
+    /**
+     * The bind failure somewhere in {@code e}'s cause chain (a listener whose port is taken, however deep a server
+     * library wrapped it); empty when there is none.
+     */
+    public static java.util.Optional<java.net.BindException> bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException bind) {
+                return java.util.Optional.of(bind);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The failure and, when it names something its message does not (a TLS or I/O detail), its cause. */
     static String describe(Throwable e) {
         if (e instanceof java.nio.file.NoSuchFileException missing) {
