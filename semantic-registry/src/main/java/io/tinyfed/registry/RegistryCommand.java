@@ -229,15 +229,16 @@ public final class RegistryCommand {
                     String model = modelIri(registry);
                     List<java.util.Map<String, String>> rows = new java.util.ArrayList<>();
                     for (DeviceMatch m : registry.devicesFor(model, purpose)) {
-                        rows.add(row(m.deviceIri(), "yes", m.format(), m.arenaBytes(), m.ramBytes(), m.trainableLayers(), null));
+                        rows.add(row(m.deviceIri(), "yes", m.format(), m.arenaBytes(), m.arenaEstimated(), m.ramBytes(),
+                                m.trainableLayers(), null));
                     }
                     if (explain) {
                         for (Exclusion e : registry.exclusions(model, purpose)) {
-                            rows.add(row(e.deviceIri(), "no", null, null, null, null, String.join("; ", e.reasons())));
+                            rows.add(row(e.deviceIri(), "no", null, null, null, null, null, String.join("; ", e.reasons())));
                         }
                     }
-                    table = QueryTable.of(List.of("device", "match", "format", "arenaBytes", "ramBytes", "trainableLayers",
-                            "why"), rows);
+                    table = QueryTable.of(List.of("device", "match", "format", "arenaBytes", "arenaEstimated", "ramBytes",
+                            "trainableLayers", "why"), rows);
                 } else {
                     String device = subject.device.contains(":") ? subject.device : Iris.device(fleet, subject.device);
                     List<java.util.Map<String, String>> rows = new java.util.ArrayList<>();
@@ -247,10 +248,12 @@ public final class RegistryCommand {
                         row.put("name", m.name());
                         row.put("format", m.format());
                         row.put("arenaBytes", String.valueOf(m.arenaBytes()));
+                        row.put("arenaEstimated", String.valueOf(m.arenaEstimated()));
                         row.put("trainableLayers", m.trainableLayers() == null ? null : String.valueOf(m.trainableLayers()));
                         rows.add(row);
                     }
-                    table = QueryTable.of(List.of("model", "name", "format", "arenaBytes", "trainableLayers"), rows);
+                    table = QueryTable.of(List.of("model", "name", "format", "arenaBytes", "arenaEstimated", "trainableLayers"),
+                            rows);
                 }
                 table.write(System.out, format);
                 System.out.flush();
@@ -258,13 +261,14 @@ public final class RegistryCommand {
             return 0;
         }
 
-        private static java.util.Map<String, String> row(String device, String match, String format, Long arena, Long ram,
-                                                         Integer layers, String why) {
+        private static java.util.Map<String, String> row(String device, String match, String format, Long arena,
+                                                         Boolean estimated, Long ram, Integer layers, String why) {
             java.util.Map<String, String> row = new java.util.LinkedHashMap<>();
             row.put("device", device);
             row.put("match", match);
             row.put("format", format);
             row.put("arenaBytes", arena == null ? null : String.valueOf(arena));
+            row.put("arenaEstimated", estimated == null ? null : String.valueOf(estimated));
             row.put("ramBytes", ram == null ? null : String.valueOf(ram));
             row.put("trainableLayers", layers == null ? null : String.valueOf(layers));
             row.put("why", why);

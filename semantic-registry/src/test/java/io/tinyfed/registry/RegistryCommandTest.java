@@ -136,13 +136,14 @@ class RegistryCommandTest {
 
         assertThat(model.exit()).isZero();
         assertThat(model.out().lines().toList()).containsExactly(
-                "device,match,format,arenaBytes,ramBytes,trainableLayers,why",
-                "http://tinyml-schema.org/tinyml-demo/board-camera,yes,S8,102400,524288,,",
-                "http://tinyml-schema.org/tinyml-demo/board-imu,no,,,,,no sensor of image",
-                "http://tinyml-schema.org/tinyml-demo/board-mistyped,no,,,,,no sensor of image",
-                "http://tinyml-schema.org/tinyml-demo/board-thermometer,no,,,,,no sensor of image");
-        assertThat(device.out().lines().toList()).containsExactly("model,name,format,arenaBytes,trainableLayers",
-                "http://tinyml-schema.org/neuralnetwork/magic-wand,Magic_Wand,S8,20480,");
+                "device,match,format,arenaBytes,arenaEstimated,ramBytes,trainableLayers,why",
+                "http://tinyml-schema.org/tinyml-demo/board-camera,yes,S8,102400,false,524288,,",
+                "http://tinyml-schema.org/tinyml-demo/board-imu,no,,,,,,no sensor of image",
+                "http://tinyml-schema.org/tinyml-demo/board-mistyped,no,,,,,,no sensor of image",
+                "http://tinyml-schema.org/tinyml-demo/board-thermometer,no,,,,,,no sensor of image");
+        assertThat(device.out().lines().toList()).containsExactly(
+                "model,name,format,arenaBytes,arenaEstimated,trainableLayers",
+                "http://tinyml-schema.org/neuralnetwork/magic-wand,Magic_Wand,S8,20480,false,");
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err().lines().findFirst().orElseThrow()).startsWith("tinyfed registry match: --model sine: no "
                 + "versions of that model id");

@@ -3,6 +3,7 @@ package io.tinyfed.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tinyfed.registry.importer.tflite.MicroArena;
 import io.tinyfed.registry.importer.tflite.TfliteModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +24,10 @@ class TfliteImportTest {
 
         Map<String, Integer> ops = new TreeMap<>();
         model.operators().forEach(o -> ops.merge(o.op(), 1, Integer::sum));
-        System.out.printf("BlazeFace: %d ops %s, %d tensors, params %d, MACs %d, arena estimate %d B, file %d B%n",
+        MicroArena.Estimate arena = MicroArena.estimate(model, MicroArena.Target.CORTEX_M, MicroArena.Kernels.CMSIS_NN);
+        System.out.printf("BlazeFace: %d ops %s, %d tensors, params %d, MACs %d, arena %d B (%s), file %d B%n",
                 model.operators().size(), ops, model.tensors().size(), model.parameterCount(), model.macs(),
-                model.activationArenaEstimate(), model.fileBytes());
+                arena.total(), arena, model.fileBytes());
         assertThat(ops).containsKeys("CONV_2D", "DEPTHWISE_CONV_2D", "ADD");
         assertThat(model.inputs()).hasSize(1);
         TfliteModel.Tensor input = model.tensors().get(model.inputs().get(0));
@@ -36,7 +38,8 @@ class TfliteImportTest {
                 .mapToLong(o -> model.tensors().get(o.inputs()[1]).elements()).sum();
         assertThat(model.parameterCount()).isGreaterThan(filters);
         // The input alone (128x128x3 float) is live at the first operator.
-        assertThat(model.activationArenaEstimate()).isGreaterThanOrEqualTo(128L * 128 * 3 * 4);
+        assertThat(arena.planned()).isGreaterThanOrEqualTo(128L * 128 * 3 * 4);
+        assertThat(arena.assumptions()).isEmpty();
         assertThat(model.macs()).isGreaterThan(filters);
     }
 
@@ -50,6 +53,13 @@ class TfliteImportTest {
             assertThat(report.models()).hasSize(1);
             String model = report.models().get(0);
             assertThat(registry.devicesFor(model, Purpose.INFERENCE)).extracting(DeviceMatch::deviceId).containsExactly("d-gw");
+            // The requirement is TFLite Micro's arena on a Cortex-M build, and matchmaking says it is an estimate.
+            DeviceMatch gateway = registry.devicesFor(model, Purpose.INFERENCE).get(0);
+            assertThat(gateway.arenaEstimated()).isTrue();
+            assertThat(gateway.arenaBytes()).isEqualTo(MicroArena.estimate(TfliteModel.parse(
+                    readFixture("face_detection_short_range.tflite")), MicroArena.Target.CORTEX_M,
+                    MicroArena.Kernels.CMSIS_NN).total());
+            assertThat(report.skipped()).anyMatch(n -> n.contains("estimated as TFLite Micro lays it out"));
             QueryTable layers = registry.select("""
                     PREFIX nnet: <https://w3id.org/tinyml-schema/neural-network-schema#>
                     SELECT DISTINCT ?type WHERE { <%s> nnet:middleLayer ?l . ?l nnet:hasType ?type }""".formatted(model));
@@ -87,4 +97,12 @@ class TfliteImportTest {
         }
     }
 
+
+    private static byte[] readFixture(String name) {
+        try {
+            return Files.readAllBytes(Fixtures.file(name));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

@@ -140,7 +140,8 @@ public class CoordinatorController {
             String iri = device.contains(":") ? device : io.tinyfed.registry.Iris.device(coordinator.fleet(), device);
             List<Views.Match> out = new ArrayList<>();
             for (io.tinyfed.registry.ModelMatch m : registry.get().modelsFor(iri, purpose)) {
-                out.add(new Views.Match(iri, m.modelIri(), m.name(), m.format(), m.arenaBytes(), null, m.trainableLayers()));
+                out.add(new Views.Match(iri, m.modelIri(), m.name(), m.format(), m.arenaBytes(), m.arenaEstimated(), null,
+                        m.trainableLayers()));
             }
             return HttpResponse.ok(new Views.Matches(null, iri, p, out, null));
         }
@@ -164,7 +165,8 @@ public class CoordinatorController {
         }
         List<Views.Match> out = new ArrayList<>();
         for (io.tinyfed.registry.DeviceMatch m : registry.get().devicesFor(iri, purpose)) {
-            out.add(new Views.Match(m.deviceIri(), iri, null, m.format(), m.arenaBytes(), m.ramBytes(), m.trainableLayers()));
+            out.add(new Views.Match(m.deviceIri(), iri, null, m.format(), m.arenaBytes(), m.arenaEstimated(), m.ramBytes(),
+                    m.trainableLayers()));
         }
         List<Views.Excluded> excluded = null;
         if (Boolean.TRUE.equals(explain)) {

@@ -84,8 +84,8 @@ final class Views {
 
     /** One device that can run (or train) a model, or one model that fits a device. */
     @Serdeable
-    record Match(String device, String model, String name, String format, long arenaBytes, Long ramBytes,
-                 Integer trainableLayers) {
+    record Match(String device, String model, String name, String format, long arenaBytes, boolean arenaEstimated,
+                 Long ramBytes, Integer trainableLayers) {
     }
 
     /** A device a model excludes, and what it misses. */

@@ -2,6 +2,7 @@ package io.tinyfed.registry.importer;
 
 import io.tinyfed.registry.Iris;
 import io.tinyfed.registry.internal.Describe;
+import io.tinyfed.registry.importer.tflite.MicroArena;
 import io.tinyfed.registry.importer.tflite.TfliteModel;
 import io.tinyfed.registry.vocabulary.NNET;
 import io.tinyfed.registry.vocabulary.SCHEMA;
@@ -80,16 +81,21 @@ final class TfliteImporter {
         if (weightTypes.containsKey("FLOAT16")) {
             report.note(fileName + ": float16 weights are dequantised to float32 at load; requirement in F32");
         }
-        long arena = t.activationArenaEstimate();
-        if (arena <= 0) {
+        MicroArena.Estimate estimate = MicroArena.estimate(t, MicroArena.Target.CORTEX_M, MicroArena.Kernels.CMSIS_NN);
+        long arena = estimate.total();
+        if (estimate.planned() <= 0) {
             report.note(fileName + ": no activation tensors; arena estimate unavailable, not matchable");
             return m;
         }
         model.addProperty(TF.REQUIREMENT, m.createResource(iri + "#requirement").addProperty(RDF.type, TF.RESOURCE_REQUIREMENT)
                 .addProperty(TF.FORMAT, format).addLiteral(TF.INFERENCE_ARENA_BYTES, Describe.integer(arena))
                 .addLiteral(TF.FLASH_BYTES, Describe.integer(t.fileBytes())).addLiteral(TF.ESTIMATED, true));
-        report.note(fileName + ": inference arena " + arena + " B is a tensor-liveness estimate (TFLite Micro adds"
-                + " alignment and interpreter overhead); flash is the file size");
+        report.note(fileName + ": inference arena " + arena + " B estimated as TFLite Micro lays it out on a 32-bit"
+                + " Cortex-M build with CMSIS-NN kernels (" + estimate.head() + " B activations and scratch, "
+                + estimate.tail() + " B persistent, " + estimate.interpreter() + " B interpreter); flash is the file size");
+        for (String assumption : estimate.assumptions()) {
+            report.note(fileName + ": " + assumption);
+        }
         report.models().add(iri);
         return m;
     }

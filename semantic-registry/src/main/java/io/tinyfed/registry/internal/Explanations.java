@@ -45,8 +45,9 @@ final class Explanations {
         } else {
             String format = MatchIndex.localName(closest.format());
             if (device.ram >= 0 && device.ram < closest.bytes()) {
-                out.add(String.format(Locale.ROOT, "RAM short by %,d B (needs %,d B in %s, has %,d B)",
-                        closest.bytes() - device.ram, closest.bytes(), format, device.ram));
+                out.add(String.format(Locale.ROOT, "RAM short by %,d B (needs %,d B%s in %s, has %,d B)",
+                        closest.bytes() - device.ram, closest.bytes(), closest.estimated() ? " estimated" : "", format,
+                        device.ram));
             }
             if (device.flash < closest.flash()) {
                 out.add(String.format(Locale.ROOT, "flash short by %,d B (needs %,d B, has %,d B)",

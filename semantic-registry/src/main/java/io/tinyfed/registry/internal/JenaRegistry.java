@@ -438,8 +438,8 @@ public final class JenaRegistry implements Registry {
     // rows here by hash; see semantic-registry/README.md and ./tinyfed bench registry for the figures.
 
     /** One requirement of a model (MatchIndex's, so both matchmaking paths apply the same rules). */
-    private static Need need(String format, long bytes, Integer layers, long flash) {
-        return new Need(format, MatchIndex.formatBit(format), bytes, layers, flash);
+    private static Need need(String format, long bytes, Integer layers, long flash, boolean estimated) {
+        return new Need(format, MatchIndex.formatBit(format), bytes, layers, flash, estimated);
     }
 
     /** A model's requirements, preferred first, and how many observable properties it requires. */
@@ -457,7 +457,8 @@ public final class JenaRegistry implements Registry {
             String format = row.get("format").getURI();
             Integer layers = purpose == Purpose.TRAINING && row.contains("layers") ? intOf(row.get("layers")) : null;
             needs.add(need(format, MatchIndex.longOf(row.get("need")), layers,
-                    row.contains("needFlash") ? MatchIndex.longOf(row.get("needFlash")) : 0));
+                    row.contains("needFlash") ? MatchIndex.longOf(row.get("needFlash")) : 0,
+                    row.contains("estimated") && Boolean.parseBoolean(row.get("estimated").getLiteralLexicalForm())));
         });
         MatchIndex.prefer(needs);
         return new Requirements(needs, required[0]);
@@ -628,7 +629,7 @@ public final class JenaRegistry implements Registry {
             Need n = fit(f, needs, required);
             if (n != null) {
                 out.add(new DeviceMatch(device.isURI() ? device.getURI() : "_:" + device.getBlankNodeLabel(),
-                        MatchIndex.localName(n.format()), n.bytes(), f.ram, n.layers()));
+                        MatchIndex.localName(n.format()), n.bytes(), f.ram, n.layers(), n.estimated()));
             }
         });
         out.sort((a, b) -> a.deviceIri().compareTo(b.deviceIri()));
@@ -711,6 +712,7 @@ public final class JenaRegistry implements Registry {
         Map<Node, String> format = new java.util.HashMap<>();
         Map<Node, Integer> layers = new java.util.HashMap<>();
         java.util.Set<Node> tooBig = new java.util.HashSet<>();
+        java.util.Set<Node> estimated = new java.util.HashSet<>();
         Map<Node, Node> modelOf = new java.util.HashMap<>();
         Map<Node, java.util.Set<String>> requires = new java.util.HashMap<>();
         Map<String, org.apache.jena.rdf.model.RDFNode> params = Map.of("arenaProperty", arenaProperty(purpose),
@@ -724,6 +726,11 @@ public final class JenaRegistry implements Registry {
                 case "need" -> need.put(subject, MatchIndex.longOf(value));
                 case "format" -> format.put(subject, value.getURI());
                 case "bigflash" -> tooBig.add(subject);
+                case "estimated" -> {
+                    if (Boolean.parseBoolean(value.getLiteralLexicalForm())) {
+                        estimated.add(subject);
+                    }
+                }
                 default -> throw new IllegalStateException("unexpected fact " + row.get("fact"));
             }
         }), () -> select("requirement-facts-2.rq", params, row -> {
@@ -748,13 +755,13 @@ public final class JenaRegistry implements Registry {
             String key = model.isURI() ? model.getURI() : "_:" + model.getBlankNodeLabel();
             ModelMatch current = best.get(key);
             if (current == null || MatchIndex.better(l, bytes, current.trainableLayers(), current.arenaBytes())) {
-                best.put(key, new ModelMatch(key, null, MatchIndex.localName(f), bytes, l));
+                best.put(key, new ModelMatch(key, null, MatchIndex.localName(f), bytes, l, estimated.contains(req)));
             }
         });
         Map<String, String> names = names(best.keySet());
         List<ModelMatch> out = new ArrayList<>();
         best.forEach((model, m) -> out.add(new ModelMatch(model, names.get(model), m.format(), m.arenaBytes(),
-                m.trainableLayers())));
+                m.trainableLayers(), m.arenaEstimated())));
         out.sort((a, b) -> a.modelIri().compareTo(b.modelIri()));
         return out;
     }

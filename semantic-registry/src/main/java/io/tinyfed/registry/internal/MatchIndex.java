@@ -27,7 +27,7 @@ final class MatchIndex {
     private static final String[] FORMATS = {TF.F32.getURI(), TF.S16.getURI(), TF.S8.getURI()};
 
     /** One requirement of a model, for one purpose. */
-    record Need(String format, int formatBit, long bytes, Integer layers, long flash) {
+    record Need(String format, int formatBit, long bytes, Integer layers, long flash, boolean estimated) {
     }
 
     /** What matchmaking knows about one device. */
@@ -64,6 +64,7 @@ final class MatchIndex {
         String format;
         Integer layers;
         long flash;
+        boolean estimated;
     }
 
     private final long mark;
@@ -155,6 +156,7 @@ final class MatchIndex {
                         case "format" -> r.format = v.getURI();
                         case "layers" -> r.layers = (int) longOf(v);
                         case "flash" -> r.flash = longOf(v);
+                        case "estimated" -> r.estimated = Boolean.parseBoolean(v.getLiteralLexicalForm());
                         default -> throw new IllegalStateException("unexpected fact " + fact);
                     }
                 }
@@ -180,7 +182,8 @@ final class MatchIndex {
             if (bytes < 0) {
                 continue;
             }
-            out.add(new Need(r.format, formatBit(r.format), bytes, purpose == Purpose.TRAINING ? r.layers : null, r.flash));
+            out.add(new Need(r.format, formatBit(r.format), bytes, purpose == Purpose.TRAINING ? r.layers : null, r.flash,
+                    r.estimated));
         }
         prefer(out);
         return out;
@@ -196,7 +199,7 @@ final class MatchIndex {
         devices.forEach((iri, d) -> {
             Need n = fit(d.ram, d.flash, d.formats, d.senses.containsAll(required), needs);
             if (n != null) {
-                out.add(new DeviceMatch(iri, localName(n.format()), n.bytes(), d.ram, n.layers()));
+                out.add(new DeviceMatch(iri, localName(n.format()), n.bytes(), d.ram, n.layers(), n.estimated()));
             }
         });
         out.sort((a, b) -> a.deviceIri().compareTo(b.deviceIri()));
@@ -234,7 +237,8 @@ final class MatchIndex {
             }
             Need n = fit(d.ram, d.flash, d.formats, true, needs(model, purpose));
             if (n != null) {
-                best.put(model, new ModelMatch(model, names.get(model), localName(n.format()), n.bytes(), n.layers()));
+                best.put(model, new ModelMatch(model, names.get(model), localName(n.format()), n.bytes(), n.layers(),
+                        n.estimated()));
             }
         });
         out.addAll(best.values());

@@ -52,6 +52,7 @@ public final class MatchServlet extends HttpServlet {
                     row.put("name", m.name());
                     row.put("format", m.format());
                     row.put("arenaBytes", m.arenaBytes());
+                    row.put("arenaEstimated", m.arenaEstimated());
                     row.put("trainableLayers", m.trainableLayers());
                     matches.add(row);
                 }
@@ -67,6 +68,7 @@ public final class MatchServlet extends HttpServlet {
                     row.put("device", m.deviceIri());
                     row.put("format", m.format());
                     row.put("arenaBytes", m.arenaBytes());
+                    row.put("arenaEstimated", m.arenaEstimated());
                     row.put("ramBytes", m.ramBytes());
                     row.put("trainableLayers", m.trainableLayers());
                     matches.add(row);

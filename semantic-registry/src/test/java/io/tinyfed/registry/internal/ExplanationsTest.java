@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 class ExplanationsTest {
     private static final MatchIndex.Need S8_100K = new MatchIndex.Need(TF.S8.getURI(),
-            MatchIndex.formatBit(TF.S8.getURI()), 100_000, null, 50_000);
+            MatchIndex.formatBit(TF.S8.getURI()), 100_000, null, 50_000, false);
     private static final MatchIndex.Need F32_400K = new MatchIndex.Need(TF.F32.getURI(),
-            MatchIndex.formatBit(TF.F32.getURI()), 400_000, null, 0);
+            MatchIndex.formatBit(TF.F32.getURI()), 400_000, null, 0, false);
     private static final Set<String> IMAGE = Set.of(Iris.property("image"));
 
     private static MatchIndex.Device device(long ram, long flash, Set<String> senses, String... formats) {
@@ -41,5 +41,13 @@ class ExplanationsTest {
                 .isEmpty();
         assertThat(Explanations.reasons(device(500_000, 0, IMAGE, TF.S8.getURI()), List.of(), IMAGE))
                 .containsExactly("the model states no requirement for this purpose");
+    }
+
+    @Test
+    void anEstimatedRequirement_saysSoInTheReason() {
+        MatchIndex.Need estimated = new MatchIndex.Need(TF.S8.getURI(), MatchIndex.formatBit(TF.S8.getURI()), 100_000,
+                null, 0, true);
+        assertThat(Explanations.reasons(device(90_000, Long.MAX_VALUE, IMAGE, TF.S8.getURI()), List.of(estimated), IMAGE))
+                .containsExactly("RAM short by 10,000 B (needs 100,000 B estimated in S8, has 90,000 B)");
     }
 }

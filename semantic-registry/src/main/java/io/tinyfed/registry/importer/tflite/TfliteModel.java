@@ -8,13 +8,21 @@ import java.util.List;
 /**
  * What the registry reads from a {@code .tflite} file (the TensorFlow Lite FlatBuffers schema,
  * identifier {@code TFL3}): the main subgraph's tensors and operators, buffer sizes, and the
- * figures derived from them (parameters, MACs, an activation-arena estimate).
+ * figures derived from them (parameters, MACs; the arena is {@link MicroArena}'s).
  */
 public record TfliteModel(int schemaVersion, String description, List<Tensor> tensors, List<Operator> operators,
                           List<Integer> inputs, List<Integer> outputs, long fileBytes) {
 
-    /** @param constant whether the tensor's buffer holds data (weights, biases, constants) */
-    public record Tensor(String name, TensorType type, int[] shape, boolean constant, boolean quantized) {
+    /**
+     * @param constant whether the tensor's buffer holds data (weights, biases, constants)
+     * @param variable whether it is state kept between invocations (e.g. an SVDF's activation state)
+     * @param channels how many quantization scales it has (0 unquantized, 1 per-tensor, N per-channel)
+     */
+    public record Tensor(String name, TensorType type, int[] shape, boolean constant, boolean variable, int channels) {
+        public boolean quantized() {
+            return channels > 0;
+        }
+
         public long elements() {
             long n = 1;
             for (int d : shape) {
@@ -120,7 +128,8 @@ public record TfliteModel(int schemaVersion, String description, List<Tensor> te
                 long buffer = t.uint32(2);
                 boolean constant = buffer > 0 && buffer < bufferHasData.size() && bufferHasData.get((int) buffer);
                 FlatTable q = t.table(4);
-                tensors.add(new Tensor(t.string(3), TensorType.values()[type], shape, constant, q != null && q.length(2) > 0));
+                tensors.add(new Tensor(t.string(3), TensorType.values()[type], shape, constant, t.int8(5, (byte) 0) != 0,
+                        q == null ? 0 : q.length(2)));
             }
             List<Operator> operators = new ArrayList<>();
             for (int i = 0; i < graph.length(3); i++) {
@@ -204,49 +213,5 @@ public record TfliteModel(int schemaVersion, String description, List<Tensor> te
             }
         }
         return macs;
-    }
-
-    /**
-     * Peak bytes of simultaneously live activation tensors when operators run in file order: a
-     * tensor lives from the operator that produces it (or the start, for inputs) to the last one
-     * that reads it (or the end, for outputs). A lower bound on a TFLite Micro arena, which adds
-     * alignment and interpreter overhead.
-     */
-    public long activationArenaEstimate() {
-        int n = operators.size();
-        int[] first = new int[tensors.size()];
-        int[] last = new int[tensors.size()];
-        java.util.Arrays.fill(first, Integer.MAX_VALUE);
-        java.util.Arrays.fill(last, -1);
-        for (int i : inputs) {
-            first[i] = 0;
-            last[i] = Math.max(last[i], 0);
-        }
-        for (int k = 0; k < n; k++) {
-            for (int t : operators.get(k).inputs()) {
-                if (t >= 0) {
-                    first[t] = Math.min(first[t], k);
-                    last[t] = Math.max(last[t], k);
-                }
-            }
-            for (int t : operators.get(k).outputs()) {
-                first[t] = Math.min(first[t], k);
-                last[t] = Math.max(last[t], k);
-            }
-        }
-        for (int o : outputs) {
-            last[o] = n;
-        }
-        long peak = 0;
-        for (int k = 0; k <= n; k++) {
-            long live = 0;
-            for (int t = 0; t < tensors.size(); t++) {
-                if (!tensors.get(t).constant() && first[t] <= k && last[t] >= k) {
-                    live += tensors.get(t).bytes();
-                }
-            }
-            peak = Math.max(peak, live);
-        }
-        return peak;
     }
 }
