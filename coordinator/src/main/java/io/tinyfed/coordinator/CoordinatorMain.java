@@ -163,8 +163,13 @@ public final class CoordinatorMain implements Callable<Integer> {
     Integer sparqlHttpsPort;
 
     @Option(names = "--registry", description = "Remote registry: a SPARQL 1.1 dataset URL (queries at URL/query, updates at "
-            + "URL/update) instead of the embedded TDB2 registry in the store.")
+            + "URL/update) instead of the embedded TDB2 registry in the store; with --registry-update, the query endpoint.")
     String registryUrl;
+
+    @Option(names = "--registry-update", description = "The remote registry's update endpoint, for stores that do not "
+            + "follow the dataset convention (GraphDB: --registry http://HOST:7200/repositories/ID --registry-update "
+            + "http://HOST:7200/repositories/ID/statements).")
+    String registryUpdateUrl;
 
     @Option(names = "--registry-user", defaultValue = "tinyfed-admin", description = "Update user on the remote registry.")
     String registryUser;
@@ -265,12 +270,15 @@ public final class CoordinatorMain implements Callable<Integer> {
             requireServerCertificate("--sparql-https-port");
             b.sparqlHttps(sparqlHttpsPort, tlsServerCert, tlsServerKey);
         }
+        if (registryUpdateUrl != null && registryUrl == null) {
+            throw usage("--registry-update goes with --registry (the query endpoint)");
+        }
         if (noRegistry) {
             b.withoutRegistry();
         } else if (registryUrl != null) {
             String secret = registryPasswordEnv == null ? null
                     : io.tinyfed.protocol.cli.Cli.environmentSecret(spec, "--registry-password-env", registryPasswordEnv);
-            b.registry(io.tinyfed.registry.Registry.remote(registryUrl, secret == null ? null : registryUser,
+            b.registry(io.tinyfed.registry.Registry.remote(registryUrl, registryUpdateUrl, secret == null ? null : registryUser,
                     secret == null ? null : secret.toCharArray()));
         }
         Coordinator coordinator = started(b);

@@ -41,6 +41,17 @@ public interface Registry extends AutoCloseable {
         return JenaRegistry.remote(datasetUrl, user, password);
     }
 
+    /**
+     * A remote SPARQL 1.1 store whose query and update endpoints are named separately (e.g. GraphDB:
+     * {@code http://HOST:7200/repositories/ID} and {@code http://HOST:7200/repositories/ID/statements}).
+     *
+     * @param updateUrl null: the store follows the dataset convention and {@code url} is the dataset URL
+     */
+    static Registry remote(String url, String updateUrl, String user, char[] password) {
+        return updateUrl == null ? JenaRegistry.remote(url, user, password)
+                : JenaRegistry.remote(url, updateUrl, user, password);
+    }
+
     /** Registers or replaces a device. @throws InvalidDescriptionException if it does not conform */
     void registerDevice(DeviceDescription device);
 

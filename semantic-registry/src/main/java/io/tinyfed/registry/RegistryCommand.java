@@ -31,8 +31,14 @@ public final class RegistryCommand {
         @Option(names = "--dir", description = "TDB2 directory (default: " + DEFAULT_DIR + ").")
         Path dir;
 
-        @Option(names = "--endpoint", description = "Remote SPARQL dataset URL, e.g. http://127.0.0.1:3030/tinyfed")
+        @Option(names = "--endpoint", description = "Remote SPARQL dataset URL, e.g. http://127.0.0.1:3030/tinyfed "
+                + "(queries at URL/query, updates at URL/update); with --update-endpoint, the query endpoint itself.")
         String endpoint;
+
+        @Option(names = "--update-endpoint", description = "The remote store's update endpoint, for stores that do not "
+                + "follow the dataset convention (GraphDB: --endpoint http://HOST:7200/repositories/ID "
+                + "--update-endpoint http://HOST:7200/repositories/ID/statements).")
+        String updateEndpoint;
 
         @Option(names = "--user", description = "User for updates on a remote endpoint (default: " + SparqlEndpoint.ADMIN + ").")
         String user;
@@ -43,7 +49,11 @@ public final class RegistryCommand {
         Registry open() throws Exception {
             if (endpoint != null) {
                 char[] secret = passwordFile == null ? null : Files.readString(passwordFile, StandardCharsets.UTF_8).trim().toCharArray();
-                return Registry.remote(endpoint, secret == null ? null : user == null ? SparqlEndpoint.ADMIN : user, secret);
+                return Registry.remote(endpoint, updateEndpoint, secret == null ? null : user == null ? SparqlEndpoint.ADMIN
+                        : user, secret);
+            }
+            if (updateEndpoint != null) {
+                throw new RegistryException("--update-endpoint goes with --endpoint (the query endpoint)");
             }
             Path d = dir == null ? Path.of(DEFAULT_DIR) : dir;
             try {

@@ -116,6 +116,10 @@ public final class JenaRegistry implements Registry {
 
     public static JenaRegistry remote(String datasetUrl, String user, char[] password) {
         String base = datasetUrl.endsWith("/") ? datasetUrl.substring(0, datasetUrl.length() - 1) : datasetUrl;
+        return remote(base + "/query", base + "/update", user, password);
+    }
+
+    public static JenaRegistry remote(String queryUrl, String updateUrl, String user, char[] password) {
         HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
         if (user != null) {
             char[] secret = password.clone();
@@ -126,7 +130,7 @@ public final class JenaRegistry implements Registry {
                 }
             });
         }
-        RDFConnection c = RDFConnectionRemote.newBuilder().queryEndpoint(base + "/query").updateEndpoint(base + "/update")
+        RDFConnection c = RDFConnectionRemote.newBuilder().queryEndpoint(queryUrl).updateEndpoint(updateUrl)
                 .httpClient(http.build()).build();
         return new JenaRegistry(c, null, false);
     }
@@ -160,13 +164,17 @@ public final class JenaRegistry implements Registry {
     public void setOnline(String fleet, String deviceId, boolean online, Instant at) {
         String iri = Iris.device(fleet, deviceId);
         requireExists(iri, TF.DEVICE, "device " + deviceId + " of fleet " + fleet);
-        write(setOnlineUpdate(iri, online, at));
+        write(setOnlineUpdate(iri, online, at), index -> {
+            index.setOnline(Map.of(iri, online));
+            return true;
+        });
     }
 
     @Override
     public List<String> setOnline(String fleet, List<Presence> changes) {
         List<String> unknown = new ArrayList<>();
         UpdateRequest request = new UpdateRequest();
+        Map<String, Boolean> online = new LinkedHashMap<>();
         for (Presence p : changes) {
             String iri = Iris.device(fleet, p.deviceId());
             if (!exists(iri, TF.DEVICE)) {
@@ -174,9 +182,13 @@ public final class JenaRegistry implements Registry {
                 continue;
             }
             setOnlineUpdate(iri, p.online(), p.at()).getOperations().forEach(request::add);
+            online.put(iri, p.online()); // of several changes of one device, the last one holds
         }
         if (!request.getOperations().isEmpty()) {
-            write(request);
+            write(request, index -> {
+                index.setOnline(online);
+                return true;
+            });
         }
         refused.addAndGet(unknown.size());
         return unknown;
@@ -198,7 +210,11 @@ public final class JenaRegistry implements Registry {
             removed.add(id);
         }
         if (!request.getOperations().isEmpty()) {
-            write(request);
+            List<String> iris = removed.stream().map(id -> Iris.device(fleet, id)).toList();
+            write(request, index -> {
+                index.remove(iris);
+                return true;
+            });
         }
         return removed;
     }
@@ -385,34 +401,155 @@ public final class JenaRegistry implements Registry {
         replaceGraphs(what, List.of(Map.entry(graph, data)));
     }
 
-    /** Validates every graph, then replaces them all in one update request; nothing is written if any is invalid. */
+    /** Validates every graph, then replaces them all in one write; nothing is written if any is invalid. */
     private void replaceGraphs(String what, List<Map.Entry<String, Model>> graphs) {
         Model all = org.apache.jena.rdf.model.ModelFactory.createDefaultModel();
-        graphs.forEach(e -> all.add(e.getValue()));
+        graphs.forEach(e -> org.apache.jena.graph.GraphUtil.addInto(all.getGraph(), e.getValue().getGraph()));
+        if (local == null) {
+            validate(what, all);
+            UpdateRequest request = new UpdateRequest();
+            QuadDataAcc quads = new QuadDataAcc();
+            for (Map.Entry<String, Model> e : graphs) {
+                Node g = NodeFactory.createURI(e.getKey());
+                request.add(new UpdateDrop(g, true));
+                e.getValue().getGraph().find().forEachRemaining((Triple t) -> quads.addQuad(Quad.create(g, t)));
+            }
+            request.add(new UpdateDataInsert(quads));
+            write(request);
+            return;
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        graphs.forEach(e -> names.add(e.getKey()));
+        // The written graphs' facts for the match index (the queries that build it, run over just these graphs)
+        // are found on the second core while this one validates and writes.
+        java.util.concurrent.Future<WrittenFacts> facts = index == null ? null : HALVES.submit(() -> {
+            DatasetGraph written = org.apache.jena.sparql.core.DatasetGraphFactory.create();
+            for (Map.Entry<String, Model> e : graphs) {
+                written.addGraph(NodeFactory.createURI(e.getKey()), e.getValue().getGraph());
+            }
+            WrittenFacts f = new WrittenFacts(new ArrayList<>(), new MatchIndex.Facts());
+            selectIn(written, "device-index.rq", f.devices()::add);
+            selectIn(written, "requirement-index.rq", f.requirements()::add);
+            return f;
+        });
+        try {
+            validate(what, all);
+        } catch (InvalidDescriptionException e) {
+            if (facts != null) {
+                facts.cancel(true);
+            }
+            throw e;
+        }
+        // The same DROP and INSERT as the remote path sends, made on the dataset in one write transaction
+        // without the SPARQL update engine in between.
+        writeLocal(() -> {
+            for (String g : names) {
+                local.deleteAny(NodeFactory.createURI(g), Node.ANY, Node.ANY, Node.ANY);
+            }
+            // Graph by graph: a new graph's nodes get consecutive ids, so its quads go to the ends of the indexes.
+            for (Map.Entry<String, Model> e : graphs) {
+                Node g = NodeFactory.createURI(e.getKey());
+                e.getValue().getGraph().find().forEachRemaining((Triple t) ->
+                        local.add(g, t.getSubject(), t.getPredicate(), t.getObject()));
+            }
+        }, facts == null ? null : index -> {
+            WrittenFacts f = await(facts);
+            return index.replace(names, f.devices(), f.requirements());
+        });
+    }
+
+    private record WrittenFacts(List<org.apache.jena.sparql.engine.binding.Binding> devices,
+                                MatchIndex.Facts requirements) {
+    }
+
+    private void validate(String what, Model all) {
         try {
             ShapeValidator.check(what, all);
         } catch (InvalidDescriptionException e) {
             refused.incrementAndGet();
             throw e;
         }
-        UpdateRequest request = new UpdateRequest();
-        QuadDataAcc quads = new QuadDataAcc();
-        for (Map.Entry<String, Model> e : graphs) {
-            Node g = NodeFactory.createURI(e.getKey());
-            request.add(new UpdateDrop(g, true));
-            e.getValue().getGraph().find().forEachRemaining((Triple t) -> quads.addQuad(Quad.create(g, t)));
+    }
+
+    private static <T> T await(java.util.concurrent.Future<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new RegistryException(e.getCause().toString(), e.getCause());
         }
-        request.add(new UpdateDataInsert(quads));
-        write(request);
+    }
+
+    /** A write's effect on the match index; false when it cannot be applied (the index is then dropped). */
+    private interface Delta {
+        boolean applyTo(MatchIndex index);
     }
 
     private void write(UpdateRequest request) {
+        write(request, null);
+    }
+
+    private void write(UpdateRequest request, Delta delta) {
+        commit(() -> conn().update(request), delta);
+    }
+
+    /** Makes {@code change} on the embedded dataset in one write transaction. */
+    private void writeLocal(Runnable change, Delta delta) {
+        commit(() -> {
+            conn();
+            org.apache.jena.system.Txn.executeWrite(local, change);
+        }, delta);
+    }
+
+    /**
+     * Makes one write (one write transaction on the embedded store). When the match index was
+     * current before it and no other write began meanwhile, {@code delta} brings the index to the new
+     * state; otherwise (another writer, a write without a delta, a delta that does not apply) the index
+     * is left stale and rebuilt once the store is quiet (see {@link #matchIndex}).
+     */
+    private void commit(Runnable write, Delta delta) {
+        org.apache.jena.dboe.transaction.txn.TransactionCoordinator tc =
+                local == null ? null : TDBInternal.getTransactionCoordinator(local);
+        long before = tc == null ? -1 : tc.countBeginWrite();
         try {
-            conn().update(request);
+            write.run();
             writes.incrementAndGet();
         } catch (RuntimeException e) {
             refused.incrementAndGet();
             throw new RegistryException("registry write failed: " + e.getMessage(), e);
+        }
+        MatchIndex current = index;
+        if (tc == null || delta == null || current == null || current.mark() != before) {
+            return;
+        }
+        long after = tc.countBeginWrite();
+        if (after != before + 1) {
+            return; // someone else wrote too: their change is not in the delta
+        }
+        try {
+            if (delta.applyTo(current)) {
+                current.advance(after);
+            } else {
+                index = null;
+            }
+        } catch (RuntimeException e) {
+            index = null;
+            LOG.log(System.Logger.Level.WARNING, "match index delta not applied: {0}", e.toString());
+        }
+    }
+
+    /** Runs a shipped SELECT over an in-memory dataset (a write's own graphs). */
+    private static void selectIn(DatasetGraph dataset, String name,
+                                 java.util.function.Consumer<org.apache.jena.sparql.engine.binding.Binding> action) {
+        Query query = PARSED.computeIfAbsent(name, n -> Resources.sparql(n).asQuery());
+        try (org.apache.jena.query.QueryExecution qe = org.apache.jena.query.QueryExecutionFactory.create(query,
+                DatasetFactory.wrap(dataset))) {
+            org.apache.jena.query.ResultSet rs = qe.execSelect();
+            while (rs.hasNext()) {
+                action.accept(rs.nextBinding());
+            }
         }
     }
 
@@ -521,14 +658,7 @@ public final class JenaRegistry implements Registry {
     private static void both(Runnable a, Runnable b) {
         java.util.concurrent.Future<?> other = HALVES.submit(b);
         a.run();
-        try {
-            other.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RegistryException("interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new RegistryException(e.getCause().toString(), e.getCause());
-        }
+        await(other);
     }
 
     private static final java.util.concurrent.ExecutorService HALVES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -605,6 +735,13 @@ public final class JenaRegistry implements Registry {
             Thread.sleep(5);
         }
         return false;
+    }
+
+    /** Whether the match index reflects the store's current state, without waiting or rebuilding (tests). */
+    boolean indexCurrent() {
+        MatchIndex current = index;
+        org.apache.jena.dboe.transaction.txn.TransactionCoordinator tc = TDBInternal.getTransactionCoordinator(local);
+        return current != null && current.mark() == tc.countBeginWrite() && tc.countActiveWriter() == 0;
     }
 
     /** Answer from the fact queries only (tests of that path on the embedded store). */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import org.apache.jena.graph.Node;
 import org.apache.jena.sparql.engine.binding.Binding;
@@ -19,9 +20,12 @@ import org.apache.jena.sparql.engine.binding.Binding;
 /**
  * Everything matchmaking reads, held in memory and valid for one state of the store: built from two
  * scans ({@code device-index.rq}, {@code requirement-index.rq}) and answering devices-for-model,
- * models-for-device and client selection without a query. {@link JenaRegistry} keeps one per store
- * state and drops it at the next write transaction, whoever makes it (facade or SPARQL endpoint).
- * The rules are the same as the per-call fact queries': see {@link #fit} and {@link #better}.
+ * models-for-device and client selection without a query. {@link JenaRegistry} keeps it current
+ * through its own writes by applying each write's delta ({@link #replace}, {@link #setOnline},
+ * {@link #remove}: the same two queries run over just the written graphs), and drops it when anyone
+ * else writes (the SPARQL endpoint, an import). Readers see a device or a model either before or after
+ * a delta, never half of one: entries are replaced, not changed in place. The rules are the same as
+ * the per-call fact queries': see {@link #fit} and {@link #better}.
  */
 final class MatchIndex {
     private static final String[] FORMATS = {TF.F32.getURI(), TF.S16.getURI(), TF.S8.getURI()};
@@ -38,6 +42,22 @@ final class MatchIndex {
         Set<String> senses = Set.of();
         boolean online;
         String fleet;
+
+        /** A copy with another online state (published devices are never changed in place). */
+        Device withOnline(boolean now) {
+            Device d = new Device();
+            d.ram = ram;
+            d.flash = flash;
+            d.formats = formats;
+            d.senses = senses;
+            d.online = now;
+            d.fleet = fleet;
+            return d;
+        }
+
+        boolean matchable() {
+            return ram >= 0 && formats != 0; // requirements state flash too; devices have RAM and formats
+        }
 
         /** Takes one fact of {@code device-index.rq} ({@code ram}, {@code flash}, {@code format}, ...). */
         void add(String fact, Node v) {
@@ -67,12 +87,12 @@ final class MatchIndex {
         boolean estimated;
     }
 
-    private final long mark;
-    private final Map<String, Device> devices = new HashMap<>(16384);
-    private final Map<String, Requirement> requirements = new HashMap<>();
-    private final Map<String, List<String>> requirementsOf = new HashMap<>();
-    private final Map<String, Set<String>> requires = new HashMap<>();
-    private final Map<String, String> names = new HashMap<>();
+    private volatile long mark;
+    private final Map<String, Device> devices = new ConcurrentHashMap<>(16384);
+    private final Map<String, Requirement> requirements = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> requirementsOf = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> requires = new ConcurrentHashMap<>();
+    private final Map<String, String> names = new ConcurrentHashMap<>();
 
     private MatchIndex(long mark) {
         this.mark = mark;
@@ -81,6 +101,11 @@ final class MatchIndex {
     /** The store state (count of write transactions begun) this index reflects. */
     long mark() {
         return mark;
+    }
+
+    /** Declares the index current for store state {@code now}, once a write's delta is applied. */
+    void advance(long now) {
+        mark = now;
     }
 
     /** The local names ({@code F32}, {@code S16}, {@code S8}) of the formats set in {@code bits}, comma-separated. */
@@ -137,19 +162,40 @@ final class MatchIndex {
                             java.util.function.BiConsumer<Runnable, Runnable> both) {
         MatchIndex index = new MatchIndex(mark);
         Map<String, Device> all = new HashMap<>(16384);
-        both.accept(() -> scan.accept("device-index.rq", row -> {
-            all.computeIfAbsent(key(row.get("subject")), k -> new Device())
-                    .add(row.get("fact").getLiteralLexicalForm(), row.get("value"));
-        }), () -> scan.accept("requirement-index.rq", row -> {
+        Facts facts = new Facts();
+        both.accept(() -> scan.accept("device-index.rq", row -> addDeviceFact(all, row)),
+                () -> scan.accept("requirement-index.rq", facts::add));
+        all.forEach((k, d) -> {
+            if (d.matchable()) {
+                index.devices.put(k, d);
+            }
+        });
+        facts.into(index);
+        return index;
+    }
+
+    private static void addDeviceFact(Map<String, Device> devices, Binding row) {
+        devices.computeIfAbsent(key(row.get("subject")), k -> new Device())
+                .add(row.get("fact").getLiteralLexicalForm(), row.get("value"));
+    }
+
+    /** Rows of {@code requirement-index.rq}, gathered before they enter an index. */
+    static final class Facts {
+        private final Map<String, List<String>> requirementsOf = new HashMap<>();
+        private final Map<String, Set<String>> requires = new HashMap<>();
+        private final Map<String, String> names = new HashMap<>();
+        private final Map<String, Requirement> requirements = new HashMap<>();
+
+        void add(Binding row) {
             String subject = key(row.get("subject"));
             Node v = row.get("value");
             String fact = row.get("fact").getLiteralLexicalForm();
             switch (fact) {
-                case "model" -> index.requirementsOf.computeIfAbsent(key(v), k -> new ArrayList<>()).add(subject);
-                case "requires" -> index.requires.computeIfAbsent(subject, k -> new HashSet<>()).add(v.getURI());
-                case "name" -> index.names.put(subject, v.getLiteralLexicalForm());
+                case "model" -> requirementsOf.computeIfAbsent(key(v), k -> new ArrayList<>()).add(subject);
+                case "requires" -> requires.computeIfAbsent(subject, k -> new HashSet<>()).add(v.getURI());
+                case "name" -> names.put(subject, v.getLiteralLexicalForm());
                 default -> {
-                    Requirement r = index.requirements.computeIfAbsent(subject, k -> new Requirement());
+                    Requirement r = requirements.computeIfAbsent(subject, k -> new Requirement());
                     switch (fact) {
                         case "inference" -> r.inference = longOf(v);
                         case "training" -> r.training = longOf(v);
@@ -161,13 +207,79 @@ final class MatchIndex {
                     }
                 }
             }
-        }));
-        all.forEach((k, d) -> {
-            if (d.ram >= 0 && d.formats != 0) { // requirements state flash too; devices have RAM and formats
-                index.devices.put(k, d);
+        }
+
+        /** Whether these facts are only about {@code models} and the requirements that belong to them. */
+        boolean onlyAbout(Set<String> models) {
+            Set<String> owned = new HashSet<>();
+            requirementsOf.forEach((model, reqs) -> {
+                if (models.contains(model)) {
+                    owned.addAll(reqs);
+                }
+            });
+            owned.addAll(models); // a device's flash reads as a requirement fact of the device: about it too
+            return models.containsAll(requirementsOf.keySet()) && models.containsAll(requires.keySet())
+                    && models.containsAll(names.keySet()) && owned.containsAll(requirements.keySet());
+        }
+
+        void into(MatchIndex index) {
+            index.requirements.putAll(requirements);
+            requires.forEach((k, v) -> index.requires.put(k, Set.copyOf(v)));
+            index.names.putAll(names);
+            requirementsOf.forEach((k, v) -> index.requirementsOf.put(k, List.copyOf(v)));
+        }
+    }
+
+    /**
+     * Applies a write that replaced the named graphs {@code graphs} (a device's graph is named by its
+     * IRI, a model version's by its IRI) with content whose facts are {@code deviceRows} and
+     * {@code requirementFacts}. Returns false, changing nothing, when the facts are about anything else
+     * (the caller then drops the index).
+     */
+    boolean replace(Set<String> graphs, List<Binding> deviceRows, Facts requirementFacts) {
+        Map<String, Device> written = new HashMap<>();
+        for (Binding row : deviceRows) {
+            addDeviceFact(written, row);
+        }
+        Set<String> requirementSubjects = new HashSet<>();
+        requirementFacts.requirementsOf.values().forEach(requirementSubjects::addAll);
+        for (String subject : written.keySet()) {
+            // requirements state flash too: those subjects are the models' requirements, not devices
+            if (!graphs.contains(subject) && !requirementSubjects.contains(subject)) {
+                return false;
+            }
+        }
+        if (!requirementFacts.onlyAbout(graphs)) {
+            return false;
+        }
+        for (String g : graphs) {
+            devices.remove(g);
+            List<String> old = requirementsOf.remove(g);
+            if (old != null) {
+                old.forEach(requirements::remove);
+            }
+            requires.remove(g);
+            names.remove(g);
+            requirements.remove(g);
+        }
+        written.forEach((k, d) -> {
+            if (d.matchable() && graphs.contains(k)) {
+                devices.put(k, d);
             }
         });
-        return index;
+        // Requirements before the lists that name them: a reader finds every requirement a model lists.
+        requirementFacts.into(this);
+        return true;
+    }
+
+    /** Applies a change of devices' online state. */
+    void setOnline(Map<String, Boolean> online) {
+        online.forEach((iri, now) -> devices.computeIfPresent(iri, (k, d) -> d.withOnline(now)));
+    }
+
+    /** Applies the removal of devices. */
+    void remove(java.util.Collection<String> deviceIris) {
+        deviceIris.forEach(devices::remove);
     }
 
     /** The model's needs for a purpose, preferred first. */

@@ -15,7 +15,10 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The in-memory match index answers exactly what the fact queries answer, and is dropped by any write. */
+/**
+ * The in-memory match index answers exactly what the fact queries answer, stays current through the facade's
+ * writes (each applies its delta), and is dropped by anyone else's.
+ */
 class MatchIndexTest {
     private static final String[] SENSORS = {"temperature", "humidity", "acceleration"};
 
@@ -58,6 +61,57 @@ class MatchIndexTest {
                 assertThat(indexed.modelsFor(device, p)).as("%s %s", device, p).isEqualTo(facts.modelsFor(device, p));
             }
         }
+
+        // The facade's writes carry their delta: the index stays current through each and answers as the fact
+        // queries do on the same writes, without a rebuild.
+        for (JenaRegistry registry : List.of(indexed, facts)) {
+            registry.setOnline("f", "d3", true, java.time.Instant.EPOCH);
+            registry.setOnline("f", List.of(new io.tinyfed.registry.Presence("d4", false, java.time.Instant.EPOCH),
+                    new io.tinyfed.registry.Presence("d5", true, java.time.Instant.EPOCH)));
+            registry.registerDevice(new DeviceDescription("f", "new-1", 900_000, 4_000_000, null, 0, Set.of("S16", "F32"),
+                    List.of("humidity"), null, null, null, true, null)); // a new device
+            registry.registerDevice(new DeviceDescription("f", "d6", 1024, 0, null, 0, Set.of("S16"),
+                    List.of("humidity"), null, null, null, true, null)); // re-registered: now too small for anything
+            registry.registerDevices(List.of(new DeviceDescription("f", "d7", 700_000, 0, null, 0, Set.of("F32"),
+                    List.of(), null, null, null, true, null)));
+            registry.removeDevices("f", List.of("d8", "d9"));
+            registry.registerModelVersion(ModelDescriptions.of("m", 31, 30L,
+                    Architecture.mlp(Layer.Kind.RELU, 8, 24, 2), List.of("humidity"), null, null)); // a new version
+            registry.registerModelVersion(ModelDescriptions.of("m", 2, 1L,
+                    Architecture.mlp(Layer.Kind.RELU, 64, 200, 10), List.of(), null, null)); // a version replaced
+            if (registry == indexed) {
+                assertThat(indexed.indexCurrent()).as("index current after the facade's writes").isTrue();
+            }
+        }
+        models.add(Iris.version("m", 31));
+        for (String model : models) {
+            for (Purpose p : Purpose.values()) {
+                assertThat(indexed.devicesFor(model, p)).as("after writes: %s %s", model, p)
+                        .isEqualTo(facts.devicesFor(model, p));
+            }
+            assertThat(indexed.eligibleForTraining("f", model)).isEqualTo(facts.eligibleForTraining("f", model));
+        }
+        for (String id : List.of("d3", "d4", "d5", "d6", "d7", "d8", "new-1")) {
+            String device = Iris.device("f", id);
+            for (Purpose p : Purpose.values()) {
+                assertThat(indexed.modelsFor(device, p)).as("after writes: %s %s", device, p)
+                        .isEqualTo(facts.modelsFor(device, p));
+            }
+        }
+        assertThat(indexed.indexCurrent()).isTrue();
+
+        // A write from elsewhere (the SPARQL endpoint's update, here straight on the dataset) drops the index:
+        // the next answer already reflects it, and the index is rebuilt once the store is quiet.
+        org.apache.jena.sparql.core.DatasetGraph dsg = indexed.dataset().orElseThrow();
+        org.apache.jena.system.Txn.executeWrite(dsg, () -> org.apache.jena.update.UpdateAction.parseExecute(
+                "PREFIX tf: <https://tinyfed.io/ns#> DELETE { GRAPH ?g { ?d tf:ramBytes ?r } } INSERT { GRAPH ?g {"
+                        + " ?d tf:ramBytes 1 } } WHERE { GRAPH ?g { ?d tf:deviceId \"new-1\" ; tf:ramBytes ?r } }", dsg));
+        assertThat(indexed.indexCurrent()).isFalse();
+        assertThat(indexed.devicesFor(Iris.version("m", 31), Purpose.INFERENCE)).extracting(m -> m.deviceId())
+                .doesNotContain("new-1");
+        assertThat(indexed.awaitIndex(Duration.ofSeconds(10))).isTrue();
+        assertThat(indexed.devicesFor(Iris.version("m", 31), Purpose.INFERENCE)).extracting(m -> m.deviceId())
+                .doesNotContain("new-1");
 
         // A write drops the index: the next answer already reflects it.
         String someModel = models.get(0);
