@@ -63,6 +63,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--http-port", defaultValue = "0", description = "Coordinator HTTP API port on 127.0.0.1 (0: a free one).")
     int httpPort;
 
+    @Option(names = "--hold", description = "After the demo, keep its coordinator, fleet and dashboard running until "
+            + "interrupted (Ctrl-C).")
+    boolean hold;
+
     @Option(names = "--sparql-port", defaultValue = "0", description = "Registry SPARQL endpoint port on 127.0.0.1 (0: a free one).")
     int sparqlPort;
 
@@ -111,6 +115,7 @@ public final class DemoCommand implements Callable<Integer> {
                     runRounds, perRound);
             console.printf("devices connect over TLS to %s, each with its own certificate from the demo's fleet CA (%s)%n",
                     reptile.brokerTlsUri().orElseThrow(), ca.certificateFile());
+            console.printf("dashboard %s/dashboard/ (live fleet, rounds, registry, rollouts)%n", api.url());
             console.printf("coordinator HTTP API %s/api/fleet, /api/rounds, /health, /prometheus%n", api.url());
             reptile.sparqlUrl().ifPresent(url -> console.printf("registry SPARQL endpoint %s (try ./tinyfed registry query "
                     + "--endpoint %s --resource inventory.rq)%n", url, url.substring(0, url.lastIndexOf('/'))));
@@ -136,6 +141,12 @@ public final class DemoCommand implements Callable<Integer> {
             }
             deploy(reptile);
             inventory(reptile);
+            if (hold) {
+                console.printf(Locale.ROOT, "demo finished in %.1f s; the dashboard stays at %s/dashboard/ until Ctrl-C%n",
+                        (System.nanoTime() - started) / 1e9, api.url());
+                console.flush();
+                new java.util.concurrent.CountDownLatch(1).await();
+            }
         }
         console.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - started) / 1e9);
         return 0;

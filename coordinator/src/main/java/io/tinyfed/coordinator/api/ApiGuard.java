@@ -5,7 +5,9 @@ import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ResponseFilter;
 import io.micronaut.http.annotation.ServerFilter;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +46,20 @@ public final class ApiGuard {
                     .body("state changes need the API token: Authorization: Bearer <contents of " + access.tokenFile() + ">");
         }
         return null;
+    }
+
+    /**
+     * Every answer says its content type is meant (no sniffing); the dashboard's pages also forbid anything
+     * but their own origin's scripts, styles and requests, and being framed by another site.
+     */
+    @ResponseFilter
+    public void headers(HttpRequest<?> request, MutableHttpResponse<?> response) {
+        response.header("X-Content-Type-Options", "nosniff");
+        if (request.getPath().startsWith("/dashboard")) {
+            response.header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                    + "base-uri 'none'; form-action 'none'");
+            response.header("Referrer-Policy", "no-referrer");
+        }
     }
 
     /** The host name of a Host header, lower case, without its port; null when there is none. */

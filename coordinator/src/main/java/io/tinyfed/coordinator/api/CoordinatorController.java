@@ -40,14 +40,55 @@ public class CoordinatorController {
         RoundEngine engine = coordinator.engine();
         Set<String> online = engine.onlineDevices();
         Map<String, DeviceMetrics> metrics = coordinator.link().metrics();
+        Map<String, RoundEngine.Refusals> refusals = engine.refusalsByDevice();
+        Map<String, Integer> rounds = new java.util.HashMap<>();
+        for (RoundEngine.RoundSummary r : engine.history()) {
+            for (String id : r.accepted()) {
+                rounds.merge(id, 1, Integer::sum);
+            }
+        }
         List<Views.Device> devices = new ArrayList<>();
         for (DeviceHello h : engine.devices().values()) {
-            DeviceMetrics m = metrics.get(h.deviceId());
-            devices.add(new Views.Device(h.deviceId(), online.contains(h.deviceId()), h.ramBytes(), h.flashBytes(), h.cpu(),
-                    h.formats().stream().map(Enum::name).sorted().toList(), h.sensors(), h.gatewayId(),
-                    m == null ? null : m.samplesSeen(), m == null ? null : finite(m.prequentialLoss())));
+            devices.add(device(h, online.contains(h.deviceId()), metrics.get(h.deviceId()),
+                    rounds.getOrDefault(h.deviceId(), 0), refusals.get(h.deviceId())));
         }
         return new Views.Fleet(coordinator.fleet(), devices.size(), online.size(), engine.eligible().size(), devices);
+    }
+
+    private static Views.Device device(DeviceHello h, boolean online, DeviceMetrics m, int rounds, RoundEngine.Refusals r) {
+        return new Views.Device(h.deviceId(), online, h.ramBytes(), h.flashBytes(), h.cpu(),
+                h.formats().stream().map(Enum::name).sorted().toList(), h.sensors(), h.gatewayId(),
+                m == null ? null : m.samplesSeen(), m == null ? null : finite(m.prequentialLoss()), rounds,
+                r == null ? 0 : r.count());
+    }
+
+    /** One device: what it announced, its last metrics reports, every round that asked it for an update. */
+    @Get("/fleet/{id}")
+    public HttpResponse<?> device(@PathVariable String id) {
+        RoundEngine engine = coordinator.engine();
+        DeviceHello hello = engine.devices().get(id);
+        if (hello == null) {
+            return HttpResponse.notFound(new Views.Error("no device " + id + " in fleet " + coordinator.fleet()));
+        }
+        List<Views.DeviceRound> rounds = new ArrayList<>();
+        int contributed = 0;
+        for (RoundEngine.RoundSummary r : engine.history()) {
+            if (!r.selected().contains(id)) {
+                continue;
+            }
+            String part = r.accepted().contains(id) ? "accepted" : r.refusedDevices().contains(id) ? "refused" : "straggled";
+            contributed += part.equals("accepted") ? 1 : 0;
+            rounds.add(new Views.DeviceRound(r.round(), r.baseVersion(), r.newVersion(), part));
+        }
+        DeviceMetrics m = coordinator.link().metrics().get(id);
+        RoundEngine.Refusals refused = engine.refusalsByDevice().get(id);
+        List<Views.Report> reports = coordinator.link().metricsHistory().of(id).stream()
+                .map(p -> new Views.Report(p.received().toString(), p.samplesSeen(), finite(p.prequentialLoss()),
+                        finite(p.prequentialAccuracy()))).toList();
+        return HttpResponse.ok(new Views.DeviceDetail(device(hello, engine.onlineDevices().contains(id), m, contributed,
+                refused), m == null ? null : m.arenaBytes(), m == null ? null : m.saturations(), reports, rounds,
+                refused == null ? null : refused.lastReason() + ": " + refused.lastDetail(),
+                refused == null ? null : refused.last().toString()));
     }
 
     @Get("/rounds")
@@ -198,6 +239,19 @@ public class CoordinatorController {
         return view();
     }
 
+    /** The run, the round open now with its quorum and deadline, and the aggregation settings in force. */
+    @Get("/training")
+    public Views.Training training() {
+        RoundEngine e = coordinator.engine();
+        RoundEngine.Settings s = e.settings();
+        Views.OpenRound open = e.openRound().map(o -> new Views.OpenRound(o.round(), o.selected(), o.accepted(),
+                o.refused(), o.early(), o.needed(), o.started().toString(), o.deadline().toString(),
+                Math.max(0, java.time.Duration.between(java.time.Instant.now(), o.deadline()).toMillis()))).orElse(null);
+        return new Views.Training(view(), open, new Views.Aggregation(e.strategyName(), s.innerSteps(),
+                s.innerLearningRate(), s.batchSize(), s.roundTimeout().toString(), s.quorum(), s.minReplies(),
+                s.normBound()));
+    }
+
     @Post("/runs")
     public HttpResponse<Views.Run> start(@Body Views.RunRequest request) {
         if (request.rounds() < 1 || request.rounds() > 1_000_000) {
@@ -215,7 +269,7 @@ public class CoordinatorController {
 
     private Views.Run view() {
         RoundEngine e = coordinator.engine();
-        return new Views.Run(coordinator.running(), coordinator.roundsWanted(), e.history().size(), e.roundOpen(),
+        return new Views.Run(coordinator.running(), coordinator.roundsWanted(), e.roundsClosed(), e.roundOpen(),
                 e.currentVersion().version());
     }
 

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * Starts the Micronaut HTTP server around a running {@link Coordinator}: the JSON API under
- * {@code /api}, {@code /health} and {@code /prometheus}, bound to {@code host:port} (port 0: free),
+ * {@code /api}, {@code /health} and {@code /prometheus}, the web dashboard under {@code /dashboard/}
+ * (static files from the classpath, live through {@link DashboardController}), bound to {@code host:port} (port 0: free),
  * guarded by {@link ApiGuard} (allowed Host names, a bearer token for every state change).
  */
 public final class HttpApi implements AutoCloseable {
@@ -80,7 +81,9 @@ public final class HttpApi implements AutoCloseable {
                 "micronaut.metrics.export.prometheus.enabled", true,
                 "micronaut.metrics.export.prometheus.descriptions", true,
                 "endpoints.prometheus.sensitive", false,
-                "endpoints.health.enabled", true));
+                "endpoints.health.enabled", true,
+                "micronaut.router.static-resources.dashboard.paths", "classpath:dashboard",
+                "micronaut.router.static-resources.dashboard.mapping", "/dashboard/**"));
         if (https != null) {
             properties.putAll(Map.of(
                     "micronaut.server.ssl.enabled", true,

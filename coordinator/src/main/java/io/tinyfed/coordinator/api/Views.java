@@ -9,9 +9,51 @@ final class Views {
     private Views() {
     }
 
+    /**
+     * A device as the fleet sees it.
+     *
+     * @param rounds  rounds whose aggregate took an update of it
+     * @param refused updates of it refused, every reason
+     */
     @Serdeable
     record Device(String id, boolean online, long ramBytes, long flashBytes, String cpu, List<String> formats,
-                  List<String> sensors, String gateway, Long samplesSeen, Double prequentialLoss) {
+                  List<String> sensors, String gateway, Long samplesSeen, Double prequentialLoss, int rounds, long refused) {
+    }
+
+    /** One metrics report of a device, as it arrived. */
+    @Serdeable
+    record Report(String received, long samplesSeen, Double prequentialLoss, Double prequentialAccuracy) {
+    }
+
+    /** A round that asked a device for an update: {@code part} is accepted, refused or straggled. */
+    @Serdeable
+    record DeviceRound(int round, long baseVersion, long newVersion, String part) {
+    }
+
+    /** One device: what it announced, its recent reports, the rounds it took part in, its last refusal. */
+    @Serdeable
+    record DeviceDetail(Device device, Long arenaBytes, Long saturations, List<Report> reports, List<DeviceRound> rounds,
+                        String lastRefusal, String lastRefusalAt) {
+    }
+
+    /**
+     * The round open now: devices asked, updates accepted and refused so far, the accepted updates that close it early
+     * and those it needs by its deadline ({@code remainingMillis} from now, by the coordinator's clock).
+     */
+    @Serdeable
+    record OpenRound(int round, int selected, int accepted, int refused, int early, int needed, String started,
+                     String deadline, long remainingMillis) {
+    }
+
+    /** How every round runs. */
+    @Serdeable
+    record Aggregation(String strategy, int innerSteps, float innerLearningRate, int batchSize, String roundTimeout,
+                       double quorum, int minReplies, double normBound) {
+    }
+
+    /** The run, the round open now (null between rounds) and the aggregation settings in force. */
+    @Serdeable
+    record Training(Run run, OpenRound open, Aggregation aggregation) {
     }
 
     @Serdeable
@@ -80,6 +122,24 @@ final class Views {
 
     @Serdeable
     record Error(String error) {
+    }
+
+    /** A SPARQL query shipped with the registry. */
+    @Serdeable
+    record Query(String name, String text) {
+    }
+
+    /**
+     * What the dashboard watches, pushed whenever any of it changes: the page fetches the part that did.
+     *
+     * @param refusedUpdates  updates refused so far, every reason
+     * @param samplesReported samples the devices' metrics reports count, summed (moves with every report)
+     * @param rollouts        a short text naming every rollout, its phase and wave (changes when any moves)
+     */
+    @Serdeable
+    record Live(String fleet, String modelId, boolean running, int roundsWanted, int roundsClosed, boolean roundOpen,
+                int roundAccepted, long version, int known, int online, long refusedUpdates, long refusedMessages, int evaluations,
+                long samplesReported, String rollouts) {
     }
 
     /** One device that can run (or train) a model, or one model that fits a device. */

@@ -47,6 +47,9 @@ public final class FleetLink implements FleetGateway {
     private volatile RoundEngine engine;
     private volatile DeploymentListener deployments;
     private final Map<String, DeviceMetrics> metrics = new ConcurrentHashMap<>();
+    private final MetricsHistory history = new MetricsHistory();
+    /** The sum of the samples every device's latest report counts: moves with every report. */
+    private final AtomicLong samplesReported = new AtomicLong();
     private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
 
     /** @param signer signs every task and reject, so devices act only on what the coordinator sent */
@@ -165,7 +168,9 @@ public final class FleetLink implements FleetGateway {
                 case METRICS -> {
                     DeviceMetrics m = WireCodec.decodeMetrics(payload);
                     if (m.deviceId().equals(id)) {
-                        metrics.put(id, m);
+                        DeviceMetrics before = metrics.put(id, m);
+                        samplesReported.addAndGet(m.samplesSeen() - (before == null ? 0 : before.samplesSeen()));
+                        history.add(java.time.Instant.now(), m);
                     }
                 }
                 default -> {
@@ -232,6 +237,16 @@ public final class FleetLink implements FleetGateway {
             send(topics.device(id, Topics.DeviceTopic.STATE), new byte[0], true);
             send(topics.device(id, Topics.DeviceTopic.DEPLOYMENT), new byte[0], true);
         }
+    }
+
+    /** The last reports of every device. */
+    public MetricsHistory metricsHistory() {
+        return history;
+    }
+
+    /** The samples the devices' latest metrics reports count, summed. */
+    public long samplesReported() {
+        return samplesReported.get();
     }
 
     /** Latest metrics per device. */

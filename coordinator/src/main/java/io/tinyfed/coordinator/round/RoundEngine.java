@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,11 +57,14 @@ public final class RoundEngine {
         }
     }
 
-    /** What happened in one round. {@code newVersion} is -1 when the round produced none. */
+    /**
+     * What happened in one round. {@code newVersion} is -1 when the round produced none; {@code refusedDevices} are
+     * the known devices that sent an update the round refused (they may also be stragglers, or accepted later).
+     */
     public record RoundSummary(int round, long baseVersion, long newVersion, List<String> selected,
                                List<String> accepted, Map<RejectReason, Integer> rejected, List<String> stragglers,
                                Instant started, Instant ended, String outcome, double meanLossBefore,
-                               double meanLossAfter) {
+                               double meanLossAfter, List<String> refusedDevices) {
     }
 
     private final Settings settings;
@@ -78,6 +82,7 @@ public final class RoundEngine {
     private final Map<String, DeviceHello> known = new TreeMap<>();
     private final Set<String> online = new HashSet<>();
     private final Map<RejectReason, Long> rejectedTotal = new EnumMap<>(RejectReason.class);
+    private final Map<String, DeviceRefusals> refusedByDevice = new HashMap<>();
     private final List<RoundSummary> history = new ArrayList<>();
     private final Set<Integer> closedRounds = new HashSet<>();
 
@@ -93,6 +98,7 @@ public final class RoundEngine {
     private List<String> selected = List.of();
     private final Map<String, Reply> replies = new LinkedHashMap<>();
     private final Map<RejectReason, Integer> roundRejected = new EnumMap<>(RejectReason.class);
+    private final Set<String> roundRefusedDevices = new java.util.TreeSet<>();
     private Instant started;
     private Instant deadline;
 
@@ -220,6 +226,7 @@ public final class RoundEngine {
         selected = List.copyOf(chosen);
         replies.clear();
         roundRejected.clear();
+        roundRefusedDevices.clear();
         started = clock.instant();
         deadline = started.plus(settings.roundTimeout());
         TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
@@ -267,8 +274,14 @@ public final class RoundEngine {
 
     private void refuse(Failure f, int updateRound) {
         rejectedTotal.merge(f.reason(), 1L, Long::sum);
+        if (known.containsKey(f.deviceId())) { // ids nobody announced are counted by reason only: they cannot grow a map
+            refusedByDevice.computeIfAbsent(f.deviceId(), k -> new DeviceRefusals()).add(f, clock.instant());
+        }
         if (round >= 0) {
             roundRejected.merge(f.reason(), 1, Integer::sum);
+            if (known.containsKey(f.deviceId())) {
+                roundRefusedDevices.add(f.deviceId());
+            }
         }
         long n = refusalLog.count(f.deviceId());
         if (n > 0) {
@@ -355,7 +368,8 @@ public final class RoundEngine {
         }
         history.add(new RoundSummary(round, base, produced, selected, List.copyOf(replies.keySet()),
                 Map.copyOf(roundRejected), stragglers, started, clock.instant(), outcome,
-                accepted.isEmpty() ? Double.NaN : before, accepted.isEmpty() ? Double.NaN : after));
+                accepted.isEmpty() ? Double.NaN : before, accepted.isEmpty() ? Double.NaN : after,
+                List.copyOf(roundRefusedDevices)));
         LOG.log(System.Logger.Level.INFO, "round {0}: {1}", String.valueOf(round), outcome);
         closedRounds.add(round);
         round = -1;
@@ -439,6 +453,75 @@ public final class RoundEngine {
         Map<RejectReason, Long> copy = new EnumMap<>(RejectReason.class);
         copy.putAll(rejectedTotal);
         return copy;
+    }
+
+    /**
+     * The open round as it stands.
+     *
+     * @param early   accepted updates that close it before its deadline (its quorum of the selected devices)
+     * @param needed  accepted updates it needs by the deadline to make a new version
+     */
+    public record OpenRound(int round, int selected, int accepted, int refused, int early, int needed, Instant started,
+                            Instant deadline) {
+    }
+
+    /** The open round, if any. */
+    public synchronized Optional<OpenRound> openRound() {
+        if (round < 0) {
+            return Optional.empty();
+        }
+        int refused = 0;
+        for (int n : roundRejected.values()) {
+            refused += n;
+        }
+        return Optional.of(new OpenRound(round, selected.size(), replies.size(), refused,
+                (int) Math.ceil(settings.quorum() * selected.size()), settings.minReplies(), started, deadline));
+    }
+
+    /** How many of a known device's updates were refused, and the last refusal: when, why. */
+    public record Refusals(long count, Instant last, RejectReason lastReason, String lastDetail) {
+    }
+
+    private static final class DeviceRefusals {
+        long count;
+        Instant last;
+        Failure lastFailure;
+
+        void add(Failure f, Instant at) {
+            count++;
+            last = at;
+            lastFailure = f;
+        }
+
+        Refusals view() {
+            return new Refusals(count, last, lastFailure.reason(), lastFailure.detail());
+        }
+    }
+
+    /** The refusals of every known device that had any. */
+    public synchronized Map<String, Refusals> refusalsByDevice() {
+        Map<String, Refusals> out = new HashMap<>();
+        refusedByDevice.forEach((id, r) -> out.put(id, r.view()));
+        return out;
+    }
+
+    /** The settings every round runs with. */
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The name of the aggregation strategy in force. */
+    public String strategyName() {
+        return strategy.name();
+    }
+
+    /** Devices known and online, counted without copying either set. */
+    public synchronized int knownCount() {
+        return known.size();
+    }
+
+    public synchronized int onlineCount() {
+        return online.size();
     }
 
     public synchronized Map<String, DeviceHello> devices() {

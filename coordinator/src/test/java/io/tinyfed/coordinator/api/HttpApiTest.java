@@ -152,6 +152,53 @@ class HttpApiTest {
     }
 
     @Test
+    void theDashboardIsServedUnderItsOwnPolicy_andWhatItReadsAnswers() throws Exception {
+        HttpResponse<String> root = get("/");
+        HttpResponse<String> page = get("/dashboard/");
+        HttpResponse<String> script = get("/dashboard/dashboard.js");
+        assertThat(root.statusCode()).isEqualTo(303);
+        assertThat(root.headers().firstValue("Location")).hasValue("/dashboard/");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<title>TinyFed coordinator</title>").doesNotContain("http://", "https://");
+        assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow()).startsWith("default-src 'self'")
+                .contains("frame-ancestors 'none'");
+        assertThat(script.headers().firstValue("Content-Type").orElseThrow()).contains("javascript");
+        assertThat(script.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+
+        JsonNode device = json.readTree(get("/api/fleet/dev-1").body());
+        assertThat(device.get("device").get("id").asText()).isEqualTo("dev-1");
+        assertThat(device.get("device").get("ramBytes").asLong()).isEqualTo(1 << 20);
+        assertThat(get("/api/fleet/nobody").statusCode()).isEqualTo(404);
+        JsonNode training = json.readTree(get("/api/training").body());
+        assertThat(training.get("aggregation").get("strategy").asText()).isEqualTo("reptile");
+        assertThat(training.get("aggregation").get("quorum").asDouble()).isEqualTo(1.0);
+        JsonNode queries = json.readTree(get("/api/queries").body());
+        assertThat(queries).anySatisfy(q -> {
+            assertThat(q.get("name").asText()).isEqualTo("inventory.rq");
+            assertThat(q.get("text").asText()).contains("SELECT");
+        });
+        HttpResponse<String> ask = get("/api/sparql?query=" + java.net.URLEncoder.encode("ASK { ?s ?p ?o }",
+                java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(json.readTree(ask.body()).get("boolean").asBoolean()).isTrue();
+        HttpResponse<String> nonsense = get("/api/sparql?query=SELECT%20nonsense");
+        assertThat(nonsense.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(nonsense.body()).get("error").asText()).isNotBlank();
+
+        // the event stream's first event is the state the dashboard shows, at once
+        java.util.concurrent.CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> events = http.sendAsync(
+                HttpRequest.newBuilder(URI.create(api.url() + "/api/events")).GET().build(),
+                HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<java.util.stream.Stream<String>> stream = events.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(stream.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/event-stream");
+        try (java.util.stream.Stream<String> lines = stream.body()) {
+            String data = lines.filter(l -> l.startsWith("data:")).findFirst().orElseThrow();
+            JsonNode live = json.readTree(data.substring("data:".length()));
+            assertThat(live.get("fleet").asText()).isEqualTo("api");
+            assertThat(live.get("known").asInt()).isEqualTo(coordinator.engine().knownCount());
+        }
+    }
+
+    @Test
     void healthAndPrometheusAreExposed() throws Exception {
         assertThat(json.readTree(get("/health").body()).get("status").asText()).isEqualTo("UP");
         String metrics = get("/prometheus").body();
