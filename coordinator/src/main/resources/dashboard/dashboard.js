@@ -1,6 +1,7 @@
 // TinyFed coordinator dashboard: one page over the coordinator's JSON API, kept current by its
 // server-sent events (/api/events says what changed; the page then fetches that part). No libraries,
-// nothing from other origins. Data is only ever put into the page as text, never as markup.
+// nothing from other origins. Data is only ever put into the page as text, never as markup. The helpers
+// and the registry's SPARQL console come from tinyfed-console.js, which the registry's own console shares.
 "use strict";
 
 const PAGES = ["fleet", "device", "training", "models", "registry", "rollouts"];
@@ -9,57 +10,15 @@ const PAGE_SIZE = 100;
 const FLEET_EVERY_MS = 3000;
 const state = {
   live: null, page: "fleet", device: null, fleet: [], deployed: new Map(), sort: { key: "id", dir: 1 }, fleetPage: 0,
-  modelId: null, results: null, dirty: new Set(), fleetLoaded: 0, fleetTimer: null, deadline: null,
+  modelId: null, dirty: new Set(), fleetLoaded: 0, fleetTimer: null, deadline: null,
 };
 
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v !== undefined && v !== null) e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c === null || c === undefined ? "" : String(c)));
-  return e;
-}
+const { $, el, bytes, num, api, fill } = TinyFed;
 
 function svg(tag, attrs) {
   const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
   return e;
-}
-
-function bytes(n) {
-  if (n === null || n === undefined || n === 0) return "";
-  if (n >= 1 << 30) return (n / (1 << 30)).toFixed(1) + " GiB";
-  if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + " MiB";
-  if (n >= 1024) return (n / 1024).toFixed(0) + " KiB";
-  return n + " B";
-}
-
-function num(v, digits) {
-  return v === null || v === undefined ? "" : Number(v).toFixed(digits);
-}
-
-async function api(path, options) {
-  const opts = Object.assign({ headers: {} }, options || {});
-  if (opts.method && opts.method !== "GET") {
-    const token = sessionStorage.getItem("tinyfed-token") || "";
-    opts.headers["Authorization"] = "Bearer " + token;
-  }
-  const response = await fetch(path, opts);
-  const text = await response.text();
-  let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-  if (!response.ok) {
-    const why = body && body.error ? body.error : text || response.statusText;
-    throw new Error(response.status + ": " + why);
-  }
-  return body;
-}
-
-function fill(tbody, rows) {
-  tbody.replaceChildren(...rows);
 }
 
 // ---- connection ------------------------------------------------------------------------------------
@@ -261,7 +220,7 @@ async function loadOpenRound() {
     const a = t.aggregation;
     $("run-aggregation").textContent = a.strategy + ", " + a.innerSteps + " inner steps at lr " + a.innerLearningRate
         + ", batch " + a.batchSize + ", quorum " + Math.round(a.quorum * 100) + "%, at least " + a.minReplies
-        + " updates, round timeout " + a.roundTimeout.replace("PT", "").toLowerCase() + ", update norm bound " + a.normBound;
+        + (a.minReplies === 1 ? " update" : " updates") + ", round timeout " + a.roundTimeout.replace("PT", "").toLowerCase() + ", update norm bound " + a.normBound;
     const o = t.open;
     if (o) {
       $("run-open").textContent = "round " + o.round + ": " + o.accepted + " of " + o.selected + " updates accepted, "
@@ -298,7 +257,7 @@ async function loadTraining() {
   }
 }
 
-function frame(chart, xs, ys, unit) {
+function frame(chart, xs, ys, unit, lastX) {
   chart.replaceChildren();
   const w = 600, h = 220, left = 48, bottom = 24, top = 10, right = 10;
   const minX = Math.min(...xs), maxX = Math.max(...xs);
@@ -315,7 +274,7 @@ function frame(chart, xs, ys, unit) {
   label(left - 4, top + 8, Number(maxY.toPrecision(3)), "end");
   label(left - 4, h - bottom, Number(minY.toPrecision(3)), "end");
   label(left, h - 6, (unit || "round") + " " + minX, "start");
-  label(w - right, h - 6, (unit || "round") + " " + maxX, "end");
+  label(w - right, h - 6, (unit || "round") + " " + (lastX ?? maxX), "end");
   return { sx, sy, h, bottom };
 }
 
@@ -342,7 +301,9 @@ function barChart(chart, rounds) {
     return;
   }
   const xs = rounds.map((r) => r[0]);
-  const { sx, sy, h, bottom } = frame(chart, xs.concat([Math.max(...xs) + 1]), rounds.map((r) => r[1] + r[2]));
+  // one slot past the last round, so its bar has room; the axis names the last round
+  const { sx, sy, h, bottom } = frame(chart, xs.concat([Math.max(...xs) + 1]), rounds.map((r) => r[1] + r[2]), "round",
+      Math.max(...xs));
   const width = Math.max(2, (sx(xs[0] + 1) - sx(xs[0])) * 0.8);
   for (const [round, accepted, refused] of rounds) {
     const bar = svg("rect", { class: "bar", x: sx(round), y: sy(accepted), width, height: h - bottom - sy(accepted) });
@@ -382,113 +343,20 @@ async function loadModels() {
   try {
     const versions = await api("/api/models/" + encodeURIComponent(state.modelId) + "/versions");
     fill($("versions-table").tBodies[0], versions.slice().reverse().map((v) => {
-      const href = "/api/models/" + encodeURIComponent(v.modelId) + "/versions/" + v.version + "/snapshot";
+      const base = "/api/models/" + encodeURIComponent(v.modelId) + "/versions/" + v.version;
+      const href = base + "/snapshot";
+      const c = base + "/c";
       const refused = Object.values(v.rejected || {}).reduce((a, b) => a + b, 0);
       return el("tr", {}, el("td", {}, "v" + v.version), el("td", { class: "num" }, v.round),
           el("td", {}, v.parentVersion ? "v" + v.parentVersion : ""), el("td", {}, v.strategy || ""),
           el("td", { class: "num" }, (v.contributors || []).length), el("td", { class: "num" }, refused),
           el("td", { class: "num" }, num(v.metaEvalLoss, 4)), el("td", {}, v.createdAt || ""),
-          el("td", {}, el("a", { href, download: v.modelId + "-v" + v.version + ".snapshot" }, "download")));
+          el("td", {}, el("a", { href, download: v.modelId + "-v" + v.version + ".snapshot" }, "download")),
+          el("td", {}, el("a", { href: c, download: v.modelId + "-" + v.version + "-c.zip" }, "inference"), " ",
+              el("a", { href: c + "?train=true", download: v.modelId + "-" + v.version + "-train-c.zip" }, "training")));
     }));
   } catch (e) {
-    fill($("versions-table").tBodies[0], [el("tr", {}, el("td", { colspan: 9, class: "error" }, e.message))]);
-  }
-}
-
-// Registry
-
-async function loadQueries() {
-  try {
-    const queries = await api("/api/queries");
-    const select = $("sparql-example");
-    for (const q of queries) select.append(el("option", { value: q.name }, q.name));
-    select.addEventListener("change", () => {
-      const q = queries.find((x) => x.name === select.value);
-      if (q) $("sparql-text").value = q.text;
-    });
-    if (!$("sparql-text").value && queries.length > 0) {
-      select.value = queries[0].name;
-      $("sparql-text").value = queries[0].text;
-    }
-  } catch (e) {
-    $("sparql-message").textContent = e.message;
-  }
-}
-
-async function runQuery(event) {
-  event.preventDefault();
-  const message = $("sparql-message");
-  const table = $("sparql-results");
-  message.textContent = "running ...";
-  message.className = "";
-  try {
-    const started = performance.now();
-    const r = await api("/api/sparql?query=" + encodeURIComponent($("sparql-text").value));
-    const vars = r.head && r.head.vars ? r.head.vars : [];
-    if (r.boolean !== undefined) {
-      table.tHead.replaceChildren(el("tr", {}, el("th", {}, "answer")));
-      fill(table.tBodies[0], [el("tr", {}, el("td", {}, String(r.boolean)))]);
-    } else {
-      table.tHead.replaceChildren(el("tr", {}, ...vars.map((v) => el("th", {}, v))));
-      fill(table.tBodies[0], r.results.bindings.map((b) => el("tr", {},
-          ...vars.map((v) => el("td", {}, b[v] ? b[v].value : "")))));
-    }
-    state.results = r;
-    downloads(vars, r);
-    message.textContent = (r.results ? r.results.bindings.length + " rows" : "answered") + " in "
-        + Math.round(performance.now() - started) + " ms";
-  } catch (e) {
-    message.textContent = e.message;
-    message.className = "error";
-  }
-}
-
-function downloads(vars, r) {
-  const csvCell = (s) => /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-  const rows = r.results ? r.results.bindings.map((b) => vars.map((v) => csvCell(b[v] ? b[v].value : "")).join(","))
-      : [String(r.boolean)];
-  const csv = [vars.join(",")].concat(rows).join("\n") + "\n";
-  for (const [id, text, type] of [["sparql-csv", csv, "text/csv"], ["sparql-json", JSON.stringify(r, null, 2),
-    "application/sparql-results+json"]]) {
-    const a = $(id);
-    if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
-    a.href = URL.createObjectURL(new Blob([text], { type }));
-    a.hidden = false;
-  }
-}
-
-async function runMatch(event) {
-  event.preventDefault();
-  const subject = $("match-subject").value.trim();
-  const message = $("match-message");
-  const params = new URLSearchParams({ training: String($("match-training").checked) });
-  if ($("match-device").checked) {
-    params.set("device", subject);
-  } else {
-    params.set("explain", "true");
-    if (/^\d+$/.test(subject) && state.modelId) {
-      params.set("model", state.modelId);
-      params.set("version", subject);
-    } else {
-      params.set("model", subject || state.modelId || "");
-    }
-  }
-  try {
-    const m = await api("/api/match?" + params);
-    m.matches = m.matches || [];
-    const rows = m.matches.map((x) => el("tr", {}, el("td", {}, m.device ? x.model : x.device), el("td", {}, x.format),
-        el("td", { class: "num" }, bytes(x.arenaBytes) + (x.arenaEstimated ? " (estimated)" : "")),
-        el("td", { class: "num" }, bytes(x.ramBytes)), el("td", { class: "num" }, x.trainableLayers ?? ""), el("td", {}, "")));
-    for (const x of m.excluded || []) {
-      rows.push(el("tr", {}, el("td", {}, x.device), el("td", {}, ""), el("td", {}, ""), el("td", {}, ""), el("td", {}, ""),
-          el("td", {}, (x.reasons || []).join("; "))));
-    }
-    fill($("match-results").tBodies[0], rows);
-    message.textContent = m.matches.length + " match" + (m.matches.length === 1 ? "" : "es");
-    message.className = "";
-  } catch (e) {
-    message.textContent = e.message;
-    message.className = "error";
+    fill($("versions-table").tBodies[0], [el("tr", {}, el("td", { colspan: 10, class: "error" }, e.message))]);
   }
 }
 
@@ -550,12 +418,11 @@ function init() {
   }
   $("run-form").addEventListener("submit", (e) => { e.preventDefault(); runAction(true); });
   $("run-stop").addEventListener("click", () => runAction(false));
-  $("sparql-form").addEventListener("submit", runQuery);
-  $("match-form").addEventListener("submit", runMatch);
   window.addEventListener("hashchange", show);
   setInterval(tick, 1000);
   show();
-  loadQueries();
+  TinyFed.registryConsole($("registry-console"), { queries: "/api/queries", sparql: "/api/sparql", match: "/api/match",
+    modelId: () => state.modelId, subject: "Model version (number or IRI) or device id" });
   connect();
 }
 

@@ -1,14 +1,11 @@
 package io.tinyfed.firmware;
 
+import io.tinyfed.export.CExport;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.ModelCodec;
 import io.tinyfed.core.NumberFormat;
-import io.tinyfed.core.Quantizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -98,19 +95,9 @@ public final class ExportCommand implements Callable<Integer> {
         }
         if (m.format() == NumberFormat.F32) {
             double[] lohi = calibrationRange();
-            double lo = lohi[0];
-            double hi = lohi[1];
-            SplittableRandom r = new SplittableRandom(seed);
-            List<float[]> calibration = new ArrayList<>();
-            for (int k = 0; k < 256; k++) {
-                float[] x = new float[m.architecture().inputSize()];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) (lo + r.nextDouble() * (hi - lo));
-                }
-                calibration.add(x);
-            }
-            m = Quantizer.toS16(m, calibration);
-            System.out.printf("quantised %s to S16 on 256 inputs uniform in [%s, %s] (seed %d)%n", model, lo, hi, seed);
+            m = CExport.toS16(m, lohi[0], lohi[1], seed);
+            System.out.printf("quantised %s to S16 on %d inputs uniform in [%s, %s] (seed %d)%n", model,
+                    CExport.CALIBRATION_SAMPLES, lohi[0], lohi[1], seed);
         }
         io.tinyfed.core.TrainingConfig config = train ? io.tinyfed.core.TrainingConfig.builder().learningRate(lr)
                 .trainableLayers(trainableLayers).seed(seed).build() : io.tinyfed.core.TrainingConfig.inference();

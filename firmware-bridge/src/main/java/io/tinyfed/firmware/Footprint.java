@@ -1,5 +1,6 @@
 package io.tinyfed.firmware;
 
+import io.tinyfed.export.CExport;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.TrainingConfig;
 import java.io.IOException;

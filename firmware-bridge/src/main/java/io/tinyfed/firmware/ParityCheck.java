@@ -1,5 +1,6 @@
 package io.tinyfed.firmware;
 
+import io.tinyfed.export.CExport;
 import io.tinyfed.core.Architecture;
 import io.tinyfed.core.Layer;
 import io.tinyfed.core.Loss;

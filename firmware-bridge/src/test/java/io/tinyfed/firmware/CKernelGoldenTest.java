@@ -1,5 +1,6 @@
 package io.tinyfed.firmware;
 
+import io.tinyfed.export.CExport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tinyfed.core.Architecture;

@@ -101,6 +101,7 @@ public final class RegistryCommand {
             }, "tinyfed-registry-shutdown"));
             System.out.printf("registry %s: SPARQL query %s (open, read-only), update %s/update (user %s, password in %s)%n",
                     dir.toAbsolutePath(), endpoint.queryUrl(), endpoint.datasetUrl(), SparqlEndpoint.ADMIN, secretFile.toAbsolutePath());
+            System.out.printf("SPARQL console and matchmaking in a browser: %s%n", endpoint.consoleUrl());
             new CountDownLatch(1).await();
             return 0;
         }

@@ -84,6 +84,11 @@ public final class SparqlEndpoint implements AutoCloseable {
         return datasetUrl() + "/sparql";
     }
 
+    /** The SPARQL console's page in a browser. */
+    public String consoleUrl() {
+        return "http://127.0.0.1:" + port() + "/console/";
+    }
+
     @Override
     public void close() {
         // Jetty watches the password file until its scanner thread ends, so the file goes at JVM exit.
@@ -143,6 +148,8 @@ public final class SparqlEndpoint implements AutoCloseable {
             b.addServlet("/" + DATASET + "/match", new io.tinyfed.registry.internal.MatchServlet(registry))
                     .addFilter("/" + DATASET + "/match", gate);
         }
+        // The SPARQL console (static files and the shipped queries; it queries the endpoint like any client).
+        b.addServlet("/console/*", new io.tinyfed.registry.internal.ConsoleServlet());
         return b.passwordFile(passwords.toString()).auth(AuthScheme.BASIC)
                 .enablePing(true).enableStats(false).enableMetrics(false)
                 .addFilter("/" + DATASET + "/query", gate).addFilter("/" + DATASET + "/sparql", gate)

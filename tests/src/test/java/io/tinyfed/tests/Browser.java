@@ -83,6 +83,14 @@ final class Browser implements AutoCloseable {
                 .until(condition);
     }
 
+    /** One column of a table's body, read in one step (a live page re-renders its tables between two reads). */
+    @SuppressWarnings("unchecked")
+    List<String> column(String tableId, int column) {
+        return (List<String>) driver.executeScript("return Array.from(document.querySelectorAll('#' + arguments[0] "
+                + "+ ' tbody tr')).map(r => r.cells[arguments[1]] ? r.cells[arguments[1]].textContent.trim() : '')",
+                tableId, column);
+    }
+
     Object script(String js, Object... args) {
         return driver.executeScript(js, args);
     }

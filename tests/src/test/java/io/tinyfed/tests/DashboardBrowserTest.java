@@ -112,33 +112,26 @@ class DashboardBrowserTest {
         }
     }
 
-    /** One column of a table's body, read in one step (the page re-renders its tables while it is live). */
-    @SuppressWarnings("unchecked")
-    private List<String> column(String tableId, int column) {
-        return (List<String>) browser.script("return Array.from(document.querySelectorAll('#' + arguments[0] + ' tbody tr'))"
-                + ".map(r => r.cells[arguments[1]] ? r.cells[arguments[1]].textContent.trim() : '')", tableId, column);
-    }
-
     @Test
     @Order(1)
     void theFleetTableListsEveryAgentAndTheHandWrittenDevice_online() {
         browser.get(url);
-        browser.until("the fleet table lists the five devices", d -> column("fleet-table", 0).size() == AGENTS + 1);
+        browser.until("the fleet table lists the five devices", d -> browser.column("fleet-table", 0).size() == AGENTS + 1);
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < AGENTS; i++) {
             expected.add(SimulatedFleet.deviceId(i));
         }
         expected.add(HOSTILE);
-        assertThat(column("fleet-table", 0)).containsExactlyElementsOf(expected.stream().sorted().toList());
-        assertThat(column("fleet-table", 1)).containsOnly("online");
+        assertThat(browser.column("fleet-table", 0)).containsExactlyElementsOf(expected.stream().sorted().toList());
+        assertThat(browser.column("fleet-table", 1)).containsOnly("online");
         assertThat(browser.text("fleet-summary")).startsWith("5 devices known, 5 online");
         assertThat(browser.text("connection")).isEqualTo("live");
 
         browser.find("fleet-filter").sendKeys("nan");
-        browser.until("the filter keeps one device", d -> column("fleet-table", 0).equals(List.of(HOSTILE)));
+        browser.until("the filter keeps one device", d -> browser.column("fleet-table", 0).equals(List.of(HOSTILE)));
         browser.find("fleet-filter").clear();
         browser.find("fleet-filter").sendKeys(" "); // clear() fires no input event
-        browser.until("the filter is off again", d -> column("fleet-table", 0).size() == AGENTS + 1);
+        browser.until("the filter is off again", d -> browser.column("fleet-table", 0).size() == AGENTS + 1);
     }
 
     @Test
@@ -169,7 +162,7 @@ class DashboardBrowserTest {
                 HOSTILE, "sine", task.modelVersion(), nan, 4, 1f, 0.5f), NumberFormat.F32, 0), false);
         browser.until("the refusal shows under NON_FINITE", d -> !browser.all("#refusals-table tr[data-reason=NON_FINITE]")
                 .isEmpty());
-        assertThat(column("refusals-table", 1).get(column("refusals-table", 0).indexOf("NON_FINITE"))).isEqualTo("1");
+        assertThat(browser.column("refusals-table", 1).get(browser.column("refusals-table", 0).indexOf("NON_FINITE"))).isEqualTo("1");
         // it says it is offline, so the rounds after this one close as soon as the four agents answer
         hostile.publish(topics.device(HOSTILE, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(HOSTILE, false)),
                 true);
@@ -190,11 +183,11 @@ class DashboardBrowserTest {
         browser.get(url + "#device/" + HOSTILE);
         browser.until("the device page shows its refusal", d -> browser.text("device-facts").contains("NON_FINITE"));
         assertThat(browser.text("device-facts")).contains("Updates refused\n1");
-        assertThat(column("device-rounds", 3)).contains("refused");
+        assertThat(browser.column("device-rounds", 3)).contains("refused");
 
         browser.get(url + "#device/" + SimulatedFleet.deviceId(0));
-        browser.until("an agent's page lists its accepted rounds", d -> column("device-rounds", 3).size() == 6);
-        assertThat(column("device-rounds", 3)).containsOnly("accepted");
+        browser.until("an agent's page lists its accepted rounds", d -> browser.column("device-rounds", 3).size() == 6);
+        assertThat(browser.column("device-rounds", 3)).containsOnly("accepted");
         browser.until("its reports make a chart", d -> !browser.all("#device-chart circle").isEmpty());
     }
 
@@ -216,9 +209,9 @@ class DashboardBrowserTest {
         browser.find("sparql-run").click();
         browser.until("the query answers", d -> browser.text("sparql-message").contains("rows"));
         assertThat(browser.all("#sparql-results th").stream().map(WebElement::getText)).containsExactly("id", "ram");
-        List<String> ids = column("sparql-results", 0);
+        List<String> ids = browser.column("sparql-results", 0);
         assertThat(ids).hasSize(AGENTS + 1).contains(HOSTILE, SimulatedFleet.deviceId(0));
-        assertThat(column("sparql-results", 1).get(ids.indexOf(HOSTILE))).isEqualTo(String.valueOf(1 << 20));
+        assertThat(browser.column("sparql-results", 1).get(ids.indexOf(HOSTILE))).isEqualTo(String.valueOf(1 << 20));
         assertThat(browser.find("sparql-csv").isDisplayed()).isTrue();
 
         text.clear();
@@ -230,7 +223,7 @@ class DashboardBrowserTest {
         browser.find("match-subject").sendKeys("1");
         browser.find("match-form").submit();
         browser.until("matchmaking answers for version 1", d -> browser.text("match-message").endsWith("matches"));
-        assertThat(column("match-results", 0)).anyMatch(s -> s.endsWith("/" + SimulatedFleet.deviceId(0)));
+        assertThat(browser.column("match-results", 0)).anyMatch(s -> s.endsWith("/" + SimulatedFleet.deviceId(0)));
     }
 
     @Test
@@ -245,7 +238,7 @@ class DashboardBrowserTest {
         browser.until("the page says the coordinator is gone", d -> browser.text("connection").contains("unreachable"));
         browser.screenshot("coordinator-gone");
         browser.find("fleet-filter").sendKeys("dev-0"); // the page still answers its user
-        browser.until("the filter works offline", d -> column("fleet-table", 0).size() == AGENTS);
+        browser.until("the filter works offline", d -> browser.column("fleet-table", 0).size() == AGENTS);
 
         coordinator = builder().brokerPort(brokerPort).start();
         api = HttpApi.start(coordinator, "127.0.0.1", httpPort);
@@ -258,5 +251,8 @@ class DashboardBrowserTest {
         browser.get(url + "#models");
         browser.until("the stored versions are listed after the restart",
                 d -> browser.all("#versions-table tbody tr").size() == 7);
+        assertThat(browser.all("#versions-table a[href$='/snapshot']")).hasSize(7);
+        assertThat(browser.all("#versions-table a[href$='/c']")).hasSize(7);
+        assertThat(browser.all("#versions-table a[href$='/c?train=true']")).hasSize(7);
     }
 }

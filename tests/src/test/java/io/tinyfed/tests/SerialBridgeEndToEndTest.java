@@ -10,7 +10,7 @@ import io.tinyfed.coordinator.strategy.Selection;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Quantizer;
 import io.tinyfed.core.TrainingConfig;
-import io.tinyfed.firmware.CExport;
+import io.tinyfed.export.CExport;
 import io.tinyfed.firmware.Toolchain;
 import io.tinyfed.firmware.serial.SerialBridge;
 import io.tinyfed.protocol.SnapshotVerifier;

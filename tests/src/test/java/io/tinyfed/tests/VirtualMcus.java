@@ -3,7 +3,7 @@ package io.tinyfed.tests;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Quantizer;
 import io.tinyfed.core.TrainingConfig;
-import io.tinyfed.firmware.CExport;
+import io.tinyfed.export.CExport;
 import io.tinyfed.firmware.Toolchain;
 import io.tinyfed.firmware.serial.SerialBridge;
 import io.tinyfed.protocol.SnapshotVerifier;
@@ -41,7 +41,7 @@ final class VirtualMcus implements AutoCloseable {
         this.firmware = Quantizer.toS16(init, calibration);
         Path fw = Files.createDirectories(dir.resolve("firmware"));
         CExport.export(firmware, "model", fw, TrainingConfig.builder().learningRate(0.02f).seed(3).build());
-        try (InputStream in = CExport.class.getResourceAsStream("c/virtual_mcu.c")) {
+        try (InputStream in = io.tinyfed.firmware.Toolchain.class.getResourceAsStream("c/virtual_mcu.c")) {
             Files.write(fw.resolve("virtual_mcu.c"), in.readAllBytes());
         }
         this.exe = Toolchain.gcc(fw, "virtual_mcu", "virtual_mcu.c", "model.c", "tinyfed.c", "tinyfed_tables.c",

@@ -127,8 +127,80 @@ public class CoordinatorController {
      */
     @Get(value = "/models/{modelId}/versions/{version}/snapshot", produces = {SNAPSHOT_TYPE, MediaType.APPLICATION_JSON})
     public HttpResponse<?> snapshot(@PathVariable String modelId, @PathVariable String version) throws IOException {
+        Stored found = stored(modelId, version);
+        if (found.error() != null) {
+            return found.error();
+        }
+        ModelStore.Version v = found.version();
+        return HttpResponse.ok(io.tinyfed.protocol.WireCodec.encode(coordinator.store().snapshot(v)))
+                .contentType(SNAPSHOT_TYPE).header("X-TinyFed-Version", String.valueOf(v.version()))
+                .header("Content-Disposition", "attachment; filename=\"" + modelId + "-" + v.version() + ".snapshot\"");
+    }
+
+    /**
+     * A stored version as C for a microcontroller, one zip: the runtime, {@code model.h}/{@code model.c} with the planned
+     * arena, and the S16 model the serial bridge needs ({@code model.tfm}), as {@code tinyfed export c} writes them. An F32
+     * version is quantised on inputs uniform in {@code range} ({@code LO:HI}, default -5:5); {@code train=true} lays the
+     * arena out for on-device training at learning rate {@code lr} (default: the rounds' inner rate).
+     */
+    @Get(value = "/models/{modelId}/versions/{version}/c{?train,lr,range}", produces = {"application/zip",
+            MediaType.APPLICATION_JSON})
+    public HttpResponse<?> cExport(@PathVariable String modelId, @PathVariable String version,
+                                   @io.micronaut.core.annotation.Nullable Boolean train,
+                                   @io.micronaut.core.annotation.Nullable Float lr,
+                                   @io.micronaut.core.annotation.Nullable String range) throws IOException {
+        Stored found = stored(modelId, version);
+        if (found.error() != null) {
+            return found.error();
+        }
+        ModelStore.Version v = found.version();
+        double lo = -5;
+        double hi = 5;
+        if (range != null) {
+            String[] parts = range.split(":", -1);
+            try {
+                lo = Double.parseDouble(parts[0]);
+                hi = parts.length == 2 ? Double.parseDouble(parts[1]) : Double.NaN;
+            } catch (NumberFormatException e) {
+                hi = Double.NaN;
+            }
+            if (!(Double.isFinite(lo) && Double.isFinite(hi) && lo < hi)) {
+                return HttpResponse.badRequest(new Views.Error("range '" + range + "': LO:HI, two numbers with LO < HI"))
+                        .contentType(MediaType.APPLICATION_JSON_TYPE);
+            }
+        }
+        float rate = lr != null ? lr : coordinator.engine().settings().innerLearningRate();
+        if (!(rate > 0 && rate < 10)) {
+            return HttpResponse.badRequest(new Views.Error("lr " + lr + ": a learning rate in (0, 10)"))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE);
+        }
+        io.tinyfed.core.TrainingConfig config = Boolean.TRUE.equals(train)
+                ? io.tinyfed.core.TrainingConfig.builder().learningRate(rate).seed(1).build()
+                : io.tinyfed.core.TrainingConfig.inference();
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        try {
+            long arena = io.tinyfed.export.CExport.exportZip(io.tinyfed.export.CExport.toS16(coordinator.store().load(v),
+                    lo, hi, 1), "model", config, zip);
+            return HttpResponse.ok(zip.toByteArray()).contentType("application/zip")
+                    .header("X-TinyFed-Version", String.valueOf(v.version()))
+                    .header("X-TinyFed-Arena-Bytes", String.valueOf(arena))
+                    .header("Content-Disposition", "attachment; filename=\"" + modelId + "-" + v.version()
+                            + (Boolean.TRUE.equals(train) ? "-train" : "") + "-c.zip\"");
+        } catch (IllegalArgumentException e) {
+            return HttpResponse.unprocessableEntity().body(new Views.Error(e.getMessage()))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE);
+        }
+    }
+
+    /** A stored version found, or the answer that says why not. */
+    private record Stored(ModelStore.Version version, HttpResponse<?> error) {
+    }
+
+    /** Version {@code version} (a number or latest) of {@code modelId}, or a 400/404 saying what is wrong. */
+    private Stored stored(String modelId, String version) throws IOException {
         if (!ModelStore.isValidModelId(modelId)) {
-            return HttpResponse.badRequest(Map.of("error", "invalid model id")).contentType(MediaType.APPLICATION_JSON_TYPE);
+            return new Stored(null, HttpResponse.badRequest(Map.of("error", "invalid model id"))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE));
         }
         java.util.Optional<ModelStore.Version> stored;
         if (version.equals("latest")) {
@@ -138,19 +210,16 @@ public class CoordinatorController {
             try {
                 number = Long.parseLong(version);
             } catch (NumberFormatException e) {
-                return HttpResponse.badRequest(Map.of("error", "version '" + version + "' is neither a number nor latest"))
-                        .contentType(MediaType.APPLICATION_JSON_TYPE);
+                return new Stored(null, HttpResponse.badRequest(Map.of("error", "version '" + version
+                        + "' is neither a number nor latest")).contentType(MediaType.APPLICATION_JSON_TYPE));
             }
             stored = coordinator.store().version(modelId, number);
         }
         if (stored.isEmpty()) {
-            return HttpResponse.notFound(Map.of("error", "no version " + version + " of model " + modelId))
-                    .contentType(MediaType.APPLICATION_JSON_TYPE);
+            return new Stored(null, HttpResponse.notFound(Map.of("error", "no version " + version + " of model " + modelId))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE));
         }
-        ModelStore.Version v = stored.get();
-        return HttpResponse.ok(io.tinyfed.protocol.WireCodec.encode(coordinator.store().snapshot(v)))
-                .contentType(SNAPSHOT_TYPE).header("X-TinyFed-Version", String.valueOf(v.version()))
-                .header("Content-Disposition", "attachment; filename=\"" + modelId + "-" + v.version() + ".snapshot\"");
+        return new Stored(stored.get(), null);
     }
 
     /** The media type of a signed {@code tinyfed.v1.ModelSnapshot}. */

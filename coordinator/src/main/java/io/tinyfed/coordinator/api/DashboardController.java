@@ -73,20 +73,18 @@ public class DashboardController {
                 rollouts.toString().trim());
     }
 
-    /** Queries shipped with the registry that a user runs as they are (or with a parameter filled in). */
-    static final java.util.List<String> EXAMPLES = java.util.List.of("inventory.rq", "devices-for-model.rq",
-            "lineage.rq", "deployed-where.rq", "refused-deploys.rq", "devices-older-than.rq", "model-identities.rq",
-            "imports-with-hash.rq");
-
+    /** The registry's shipped queries that a user runs as they are (the console's examples). */
     @Get("/api/queries")
     public java.util.List<Views.Query> queries() {
-        return EXAMPLES.stream().map(n -> new Views.Query(n, io.tinyfed.registry.internal.Resources.queryText(n))).toList();
+        return io.tinyfed.registry.internal.Resources.EXAMPLE_QUERIES.stream()
+                .map(n -> new Views.Query(n, io.tinyfed.registry.internal.Resources.queryText(n))).toList();
     }
 
     @Get(value = "/api/sparql{?query}", produces = "application/sparql-results+json")
     public HttpResponse<?> sparql(@QueryValue String query) throws InterruptedException {
         if (coordinator.sparqlUrl().isEmpty()) {
-            return HttpResponse.notFound(new Views.Error("this coordinator serves no SPARQL endpoint"));
+            return HttpResponse.notFound(new Views.Error("this coordinator serves no SPARQL endpoint"))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE);
         }
         HttpRequest request = HttpRequest.newBuilder(URI.create(coordinator.sparqlUrl().get() + "?query="
                         + URLEncoder.encode(query, StandardCharsets.UTF_8)))

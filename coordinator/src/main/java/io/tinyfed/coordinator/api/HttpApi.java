@@ -81,9 +81,13 @@ public final class HttpApi implements AutoCloseable {
                 "micronaut.metrics.export.prometheus.enabled", true,
                 "micronaut.metrics.export.prometheus.descriptions", true,
                 "endpoints.prometheus.sensitive", false,
-                "endpoints.health.enabled", true,
+                "endpoints.health.enabled", true));
+        // the dashboard's own files, and those it shares with the registry's console (helpers, SPARQL console, style)
+        properties.putAll(Map.of(
                 "micronaut.router.static-resources.dashboard.paths", "classpath:dashboard",
-                "micronaut.router.static-resources.dashboard.mapping", "/dashboard/**"));
+                "micronaut.router.static-resources.dashboard.mapping", "/dashboard/**",
+                "micronaut.router.static-resources.shared.paths", "classpath:io/tinyfed/registry/console",
+                "micronaut.router.static-resources.shared.mapping", "/dashboard/shared/**"));
         if (https != null) {
             properties.putAll(Map.of(
                     "micronaut.server.ssl.enabled", true,

@@ -199,6 +199,34 @@ class HttpApiTest {
     }
 
     @Test
+    void aVersionIsServedAsItsCExport_inOneZip() throws Exception {
+        HttpResponse<byte[]> zip = http.send(HttpRequest.newBuilder(URI.create(api.url()
+                + "/api/models/sine/versions/1/c?train=true")).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(zip.statusCode()).isEqualTo(200);
+        assertThat(zip.headers().firstValue("Content-Type")).hasValue("application/zip");
+        java.util.Map<String, String> files = new java.util.TreeMap<>();
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip.body()))) {
+            for (java.util.zip.ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                files.put(e.getName(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+        }
+        assertThat(files.keySet()).contains("model/model.h", "model/model.c", "model/model.tfm", "model/tinyfed.c",
+                "model/tinyfed.h", "model/tinyfed_tables.c", "model/tinyfed_serial.c");
+        String arena = zip.headers().firstValue("X-TinyFed-Arena-Bytes").orElseThrow();
+        assertThat(files.get("model/model.h")).contains("#define MODEL_ARENA_BYTES " + arena + "u");
+        // laid out for training: bigger than the inference arena of the same version
+        HttpResponse<byte[]> inference = http.send(HttpRequest.newBuilder(URI.create(api.url()
+                + "/api/models/sine/versions/latest/c")).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(Long.parseLong(inference.headers().firstValue("X-TinyFed-Arena-Bytes").orElseThrow()))
+                .isLessThan(Long.parseLong(arena));
+
+        assertThat(get("/api/models/sine/versions/1/c?range=5:-5").statusCode()).isEqualTo(400);
+        assertThat(get("/api/models/sine/versions/1/c?range=nonsense").statusCode()).isEqualTo(400);
+        assertThat(get("/api/models/sine/versions/99/c").statusCode()).isEqualTo(404);
+        assertThat(get("/api/models/sine/versions/1/c?lr=-1").statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void healthAndPrometheusAreExposed() throws Exception {
         assertThat(json.readTree(get("/health").body()).get("status").asText()).isEqualTo("UP");
         String metrics = get("/prometheus").body();

@@ -17,6 +17,11 @@ public final class Resources {
     private static final String ROOT = "/io/tinyfed/registry/";
     private static final Map<String, String> TEXT = new ConcurrentHashMap<>();
 
+    /** The shipped queries a user runs as they are (or with one value filled in): the consoles' examples. */
+    public static final java.util.List<String> EXAMPLE_QUERIES = java.util.List.of("inventory.rq", "devices-for-model.rq",
+            "lineage.rq", "deployed-where.rq", "refused-deploys.rq", "devices-older-than.rq", "model-identities.rq",
+            "imports-with-hash.rq");
+
     private Resources() {
     }
 
