@@ -372,10 +372,20 @@ async function loadRollouts() {
   }
 }
 
+// What each action needs of a rollout's phase (the API refuses the others with 409).
+const ACTIONS = {
+  pause: (p) => p === "RUNNING", resume: (p) => p === "PAUSED", abort: (p) => p === "RUNNING" || p === "PAUSED",
+  rollback: (p) => p !== "ROLLED_BACK",
+};
+
+function time(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : "";
+}
+
 function rolloutCard(r) {
   const actions = el("div", { class: "controls" });
-  for (const action of ["pause", "resume", "abort", "rollback"]) {
-    const b = el("button", { type: "button" }, action);
+  for (const [action, allowed] of Object.entries(ACTIONS)) {
+    const b = el("button", { type: "button", "data-action": action, disabled: allowed(r.phase) ? null : "" }, action);
     b.addEventListener("click", async () => {
       try {
         await api("/api/rollouts/" + encodeURIComponent(r.id) + "/" + action, { method: "POST" });
@@ -385,15 +395,27 @@ function rolloutCard(r) {
     });
     actions.append(b);
   }
-  const waves = el("table", {}, el("thead", {}, el("tr", {}, ...["Wave", "Devices", "Opened", "Closed", "Installed",
-    "Median loss ratio", "Verdict"].map((h) => el("th", {}, h)))), el("tbody", {}, ...(r.waves || []).map((w) => el("tr", {},
-      el("td", {}, w.wave), el("td", { class: "num" }, w.devices), el("td", {}, w.opened || ""), el("td", {}, w.closed || ""),
-      el("td", { class: "num" }, w.installedFraction == null ? "" : Math.round(w.installedFraction * 100) + "%"),
-      el("td", { class: "num" }, num(w.medianLossRatio, 3)), el("td", {}, w.verdict || "")))));
+  const table = (heads, rows) => el("table", {}, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", {}, h)))),
+      el("tbody", {}, ...rows));
+  const waves = table(["Wave", "Devices", "Opened", "Deadline", "Closed", "Installed", "Median loss ratio", "Verdict"],
+      (r.waves || []).map((w) => el("tr", {}, el("td", {}, w.wave), el("td", { class: "num" }, w.devices),
+          el("td", {}, time(w.opened)), el("td", {}, time(w.deadline)), el("td", {}, time(w.closed)),
+          el("td", { class: "num" }, w.installedFraction == null ? "" : Math.round(w.installedFraction * 100) + "%"),
+          el("td", { class: "num" }, num(w.medianLossRatio, 3)), el("td", {}, w.verdict || ""))));
+  const devices = table(["Device", "Wave", "Step", "Serves", "Shadow samples", "Loss", "Before", "Ratio", "Why"],
+      (r.devices || []).map((d) => el("tr", { "data-device": d.id }, el("td", {}, d.id), el("td", { class: "num" }, d.wave),
+          el("td", { class: /FAILED|TIMED_OUT/.test(d.step) ? "error" : "" }, d.step),
+          el("td", {}, d.servingVersion == null ? "" : "v" + d.servingVersion), el("td", { class: "num" }, d.shadowSamples ?? ""),
+          el("td", { class: "num" }, num(d.shadowLoss, 4)), el("td", { class: "num" }, num(d.previousLoss, 4)),
+          el("td", { class: "num" }, num(d.lossRatio, 3)), el("td", {}, d.reason || ""))));
+  const decisions = el("ol", { class: "decisions" }, ...(r.decisions || []).map((x) => el("li", {}, time(x.at) + " " + x.text)));
   const counts = Object.entries(r.counts || {}).map(([k, v]) => k + " " + v).join(", ");
   return el("div", { class: "rollout", "data-rollout": r.id },
       el("h3", {}, r.id + ": " + r.modelId + " v" + r.version + " - " + r.phase),
-      el("p", { class: "summary" }, (r.reason ? r.reason + ". " : "") + "Devices: " + counts), waves, actions);
+      el("p", { class: "summary" }, (r.reason ? r.reason + ". " : "") + "Devices: " + counts + ". Created "
+          + time(r.created) + ", wave " + r.currentWave + " of " + (r.waves || []).length + "."), waves, actions,
+      el("details", {}, el("summary", {}, "Devices (" + (r.devices || []).length + ")"), devices),
+      el("details", {}, el("summary", {}, "Decisions (" + (r.decisions || []).length + ")"), decisions));
 }
 
 function alertIn(container, text) {

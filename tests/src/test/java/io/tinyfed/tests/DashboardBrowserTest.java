@@ -42,7 +42,8 @@ import org.openqa.selenium.WebElement;
  * The coordinator's dashboard in a real headless Chromium, against a coordinator with four real agents and one
  * hand-written device over the embedded MQTT broker: the fleet table lists them, a run started from the page (with the
  * API token) moves the round counter and the loss chart, the hand-written device's NaN update shows under its reason
- * and on its device page, a query typed in the SPARQL console answers the registry's rows, and when the coordinator
+ * and on its device page, a query typed in the SPARQL console answers the registry's rows, a rollout shows its waves,
+ * devices and the actions its phase allows, and when the coordinator
  * restarts the page says so and then carries on by itself. Every server takes a free port; the restart finds its own
  * ports again. Each test leaves a screenshot in {@code target/dashboard/}.
  */
@@ -228,6 +229,27 @@ class DashboardBrowserTest {
 
     @Test
     @Order(4)
+    void aRolloutShowsItsWavesDevicesAndTheActionsItsPhaseAllows() throws Exception {
+        java.net.http.HttpResponse<String> created = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(URI.create(api.url() + "/api/rollouts"))
+                        .header("Content-Type", "application/json")
+                        .header("Authorization", "Bearer " + Files.readString(HttpApi.tokenFile(coordinator)).strip())
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"id\": \"dash-1\", \"devices\": [\"dev-00\", "
+                                + "\"dev-01\", \"dev-02\", \"dev-03\"], \"waves\": [0.5, 1.0], \"waveTimeout\": \"30s\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isBetween(200, 202);
+        browser.get(url + "#rollouts");
+        browser.until("the rollout succeeds", d -> browser.text("rollouts").contains("dash-1: sine v7 - SUCCEEDED"));
+        assertThat(browser.all("[data-rollout=dash-1] details")).hasSize(2);
+        assertThat(browser.all("[data-rollout=dash-1] tr[data-device]")).hasSize(AGENTS);
+        assertThat(browser.text("rollouts")).contains("Devices: SERVING 4");
+        assertThat(browser.find("rollouts").getText()).contains("passed: installed");
+        assertThat(browser.all("[data-rollout=dash-1] button[data-action=pause]").get(0).isEnabled()).isFalse();
+        assertThat(browser.all("[data-rollout=dash-1] button[data-action=rollback]").get(0).isEnabled()).isTrue();
+    }
+
+    @Test
+    @Order(5)
     void whenTheCoordinatorRestarts_thePageSaysSo_andCarriesOnByItself() throws Exception {
         browser.get(url);
         browser.until("live", d -> browser.text("connection").equals("live"));
