@@ -5,11 +5,8 @@ import io.tinyfed.core.Model;
 import io.tinyfed.core.ModelCodec;
 import io.tinyfed.core.NumberFormat;
 import io.tinyfed.firmware.serial.SerialBridge;
-import io.tinyfed.protocol.SnapshotVerifier;
-import io.tinyfed.protocol.TrustedKeys;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,30 +44,14 @@ public final class BridgeCommand implements Callable<Integer> {
     @Option(names = "--baud", defaultValue = "115200", description = "Baud rate for --port (default: ${DEFAULT-VALUE}).")
     int baud;
 
-    @Option(names = "--broker", required = true, description = "MQTT 5 broker URI, e.g. tcp://127.0.0.1:1884")
-    String broker;
-
-    @Option(names = "--fleet", defaultValue = "default", description = "Fleet id (default: ${DEFAULT-VALUE}).")
-    String fleet;
-
-    @Option(names = "--trust", required = true, description = "Trusted coordinator keys (trust.keys).")
-    Path trust;
+    @CommandLine.Mixin
+    GatewayOptions gateway = new GatewayOptions();
 
     @Option(names = "--model", required = true, description = "The S16 model the MCU's firmware was exported from.")
     Path model;
 
-    @Option(names = "--gateway-id", description = "Id of this gateway (default: the host name).")
-    String gatewayId;
-
-    @CommandLine.Mixin
-    io.tinyfed.protocol.mqtt.TlsOptions tls = new io.tinyfed.protocol.mqtt.TlsOptions();
-
     @CommandLine.Mixin
     io.tinyfed.protocol.cli.LogOptions logging = new io.tinyfed.protocol.cli.LogOptions();
-
-    @Option(names = "--password-env", description = "Environment variable with the MCU's broker password (user name: "
-            + "its device id).")
-    String passwordEnv;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -81,16 +62,10 @@ public final class BridgeCommand implements Callable<Integer> {
         if (!"serial".equals(kind)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown line kind '" + kind + "' (serial)");
         }
-        char[] password = passwordEnv == null ? null : io.tinyfed.protocol.cli.Cli.environmentSecret(
-                spec, "--password-env", passwordEnv).toCharArray();
-        io.tinyfed.protocol.cli.Cli.brokerUri(spec, "--broker", broker);
-        java.util.Map<String, java.security.PublicKey> keys = io.tinyfed.protocol.cli.Cli.trustedKeys(spec, "--trust", trust);
-        io.tinyfed.protocol.mqtt.TlsFiles tlsFiles = tls.filesFor(broker);
         Model firmware = ModelCodec.decode(Files.readAllBytes(model));
         if (firmware.format() != NumberFormat.S16) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--model must be the S16 model of the firmware");
         }
-        String gw = gatewayId != null ? gatewayId : InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
         InputStream in;
         OutputStream out;
         AutoCloseable resource;
@@ -117,19 +92,13 @@ public final class BridgeCommand implements Callable<Integer> {
             out = p.getOutputStream();
             resource = p::destroy;
         }
-        SnapshotVerifier verifier = new SnapshotVerifier(keys);
-        try (SerialBridge bridge = new SerialBridge(in, out, broker, fleet, verifier, firmware, gw)
-                .authenticate(tlsFiles, password).start()) {
+        try (SerialBridge bridge = gateway.bridge(spec, in, out, firmware).start()) {
             System.out.printf("bridging %s to %s (fleet %s) as gateway %s%n", line.port != null ? line.port
-                    : line.tcp != null ? line.tcp : line.exec, broker, fleet, gw);
+                    : line.tcp != null ? line.tcp : line.exec, gateway.broker, gateway.fleet, gateway.gateway());
             while (bridge.link().isOpen()) {
                 Thread.sleep(500);
             }
-            System.out.printf("line closed: device %s, updates %d, refused %d, frames %d (bad crc %d, malformed %d, "
-                    + "oversize %d), retransmissions %d, duplicates %d%n", bridge.deviceId(), bridge.updatesPublished(),
-                    bridge.refusedFromDevice(), bridge.link().decoder().frames(), bridge.link().decoder().badCrc(),
-                    bridge.link().decoder().malformed(), bridge.link().decoder().oversize(), bridge.link().retransmissions(),
-                    bridge.link().duplicates());
+            System.out.println("line closed: " + GatewayOptions.summary(bridge));
         } finally {
             resource.close();
         }

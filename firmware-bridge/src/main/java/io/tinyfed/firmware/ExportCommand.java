@@ -111,20 +111,11 @@ public final class ExportCommand implements Callable<Integer> {
 
     /** {@code --calibration-range LO:HI} as two finite numbers with LO < HI; a usage error saying so otherwise. */
     private double[] calibrationRange() {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*([^:]+):([^:]+)\\s*").matcher(range);
         try {
-            if (m.matches()) {
-                double lo = Double.parseDouble(m.group(1));
-                double hi = Double.parseDouble(m.group(2));
-                if (Double.isFinite(lo) && Double.isFinite(hi) && lo < hi) {
-                    return new double[] {lo, hi};
-                }
-            }
-        } catch (NumberFormatException e) {
-            // said below
+            return CExport.range(range);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--calibration-range " + e.getMessage());
         }
-        throw new CommandLine.ParameterException(spec.commandLine(), "--calibration-range " + range + ": expected LO:HI, "
-                + "two numbers with LO < HI, e.g. -5:5 (the range of the model's inputs)");
     }
 
     public static void main(String[] args) {

@@ -74,26 +74,6 @@ public record Footprint(String model, long arenaBytes, long objectsText, long ob
 
     /** Installs gcc-arm-none-eabi with apt-get when it is missing (root only); fails with the command otherwise. */
     static void ensureToolchain() throws IOException, InterruptedException {
-        if (available()) {
-            return;
-        }
-        String install = "apt-get install -y gcc-arm-none-eabi libnewlib-arm-none-eabi";
-        if (!"root".equals(System.getProperty("user.name"))) {
-            throw new IOException("arm-none-eabi-gcc is missing; install it with: sudo " + install);
-        }
-        System.err.println("arm-none-eabi-gcc missing: " + install);
-        Toolchain.run(Path.of("."), null, List.of("sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive " + install));
-        if (!available()) {
-            throw new IOException("arm-none-eabi-gcc still missing after: " + install);
-        }
-    }
-
-    private static boolean available() {
-        try {
-            Toolchain.run(Path.of("."), null, List.of("arm-none-eabi-gcc", "--version"));
-            return true;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        Toolchain.ensureInstalled(List.of("arm-none-eabi-gcc", "--version"), "gcc-arm-none-eabi libnewlib-arm-none-eabi");
     }
 }

@@ -48,6 +48,51 @@ public final class Toolchain {
         return dir.resolve(exe);
     }
 
+    /**
+     * Installs the Debian {@code packages} with apt-get when {@code probe} does not run (as root only); otherwise fails
+     * with the command that installs them.
+     */
+    public static void ensureInstalled(List<String> probe, String packages) throws IOException, InterruptedException {
+        if (runs(probe)) {
+            return;
+        }
+        String install = "apt-get install -y " + packages;
+        if (!"root".equals(System.getProperty("user.name"))) {
+            throw new IOException(probe.get(0) + " is missing; install it with: sudo " + install);
+        }
+        System.err.println(probe.get(0) + " missing: " + install);
+        run(Path.of("."), null, List.of("sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive " + install));
+        if (!runs(probe)) {
+            throw new IOException(probe.get(0) + " still missing after: " + install);
+        }
+    }
+
+    /** Whether {@code probe} runs and exits 0. */
+    public static boolean runs(List<String> probe) {
+        try {
+            run(Path.of("."), null, probe);
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The device loop's sources, whatever it runs on (a host process or a firmware image adds its platform). */
+    public static final List<String> DEVICE_LOOP = List.of("mcu_loop.c", "mcu_loop.h", "mcu_platform.h");
+
+    /** Copies the device loop and {@code platform} (its main and its line: virtual_mcu.c, firmware_mps2.c ...). */
+    public static void copyDeviceLoop(Path dir, String... platform) throws IOException {
+        for (String f : DEVICE_LOOP) {
+            copyResource(f, dir);
+        }
+        for (String f : platform) {
+            copyResource(f, dir);
+        }
+    }
+
     /** Copies a harness or example C file shipped with the bridge into {@code dir}. */
     static void copyResource(String name, Path dir) throws IOException {
         try (var in = Toolchain.class.getResourceAsStream("c/" + name)) {

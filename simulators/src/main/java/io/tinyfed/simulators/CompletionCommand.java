@@ -44,6 +44,7 @@ public final class CompletionCommand implements Callable<Integer> {
         root.addSubcommand("registry", io.tinyfed.registry.RegistryCommand.commandLine());
         root.addSubcommand("export", new CommandLine(new io.tinyfed.firmware.ExportCommand()));
         root.addSubcommand("bridge", new CommandLine(new io.tinyfed.firmware.BridgeCommand()));
+        root.addSubcommand("firmware", new CommandLine(new io.tinyfed.firmware.FirmwareCommand()));
         root.addSubcommand("coordinator", io.tinyfed.coordinator.CoordinatorMain.commandLine());
         root.addSubcommand("deploy", new CommandLine(new io.tinyfed.coordinator.DeployCommand()));
         root.addSubcommand("model", new CommandLine(new io.tinyfed.coordinator.ModelCommand()));

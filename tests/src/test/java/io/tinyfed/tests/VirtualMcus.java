@@ -41,11 +41,9 @@ final class VirtualMcus implements AutoCloseable {
         this.firmware = Quantizer.toS16(init, calibration);
         Path fw = Files.createDirectories(dir.resolve("firmware"));
         CExport.export(firmware, "model", fw, TrainingConfig.builder().learningRate(0.02f).seed(3).build());
-        try (InputStream in = io.tinyfed.firmware.Toolchain.class.getResourceAsStream("c/virtual_mcu.c")) {
-            Files.write(fw.resolve("virtual_mcu.c"), in.readAllBytes());
-        }
-        this.exe = Toolchain.gcc(fw, "virtual_mcu", "virtual_mcu.c", "model.c", "tinyfed.c", "tinyfed_tables.c",
-                "tinyfed_serial.c");
+        Toolchain.copyDeviceLoop(fw, "virtual_mcu.c");
+        this.exe = Toolchain.gcc(fw, "virtual_mcu", "virtual_mcu.c", "mcu_loop.c", "model.c", "tinyfed.c",
+                "tinyfed_tables.c", "tinyfed_serial.c");
     }
 
     /** The S16 model the firmware was exported from. */

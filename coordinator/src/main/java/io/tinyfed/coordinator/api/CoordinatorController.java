@@ -157,15 +157,12 @@ public class CoordinatorController {
         double lo = -5;
         double hi = 5;
         if (range != null) {
-            String[] parts = range.split(":", -1);
             try {
-                lo = Double.parseDouble(parts[0]);
-                hi = parts.length == 2 ? Double.parseDouble(parts[1]) : Double.NaN;
-            } catch (NumberFormatException e) {
-                hi = Double.NaN;
-            }
-            if (!(Double.isFinite(lo) && Double.isFinite(hi) && lo < hi)) {
-                return HttpResponse.badRequest(new Views.Error("range '" + range + "': LO:HI, two numbers with LO < HI"))
+                double[] lohi = io.tinyfed.export.CExport.range(range);
+                lo = lohi[0];
+                hi = lohi[1];
+            } catch (IllegalArgumentException e) {
+                return HttpResponse.badRequest(new Views.Error("range " + e.getMessage()))
                         .contentType(MediaType.APPLICATION_JSON_TYPE);
             }
         }

@@ -107,6 +107,28 @@ public final class CExport {
         return io.tinyfed.core.Quantizer.toS16(model, calibration);
     }
 
+    /**
+     * A calibration range written {@code LO:HI}: two finite numbers with LO < HI.
+     *
+     * @throws IllegalArgumentException saying what is expected, for anything else
+     */
+    public static double[] range(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*([^:]+):([^:]+)\\s*").matcher(text);
+        try {
+            if (m.matches()) {
+                double lo = Double.parseDouble(m.group(1));
+                double hi = Double.parseDouble(m.group(2));
+                if (Double.isFinite(lo) && Double.isFinite(hi) && lo < hi) {
+                    return new double[] {lo, hi};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(text + ": expected LO:HI, two numbers with LO < HI, e.g. -5:5 (the range "
+                + "of the model's inputs)");
+    }
+
     /** Inputs an F32 model is quantised on. */
     public static final int CALIBRATION_SAMPLES = 256;
 

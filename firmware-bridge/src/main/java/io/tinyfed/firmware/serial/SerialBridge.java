@@ -77,6 +77,16 @@ public final class SerialBridge implements AutoCloseable {
     private int updateRound = -1;
     private int updateNext;
     private final AtomicLong updatesPublished = new AtomicLong();
+    /** The models the MCU sent back, by round: the last {@link #ADAPTED_KEPT} rounds, oldest dropped first. */
+    private final Map<Integer, Model> adapted = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, Model> eldest) {
+                    return size() > ADAPTED_KEPT;
+                }
+            });
+    /** Rounds whose adapted model is kept for {@link #adapted(int)}. */
+    public static final int ADAPTED_KEPT = 16;
     private final AtomicLong refusedFromDevice = new AtomicLong();
     private final AtomicLong deploysForwarded = new AtomicLong();
     private final AtomicLong deploysRefused = new AtomicLong();
@@ -253,6 +263,7 @@ public final class SerialBridge implements AutoCloseable {
             throw new IOException("update against version " + version + ", task asked " + task.modelVersion());
         }
         Model phi = readState(b);
+        adapted.put(round, phi);
         float[] t = theta.toRealVector();
         float[] p = phi.toRealVector();
         float[] delta = new float[t.length];
@@ -304,7 +315,7 @@ public final class SerialBridge implements AutoCloseable {
     }
 
     /** The meta-model quantised for the firmware: weight scales from each tensor's range, activation scales as exported. */
-    Model toFirmware(Model meta) {
+    public Model toFirmware(Model meta) {
         Model f32 = meta.format() == NumberFormat.F32 ? meta : Quantizer.toF32(meta);
         int[] outputFrac = new int[f32.architecture().parametrizedLayerCount()];
         for (int k = 0; k < outputFrac.length; k++) {
@@ -516,6 +527,11 @@ public final class SerialBridge implements AutoCloseable {
 
     public String deviceId() {
         return deviceId;
+    }
+
+    /** The S16 model the MCU adapted in {@code round} (its parameters as it sent them), if the round is recent. */
+    public java.util.Optional<Model> adapted(int round) {
+        return java.util.Optional.ofNullable(adapted.get(round));
     }
 
     public long updatesPublished() {
