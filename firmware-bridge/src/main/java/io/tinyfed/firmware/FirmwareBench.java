@@ -20,8 +20,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./tinyfed bench firmware}: the parity check (exported C vs the Java S16 engine: 400 inference
  * inputs and 1,000 training steps, sine and digits models) and the Cortex-M4 footprint of each model.
- * Prints a table; {@code --json} writes TinyFed's metrics shape ({@code parity_mismatches},
- * {@code flash_bytes}, {@code ram_bytes} per model).
+ * and the Cortex-M4 instructions per inference and per training step (QEMU, {@link InstructionCount}).
+ * Prints a table; {@code --json} writes TinyFed's metrics shape ({@code parity_mismatches}, {@code flash_bytes},
+ * {@code ram_bytes}, {@code m4_infer_instructions}, {@code m4_train_step_instructions}, {@code m4_macs_per_instruction}
+ * per model, named as {@code bench runtime} names them: {@code mlp-1-40-40-1}, {@code mlp-64-32-10}).
  */
 @Command(name = "bench firmware", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "C export: parity with Java and Cortex-M4 footprint.")
 public final class FirmwareBench implements Callable<Integer> {
@@ -59,6 +61,21 @@ public final class FirmwareBench implements Callable<Integer> {
                 }
             }
             metrics.add(metric("parity_mismatches", "all", mismatches, "count"));
+            System.out.printf("%n  %-16s %-14s %14s %16s %10s %14s%n", "Cortex-M4 (QEMU)", "instructions",
+                    "per inference", "per train step", "MACs/instr", "clock check");
+            for (ParityCheck.Case c : List.of(sine, digits)) {
+                Model s16 = ParityCheck.model(c, ParityCheck.samples(c, 64, seed));
+                InstructionCount n = InstructionCount.measure(s16, c.config(), dir(work, c.name() + "-icount"));
+                System.out.printf(Locale.ROOT, "  %-16s %-14s %14d %16d %10.3f %7d/%d%n", n.model(), "reference",
+                        n.inferInstructions(), n.trainStepInstructions(), n.macsPerInstruction(), n.calibrationMeasured(),
+                        n.calibrationExpected());
+                metrics.add(metric("m4_infer_instructions", n.model(), n.inferInstructions(), "instructions"));
+                metrics.add(metric("m4_train_step_instructions", n.model(), n.trainStepInstructions(), "instructions"));
+                metrics.add(metric("m4_macs_per_instruction", n.model(), n.macsPerInstruction(), "MAC/instruction"));
+            }
+            System.out.println("\n  QEMU mps2-an386 -icount shift=0, arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mfloat-abi=hard: "
+                    + "instructions\n  executed (mean of 64 calls; a SysTick tick is 40 instructions there), not cycles; "
+                    + "the clock check\n  counts a loop of known length.");
             System.out.printf("%n  %-10s %-34s %10s %10s %10s %10s%n", "Cortex-M4", "(arm-none-eabi-gcc -Os, training export)",
                     "arena B", "objects B", "flash B", "RAM B");
             for (ParityCheck.Case c : List.of(sine, digits)) {
@@ -66,10 +83,11 @@ public final class FirmwareBench implements Callable<Integer> {
                 Footprint f = Footprint.cortexM4(c.name(), s16, c.config(), dir(work, c.name() + "-m4"));
                 System.out.printf("  %-10s %-34s %10d %10d %10d %10d%n", c.name(), c.architecture().name(), f.arenaBytes(),
                         f.objectsText() + f.objectsData(), f.flashBytes(), f.ramBytes());
-                metrics.add(metric("flash_bytes", c.name(), f.flashBytes(), "B"));
-                metrics.add(metric("ram_bytes", c.name(), f.ramBytes(), "B"));
-                metrics.add(metric("arena_bytes", c.name(), f.arenaBytes(), "B"));
-                metrics.add(metric("runtime_and_model_object_bytes", c.name(), f.objectsText() + f.objectsData(), "B"));
+                String model = c.architecture().name();
+                metrics.add(metric("flash_bytes", model, f.flashBytes(), "B"));
+                metrics.add(metric("ram_bytes", model, f.ramBytes(), "B"));
+                metrics.add(metric("arena_bytes", model, f.arenaBytes(), "B"));
+                metrics.add(metric("runtime_and_model_object_bytes", model, f.objectsText() + f.objectsData(), "B"));
                 if (registryDir != null) {
                     try (io.tinyfed.registry.Registry registry = io.tinyfed.registry.Registry.embedded(registryDir)) {
                         io.tinyfed.registry.ModelVersionDescription d = io.tinyfed.registry.ModelDescriptions.firmware(

@@ -1,0 +1,38 @@
+package io.tinyfed.firmware;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tinyfed.core.Layer;
+import io.tinyfed.core.Model;
+import io.tinyfed.core.TrainingConfig;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Cortex-M4 instruction counter is a clock that can be trusted: on QEMU with {@code -icount shift=0} it counts a
+ * loop of known length exactly, and the same model gives the same counts twice (QEMU's instruction count is
+ * deterministic), a training step costing more than the inference it contains.
+ */
+class InstructionCountTest {
+    @Test
+    void theCounterCountsAKnownLoopExactly_andRepeats(@TempDir Path dir) throws Exception {
+        assumeTrue(Toolchain.runs(List.of("arm-none-eabi-gcc", "--version")) && Toolchain.runs(List.of("qemu-system-arm",
+                "--version")), "no arm-none-eabi-gcc or qemu-system-arm here; .ci/run installs them");
+        TrainingConfig config = TrainingConfig.builder().learningRate(0.02f).seed(1).build();
+        ParityCheck.Case sine = ParityCheck.sineCase("sine", Layer.Kind.TANH, config);
+        Model s16 = ParityCheck.model(sine, ParityCheck.samples(sine, 64, 1));
+
+        InstructionCount first = InstructionCount.measure(s16, config, dir.resolve("a"));
+        InstructionCount again = InstructionCount.measure(s16, config, dir.resolve("b"));
+
+        assertThat(first.calibrationMeasured()).isEqualTo(first.calibrationExpected()).isEqualTo(200_000);
+        assertThat(again).isEqualTo(first);
+        assertThat(first.model()).isEqualTo("mlp-1-40-40-1");
+        assertThat(first.macs()).isEqualTo(40 + 40 * 40 + 40);
+        assertThat(first.trainStepInstructions()).isGreaterThan(first.inferInstructions());
+        assertThat(first.inferInstructions()).isGreaterThan(first.macs()); // at least one instruction per MAC
+    }
+}
