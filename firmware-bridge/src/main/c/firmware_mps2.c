@@ -6,6 +6,7 @@
  * allocator is never linked (_sbrk below refuses).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -82,6 +83,19 @@ int mcu_read(uint8_t *byte, uint32_t timeout_ms) {
 void mcu_log(const char *text) {
     while (*text) {
         uart_put(UART1, (uint8_t) *text++);
+    }
+}
+
+uint32_t stack_high_water(void); /* startup_m4.c */
+
+void mcu_idle(void) {
+    static uint32_t reported;
+    uint32_t used = stack_high_water();
+    if (used != reported) {
+        reported = used;
+        char line[48];
+        snprintf(line, sizeof line, "stack high-water %lu B\n", (unsigned long) used);
+        mcu_log(line);
     }
 }
 

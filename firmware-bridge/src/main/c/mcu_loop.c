@@ -333,6 +333,9 @@ int mcu_run(const char *id, const char *cpu, double amplitude_, double phase_, u
             shadow_step();
         }
         if (r == 0) {
+            if (shadow_left == 0) {
+                mcu_idle();
+            }
             continue;
         }
         if ((f.type == TF_FRAME_SNAPSHOT || f.type == TF_FRAME_DEPLOY) && f.len >= 8) {

@@ -16,4 +16,7 @@ int mcu_read(uint8_t *byte, uint32_t timeout_ms);
 /** Writes a line of text to the device's log (not the line to the gateway). */
 void mcu_log(const char *text);
 
+/** Called when the line has been quiet for a while: the platform may report on itself (e.g. its stack use). */
+void mcu_idle(void);
+
 #endif

@@ -10,14 +10,31 @@ extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
 extern int main(void);
 void SysTick_Handler(void);
 
+/** What the free stack is painted with at reset; the deepest word that changed is the stack's high-water mark. */
+#define STACK_PAINT 0xA5A5A5A5u
+
 void Reset_Handler(void) {
     memcpy(&_sdata, &_sidata, (size_t) ((uint8_t *) &_edata - (uint8_t *) &_sdata));
     memset(&_sbss, 0, (size_t) ((uint8_t *) &_ebss - (uint8_t *) &_sbss));
+    uint32_t *sp;
+    __asm volatile("mov %0, sp" : "=r"(sp));
+    for (uint32_t *p = &_ebss; p < sp - 16; p++) { /* leave the handler's own frame alone */
+        *p = STACK_PAINT;
+    }
     *(volatile uint32_t *) 0xE000ED88u |= 0xFu << 20; /* CPACR: full access to CP10 and CP11 (the FPU) */
     __asm volatile("dsb\n\tisb");
     main();
     for (;;) {
     }
+}
+
+/** Bytes of stack used so far: from the top of RAM down to the deepest word that is no longer paint. */
+uint32_t stack_high_water(void) {
+    const uint32_t *p = &_ebss;
+    while (p < &_estack && *p == STACK_PAINT) {
+        p++;
+    }
+    return (uint32_t) ((const uint8_t *) &_estack - (const uint8_t *) p);
 }
 
 /* A fault stops the device where a debugger (or QEMU's -d int) can see it. */

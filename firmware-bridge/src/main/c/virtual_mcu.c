@@ -37,6 +37,9 @@ void mcu_log(const char *text) {
     fputs(text, stderr);
 }
 
+void mcu_idle(void) {
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: virtual_mcu DEVICE_ID AMPLITUDE PHASE SEED\n");

@@ -111,6 +111,18 @@ class QemuFirmwareEndToEndTest {
                     Model base = arm.toFirmware(c.store().load(c.store().version("sine", s.baseVersion()).orElseThrow()));
                     assertThat(onArm).as("round %d: it adapted", s.round()).isNotEqualTo(base);
                 }
+                // the stack painted at reset, its deepest use reported when the line goes quiet after the rounds
+                java.util.regex.Pattern water = java.util.regex.Pattern.compile("stack high-water (\\d+) B");
+                await().atMost(Duration.ofSeconds(20)).until(() -> water.matcher(java.nio.file.Files.readString(
+                        mcu.uartLog())).find());
+                java.util.regex.Matcher m = water.matcher(java.nio.file.Files.readString(mcu.uartLog()));
+                long used = 0;
+                while (m.find()) {
+                    used = Long.parseLong(m.group(1));
+                }
+                assertThat(used).as("stack high-water mark").isBetween(64L, 8192L);
+                System.out.printf("emulated Cortex-M4: flash %d B, RAM %d B + stack high-water %d B%n", image.flashBytes(),
+                        image.ramBytes(), used);
                 RoundEngine.RoundSummary first = c.engine().history().get(0);
                 Model base = arm.toFirmware(c.store().load(c.store().version("sine", first.baseVersion()).orElseThrow()));
                 assertThat(arm.adapted(first.round()).orElseThrow()).as("round 1 on the Cortex-M4 and in the Java S16 engine")
