@@ -5,8 +5,9 @@
  * slots (A/B: the version it serves and the one before, as received); an install is personalised on the local
  * samples and compared in shadow, test-then-train, with the previous release personalised the same way on the
  * next live samples of its sensor; a rollback returns to the other slot. Until a version is deployed it serves
- * the newest meta-model. The learning rate is the one exported with the model (the TASK and DEPLOY frames' rates
- * are not used by this runtime). The line and the log are the platform's (mcu_platform.h): stdin/stdout on a host
+ * the newest meta-model. A round adapts at the TASK frame's learning rate and an install is personalised at the
+ * DEPLOY frame's (the exported rate when a frame's is out of the runtime's range); live learning while a candidate
+ * is compared uses the exported rate. The line and the log are the platform's (mcu_platform.h): stdin/stdout on a host
  * (virtual_mcu.c), a UART on a Cortex-M4 board (firmware_mps2.c). No heap.
  */
 #include <math.h>
@@ -138,9 +139,33 @@ static double next_x(void) {
     return (rng % 10000u) / 1000.0 - 5.0;
 }
 
-static void personalise(void *a, uint16_t steps) {
+static float get_f32(const uint8_t *p) {
+    uint32_t bits = get32(p);
+    float v;
+    memcpy(&v, &bits, 4);
+    return v;
+}
+
+/*
+ * The exported model with learning rate @p lr: the runtime's lr_q, rounded as the Java engine rounds it
+ * (floor(lr * 2^16 + 0.5)); the exported rate when @p lr is outside the runtime's range [2^-16, 16]. The arena's
+ * layout does not depend on the rate, so the same arena trains with either.
+ */
+static const tf_model *with_rate(float lr) {
+    static tf_model m;
+    double q = floor((double) lr * 65536.0 + 0.5);
+    if (!(lr > 0.0f) || q < 1.0 || q > 16.0 * 65536.0) {
+        return &model_model;
+    }
+    m = model_model;
+    m.lr_q = (int32_t) q;
+    return &m;
+}
+
+static void personalise(void *a, uint16_t steps, float lr) {
+    const tf_model *m = with_rate(lr);
     for (int s = 0; s < steps; s++) {
-        tf_train_step_s16(&model_model, a, xs[s % SAMPLES], ys[s % SAMPLES], &stats);
+        tf_train_step_s16(m, a, xs[s % SAMPLES], ys[s % SAMPLES], &stats);
     }
 }
 
@@ -171,6 +196,7 @@ static void report(uint8_t state, const char *reason) {
 static void install(uint32_t version, const uint8_t *body, size_t len) {
     uint32_t shadow = get32(body + 1);
     uint16_t steps = get16(body + 5);
+    float lr = get_f32(body + 7);
     if (len != DEPLOY_HEADER + STATE_BYTES) {
         char why[96];
         snprintf(why, sizeof why, "model state of %u B; this firmware's model has %u B", (unsigned) (len - DEPLOY_HEADER),
@@ -210,12 +236,12 @@ static void install(uint32_t version, const uint8_t *body, size_t len) {
     has_previous = previous_ok;
     dep_target = version;
     personalised = steps > 0;
-    personalise(arena, steps);
+    personalise(arena, steps, lr);
     shadow_n = 0;
     shadow_candidate = shadow_previous = 0;
     shadow_left = 0;
     if (has_previous && shadow > 0 && load_state(shadow_arena, slot[1 - serving_slot]) == TF_OK) {
-        personalise(shadow_arena, steps);
+        personalise(shadow_arena, steps, lr);
         shadow_left = shadow;
     }
     char line[64];
@@ -368,13 +394,14 @@ int mcu_run(const char *id, const char *cpu, double amplitude_, double phase_, u
             uint32_t round = get32(f.payload);
             uint32_t version = get32(f.payload + 4);
             uint16_t steps = get16(f.payload + 8);
+            const tf_model *m = f.len >= 16 ? with_rate(get_f32(f.payload + 12)) : &model_model;
             if (version != meta_version || load_state(train_arena, meta) != TF_OK) {
                 continue; /* no snapshot of that version: nothing to adapt */
             }
             /* a round adapts the meta-model in its own arena: what the device serves is untouched */
             float before = mean_loss(train_arena);
             for (int s = 0; s < steps; s++) {
-                tf_train_step_s16(&model_model, train_arena, xs[s % SAMPLES], ys[s % SAMPLES], &stats);
+                tf_train_step_s16(m, train_arena, xs[s % SAMPLES], ys[s % SAMPLES], &stats);
             }
             float after = mean_loss(train_arena);
             put32(outgoing, version);

@@ -39,8 +39,8 @@ public final class FirmwareCommand implements Callable<Integer> {
                 + "the model's inputs, to quantise on (default: ${DEFAULT-VALUE}).")
         String range;
 
-        @Option(names = "--lr", defaultValue = "0.02", description = "Learning rate of the device's training step "
-                + "(default: ${DEFAULT-VALUE}).")
+        @Option(names = "--lr", defaultValue = "0.02", description = "Exported learning rate: live learning uses it; "
+                + "rounds and installs use their own (default: ${DEFAULT-VALUE}).")
         float lr;
 
         @Option(names = "--id", defaultValue = "m4-1", description = "The device's id (default: ${DEFAULT-VALUE}).")

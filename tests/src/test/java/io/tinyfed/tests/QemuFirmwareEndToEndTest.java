@@ -28,12 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * TinyFed's firmware image, built with arm-none-eabi-gcc, boots on QEMU's MPS2 AN386 (a Cortex-M4 board) and joins
  * three federated rounds of a real coordinator over its UART, beside a host build of the same device loop with the
- * same samples: both are selected every round, their updates are accepted, the parameters the emulated MCU adapts
+ * same samples: both are selected every round and adapt at the task's learning rate (not the exported one), their updates are accepted, the parameters the emulated MCU adapts
  * are bit-exact to the host build's in every round, and in the first round to the Java S16 engine's on the same
  * samples (later rounds carry the device's stochastic-rounding generator on from the rounds before).
  */
 class QemuFirmwareEndToEndTest {
     private static final int ROUNDS = 3;
+    /** The rounds' learning rate; the firmware is exported with 0.02, and adapts at the task's. */
+    private static final float TASK_RATE = 0.05f;
     @RegisterExtension
     final ProcessLogs logs = new ProcessLogs();
 
@@ -47,9 +49,9 @@ class QemuFirmwareEndToEndTest {
     }
 
     /**
-     * What the device loop does with its first task, in the Java S16 engine: {@code steps} training steps (lr 0.02,
-     * seed 3, as exported, from a fresh stochastic-rounding generator as the device's is at boot) cycling over its 10
-     * samples, {@code amplitude * sin(x + phase)} with x from its xorshift generator.
+     * What the device loop does with its first task, in the Java S16 engine: {@code steps} training steps at the
+     * task's learning rate (seed 3, as exported, from a fresh stochastic-rounding generator as the device's is at
+     * boot) cycling over its 10 samples, {@code amplitude * sin(x + phase)} with x from its xorshift generator.
      */
     private static Model javaFirstAdaptation(Model base, int steps, double amplitude, double phase, int seed) {
         int rng = seed | 1;
@@ -62,7 +64,7 @@ class QemuFirmwareEndToEndTest {
             xs[k][0] = (float) (Integer.remainderUnsigned(rng, 10000) / 1000.0 - 5.0);
             ys[k][0] = (float) (amplitude * Math.sin(xs[k][0] + phase));
         }
-        io.tinyfed.core.Network net = io.tinyfed.core.Network.prepare(base, TrainingConfig.builder().learningRate(0.02f)
+        io.tinyfed.core.Network net = io.tinyfed.core.Network.prepare(base, TrainingConfig.builder().learningRate(TASK_RATE)
                 .seed(3).build());
         for (int s = 0; s < steps; s++) {
             net.trainStep(xs[s % 10], ys[s % 10]);
@@ -76,7 +78,7 @@ class QemuFirmwareEndToEndTest {
         Model init = Model.initialize(SineFamily.ARCHITECTURE, 41);
         try (VirtualMcus host = new VirtualMcus(dir.resolve("host"), init, logs);
              Coordinator c = Coordinator.builder().fleet("qemu").store(dir.resolve("store")).initialModel(init)
-                     .rounds(new RoundEngine.Settings("sine", 16, 0.02f, 10, Duration.ofSeconds(60), 1.0, 2, 1e3, 7))
+                     .rounds(new RoundEngine.Settings("sine", 16, TASK_RATE, 10, Duration.ofSeconds(60), 1.0, 2, 1e3, 7))
                      .strategy(new ReptileStrategy(1.0, false, ROUNDS, Selection.count(2))).brokerPort(0).sparqlPort(-1)
                      .start()) {
             // the same S16 model, training configuration and samples as the host build (VirtualMcus exports with these)
