@@ -118,6 +118,21 @@ int main(void) {
              (unsigned long) ((uint64_t) (infer - overhead) * INSTRUCTIONS_PER_TICK / STEPS),
              (unsigned long) ((uint64_t) (train - overhead) * INSTRUCTIONS_PER_TICK / STEPS), STEPS);
     out(line);
+    /* what the steps left behind (parameters, scales, counters), so two builds can be compared bit for bit */
+    uint32_t h = 2166136261u;
+    const int16_t *params = (const int16_t *) ((const uint8_t *) arena + (size_t) model_model.wide_len * 4u)
+                            + model_model.weights_off;
+    for (int i = 0; i < model_model.param_count; i++) {
+        h = (h ^ (uint16_t) params[i]) * 16777619u;
+    }
+    const int32_t *scales = (const int32_t *) arena + model_model.scales_off;
+    for (int i = 0; i < model_model.tensor_count + model_model.layer_count + 1; i++) {
+        h = (h ^ (uint32_t) scales[i]) * 16777619u;
+    }
+    h = (h ^ (uint32_t) stats.saturations) * 16777619u;
+    h = (h ^ (uint32_t) out_q[0]) * 16777619u;
+    snprintf(line, sizeof line, "state %08lx\n", (unsigned long) h);
+    out(line);
     exit_qemu();
     for (;;) {
     }

@@ -48,6 +48,40 @@ int16_t tf_rounding_shift_sat16(int64_t v, int shift) {
     return tf_saturate16(tf_shift_left_sat(v, -shift));
 }
 
+/* ---- kernels: reference and Cortex-M DSP ---------------------------------------------------------------- */
+
+/*
+ * Where the Arm DSP extension is there (__ARM_FEATURE_DSP: Cortex-M4, M7, M33 ...) and TF_REFERENCE_KERNELS is not
+ * defined, the inner loops use its dual 16-bit multiply-accumulate into a 64-bit accumulator (SMLALD, as CMSIS-DSP's
+ * q15 dot products do), four products per iteration; elsewhere they are the plain C loops below them, the reference.
+ * Both accumulate the same products in int64, so the results are equal bit for bit.
+ */
+#if defined(__ARM_FEATURE_DSP) && !defined(TF_REFERENCE_KERNELS)
+#include <arm_acle.h>
+#define TF_DSP 1
+#endif
+
+#ifdef TF_DSP
+static int32_t pair(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4); /* one (unaligned) word: Cortex-M4 loads it in one instruction */
+    return v;
+}
+
+/* acc + sum_i a[i] * b[i], in int64, four products per iteration. */
+static int64_t dot_s16(const int16_t *a, const int16_t *b, int32_t n, int64_t acc) {
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        acc = __smlald(pair(a + i), pair(b + i), acc);
+        acc = __smlald(pair(a + i + 2), pair(b + i + 2), acc);
+    }
+    for (; i < n; i++) {
+        acc += (int32_t) a[i] * (int32_t) b[i];
+    }
+    return acc;
+}
+#endif
+
 /* ---- section 3: forward kernels ------------------------------------------------------------------------ */
 
 int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const int16_t *x, int xf,
@@ -59,9 +93,13 @@ int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const i
     for (int32_t j = 0; j < out; j++) {
         int64_t acc = tf_rounding_shift(b[j], bias_shift);
         const int16_t *row = w + (size_t) j * (size_t) in;
+#ifdef TF_DSP
+        acc = dot_s16(row, x, in, acc);
+#else
         for (int32_t i = 0; i < in; i++) {
             acc += (int32_t) row[i] * (int32_t) x[i];
         }
+#endif
         int64_t r = out_shift >= 0 ? tf_rounding_shift(acc, out_shift) : tf_shift_left_sat(acc, -out_shift);
         if (r > TF_S16_MAX || r < TF_S16_MIN) {
             saturated++;
@@ -343,8 +381,29 @@ static int64_t step_stochastic(int64_t v, int shift, int32_t noise16) {
     return (v + n) >> shift;
 }
 
-/* Section 6: dx[i] = roundingShift(sum_j W[j][i] e[j], 16) by split sums, rows with e[j] = 0 skipped. */
+/*
+ * Section 6: dx[i] = roundingShift(sum_j W[j][i] e[j], 16). The reference sums row by row in split int32 sums, rows
+ * with e[j] = 0 skipped; the DSP path sums each column in int64, two rows per SMLALD (the column's two weights
+ * packed into one word), which is the same exact sum rounded once (docs/fixed-point.md section 6: either form).
+ */
 static void dense_backward_input(const int16_t *w, const int16_t *e, int32_t *dx, int32_t *low, int32_t in, int32_t out) {
+#ifdef TF_DSP
+    (void) low;
+    for (int32_t i = 0; i < in; i++) {
+        const int16_t *col = w + i;
+        int64_t acc = 0;
+        int32_t j = 0;
+        for (; j + 2 <= out; j += 2) {
+            int32_t ws = (int32_t) (((uint32_t) (uint16_t) col[(size_t) j * (size_t) in])
+                                    | ((uint32_t) (uint16_t) col[(size_t) (j + 1) * (size_t) in] << 16));
+            acc = __smlald(ws, pair(e + j), acc);
+        }
+        for (; j < out; j++) {
+            acc += (int32_t) col[(size_t) j * (size_t) in] * (int32_t) e[j];
+        }
+        dx[i] = (int32_t) tf_rounding_shift(acc, TF_DX_PRESHIFT);
+    }
+#else
     for (int32_t i = 0; i < in; i++) {
         dx[i] = 0;
         low[i] = 0;
@@ -364,6 +423,7 @@ static void dense_backward_input(const int16_t *w, const int16_t *e, int32_t *dx
     for (int32_t i = 0; i < in; i++) {
         dx[i] += (low[i] + (1 << (TF_DX_PRESHIFT - 1))) >> TF_DX_PRESHIFT;
     }
+#endif
 }
 
 /* Section 7, direct mode: w -= round(lrQ e_j x_i), one draw per row, zero rows and inputs skipped. */
@@ -390,7 +450,28 @@ static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *
         if (rng != NULL) {
             state = xorshift32(state);
         }
-        for (int32_t k = 0; k < nz; k++) {
+        int32_t k = 0;
+#ifdef TF_DSP
+        /*
+         * Stochastic steps with w_shift >= 32 and gl in int32: floor((gl x + noise 2^(s-16)) / 2^s) equals
+         * floor((floor(gl x / 2^(s-16)) + noise) / 2^16), and floor(gl x / 2^(s-16)) < 2^30, so the step is 32-bit
+         * arithmetic after one 32x32->64 multiply; saturation by SSAT. Equal to the reference step for step.
+         */
+        if (rng != NULL && w_shift >= 32 && w_shift < 62 && gl >= INT32_MIN && gl <= INT32_MAX) {
+            int32_t gl32 = (int32_t) gl;
+            int s2 = w_shift - 16;
+            for (; k < nz; k++) {
+                int32_t i = non_zero[k];
+                int32_t a = (int32_t) (((int64_t) gl32 * x[i]) >> s2);
+                int32_t step = (a + noise(state, i)) >> 16;
+                int32_t v = row[i] - step;
+                int32_t sat = __ssat(v, 16);
+                weight_hits += sat != v;
+                row[i] = (int16_t) sat;
+            }
+        }
+#endif
+        for (; k < nz; k++) {
             int32_t i = non_zero[k];
             int64_t update = gl * x[i];
             int64_t step = rng != NULL ? step_stochastic(update, w_shift, noise(state, i)) : step_nearest(update, w_shift);

@@ -60,19 +60,35 @@ public final class FirmwareBench implements Callable<Integer> {
                     mismatches += r.mismatches();
                 }
             }
-            metrics.add(metric("parity_mismatches", "all", mismatches, "count"));
             System.out.printf("%n  %-16s %-14s %14s %16s %10s %14s%n", "Cortex-M4 (QEMU)", "instructions",
                     "per inference", "per train step", "MACs/instr", "clock check");
             for (ParityCheck.Case c : List.of(sine, digits)) {
                 Model s16 = ParityCheck.model(c, ParityCheck.samples(c, 64, seed));
-                InstructionCount n = InstructionCount.measure(s16, c.config(), dir(work, c.name() + "-icount"));
-                System.out.printf(Locale.ROOT, "  %-16s %-14s %14d %16d %10.3f %7d/%d%n", n.model(), "reference",
-                        n.inferInstructions(), n.trainStepInstructions(), n.macsPerInstruction(), n.calibrationMeasured(),
-                        n.calibrationExpected());
-                metrics.add(metric("m4_infer_instructions", n.model(), n.inferInstructions(), "instructions"));
-                metrics.add(metric("m4_train_step_instructions", n.model(), n.trainStepInstructions(), "instructions"));
-                metrics.add(metric("m4_macs_per_instruction", n.model(), n.macsPerInstruction(), "MAC/instruction"));
+                InstructionCount reference = null;
+                for (InstructionCount.Kernels k : InstructionCount.Kernels.values()) {
+                    InstructionCount n = InstructionCount.measure(s16, c.config(), k, dir(work, c.name() + "-icount-" + k));
+                    String same = reference == null ? "" : n.state().equals(reference.state()) ? "  same state as reference"
+                            : "  STATE DIFFERS FROM REFERENCE";
+                    System.out.printf(Locale.ROOT, "  %-16s %-14s %14d %16d %10.3f %7d/%d%s%n", n.model(), k.label(),
+                            n.inferInstructions(), n.trainStepInstructions(), n.macsPerInstruction(), n.calibrationMeasured(),
+                            n.calibrationExpected(), same);
+                    metrics.add(metric("m4_infer_instructions", n.model(), k, n.inferInstructions(), "instructions"));
+                    metrics.add(metric("m4_train_step_instructions", n.model(), k, n.trainStepInstructions(),
+                            "instructions"));
+                    metrics.add(metric("m4_macs_per_instruction", n.model(), k, n.macsPerInstruction(), "MAC/instruction"));
+                    if (reference == null) {
+                        reference = n;
+                    } else {
+                        mismatches += n.state().equals(reference.state()) ? 0 : 1;
+                        metrics.add(metric("m4_train_step_speedup", n.model(), (double) reference.trainStepInstructions()
+                                / n.trainStepInstructions(), "x"));
+                        metrics.add(metric("m4_infer_speedup", n.model(), (double) reference.inferInstructions()
+                                / n.inferInstructions(), "x"));
+                    }
+                }
             }
+            // C vs Java on the host, and the DSP kernels vs the reference on the Cortex-M4
+            metrics.add(metric("parity_mismatches", "all", mismatches, "count"));
             System.out.println("\n  QEMU mps2-an386 -icount shift=0, arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mfloat-abi=hard: "
                     + "instructions\n  executed (mean of 64 calls; a SysTick tick is 40 instructions there), not cycles; "
                     + "the clock check\n  counts a loop of known length.");
@@ -124,6 +140,12 @@ public final class FirmwareBench implements Callable<Integer> {
     private static String gccVersion(Path work) throws IOException, InterruptedException {
         return Toolchain.run(work, null, List.of("gcc", "-dumpfullversion")).trim().isEmpty() ? "gcc"
                 : "gcc " + Toolchain.run(work, null, List.of("gcc", "-dumpfullversion")).trim();
+    }
+
+    private static String metric(String name, String model, InstructionCount.Kernels kernel, double value, String unit) {
+        return String.format(Locale.ROOT, "{\"name\": \"%s\", \"model\": \"%s\", \"kernel\": \"%s\", \"value\": %s, "
+                + "\"unit\": \"%s\"}", name, model, kernel.label(), value == Math.rint(value) ? String.valueOf((long) value)
+                : String.valueOf(value), unit);
     }
 
     private static String metric(String name, String model, double value, String unit) {

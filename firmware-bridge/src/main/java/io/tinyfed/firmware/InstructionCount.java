@@ -22,17 +22,31 @@ import java.util.Map;
  * @param trainStepInstructions per training step (its forward pass included), mean of 64
  * @param calibrationMeasured   the count the clock gave for a loop of {@code calibrationExpected} instructions
  * @param macs                  multiply-accumulates of one inference's dense layers
+ * @param state                 a hash of the parameters, scales and counters the 64 steps left: equal for two builds
+ *                              that compute the same
  */
-public record InstructionCount(String model, long inferInstructions, long trainStepInstructions, long calibrationMeasured,
-                               long calibrationExpected, long macs) {
+public record InstructionCount(String model, Kernels kernels, long inferInstructions, long trainStepInstructions,
+                               long calibrationMeasured, long calibrationExpected, long macs, String state) {
+    /**
+     * Which C kernels the runtime is built with: the plain C reference, or the Cortex-M DSP path (SMLALD dual
+     * multiply-accumulates) that must equal it bit for bit.
+     */
+    public enum Kernels {
+        REFERENCE, OPTIMIZED;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     /** MACs of one inference per instruction it takes. */
     public double macsPerInstruction() {
         return (double) macs / inferInstructions;
     }
 
     /** Builds the harness for {@code s16} laid out for {@code config} in {@code dir} and counts on QEMU. */
-    public static InstructionCount measure(Model s16, TrainingConfig config, Path dir) throws IOException,
-            InterruptedException {
+    public static InstructionCount measure(Model s16, TrainingConfig config, Kernels kernels, Path dir)
+            throws IOException, InterruptedException {
         Footprint.ensureToolchain();
         Toolchain.ensureInstalled(List.of("qemu-system-arm", "--version"), "qemu-system-arm");
         CExport.export(s16, "model", dir, config);
@@ -43,6 +57,9 @@ public record InstructionCount(String model, long inferInstructions, long trainS
                 "-ffunction-sections", "-fdata-sections", "--specs=nano.specs", "-nostartfiles", "-T", "mps2_an386.ld",
                 "-Wl,--gc-sections", "-o", "icount.elf"));
         cc.addAll(FirmwareImage.CPU);
+        if (kernels == Kernels.REFERENCE) {
+            cc.add("-DTF_REFERENCE_KERNELS");
+        }
         cc.addAll(List.of("startup_m4.c", "icount_mps2.c", "model.c", "tinyfed.c", "tinyfed_tables.c", "-lm"));
         Toolchain.run(dir, null, cc);
         String out = Toolchain.run(dir, null, List.of("qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
@@ -53,7 +70,8 @@ public record InstructionCount(String model, long inferInstructions, long trainS
             String[] f = line.trim().split(" ");
             lines.put(f[0], f);
         }
-        if (lines.containsKey("error") || !lines.containsKey("infer") || !lines.containsKey("train")) {
+        if (lines.containsKey("error") || !lines.containsKey("infer") || !lines.containsKey("train")
+                || !lines.containsKey("state")) {
             throw new IOException("the instruction-count harness failed: " + out.strip());
         }
         long macs = 0;
@@ -62,8 +80,8 @@ public record InstructionCount(String model, long inferInstructions, long trainS
                 macs += (long) d.in() * d.out();
             }
         }
-        return new InstructionCount(s16.architecture().name(), Long.parseLong(lines.get("infer")[1]),
+        return new InstructionCount(s16.architecture().name(), kernels, Long.parseLong(lines.get("infer")[1]),
                 Long.parseLong(lines.get("train")[1]), Long.parseLong(lines.get("calibration")[1]),
-                Long.parseLong(lines.get("calibration")[2]), macs);
+                Long.parseLong(lines.get("calibration")[2]), macs, lines.get("state")[1]);
     }
 }
