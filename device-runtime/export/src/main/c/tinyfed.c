@@ -68,6 +68,23 @@ static int32_t pair(const int16_t *p) {
     return v;
 }
 
+/*
+ * floor(a b / 2^s) for 0 <= s < 62 when the result fits in int32: one SMULL, then the 64-bit product's two words
+ * funnelled by s (or its high word alone for s >= 32).
+ */
+static inline int32_t floor_shift(int32_t a, int32_t b, int s) {
+    int64_t t = (int64_t) a * (int64_t) b;
+    uint32_t lo = (uint32_t) t;
+    int32_t hi = (int32_t) (t >> 32);
+    if (s >= 32) {
+        return hi >> (s - 32);
+    }
+    if (s == 0) {
+        return (int32_t) lo;
+    }
+    return (int32_t) ((lo >> s) | ((uint32_t) hi << (32 - s)));
+}
+
 /* acc + sum_i a[i] * b[i], in int64, four products per iteration. */
 static int64_t dot_s16(const int16_t *a, const int16_t *b, int32_t n, int64_t acc) {
     int32_t i = 0;
@@ -339,6 +356,21 @@ static int overflows16(int64_t v) {
 
 /* floor(x * 2^f + 0.5) in double, as the Java engine quantises inputs and targets. */
 static int64_t quantize_wide(float x, int f) {
+#ifdef TF_DSP
+    /*
+     * The same without double arithmetic, which a single-precision FPU emulates in software: v = x 2^f is exact in
+     * float (a power of two; no overflow below 2^22), its truncation i and fraction v - i are exact, and
+     * floor(v + 0.5) is i plus one for a fraction >= 1/2, or i minus one for a fraction < -1/2.
+     */
+    if (f >= 0 && f < 31) {
+        float v = x * (float) ((int32_t) 1 << f);
+        if (v > -4194304.0f && v < 4194304.0f) {
+            int32_t i = (int32_t) v;
+            float frac = v - (float) i;
+            return (int64_t) i + (frac >= 0.5f ? 1 : 0) - (frac < -0.5f ? 1 : 0);
+        }
+    }
+#endif
     return (int64_t) floor((double) x * (double) ((int64_t) 1 << f) + 0.5);
 }
 
@@ -440,6 +472,13 @@ static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *
             non_zero[nz++] = i;
         }
     }
+#ifdef TF_DSP
+    int32_t xmax = 0; /* the largest |x|, which bounds every product of a row */
+    for (int32_t i = 0; i < in; i++) {
+        int32_t ax = x[i] < 0 ? -(int32_t) x[i] : x[i];
+        xmax = ax > xmax ? ax : xmax;
+    }
+#endif
     for (int32_t j = 0; j < out; j++) {
         int32_t g = e[j];
         if (g == 0) {
@@ -453,21 +492,34 @@ static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *
         int32_t k = 0;
 #ifdef TF_DSP
         /*
-         * Stochastic steps with w_shift >= 32 and gl in int32: floor((gl x + noise 2^(s-16)) / 2^s) equals
-         * floor((floor(gl x / 2^(s-16)) + noise) / 2^16), and floor(gl x / 2^(s-16)) < 2^30, so the step is 32-bit
-         * arithmetic after one 32x32->64 multiply; saturation by SSAT. Equal to the reference step for step.
+         * For a shift s >= 16, floor((gl x + c 2^(s-16)) / 2^s) = floor((floor(gl x / 2^(s-16)) + c) / 2^16), with
+         * c the 16-bit noise (stochastic) or 2^15 (nearest): an identity of floors. When |gl| max|x| < 2^(30 + s - 16)
+         * the inner floor fits in 30 bits and the whole step is 32-bit arithmetic after one 32x32->64 multiply, with
+         * SSAT saturation: the same step as the reference, for every weight of the row.
          */
-        if (rng != NULL && w_shift >= 32 && w_shift < 62 && gl >= INT32_MIN && gl <= INT32_MAX) {
+        if (w_shift >= 16 && w_shift < 62 && gl >= -INT32_MAX && gl <= INT32_MAX
+            && (((gl < 0 ? -gl : gl) * (int64_t) xmax) >> (w_shift - 16 + 30)) == 0) {
             int32_t gl32 = (int32_t) gl;
+            __asm volatile("" : "+r"(gl32)); /* a 32-bit factor from here on: SMULL, not a 64-bit multiply */
             int s2 = w_shift - 16;
-            for (; k < nz; k++) {
-                int32_t i = non_zero[k];
-                int32_t a = (int32_t) (((int64_t) gl32 * x[i]) >> s2);
-                int32_t step = (a + noise(state, i)) >> 16;
-                int32_t v = row[i] - step;
-                int32_t sat = __ssat(v, 16);
-                weight_hits += sat != v;
-                row[i] = (int16_t) sat;
+            if (rng != NULL) {
+                for (; k < nz; k++) {
+                    int32_t i = non_zero[k];
+                    int32_t step = (floor_shift(gl32, x[i], s2) + noise(state, i)) >> 16;
+                    int32_t v = row[i] - step;
+                    int32_t sat = __ssat(v, 16);
+                    weight_hits += sat != v;
+                    row[i] = (int16_t) sat;
+                }
+            } else {
+                for (; k < nz; k++) {
+                    int32_t i = non_zero[k];
+                    int32_t step = (floor_shift(gl32, x[i], s2) + 32768) >> 16;
+                    int32_t v = row[i] - step;
+                    int32_t sat = __ssat(v, 16);
+                    weight_hits += sat != v;
+                    row[i] = (int16_t) sat;
+                }
             }
         }
 #endif
@@ -523,7 +575,11 @@ tf_status tf_train_step_s16(const tf_model *m, void *arena, const float *input, 
     int grad_frac;
     if (m->loss == TF_LOSS_SOFTMAX_CROSS_ENTROPY) {
         for (int32_t i = 0; i < n; i++) {
+#ifdef TF_DSP
+            int64_t t = quantize_wide(target[i], 15);
+#else
             int64_t t = (int64_t) floor((double) target[i] * 32768.0 + 0.5);
+#endif
             t = t < 0 ? 0 : (t > 32768 ? 32768 : t);
             dx[i] = (int32_t) (y[i] - t);
         }
