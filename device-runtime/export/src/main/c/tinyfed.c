@@ -107,11 +107,56 @@ int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const i
     int bias_shift = bf - acc_frac;
     int out_shift = acc_frac - yf;
     int32_t saturated = 0;
-    for (int32_t j = 0; j < out; j++) {
+    int32_t j = 0;
+#ifdef TF_DSP
+    /* two rows at a time share each load of the input (as CMSIS-NN's fully connected kernels do) */
+    if (out_shift > 0 && out_shift < 63) {
+        for (; j + 2 <= out; j += 2) {
+            const int16_t *r0 = w + (size_t) j * (size_t) in;
+            const int16_t *r1 = r0 + in;
+            int64_t a0 = bias_shift <= 0 && bias_shift > -32 ? (int64_t) b[j] * ((int64_t) 1 << -bias_shift)
+                                                             : tf_rounding_shift(b[j], bias_shift);
+            int64_t a1 = bias_shift <= 0 && bias_shift > -32 ? (int64_t) b[j + 1] * ((int64_t) 1 << -bias_shift)
+                                                             : tf_rounding_shift(b[j + 1], bias_shift);
+            int32_t i = 0;
+            for (; i + 2 <= in; i += 2) {
+                int32_t xv = pair(x + i);
+                a0 = __smlald(pair(r0 + i), xv, a0);
+                a1 = __smlald(pair(r1 + i), xv, a1);
+            }
+            for (; i < in; i++) {
+                a0 += (int32_t) r0[i] * (int32_t) x[i];
+                a1 += (int32_t) r1[i] * (int32_t) x[i];
+            }
+            int64_t v[2] = {(a0 + ((int64_t) 1 << (out_shift - 1))) >> out_shift,
+                            (a1 + ((int64_t) 1 << (out_shift - 1))) >> out_shift};
+            for (int k = 0; k < 2; k++) {
+                if (v[k] > TF_S16_MAX || v[k] < TF_S16_MIN) {
+                    saturated++;
+                    y[j + k] = v[k] > 0 ? TF_S16_MAX : TF_S16_MIN;
+                } else {
+                    y[j + k] = (int16_t) v[k];
+                }
+            }
+        }
+    }
+#endif
+    for (; j < out; j++) {
         int64_t acc = tf_rounding_shift(b[j], bias_shift);
         const int16_t *row = w + (size_t) j * (size_t) in;
 #ifdef TF_DSP
         acc = dot_s16(row, x, in, acc);
+        if (out_shift > 0 && out_shift < 63) {
+            /* the rounding shift inline: the accumulator is far from int64's ends (|acc| < 2^47), so no wrap */
+            int64_t r = (acc + ((int64_t) 1 << (out_shift - 1))) >> out_shift;
+            if (r > TF_S16_MAX || r < TF_S16_MIN) {
+                saturated++;
+                y[j] = r > 0 ? TF_S16_MAX : TF_S16_MIN;
+            } else {
+                y[j] = (int16_t) r;
+            }
+            continue;
+        }
 #else
         for (int32_t i = 0; i < in; i++) {
             acc += (int32_t) row[i] * (int32_t) x[i];
@@ -154,10 +199,26 @@ static int32_t exp_q15(int32_t x) {
     return interpolate(tf_exp_table, u);
 }
 
+/*
+ * tf_rounding_shift_sat16(x, shift) for an int16 x and |shift| <= 15 in 32-bit arithmetic (the DSP path's; the
+ * reference calls the int64 helper for every element).
+ */
+static int32_t table_input(int32_t x, int shift) {
+#ifdef TF_DSP
+    if (shift > 0 && shift <= 15) {
+        return (x + (1 << (shift - 1))) >> shift;
+    }
+    if (shift <= 0 && shift >= -15) {
+        return __ssat(x * (1 << -shift), 16);
+    }
+#endif
+    return tf_rounding_shift_sat16(x, shift);
+}
+
 void tf_tanh_s16(const int16_t *x, int xf, int16_t *y, int32_t n) {
     int shift = xf - TF_TABLE_INPUT_FRAC;
     for (int32_t i = 0; i < n; i++) {
-        y[i] = (int16_t) interpolate(tf_tanh_table, clamp_signed(tf_rounding_shift_sat16(x[i], shift)) + 8 * 2048);
+        y[i] = (int16_t) interpolate(tf_tanh_table, clamp_signed(table_input(x[i], shift)) + 8 * 2048);
     }
 }
 
