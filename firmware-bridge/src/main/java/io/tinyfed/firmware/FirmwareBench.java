@@ -87,6 +87,30 @@ public final class FirmwareBench implements Callable<Integer> {
                     }
                 }
             }
+            System.out.printf("%n  %-16s %-34s %14s %16s%n", "host C", "(gcc -O2, reference kernels)", "ns/inference",
+                    "ns/train step");
+            for (ParityCheck.Case c : List.of(sine, digits)) {
+                Model s16 = ParityCheck.model(c, ParityCheck.samples(c, 64, seed));
+                Path d = dir(work, c.name() + "-host-speed");
+                io.tinyfed.export.CExport.export(s16, "model", d, c.config());
+                Toolchain.copyResource("host_speed.c", d);
+                Path exe = Toolchain.gcc(d, "host_speed", "host_speed.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
+                double train = 0;
+                double infer = 0;
+                for (String line : Toolchain.run(d, null, List.of(exe.toString())).split("\n")) {
+                    String[] f = line.trim().split(" ");
+                    if (f[0].equals("train")) {
+                        train = Double.parseDouble(f[1]);
+                    } else if (f[0].equals("infer")) {
+                        infer = Double.parseDouble(f[1]);
+                    }
+                }
+                System.out.printf(Locale.ROOT, "  %-16s %-34s %14.1f %16.1f%n", c.architecture().name(), "", infer, train);
+                metrics.add(metric("host_c_infer_ns", c.architecture().name(), infer, "ns"));
+                metrics.add(metric("host_c_train_step_ns", c.architecture().name(), train, "ns"));
+            }
+            System.out.println("  median of 5 batches of 20,000 calls after 2,000 warm-up steps; compare with the Java S16 "
+                    + "engine's\n  JMH figures of ./tinyfed bench runtime on the same machine.");
             // C vs Java on the host, and the DSP kernels vs the reference on the Cortex-M4
             metrics.add(metric("parity_mismatches", "all", mismatches, "count"));
             System.out.println("\n  QEMU mps2-an386 -icount shift=0, arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mfloat-abi=hard: "
