@@ -66,7 +66,7 @@ public class CoordinatorController {
     @Get("/fleet/{id}")
     public HttpResponse<?> device(@PathVariable String id) {
         RoundEngine engine = coordinator.engine();
-        DeviceHello hello = engine.devices().get(id);
+        DeviceHello hello = engine.device(id).orElse(null);
         if (hello == null) {
             return HttpResponse.notFound(new Views.Error("no device " + id + " in fleet " + coordinator.fleet()));
         }
@@ -80,12 +80,12 @@ public class CoordinatorController {
             contributed += part.equals("accepted") ? 1 : 0;
             rounds.add(new Views.DeviceRound(r.round(), r.baseVersion(), r.newVersion(), part));
         }
-        DeviceMetrics m = coordinator.link().metrics().get(id);
-        RoundEngine.Refusals refused = engine.refusalsByDevice().get(id);
+        DeviceMetrics m = coordinator.link().metricsOf(id).orElse(null);
+        RoundEngine.Refusals refused = engine.refusalsOf(id).orElse(null);
         List<Views.Report> reports = coordinator.link().metricsHistory().of(id).stream()
                 .map(p -> new Views.Report(p.received().toString(), p.samplesSeen(), finite(p.prequentialLoss()),
                         finite(p.prequentialAccuracy()))).toList();
-        return HttpResponse.ok(new Views.DeviceDetail(device(hello, engine.onlineDevices().contains(id), m, contributed,
+        return HttpResponse.ok(new Views.DeviceDetail(device(hello, engine.isOnline(id), m, contributed,
                 refused), m == null ? null : m.arenaBytes(), m == null ? null : m.saturations(), reports, rounds,
                 refused == null ? null : refused.lastReason() + ": " + refused.lastDetail(),
                 refused == null ? null : refused.last().toString()));

@@ -254,6 +254,11 @@ public final class FleetLink implements FleetGateway {
         return Map.copyOf(metrics);
     }
 
+    /** One device's latest metrics, if it reported any (no copy of the others'). */
+    public java.util.Optional<DeviceMetrics> metricsOf(String deviceId) {
+        return java.util.Optional.ofNullable(metrics.get(deviceId));
+    }
+
     /** Non-update messages refused, per reason (update refusals are counted by the engine). */
     public Map<RejectReason, Long> refusedMessages() {
         Map<RejectReason, Long> out = new java.util.EnumMap<>(RejectReason.class);

@@ -505,6 +505,21 @@ public final class RoundEngine {
         return out;
     }
 
+    /** One device's refusals, if it had any. */
+    public synchronized Optional<Refusals> refusalsOf(String deviceId) {
+        DeviceRefusals r = refusedByDevice.get(deviceId);
+        return r == null ? Optional.empty() : Optional.of(r.view());
+    }
+
+    /** One known device's hello, and whether it is online. */
+    public synchronized Optional<DeviceHello> device(String deviceId) {
+        return Optional.ofNullable(known.get(deviceId));
+    }
+
+    public synchronized boolean isOnline(String deviceId) {
+        return online.contains(deviceId);
+    }
+
     /** The settings every round runs with. */
     public Settings settings() {
         return settings;
