@@ -51,14 +51,53 @@ int16_t tf_rounding_shift_sat16(int64_t v, int shift) {
 /* ---- kernels: reference and Cortex-M DSP ---------------------------------------------------------------- */
 
 /*
- * Where the Arm DSP extension is there (__ARM_FEATURE_DSP: Cortex-M4, M7, M33 ...) and TF_REFERENCE_KERNELS is not
- * defined, the inner loops use its dual 16-bit multiply-accumulate into a 64-bit accumulator (SMLALD, as CMSIS-DSP's
- * q15 dot products do), four products per iteration; elsewhere they are the plain C loops below them, the reference.
- * Both accumulate the same products in int64, so the results are equal bit for bit.
+ * Three kernel sets, equal bit for bit (the parity tests and the Cortex-M4 state hash check it):
+ * - TF_DSP, where the Arm DSP extension is there (__ARM_FEATURE_DSP: Cortex-M4, M7, M33 ...): the inner loops use its
+ *   dual 16-bit multiply-accumulate into a 64-bit accumulator (SMLALD, as CMSIS-DSP's q15 dot products do);
+ * - TF_VECTOR, when TF_VECTOR_KERNELS is defined, for hosts with a SIMD unit (gateways: x86-64, AArch64): loops
+ *   without data-dependent branches or indirection, in 32-bit lanes, for the compiler to vectorise. Build them with
+ *   -O3 (and -march for the host): at -O2 gcc does not vectorise them and they are slower than the reference;
+ * - the reference, the plain C loops below them, everywhere else and whenever TF_REFERENCE_KERNELS is defined.
+ * Each forms the same exact sums and steps, so the results are the same.
  */
 #if defined(__ARM_FEATURE_DSP) && !defined(TF_REFERENCE_KERNELS)
 #include <arm_acle.h>
 #define TF_DSP 1
+#elif defined(TF_VECTOR_KERNELS) && !defined(TF_REFERENCE_KERNELS)
+#define TF_VECTOR 1
+#endif
+
+/* y = saturate16(roundingShift(acc, shift)) for 0 < shift < 63 and |acc| < 2^62; returns 1 if it saturated. */
+static inline int32_t store_rounded(int64_t acc, int shift, int16_t *y) {
+    int64_t r = (acc + ((int64_t) 1 << (shift - 1))) >> shift;
+    if (r > TF_S16_MAX || r < TF_S16_MIN) {
+        *y = r > 0 ? TF_S16_MAX : TF_S16_MIN;
+        return 1;
+    }
+    *y = (int16_t) r;
+    return 0;
+}
+
+#ifdef TF_VECTOR
+/*
+ * sum_i a[i] b[i] exactly, in 32-bit lanes: each product p splits into p >> 16 (|.| <= 2^14) and p & 0xFFFF (< 2^16),
+ * summed apart over blocks of at most 32,767 products (neither sum can overflow int32) and joined in int64.
+ */
+static int64_t dot_split(const int16_t *a, const int16_t *b, int32_t n) {
+    int64_t acc = 0;
+    for (int32_t i0 = 0; i0 < n; i0 += 32767) {
+        int32_t end = n - i0 < 32767 ? n : i0 + 32767;
+        int32_t hi = 0;
+        int32_t lo = 0;
+        for (int32_t i = i0; i < end; i++) {
+            int32_t p = (int32_t) a[i] * (int32_t) b[i];
+            hi += p >> 16;
+            lo += p & 0xFFFF;
+        }
+        acc += (int64_t) hi * 65536 + lo;
+    }
+    return acc;
+}
 #endif
 
 #ifdef TF_DSP
@@ -128,33 +167,29 @@ int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const i
                 a0 += (int32_t) r0[i] * (int32_t) x[i];
                 a1 += (int32_t) r1[i] * (int32_t) x[i];
             }
-            int64_t v[2] = {(a0 + ((int64_t) 1 << (out_shift - 1))) >> out_shift,
-                            (a1 + ((int64_t) 1 << (out_shift - 1))) >> out_shift};
-            for (int k = 0; k < 2; k++) {
-                if (v[k] > TF_S16_MAX || v[k] < TF_S16_MIN) {
-                    saturated++;
-                    y[j + k] = v[k] > 0 ? TF_S16_MAX : TF_S16_MIN;
-                } else {
-                    y[j + k] = (int16_t) v[k];
-                }
-            }
+            saturated += store_rounded(a0, out_shift, y + j);
+            saturated += store_rounded(a1, out_shift, y + j + 1);
         }
     }
 #endif
     for (; j < out; j++) {
         int64_t acc = tf_rounding_shift(b[j], bias_shift);
         const int16_t *row = w + (size_t) j * (size_t) in;
+#if defined(TF_DSP) || defined(TF_VECTOR)
 #ifdef TF_DSP
         acc = dot_s16(row, x, in, acc);
+#else
+        if (in >= 8) {
+            acc += dot_split(row, x, in);
+        } else {
+            for (int32_t i = 0; i < in; i++) { /* too short a row for vectors */
+                acc += (int32_t) row[i] * (int32_t) x[i];
+            }
+        }
+#endif
         if (out_shift > 0 && out_shift < 63) {
             /* the rounding shift inline: the accumulator is far from int64's ends (|acc| < 2^47), so no wrap */
-            int64_t r = (acc + ((int64_t) 1 << (out_shift - 1))) >> out_shift;
-            if (r > TF_S16_MAX || r < TF_S16_MIN) {
-                saturated++;
-                y[j] = r > 0 ? TF_S16_MAX : TF_S16_MIN;
-            } else {
-                y[j] = (int16_t) r;
-            }
+            saturated += store_rounded(acc, out_shift, y + j);
             continue;
         }
 #else
@@ -519,6 +554,17 @@ static void dense_backward_input(const int16_t *w, const int16_t *e, int32_t *dx
 #endif
 }
 
+#ifdef TF_VECTOR
+/* One weight's step in 32-bit arithmetic (see dense_update); returns 1 if the weight saturated. */
+static inline int32_t step_weight32(int16_t *w, int32_t x, int32_t gh, int32_t gu, int up, int down, int down2, int32_t c) {
+    int32_t q = (int32_t) (((uint32_t) (gh * x) << up) + (uint32_t) ((gu * x) >> down)) >> down2;
+    int32_t v = *w - ((q + c) >> 16);
+    int32_t sat = v > TF_S16_MAX ? TF_S16_MAX : (v < TF_S16_MIN ? TF_S16_MIN : v);
+    *w = (int16_t) sat;
+    return sat != v;
+}
+#endif
+
 /* Section 7, direct mode: w -= round(lrQ e_j x_i), one draw per row, zero rows and inputs skipped. */
 static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *x, int xf, const int16_t *e, int ef,
                          int32_t in, int32_t out, int32_t lr_q, int32_t *rng, int32_t *hits, int32_t *non_zero) {
@@ -533,7 +579,7 @@ static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *
             non_zero[nz++] = i;
         }
     }
-#ifdef TF_DSP
+#if defined(TF_DSP) || defined(TF_VECTOR)
     int32_t xmax = 0; /* the largest |x|, which bounds every product of a row */
     for (int32_t i = 0; i < in; i++) {
         int32_t ax = x[i] < 0 ? -(int32_t) x[i] : x[i];
@@ -582,6 +628,32 @@ static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *
                     row[i] = (int16_t) sat;
                 }
             }
+        }
+#endif
+#ifdef TF_VECTOR
+        /*
+         * Every input, zeros included (a zero input's step is 0 under either rounding), without branches, in 32-bit
+         * lanes. Under the DSP path's bound (s = w_shift >= 16, |gl| max|x| < 2^(30 + s - 16)), the step is
+         * (floor(gl x / 2^(s-16)) + c) >> 16 with c the 16-bit noise or 2^15; with gl = gh 2^16 + gu (0 <= gu < 2^16)
+         * the floor is (gh x + ((gu x) >> 16)) >> (s - 32) for s >= 32, and (gh x) 2^(32-s) + ((gu x) >> (s - 16))
+         * below, which is exact modulo 2^32 and so exact, the result fitting in 30 bits. Every product fits in int32.
+         */
+        if (in >= 8 && w_shift >= 16 && w_shift < 62 && gl >= -INT32_MAX && gl <= INT32_MAX
+            && (((gl < 0 ? -gl : gl) * (int64_t) xmax) >> (w_shift - 16 + 30)) == 0) {
+            int32_t gh = (int32_t) (gl >> 16);
+            int32_t gu = (int32_t) (gl & 0xFFFF);
+            uint32_t draw = rng != NULL ? state : 0u;
+            uint32_t mask = rng != NULL ? 0xFFFFu : 0u;
+            int32_t half = rng != NULL ? 0 : 32768;
+            /* the step's floor as gh x 2^up + ((gu x) >> down) >> down2: one of up and down2 is 0 */
+            int up = w_shift < 32 ? 32 - w_shift : 0;
+            int down = w_shift < 32 ? w_shift - 16 : 16;
+            int down2 = w_shift < 32 ? 0 : w_shift - 32;
+            for (int32_t i = 0; i < in; i++) {
+                weight_hits += step_weight32(row + i, x[i], gh, gu, up, down, down2,
+                                             (int32_t) ((draw + (uint32_t) i * TF_NOISE_STRIDE) & mask) + half);
+            }
+            k = nz;
         }
 #endif
         for (; k < nz; k++) {

@@ -87,30 +87,7 @@ public final class FirmwareBench implements Callable<Integer> {
                     }
                 }
             }
-            System.out.printf("%n  %-16s %-34s %14s %16s%n", "host C", "(gcc -O2, reference kernels)", "ns/inference",
-                    "ns/train step");
-            for (ParityCheck.Case c : List.of(sine, digits)) {
-                Model s16 = ParityCheck.model(c, ParityCheck.samples(c, 64, seed));
-                Path d = dir(work, c.name() + "-host-speed");
-                io.tinyfed.export.CExport.export(s16, "model", d, c.config());
-                Toolchain.copyResource("host_speed.c", d);
-                Path exe = Toolchain.gcc(d, "host_speed", "host_speed.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
-                double train = 0;
-                double infer = 0;
-                for (String line : Toolchain.run(d, null, List.of(exe.toString())).split("\n")) {
-                    String[] f = line.trim().split(" ");
-                    if (f[0].equals("train")) {
-                        train = Double.parseDouble(f[1]);
-                    } else if (f[0].equals("infer")) {
-                        infer = Double.parseDouble(f[1]);
-                    }
-                }
-                System.out.printf(Locale.ROOT, "  %-16s %-34s %14.1f %16.1f%n", c.architecture().name(), "", infer, train);
-                metrics.add(metric("host_c_infer_ns", c.architecture().name(), infer, "ns"));
-                metrics.add(metric("host_c_train_step_ns", c.architecture().name(), train, "ns"));
-            }
-            System.out.println("  median of 5 batches of 20,000 calls after 2,000 warm-up steps; compare with the Java S16 "
-                    + "engine's\n  JMH figures of ./tinyfed bench runtime on the same machine.");
+            hostSpeed(work, metrics);
             // C vs Java on the host, and the DSP kernels vs the reference on the Cortex-M4
             metrics.add(metric("parity_mismatches", "all", mismatches, "count"));
             System.out.println("\n  QEMU mps2-an386 -icount shift=0, arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mfloat-abi=hard: "
@@ -157,6 +134,104 @@ public final class FirmwareBench implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The host build of the C runtime against the Java S16 engine, on the models, configurations and samples of
+     * {@code bench runtime}'s JMH benchmark ({@link io.tinyfed.bench.BenchModels}), timed by the same harness: after
+     * warm-up, five batches of 20,000 training steps and of 20,000 inferences cycling through the samples; the median.
+     */
+    private void hostSpeed(Path work, List<String> metrics) throws IOException, InterruptedException {
+        System.out.printf("%n  %-16s %-10s %14s %16s %18s %10s%n", "host", "C kernels", "C ns/infer", "C ns/train step",
+                "Java S16 ns/train", "C speedup");
+        for (io.tinyfed.bench.BenchModels m : io.tinyfed.bench.BenchModels.values()) {
+            Model s16 = m.initialModel(io.tinyfed.core.NumberFormat.S16, seed);
+            TrainingConfig config = m.trainingConfig(seed);
+            List<io.tinyfed.core.Sample> samples = m.samples(seed);
+            double[] java = javaSpeed(s16, config, samples);
+            String model = m.architecture().name();
+            metrics.add(metric("java_s16_train_step_ns", model, java[0], "ns"));
+            metrics.add(metric("java_s16_infer_ns", model, java[1], "ns"));
+            for (Toolchain.HostBuild build : Toolchain.HostBuild.values()) {
+                Path d = dir(work, model + "-host-" + build.label());
+                io.tinyfed.export.CExport.export(s16, "model", d, config);
+                writeSamples(samples, d.resolve("samples.bin"));
+                Toolchain.copyResource("host_speed.c", d);
+                Path exe = Toolchain.gcc(d, build, "host_speed", "host_speed.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
+                double train = 0;
+                double infer = 0;
+                for (String line : Toolchain.run(d, null, List.of(exe.toString(), "samples.bin")).split("\n")) {
+                    String[] f = line.trim().split(" ");
+                    if (f[0].equals("train")) {
+                        train = Double.parseDouble(f[1]);
+                    } else if (f[0].equals("infer")) {
+                        infer = Double.parseDouble(f[1]);
+                    }
+                }
+                System.out.printf(Locale.ROOT, "  %-16s %-10s %14.1f %16.1f %18.1f %9.2fx%n", model, build.label(), infer, train,
+                        java[0], java[0] / train);
+                metrics.add(metric("host_c_infer_ns", model, build.label(), infer, "ns"));
+                metrics.add(metric("host_c_train_step_ns", model, build.label(), train, "ns"));
+                metrics.add(metric("host_c_train_step_speedup_vs_java", model, build.label(), java[0] / train, "x"));
+            }
+        }
+        for (Toolchain.HostBuild build : Toolchain.HostBuild.values()) {
+            System.out.printf("  %-9s gcc %s%n", build.label() + ":", String.join(" ", build.flags()));
+        }
+        System.out.println("  median of 5 batches of 20,000 calls after warm-up, on bench runtime's models and samples; the C "
+                + "inference\n  takes int16 inputs, the Java one floats. Compare with bench runtime's JMH figures.");
+    }
+
+    /** The Java S16 engine's ns per training step and per inference, timed like host_speed.c times the C runtime. */
+    private static double[] javaSpeed(Model s16, TrainingConfig config, List<io.tinyfed.core.Sample> samples) {
+        io.tinyfed.core.Network trainer = io.tinyfed.core.Network.prepare(s16, config);
+        io.tinyfed.core.Network inferer = io.tinyfed.core.Network.prepare(s16, TrainingConfig.inference());
+        int n = samples.size();
+        float[] out = new float[s16.architecture().outputSize()];
+        float sink = 0;
+        for (int s = 0; s < 200_000; s++) { // until the JIT has compiled both paths
+            sink += trainer.trainStep(samples.get(s % n).x(), samples.get(s % n).y());
+            inferer.infer(samples.get(s % n).x(), out);
+        }
+        double[] train = new double[5];
+        double[] infer = new double[5];
+        for (int b = 0; b < 5; b++) {
+            long t0 = System.nanoTime();
+            for (int s = 0; s < 20_000; s++) {
+                sink += trainer.trainStep(samples.get(s % n).x(), samples.get(s % n).y());
+            }
+            long t1 = System.nanoTime();
+            for (int s = 0; s < 20_000; s++) {
+                inferer.infer(samples.get(s % n).x(), out);
+                sink += out[0];
+            }
+            long t2 = System.nanoTime();
+            train[b] = (t1 - t0) / 20_000.0;
+            infer[b] = (t2 - t1) / 20_000.0;
+        }
+        java.util.Arrays.sort(train);
+        java.util.Arrays.sort(infer);
+        if (Float.isNaN(sink)) { // keeps the results live
+            System.out.println("  (the Java engine produced NaN)");
+        }
+        return new double[] {train[2], infer[2]};
+    }
+
+    /** host_speed.c's samples file: uint32 count, then each sample's inputs and targets as float32, little-endian. */
+    private static void writeSamples(List<io.tinyfed.core.Sample> samples, Path file) throws IOException {
+        int floats = samples.get(0).x().length + samples.get(0).y().length;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + samples.size() * floats * 4)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(samples.size());
+        for (io.tinyfed.core.Sample s : samples) {
+            for (float v : s.x()) {
+                b.putFloat(v);
+            }
+            for (float v : s.y()) {
+                b.putFloat(v);
+            }
+        }
+        Files.write(file, b.array());
+    }
+
     private static Path dir(Path work, String name) throws IOException {
         return Files.createDirectories(work.resolve(name));
     }
@@ -167,8 +242,12 @@ public final class FirmwareBench implements Callable<Integer> {
     }
 
     private static String metric(String name, String model, InstructionCount.Kernels kernel, double value, String unit) {
+        return metric(name, model, kernel.label(), value, unit);
+    }
+
+    private static String metric(String name, String model, String kernel, double value, String unit) {
         return String.format(Locale.ROOT, "{\"name\": \"%s\", \"model\": \"%s\", \"kernel\": \"%s\", \"value\": %s, "
-                + "\"unit\": \"%s\"}", name, model, kernel.label(), value == Math.rint(value) ? String.valueOf((long) value)
+                + "\"unit\": \"%s\"}", name, model, kernel, value == Math.rint(value) ? String.valueOf((long) value)
                 : String.valueOf(value), unit);
     }
 

@@ -111,9 +111,15 @@ public final class ParityCheck {
     /** Inference on {@code inputs} seeded inputs (one in ten far out of range). */
     public static Result inference(String name, Model s16, int inputs, long seed, Path dir)
             throws IOException, InterruptedException {
+        return inference(name, s16, inputs, seed, dir, Toolchain.HostBuild.REFERENCE);
+    }
+
+    /** {@link #inference(String, Model, int, long, Path)} with the C runtime built as {@code build} says. */
+    public static Result inference(String name, Model s16, int inputs, long seed, Path dir, Toolchain.HostBuild build)
+            throws IOException, InterruptedException {
         CExport.export(s16, "model", dir);
         Toolchain.copyResource("parity_infer.c", dir);
-        Path exe = Toolchain.gcc(dir, "infer", "parity_infer.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
+        Path exe = Toolchain.gcc(dir, build, "infer", "parity_infer.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
         S16Engine engine = (S16Engine) Network.prepare(s16, TrainingConfig.inference());
         SplittableRandom r = new SplittableRandom(seed);
         int in = s16.architecture().inputSize();
@@ -151,6 +157,12 @@ public final class ParityCheck {
 
     /** {@code samples.size()} training steps; compares state at {@link #CHECKPOINTS} up to the step count. */
     public static Result training(Case c, List<float[][]> samples, Path dir) throws IOException, InterruptedException {
+        return training(c, samples, dir, Toolchain.HostBuild.REFERENCE);
+    }
+
+    /** {@link #training(Case, List, Path)} with the C runtime built as {@code build} says. */
+    public static Result training(Case c, List<float[][]> samples, Path dir, Toolchain.HostBuild build)
+            throws IOException, InterruptedException {
         Model s16 = model(c, samples);
         int steps = samples.size();
         Network net = Network.prepare(s16, c.config());
@@ -163,7 +175,7 @@ public final class ParityCheck {
         }
         CExport.export(s16, "model", dir, c.config());
         Toolchain.copyResource("parity_train.c", dir);
-        Path exe = Toolchain.gcc(dir, "train", "parity_train.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
+        Path exe = Toolchain.gcc(dir, build, "train", "parity_train.c", "model.c", "tinyfed.c", "tinyfed_tables.c");
         StringBuilder stdin = new StringBuilder().append(steps).append('\n');
         for (float[][] s : samples) {
             for (float v : s[0]) {

@@ -12,10 +12,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The exported C runtime, compiled with gcc on the host, gives the same int16 outputs as the Java S16
+ * The exported C runtime, compiled with gcc on the host (reference and vector kernels), gives the same int16 outputs as the Java S16
  * engine on 400 random inputs (one in ten saturating) for every layer kind the export supports.
  */
 class CInferenceParityTest {
@@ -42,10 +44,16 @@ class CInferenceParityTest {
         return Quantizer.toS16(Model.initialize(a, 5), calibration);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"sine-tanh", "sine-relu", "sigmoid", "digits-softmax"})
-    void exportedC_matchesTheJavaS16Engine_bitForBit(String which) throws Exception {
-        ParityCheck.Result r = ParityCheck.inference(which, model(which), 400, which.hashCode(), dir);
+    /** Every model with both host builds: the reference kernels and the vector kernels. */
+    static Stream<Arguments> cases() {
+        return Stream.of("sine-tanh", "sine-relu", "sigmoid", "digits-softmax")
+                .flatMap(which -> Stream.of(Toolchain.HostBuild.values()).map(build -> Arguments.of(which, build)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} kernels")
+    @MethodSource("cases")
+    void exportedC_matchesTheJavaS16Engine_bitForBit(String which, Toolchain.HostBuild build) throws Exception {
+        ParityCheck.Result r = ParityCheck.inference(which, model(which), 400, which.hashCode(), dir, build);
 
         assertThat(r.mismatches()).as("%s: first mismatch %s", which, r.first()).isZero();
         assertThat(r.compared()).isGreaterThan(400);

@@ -7,10 +7,12 @@ import io.tinyfed.core.TrainingConfig;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * 1,000 training steps in the exported C runtime (compiled with gcc) against the Java S16 engine on
+ * 1,000 training steps in the exported C runtime (compiled with gcc, reference and vector kernels) against the Java S16 engine on
  * the same samples: parameters, scales, saturation and adaptation counters must be identical at
  * steps 1, 10, 100 and 1,000. The samples saturate (sine amplitudes up to 5 against a model
  * calibrated on half the input range), so scale adaptation runs too.
@@ -36,13 +38,18 @@ class CTrainingParityTest {
         };
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"sine-tanh", "sine-relu-nearest", "sine-last-layer", "sine-no-adaptation", "sigmoid",
-            "digits-softmax"})
-    void thousandTrainingSteps_inC_equalTheJavaS16Engine(String which) throws Exception {
+    /** Every case with both host builds: the reference kernels and the vector kernels. */
+    static Stream<Arguments> cases() {
+        return Stream.of("sine-tanh", "sine-relu-nearest", "sine-last-layer", "sine-no-adaptation", "sigmoid", "digits-softmax")
+                .flatMap(which -> Stream.of(Toolchain.HostBuild.values()).map(build -> Arguments.of(which, build)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} kernels")
+    @MethodSource("cases")
+    void thousandTrainingSteps_inC_equalTheJavaS16Engine(String which, Toolchain.HostBuild build) throws Exception {
         ParityCheck.Case c = of(which);
 
-        ParityCheck.Result r = ParityCheck.training(c, ParityCheck.samples(c, STEPS, which.hashCode()), dir);
+        ParityCheck.Result r = ParityCheck.training(c, ParityCheck.samples(c, STEPS, which.hashCode()), dir, build);
 
         assertThat(r.mismatches()).as("%s: first mismatch %s", which, r.first()).isZero();
         assertThat(r.compared()).isGreaterThan(4L * c.architecture().parameterCount());
