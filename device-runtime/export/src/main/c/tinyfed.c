@@ -10,6 +10,7 @@
 
 #define TF_S16_MIN (-32768)
 #define TF_S16_MAX 32767
+#define TF_MASTER_EXTRA 16 /* master weights and accumulators carry 16 more fractional bits than their weight */
 
 /* ---- section 2: primitives ----------------------------------------------------------------------------- */
 
@@ -206,6 +207,16 @@ int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const i
     return saturated;
 }
 
+int32_t tf_conv1d_s16(const int16_t *w, int wf, const int16_t *b, int bf, const int16_t *x, int xf,
+                      int16_t *y, int yf, int32_t len, int32_t cin, int32_t filters, int32_t kernel) {
+    int32_t saturated = 0;
+    for (int32_t t = 0; t + kernel <= len; t++) {
+        saturated += tf_dense_s16(w, wf, b, bf, x + (size_t) t * (size_t) cin, xf, y + (size_t) t * (size_t) filters, yf,
+                                  kernel * cin, filters);
+    }
+    return saturated;
+}
+
 void tf_relu_s16(const int16_t *x, int16_t *y, int32_t n) {
     for (int32_t i = 0; i < n; i++) {
         y[i] = x[i] > 0 ? x[i] : 0;
@@ -317,11 +328,7 @@ tf_status tf_init_s16(const tf_model *m, void *arena, size_t arena_bytes) {
         return TF_ERR_ARENA;
     }
     memset(arena, 0, m->arena_bytes);
-    tf_status st = tf_load_s16(m, arena, m->params, m->tensor_frac, m->input_frac, m->output_frac);
-    if (st == TF_OK && m->rng_off >= 0) {
-        wide(arena)[m->rng_off] = (int32_t) m->rng_seed_state;
-    }
-    return st;
+    return tf_load_s16(m, arena, m->params, m->tensor_frac, m->input_frac, m->output_frac);
 }
 
 tf_status tf_load_s16(const tf_model *m, void *arena, const int16_t *params, const int8_t *tensor_frac,
@@ -344,6 +351,25 @@ tf_status tf_load_s16(const tf_model *m, void *arena, const int16_t *params, con
         }
     }
     derive_activation_fracs(m, q);
+    /* a fresh start of training, as the Java engine's load: generator, accumulators, velocities, batch, masters */
+    if (m->rng_off >= 0) {
+        q[m->rng_off] = (int32_t) m->rng_seed_state;
+    }
+    int32_t trainable = m->param_count - m->train_start;
+    for (int32_t i = 0; i < trainable; i++) {
+        if (m->master_off >= 0) {
+            q[m->master_off + i] = (int32_t) ((uint32_t) (int32_t) s[m->weights_off + m->train_start + i] << TF_MASTER_EXTRA);
+        }
+        if (m->acc_off >= 0) {
+            q[m->acc_off + i] = 0;
+        }
+        if (m->vel_off >= 0) {
+            q[m->vel_off + i] = 0;
+        }
+    }
+    if (m->batch_off >= 0) {
+        q[m->batch_off] = 0;
+    }
     return TF_OK;
 }
 
@@ -404,6 +430,18 @@ static tf_status forward(const tf_model *m, void *arena, tf_stats *stats) {
                 const int16_t *b = s + m->weights_off + L->bias_off;
                 int32_t hits = tf_dense_s16(w, q[m->scales_off + L->tensor], b, q[m->scales_off + L->tensor + 1], x, xf,
                                             y, q[layer_frac_index(m, l)], L->in_size, L->out_size);
+                if (stats != NULL) {
+                    stats->layer_hits[l] += hits;
+                    stats->saturations += (uint64_t) hits;
+                }
+                break;
+            }
+            case TF_CONV1D: {
+                const int16_t *w = s + m->weights_off + L->weight_off;
+                const int16_t *b = s + m->weights_off + L->bias_off;
+                int32_t hits = tf_conv1d_s16(w, q[m->scales_off + L->tensor], b, q[m->scales_off + L->tensor + 1], x, xf,
+                                             y, q[layer_frac_index(m, l)], L->in_size / L->conv_cin, L->conv_cin,
+                                             L->conv_filters, L->conv_kernel);
                 if (stats != NULL) {
                     stats->layer_hits[l] += hits;
                     stats->saturations += (uint64_t) hits;
@@ -676,6 +714,207 @@ static void dense_update(int16_t *w, int wf, int16_t *b, int bf, const int16_t *
     hits[1] += bias_hits;
 }
 
+/* ---- the optimiser sections: master weights, accumulation, momentum (section 7) -------------------------- */
+
+static int32_t saturate32(int64_t v) {
+    return (int32_t) (v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v));
+}
+
+/* The model's rounding of an exact update to `shift` fewer bits, with the element's noise. */
+static int64_t round_step(const tf_model *m, int64_t v, int shift, int32_t noise16) {
+    return m->rng_off >= 0 ? step_stochastic(v, shift, noise16) : step_nearest(v, shift);
+}
+
+/* M -= step within the int16 range at 16 more fractional bits (a clamp counts a saturation of `tensor`); W = round(M). */
+static void land_on_master(const tf_model *m, int32_t *q, int16_t *w, int32_t trainable, int64_t step, int32_t tensor,
+                           tf_stats *st) {
+    int32_t *master = q + m->master_off + trainable;
+    int64_t v = *master - step;
+    int64_t max = (int64_t) TF_S16_MAX << TF_MASTER_EXTRA;
+    int64_t min = -((int64_t) 32768 << TF_MASTER_EXTRA);
+    if (v > max || v < min) {
+        st->tensor_hits[tensor]++;
+        v = v > max ? max : min;
+    }
+    *master = (int32_t) v;
+    *w = tf_rounding_shift_sat16(v, TF_MASTER_EXTRA);
+}
+
+/*
+ * Where one exact update lands when the weights are not stepped directly: into its accumulator (accumulation or
+ * momentum), else into its master weight; rounded to the accumulator's 16 extra bits with the element's noise.
+ */
+static void land(const tf_model *m, int32_t *q, int16_t *w, int32_t trainable, int64_t update, int shift, int32_t noise16,
+                 int32_t tensor, tf_stats *st) {
+    int64_t step = round_step(m, update, shift - TF_MASTER_EXTRA, noise16);
+    if (m->acc_off >= 0) {
+        int32_t *acc = q + m->acc_off + trainable;
+        *acc = saturate32((int64_t) *acc + step);
+    } else {
+        land_on_master(m, q, w, trainable, step, tensor, st);
+    }
+}
+
+static int32_t next_draw(const tf_model *m, int32_t *q) {
+    if (m->rng_off < 0) {
+        return 0;
+    }
+    q[m->rng_off] = (int32_t) xorshift32((uint32_t) q[m->rng_off]);
+    return q[m->rng_off];
+}
+
+/* Dense update through land(): the direct mode's row order, row skipping and per-row draw (Dense.updateS16). */
+static void dense_update_landed(const tf_model *m, int32_t *q, const tf_layer *L, int16_t *w, int wf, int16_t *b, int bf,
+                                const int16_t *x, int xf, const int16_t *e, int ef, tf_stats *st) {
+    int32_t in = L->in_size;
+    int32_t out = L->out_size;
+    int w_shift = ef + xf + TF_LR_FRAC - wf;
+    int b_shift = ef + TF_LR_FRAC - bf;
+    int32_t base = L->weight_off - m->train_start;
+    for (int32_t j = 0; j < out; j++) {
+        int32_t g = e[j];
+        if (g == 0) {
+            continue;
+        }
+        uint32_t draw = (uint32_t) next_draw(m, q);
+        int64_t gl = (int64_t) g * m->lr_q;
+        int16_t *row = w + (size_t) j * (size_t) in;
+        for (int32_t i = 0; i < in; i++) {
+            if (x[i] != 0) {
+                land(m, q, row + i, base + j * in + i, gl * x[i], w_shift, noise(draw, i), L->tensor, st);
+            }
+        }
+        land(m, q, b + j, base + in * out + j, gl, b_shift, noise(draw, in), L->tensor + 1, st);
+    }
+}
+
+/* Section 6, Conv1D: dx[p][c] = saturate32(roundingShift(sum over valid t and filters of W[f][p-t][c] e[t][f], 16)). */
+static void conv1d_backward_input(const int16_t *w, const int16_t *e, int32_t *dx, int32_t len, int32_t cin,
+                                  int32_t filters, int32_t k) {
+    int32_t out_len = len - k + 1;
+    int32_t window = k * cin;
+    for (int32_t p = 0; p < len; p++) {
+        int32_t t_from = p - k + 1 > 0 ? p - k + 1 : 0;
+        int32_t t_to = out_len - 1 < p ? out_len - 1 : p;
+        for (int32_t c = 0; c < cin; c++) {
+            int64_t acc = 0;
+            for (int32_t t = t_from; t <= t_to; t++) {
+                const int16_t *wi = w + (size_t) (p - t) * (size_t) cin + (size_t) c;
+                const int16_t *ei = e + (size_t) t * (size_t) filters;
+                for (int32_t f = 0; f < filters; f++) {
+                    acc += (int32_t) wi[(size_t) f * (size_t) window] * (int32_t) ei[f];
+                }
+            }
+            dx[p * cin + c] = saturate32(tf_rounding_shift(acc, TF_DX_PRESHIFT));
+        }
+    }
+}
+
+/*
+ * Section 7, Conv1D: per filter whose error is not zero everywhere, one draw; each window element's update is summed
+ * over output positions first (one rounding per weight), then the bias (element `window`). Direct, or through land().
+ */
+static void conv1d_update(const tf_model *m, int32_t *q, const tf_layer *L, int16_t *w, int wf, int16_t *b, int bf,
+                          const int16_t *x, int xf, const int16_t *e, int ef, tf_stats *st, int landed) {
+    int32_t cin = L->conv_cin;
+    int32_t filters = L->conv_filters;
+    int32_t k = L->conv_kernel;
+    int32_t out_len = L->in_size / cin - k + 1;
+    int32_t window = k * cin;
+    int w_shift = ef + xf + TF_LR_FRAC - wf;
+    int b_shift = ef + TF_LR_FRAC - bf;
+    int32_t base = L->weight_off - m->train_start;
+    for (int32_t f = 0; f < filters; f++) {
+        int64_t gsum = 0;
+        int any = 0;
+        for (int32_t t = 0; t < out_len; t++) {
+            int32_t g = e[t * filters + f];
+            gsum += g;
+            any |= g != 0;
+        }
+        if (!any) {
+            continue;
+        }
+        uint32_t draw = (uint32_t) next_draw(m, q);
+        for (int32_t i = 0; i <= window; i++) {
+            int64_t update;
+            int shift;
+            int16_t *elem;
+            if (i < window) {
+                int64_t acc = 0;
+                for (int32_t t = 0; t < out_len; t++) {
+                    acc += (int32_t) e[t * filters + f] * (int32_t) x[t * cin + i];
+                }
+                update = acc * m->lr_q;
+                shift = w_shift;
+                elem = w + (size_t) f * (size_t) window + (size_t) i;
+            } else {
+                update = gsum * m->lr_q;
+                shift = b_shift;
+                elem = b + f;
+            }
+            int32_t tensor = L->tensor + (i < window ? 0 : 1);
+            if (landed) {
+                land(m, q, elem, base + (i < window ? f * window + i : filters * window + f), update, shift,
+                     noise(draw, i), tensor, st);
+                continue;
+            }
+            int64_t v = *elem - round_step(m, update, shift, noise(draw, i));
+            st->tensor_hits[tensor] += overflows16(v);
+            *elem = tf_saturate16(v);
+        }
+    }
+}
+
+/* Counts one step of the batch; 1 when the batch is complete (always, with one step per batch). */
+static int batch_complete(const tf_model *m, int32_t *q) {
+    if (m->batch_off < 0) {
+        return 1;
+    }
+    if (++q[m->batch_off] < m->accumulation_steps) {
+        return 0;
+    }
+    q[m->batch_off] = 0;
+    return 1;
+}
+
+/*
+ * End of a batch: d = roundingDivide(A, k), A = 0; with momentum V = saturate32(roundingShift(muQ V, 16) + d), d = V;
+ * then W -= round(d, 16) with one draw per tensor (or M -= d into the master).
+ */
+static void apply_accumulated(const tf_model *m, int32_t *q, int16_t *s, tf_stats *st) {
+    int32_t k = m->accumulation_steps;
+    for (int32_t l = m->first_trainable; l < m->layer_count; l++) {
+        const tf_layer *L = &m->layers[l];
+        if (L->kind != TF_DENSE && L->kind != TF_CONV1D) {
+            continue;
+        }
+        for (int32_t part = 0; part < 2; part++) {
+            int32_t tensor = L->tensor + part;
+            uint32_t draw = (uint32_t) next_draw(m, q);
+            for (int32_t p = m->tensor_start[tensor]; p < m->tensor_start[tensor + 1]; p++) {
+                int32_t trainable = p - m->train_start;
+                int32_t *acc = q + m->acc_off + trainable;
+                int64_t d = rounding_divide(*acc, k);
+                *acc = 0;
+                if (m->vel_off >= 0) {
+                    int32_t *vel = q + m->vel_off + trainable;
+                    d = saturate32(tf_rounding_shift((int64_t) m->momentum_q * *vel, TF_LR_FRAC) + d);
+                    *vel = (int32_t) d;
+                }
+                int16_t *w = s + m->weights_off + p;
+                if (m->master_off >= 0) {
+                    land_on_master(m, q, w, trainable, d, tensor, st);
+                } else {
+                    int64_t v = *w - round_step(m, d, TF_MASTER_EXTRA, noise(draw, p - m->tensor_start[tensor]));
+                    st->tensor_hits[tensor] += overflows16(v);
+                    *w = tf_saturate16(v);
+                }
+            }
+        }
+    }
+}
+
 tf_status tf_train_step_s16(const tf_model *m, void *arena, const float *input, const float *target, tf_stats *st) {
     if (m == NULL || arena == NULL || input == NULL || target == NULL || st == NULL) {
         return TF_ERR_ARGUMENT;
@@ -752,25 +991,39 @@ tf_status tf_train_step_s16(const tf_model *m, void *arena, const float *input, 
                 dx[i] = err[i] * d;
             }
             ef = normalize_s16(dx, L->out_size, ef + 15, err);
-        } else if (L->kind == TF_DENSE) {
+        } else if (L->kind == TF_DENSE || L->kind == TF_CONV1D) {
             int propagate = l > m->first_trainable;
+            int dense = L->kind == TF_DENSE;
+            int landed = m->acc_off >= 0 || m->master_off >= 0;
             int16_t *w = s + m->weights_off + L->weight_off;
             int16_t *b = s + m->weights_off + L->bias_off;
             int wf = q[m->scales_off + L->tensor];
             int bf = q[m->scales_off + L->tensor + 1];
             int xf = q[layer_frac_index(m, l - 1)];
-            int32_t *low = q + m->dx_low_off;
-            if (propagate) {
+            const int16_t *x = s + L->in_off;
+            int32_t *low = m->dx_low_off >= 0 ? q + m->dx_low_off : NULL; /* there is one for every trainable Dense */
+            if (propagate && dense) {
                 dense_backward_input(w, err, dx, low, L->in_size, L->out_size);
+            } else if (propagate) {
+                conv1d_backward_input(w, err, dx, L->in_size / L->conv_cin, L->conv_cin, L->conv_filters, L->conv_kernel);
             }
-            dense_update(w, wf, b, bf, s + L->in_off, xf, err, ef, L->in_size, L->out_size, m->lr_q,
-                         m->rng_off >= 0 ? q + m->rng_off : NULL, st->tensor_hits + L->tensor, low);
+            if (!dense) {
+                conv1d_update(m, q, L, w, wf, b, bf, x, xf, err, ef, st, landed);
+            } else if (landed) {
+                dense_update_landed(m, q, L, w, wf, b, bf, x, xf, err, ef, st);
+            } else {
+                dense_update(w, wf, b, bf, x, xf, err, ef, L->in_size, L->out_size, m->lr_q,
+                             m->rng_off >= 0 ? q + m->rng_off : NULL, st->tensor_hits + L->tensor, low);
+            }
             if (propagate) {
                 ef = normalize_s16(dx, L->in_size, wf + ef - TF_DX_PRESHIFT, err);
             }
         } else {
             return TF_ERR_LAYER;
         }
+    }
+    if (m->acc_off >= 0 && batch_complete(m, q)) {
+        apply_accumulated(m, q, s, st);
     }
 
     /* Section 9: scale adaptation at the end of the step. */
@@ -789,6 +1042,21 @@ tf_status tf_train_step_s16(const tf_model *m, void *arena, const float *input, 
         st->adaptations++;
         for (int32_t p = m->tensor_start[t]; p < m->tensor_start[t + 1]; p++) {
             s[m->weights_off + p] = (int16_t) tf_rounding_shift(s[m->weights_off + p], 1);
+            int32_t trainable = p - m->train_start;
+            if (trainable < 0) {
+                continue;
+            }
+            /* accumulators, velocities and masters are halved with the tensor; W is re-derived from its master */
+            if (m->acc_off >= 0) {
+                q[m->acc_off + trainable] = (int32_t) tf_rounding_shift(q[m->acc_off + trainable], 1);
+            }
+            if (m->vel_off >= 0) {
+                q[m->vel_off + trainable] = (int32_t) tf_rounding_shift(q[m->vel_off + trainable], 1);
+            }
+            if (m->master_off >= 0) {
+                q[m->master_off + trainable] = (int32_t) tf_rounding_shift(q[m->master_off + trainable], 1);
+                s[m->weights_off + p] = tf_rounding_shift_sat16(q[m->master_off + trainable], TF_MASTER_EXTRA);
+            }
         }
     }
     for (int32_t l = 0; l < m->layer_count; l++) {

@@ -35,16 +35,23 @@ typedef enum {
     TF_SOFTMAX = 5
 } tf_layer_kind;
 
-/** One layer: kind, sizes, and offsets (in elements) into the arena's 16-bit region. */
+/**
+ * One layer: kind, sizes, and offsets (in elements) into the arena's 16-bit region. A Conv1D layer (stride 1, no
+ * padding) takes [len][cin] (len = in_size / conv_cin), has weights [filters][kernel][cin] and gives
+ * [len - kernel + 1][filters], channels last.
+ */
 typedef struct {
     uint8_t kind;          /**< tf_layer_kind */
     int32_t in_size;       /**< input elements */
     int32_t out_size;      /**< output elements */
-    int32_t weight_off;    /**< Dense: first weight, relative to the parameters; -1 otherwise */
-    int32_t bias_off;      /**< Dense: first bias, relative to the parameters; -1 otherwise */
-    int32_t tensor;        /**< Dense: index of its weight tensor (bias is tensor + 1); -1 otherwise */
+    int32_t weight_off;    /**< Dense, Conv1D: first weight, relative to the parameters; -1 otherwise */
+    int32_t bias_off;      /**< Dense, Conv1D: first bias, relative to the parameters; -1 otherwise */
+    int32_t tensor;        /**< Dense, Conv1D: index of its weight tensor (bias is tensor + 1); -1 otherwise */
     int32_t in_off;        /**< input buffer in the 16-bit region */
     int32_t out_off;       /**< output buffer in the 16-bit region */
+    int32_t conv_cin;      /**< Conv1D: input channels; 0 otherwise */
+    int32_t conv_filters;  /**< Conv1D: filters (output channels); 0 otherwise */
+    int32_t conv_kernel;   /**< Conv1D: taps; 0 otherwise */
 } tf_layer;
 
 /** Compile-time limits of the step counters (the exporter refuses larger models). */
@@ -90,13 +97,21 @@ typedef struct {
     uint8_t stochastic;             /**< stochastic rounding of updates (else round half up) */
     uint8_t adapt_scales;           /**< scale adaptation (docs/fixed-point.md section 9) */
     int32_t lr_q;                   /**< learning rate * 2^16, in [1, 16 * 2^16] */
-    uint32_t rng_seed_state;        /**< xorshift32 state after tf_init_s16 */
+    uint32_t rng_seed_state;        /**< xorshift32 state after tf_init_s16 and every tf_load_s16 */
     int32_t first_trainable;        /**< first layer that trains */
     int32_t err_off;                /**< int16 error vector in the 16-bit region */
     int32_t dx_off;                 /**< int32 gradient scratch in the 32-bit region */
     int32_t dx_low_off;             /**< int32 split-sum / non-zero-list scratch in the 32-bit region */
     int32_t rng_off;                /**< generator state word in the 32-bit region (-1: nearest rounding) */
     const int32_t *tensor_start;    /**< tensor t spans params [tensor_start[t], tensor_start[t + 1]) */
+    /* Optimiser sections (docs/fixed-point.md section 7; -1 when the configuration has none). */
+    int32_t master_off;             /**< int32 master weights, one per trainable parameter, in the 32-bit region */
+    int32_t acc_off;                /**< int32 update accumulators (accumulation or momentum) */
+    int32_t vel_off;                /**< int32 momentum velocities */
+    int32_t batch_off;              /**< the word counting the steps of the current batch (accumulation > 1) */
+    int32_t train_start;            /**< parameter index where the trainable parameters start */
+    int32_t accumulation_steps;     /**< steps per update (1: every step) */
+    int32_t momentum_q;             /**< momentum * 2^16, rounded as the Java engine rounds it (0: none) */
 } tf_model;
 
 /* ---- fixed-point primitives (docs/fixed-point.md section 2) -------------------------------------------- */
@@ -117,6 +132,14 @@ int16_t tf_rounding_shift_sat16(int64_t v, int shift);
  */
 int32_t tf_dense_s16(const int16_t *w, int wf, const int16_t *b, int bf, const int16_t *x, int xf,
                      int16_t *y, int yf, int32_t in, int32_t out);
+
+/**
+ * @brief Conv1D forward (stride 1, no padding): every output position is a Dense forward of the window
+ *        x[t .. t + kernel - 1][*] flattened in memory order, with the weights [filters][kernel][cin].
+ * @return outputs that saturated (>= 0)
+ */
+int32_t tf_conv1d_s16(const int16_t *w, int wf, const int16_t *b, int bf, const int16_t *x, int xf,
+                      int16_t *y, int yf, int32_t len, int32_t cin, int32_t filters, int32_t kernel);
 void tf_relu_s16(const int16_t *x, int16_t *y, int32_t n);
 void tf_tanh_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
 void tf_sigmoid_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
@@ -132,7 +155,9 @@ void tf_softmax_s16(const int16_t *x, int xf, int16_t *y, int32_t n);
 tf_status tf_init_s16(const tf_model *model, void *arena, size_t arena_bytes);
 
 /**
- * @brief Replaces the parameters and scales in a prepared arena (a new meta-model from the gateway).
+ * @brief Replaces the parameters and scales in a prepared arena (a new meta-model from the gateway), and starts its
+ *        training afresh as the Java engine's load does: the rounding generator back to its seeded state, the
+ *        accumulators, velocities and batch count cleared, the master weights set from the new parameters.
  * @param[in] params       model->param_count int16 values
  * @param[in] tensor_frac  model->tensor_count fractional-bit counts (0..15)
  * @param[in] output_frac  one per parametrised layer (0..15)

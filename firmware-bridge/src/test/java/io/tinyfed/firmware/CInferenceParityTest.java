@@ -29,6 +29,7 @@ class CInferenceParityTest {
             case "sine-tanh" -> Architecture.mlp(Layer.Kind.TANH, 1, 40, 40, 1);
             case "sine-relu" -> Architecture.mlp(Layer.Kind.RELU, 1, 40, 40, 1);
             case "sigmoid" -> Architecture.mlp(Layer.Kind.SIGMOID, 8, 16, 4);
+            case "conv" -> CTrainingParityTest.CONV;
             default -> Architecture.builder(64).dense(32).activation(Layer.Kind.RELU).dense(10)
                     .activation(Layer.Kind.SOFTMAX).build();
         };
@@ -46,7 +47,7 @@ class CInferenceParityTest {
 
     /** Every model with both host builds: the reference kernels and the vector kernels. */
     static Stream<Arguments> cases() {
-        return Stream.of("sine-tanh", "sine-relu", "sigmoid", "digits-softmax")
+        return Stream.of("sine-tanh", "sine-relu", "sigmoid", "digits-softmax", "conv")
                 .flatMap(which -> Stream.of(Toolchain.HostBuild.values()).map(build -> Arguments.of(which, build)));
     }
 

@@ -23,6 +23,10 @@ class CTrainingParityTest {
     @TempDir
     Path dir;
 
+    /** Two Conv1D layers (the second one propagates its input gradient through the first's tanh) and a Dense head. */
+    static final io.tinyfed.core.Architecture CONV = io.tinyfed.core.Architecture.builder(24).conv1d(12, 2, 4, 3).tanh()
+            .conv1d(10, 4, 3, 2).relu().dense(2).build();
+
     private static ParityCheck.Case of(String which) {
         TrainingConfig.Builder c = TrainingConfig.builder().seed(11);
         return switch (which) {
@@ -34,13 +38,24 @@ class CTrainingParityTest {
                     c.learningRate(0.02f).scaleAdaptation(false).build());
             case "sigmoid" -> new ParityCheck.Case(which, io.tinyfed.core.Architecture.mlp(Layer.Kind.SIGMOID, 8, 16, 4),
                     c.learningRate(0.1f).build(), false);
+            case "sine-master" -> ParityCheck.sineCase(which, Layer.Kind.TANH, c.learningRate(0.02f).masterWeights(true).build());
+            case "sine-accumulation" -> ParityCheck.sineCase(which, Layer.Kind.RELU,
+                    c.learningRate(0.02f).accumulationSteps(4).build());
+            case "sine-momentum" -> ParityCheck.sineCase(which, Layer.Kind.TANH, c.learningRate(0.005f).momentum(0.9f).build());
+            case "digits-master-momentum-accumulation" -> ParityCheck.digitsCase(which, c.learningRate(0.05f)
+                    .masterWeights(true).momentum(0.5f).accumulationSteps(2).build());
+            case "conv" -> new ParityCheck.Case(which, CONV, c.learningRate(0.02f).build(), false);
+            case "conv-nearest-master-accumulation" -> new ParityCheck.Case(which, CONV, c.learningRate(0.02f)
+                    .rounding(TrainingConfig.Rounding.NEAREST).masterWeights(true).accumulationSteps(3).build(), false);
             default -> ParityCheck.digitsCase(which, c.learningRate(0.05f).build());
         };
     }
 
     /** Every case with both host builds: the reference kernels and the vector kernels. */
     static Stream<Arguments> cases() {
-        return Stream.of("sine-tanh", "sine-relu-nearest", "sine-last-layer", "sine-no-adaptation", "sigmoid", "digits-softmax")
+        return Stream.of("sine-tanh", "sine-relu-nearest", "sine-last-layer", "sine-no-adaptation", "sigmoid", "digits-softmax",
+                        "sine-master", "sine-accumulation", "sine-momentum", "digits-master-momentum-accumulation", "conv",
+                        "conv-nearest-master-accumulation")
                 .flatMap(which -> Stream.of(Toolchain.HostBuild.values()).map(build -> Arguments.of(which, build)));
     }
 

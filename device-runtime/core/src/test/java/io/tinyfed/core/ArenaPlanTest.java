@@ -63,6 +63,10 @@ class ArenaPlanTest {
         // momentum needs a gradient accumulator and a velocity per trainable parameter
         assertThat(momentum.totalBytes() - base.totalBytes()).isEqualTo(2 * 1761L * 4);
         assertThat(momentum.bytes(ArenaPlan.OPTIMIZER)).isEqualTo(1761L * 4 + 4);
+        // accumulation: an accumulator per trainable parameter and the word counting the batch's steps
+        ArenaPlan batches = ArenaPlan.of(TestData.SINE, NumberFormat.S16, TRAIN.toBuilder().accumulationSteps(4).build());
+        assertThat(batches.totalBytes() - base.totalBytes()).isEqualTo(1761L * 4 + 4);
+        assertThat(batches.bytes(ArenaPlan.OPTIMIZER)).isEqualTo(4 + 4);
     }
 
     @Test

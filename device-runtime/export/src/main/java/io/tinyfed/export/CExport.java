@@ -21,8 +21,9 @@ import java.util.Locale;
  * ({@code NAME.h}/{@code NAME.c}: parameters, scales, layers and the Java planner's arena layout, so
  * the arena a caller supplies is exactly {@code NAME_ARENA_BYTES}, the planner's figure).
  *
- * <p>The training step runs in direct mode (no master weights, accumulation or momentum), with nearest
- * or stochastic rounding and scale adaptation; Conv1D is not exported yet.
+ * <p>Dense and Conv1D layers with ReLU, tanh, sigmoid and softmax; the training step in every mode the
+ * Java S16 engine has (direct, int32 master weights, accumulation, momentum), nearest or stochastic
+ * rounding, scale adaptation.
  */
 public final class CExport {
     /** Files of the C runtime, copied from the classpath. */
@@ -34,8 +35,8 @@ public final class CExport {
     /**
      * Writes the runtime and {@code name}.h/.c into {@code out}; returns the arena bytes.
      *
-     * @throws IllegalArgumentException if the model is not S16, the name is not a C identifier, or a
-     *                                  layer kind is not exported yet (Conv1D)
+     * @throws IllegalArgumentException if the model is not S16, the name is not a C identifier, or the
+     *                                  model has more than 32 layers or tensors
      */
     public static long export(Model model, String name, Path out) throws IOException {
         return export(model, name, out, TrainingConfig.inference());
@@ -45,14 +46,8 @@ public final class CExport {
      * Writes the runtime and the model laid out for {@code config}: with a training config the arena
      * holds the training sections and {@code tf_train_step_s16} runs the Java engine's step.
      *
-     * @throws IllegalArgumentException also for options the C runtime does not run yet (master weights,
-     *                                  accumulation, momentum)
      */
     public static long export(Model model, String name, Path out, TrainingConfig config) throws IOException {
-        if (config.trains() && (config.masterWeights() || config.accumulationSteps() > 1 || config.momentum() != 0f)) {
-            throw new IllegalArgumentException("the C runtime trains in direct mode only (no master weights, accumulation "
-                    + "or momentum) so far");
-        }
         if (model.format() != NumberFormat.S16) {
             throw new IllegalArgumentException("the C runtime runs S16 models; quantise the model first (Quantizer.toS16)");
         }
@@ -231,10 +226,17 @@ public final class CExport {
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
             String kind;
-            boolean dense = false;
+            boolean withParameters = layer.hasParameters();
+            int cin = 0;
+            int filters = 0;
+            int kernel = 0;
             if (layer instanceof Layer.Dense) {
                 kind = "TF_DENSE";
-                dense = true;
+            } else if (layer instanceof Layer.Conv1D c) {
+                kind = "TF_CONV1D";
+                cin = c.inChannels();
+                filters = c.filters();
+                kernel = c.kernel();
             } else if (layer instanceof Layer.Activation a) {
                 kind = switch (a.kind()) {
                     case RELU -> "TF_RELU";
@@ -245,9 +247,9 @@ public final class CExport {
             } else {
                 throw new IllegalArgumentException("layer " + l + " (" + layer + ") is not exported to C yet");
             }
-            rows.add(String.format(Locale.ROOT, "    {%s, %d, %d, %d, %d, %d, %d, %d}", kind, layer.inputSize(),
-                    layer.outputSize(), dense ? layout.weightOff[l] : -1, dense ? layout.biasOff[l] : -1,
-                    dense ? layout.tensorOf[l] : -1, layout.inOff[l], layout.outOff[l]));
+            rows.add(String.format(Locale.ROOT, "    {%s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}", kind, layer.inputSize(),
+                    layer.outputSize(), withParameters ? layout.weightOff[l] : -1, withParameters ? layout.biasOff[l] : -1,
+                    withParameters ? layout.tensorOf[l] : -1, layout.inOff[l], layout.outOff[l], cin, filters, kernel));
         }
         sb.append("static const tf_layer layers[").append(layers.size()).append("] = {\n")
                 .append(String.join(",\n", rows)).append("\n};\n\n");
@@ -268,9 +270,14 @@ public final class CExport {
                     .append(Integer.toUnsignedString(io.tinyfed.core.fixed.Xorshift32.initialState(config.seed()))).append("u,\n")
                     .append("    ").append(layout.firstTrainable).append(", ").append(layout.errOff).append(", ")
                     .append(layout.dxOff).append(", ").append(layout.dxLowOff).append(", ").append(layout.rngOff)
-                    .append(", tensor_start\n};\n");
+                    .append(", tensor_start,\n")
+                    .append("    ").append(layout.masterOff).append(", ").append(layout.accOff).append(", ")
+                    .append(layout.velOff).append(", ").append(layout.batchOff).append(", ").append(layout.trainStart)
+                    .append(", ").append(config.accumulationSteps()).append(", ")
+                    .append(Math.round(config.momentum() * (1 << io.tinyfed.core.kernels.Kernels.LR_FRAC))).append("\n};\n");
         } else {
-            sb.append("    0, 0, 0, 0, 0, 0u, -1, -1, -1, -1, -1, tensor_start\n};\n");
+            sb.append("    0, 0, 0, 0, 0, 0u, -1, -1, -1, -1, -1, tensor_start,\n    -1, -1, -1, -1, ")
+                    .append(model.parameterCount()).append(", 1, 0\n};\n");
         }
         return sb.toString();
     }

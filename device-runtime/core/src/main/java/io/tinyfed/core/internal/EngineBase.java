@@ -166,7 +166,7 @@ abstract class EngineBase implements Network {
     }
 
     /** Counts one accumulation step; true when the batch is complete and the update is due. */
-    final boolean batchComplete() {
+    boolean batchComplete() {
         if (++accumulated < layout.config.accumulationSteps()) {
             return false;
         }

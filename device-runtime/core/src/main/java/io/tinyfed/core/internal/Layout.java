@@ -58,6 +58,8 @@ public final class Layout {
     public final int velOff;
     /** S16 stochastic rounding: the xorshift32 state word, -1 otherwise. */
     public final int rngOff;
+    /** S16 with accumulation over more than one step: the word counting the steps of the current batch, -1 otherwise. */
+    public final int batchOff;
     public final int masterOff;
     public final int scalesOff;
     public final int wideLength;
@@ -156,6 +158,7 @@ public final class Layout {
         this.velOff = training && config.momentum() > 0 ? accumulators.take(ArenaPlan.OPTIMIZER, trainCount) : -1;
         this.rngOff = s16 && training && config.rounding() == TrainingConfig.Rounding.STOCHASTIC
                 ? wide.take(ArenaPlan.OPTIMIZER, 1) : -1;
+        this.batchOff = s16 && training && config.accumulationSteps() > 1 ? wide.take(ArenaPlan.OPTIMIZER, 1) : -1;
 
         this.inputOff = data.take(ArenaPlan.ACTIVATIONS, a.inputSize());
         int ping = -1;

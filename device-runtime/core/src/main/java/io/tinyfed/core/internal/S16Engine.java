@@ -77,7 +77,9 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
         }
         clear(layout.accOff);
         clear(layout.velOff);
-        accumulated = 0;
+        if (layout.batchOff >= 0) {
+            q[layout.batchOff] = 0;
+        }
         if (layout.rngOff >= 0) {
             q[layout.rngOff] = Xorshift32.initialState(layout.config.seed());
         }
@@ -331,6 +333,19 @@ public final class S16Engine extends EngineBase implements WeightUpdate {
     /** Rounds like the direct kernels with the noise the kernel chose for this element. */
     private long round(long v, int shift, int noise16) {
         return stochastic ? StepRounding.stochastic(v, shift, noise16) : StepRounding.nearest(v, shift);
+    }
+
+    /** The batch position lives in the arena (as in the C runtime), so a snapshot of the arena is the whole state. */
+    @Override
+    boolean batchComplete() {
+        if (layout.batchOff < 0) {
+            return true; // one step per batch (momentum alone)
+        }
+        if (++q[layout.batchOff] < layout.config.accumulationSteps()) {
+            return false;
+        }
+        q[layout.batchOff] = 0;
+        return true;
     }
 
     /**
