@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * TinyFed's firmware image, built with arm-none-eabi-gcc, boots on QEMU's MPS2 AN386 (a Cortex-M4 board) and joins
  * three federated rounds of a real coordinator over its UART, beside a host build of the same device loop with the
  * same samples: both are selected every round and adapt at the task's learning rate (not the exported one), their updates are accepted, the parameters the emulated MCU adapts
- * are bit-exact to the host build's in every round, and in the first round to the Java S16 engine's on the same
- * samples (later rounds carry the device's stochastic-rounding generator on from the rounds before).
+ * are bit-exact to the host build's and to the Java S16 engine's on the same samples in every round (each round loads
+ * the new meta-model, which restarts the rounding generator from its seed on the device as in the Java engine).
  */
 class QemuFirmwareEndToEndTest {
     private static final int ROUNDS = 3;
@@ -49,11 +49,12 @@ class QemuFirmwareEndToEndTest {
     }
 
     /**
-     * What the device loop does with its first task, in the Java S16 engine: {@code steps} training steps at the
-     * task's learning rate (seed 3, as exported, from a fresh stochastic-rounding generator as the device's is at
-     * boot) cycling over its 10 samples, {@code amplitude * sin(x + phase)} with x from its xorshift generator.
+     * What the device loop does with a task, in the Java S16 engine: {@code steps} training steps at the task's
+     * learning rate (seed 3, as exported, from the seeded stochastic-rounding generator, as the device's is after
+     * loading the round's model) cycling over its 10 samples, {@code amplitude * sin(x + phase)} with x from its
+     * xorshift generator.
      */
-    private static Model javaFirstAdaptation(Model base, int steps, double amplitude, double phase, int seed) {
+    private static Model javaAdaptation(Model base, int steps, double amplitude, double phase, int seed) {
         int rng = seed | 1;
         float[][] xs = new float[10][1];
         float[][] ys = new float[10][1];
@@ -125,10 +126,12 @@ class QemuFirmwareEndToEndTest {
                 assertThat(used).as("stack high-water mark").isBetween(64L, 8192L);
                 System.out.printf("emulated Cortex-M4: flash %d B, RAM %d B + stack high-water %d B%n", image.flashBytes(),
                         image.ramBytes(), used);
-                RoundEngine.RoundSummary first = c.engine().history().get(0);
-                Model base = arm.toFirmware(c.store().load(c.store().version("sine", first.baseVersion()).orElseThrow()));
-                assertThat(arm.adapted(first.round()).orElseThrow()).as("round 1 on the Cortex-M4 and in the Java S16 engine")
-                        .isEqualTo(javaFirstAdaptation(base, 16, 2.0, 0.5, 1));
+                for (RoundEngine.RoundSummary s : c.engine().history()) {
+                    Model base = arm.toFirmware(c.store().load(c.store().version("sine", s.baseVersion()).orElseThrow()));
+                    assertThat(arm.adapted(s.round()).orElseThrow())
+                            .as("round %d on the Cortex-M4 and in the Java S16 engine", s.round())
+                            .isEqualTo(javaAdaptation(base, 16, 2.0, 0.5, 1));
+                }
             }
         }
     }
