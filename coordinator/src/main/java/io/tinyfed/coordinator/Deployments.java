@@ -224,6 +224,19 @@ public final class Deployments implements AutoCloseable {
         return rollouts.values().stream().map(Rollout::state).toList();
     }
 
+    /**
+     * Each rollout's id, phase and current wave ({@code id:PHASE:wave}, space-separated, in creation order): what
+     * the dashboard's live view watches, without copying every rollout's devices as {@link #list()} does.
+     */
+    public synchronized String summary() {
+        StringBuilder out = new StringBuilder();
+        for (Rollout r : rollouts.values()) {
+            out.append(out.length() == 0 ? "" : " ").append(r.id()).append(':').append(r.phase()).append(':')
+                    .append(r.currentWave());
+        }
+        return out.toString();
+    }
+
     public synchronized Optional<Rollout.State> get(String id) {
         return Optional.ofNullable(rollouts.get(id)).map(Rollout::state);
     }

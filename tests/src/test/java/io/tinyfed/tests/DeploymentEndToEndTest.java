@@ -76,6 +76,9 @@ class DeploymentEndToEndTest {
             assertThat(failed.waves().get(0).medianLossRatio()).isGreaterThan(1.05);
             assertThat(failed.counts()).containsEntry(Rollout.Step.ROLLED_BACK, 1)
                     .containsEntry(Rollout.Step.PENDING, DEVICES - 1);
+            // what the dashboard's live view watches: each rollout's phase and wave, in creation order
+            assertThat(deployments.summary()).isEqualTo("good:SUCCEEDED:" + done.currentWave() + " bad:FAILED:"
+                    + failed.currentWave());
             String canary = failed.devices().stream().filter(d -> d.step() == Rollout.Step.ROLLED_BACK).findFirst()
                     .orElseThrow().id();
             assertThat(agents.agents()).allSatisfy(a -> {

@@ -63,14 +63,11 @@ public class DashboardController {
         for (long n : coordinator.link().refusedMessages().values()) {
             refusedMessages += n;
         }
-        StringBuilder rollouts = new StringBuilder();
-        coordinator.deployments().list().forEach(s -> rollouts.append(s.id()).append(':').append(s.phase()).append(':')
-                .append(s.currentWave()).append(' '));
         int accepted = e.openRound().map(RoundEngine.OpenRound::accepted).orElse(0);
         return new Views.Live(coordinator.fleet(), e.modelId(), coordinator.running(), coordinator.roundsWanted(),
                 e.roundsClosed(), e.roundOpen(), accepted, e.currentVersion().version(), e.knownCount(), e.onlineCount(),
                 refusedUpdates, refusedMessages, coordinator.evaluations().size(), coordinator.link().samplesReported(),
-                rollouts.toString().trim());
+                coordinator.deployments().summary());
     }
 
     /** The registry's shipped queries that a user runs as they are (the console's examples). */
