@@ -59,6 +59,11 @@ public final class CoordinatorBench implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--case", paramLabel = "LOAD:BROKER:DEVICES", description = "Run only these aggregation cases, e.g. "
+            + "hivemq:embedded:1000 or hivemq:mosquitto:1000 (load paho|hivemq, broker embedded|mosquitto); repeatable; "
+            + "skips the wire sizes and the learning comparison.")
+    List<String> cases;
+
     private final List<Map<String, Object>> metrics = new ArrayList<>();
 
     private void metric(String name, Map<String, Object> tags, double value, String unit) {
@@ -75,14 +80,43 @@ public final class CoordinatorBench implements Callable<Integer> {
     public Integer call() throws Exception {
         System.out.printf("TinyFed coordinator benchmark (%s, seed %d, %d cores, %s)%n%n", quick ? "quick" : "full", seed,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        wireSizes();
-        System.out.println("Aggregation through the embedded broker (every device answers at once; open broker, no "
-                + "password hashing)");
-        System.out.printf("  %8s %8s %14s %14s %14s%n", "devices", "rounds", "updates/s", "round p50 ms", "round p95 ms");
-        throughput(100, quick ? 10 : 30);
-        throughput(1000, quick ? 3 : 8);
+        if (cases == null) {
+            wireSizes();
+        }
+        System.out.println("Aggregation (every device answers at once with a valid S16 delta; paho: one Paho client per "
+                + "device, open broker;\n  hivemq: one MQTT connection per device on a shared event loop, each with its own "
+                + "password and the per-device ACL)");
+        System.out.printf("  %-7s %-9s %8s %7s %11s %12s %12s %10s %10s %11s%n", "load", "broker", "devices", "rounds",
+                "updates/s", "round p50 ms", "round p95 ms", "load CPU", "KiB/update", "connect s");
+        if (cases != null) {
+            for (String k : cases) {
+                String[] f = k.split(":");
+                if (f.length != 3 || !f[2].matches("[0-9]{1,6}")) {
+                    throw new CommandLine.ParameterException(new CommandLine(this), "--case " + k
+                            + ": expected LOAD:BROKER:DEVICES, e.g. hivemq:embedded:1000");
+                }
+                Load load = Load.valueOf(f[0].toUpperCase(Locale.ROOT));
+                int devices = Integer.parseInt(f[2]);
+                throughput(load, Broker.valueOf(f[1].toUpperCase(Locale.ROOT)), devices, rounds(load, devices));
+            }
+        } else {
+            throughput(Load.PAHO, Broker.EMBEDDED, 1000, rounds(Load.PAHO, 1000));
+            throughput(Load.HIVEMQ, Broker.EMBEDDED, 1000, rounds(Load.HIVEMQ, 1000));
+            throughput(Load.HIVEMQ, Broker.EMBEDDED, 10_000, rounds(Load.HIVEMQ, 10_000));
+            if (Mosquitto.installed()) {
+                throughput(Load.HIVEMQ, Broker.MOSQUITTO, 1000, rounds(Load.HIVEMQ, 1000));
+                throughput(Load.HIVEMQ, Broker.MOSQUITTO, 10_000, rounds(Load.HIVEMQ, 10_000));
+            } else {
+                System.out.println("  (mosquitto is not installed: its rows are left out)");
+            }
+        }
+        System.out.println("  load CPU: the load generator's own threads' share of this process's CPU during the rounds; "
+                + "(hivemq: in\n  its own process; its CPU over its own and this one's); KiB/update: bytes allocated in this "
+                + "process (coordinator\n  and broker) per accepted update; connect s: until every device was eligible");
         System.out.println();
-        federatedVersusCentral();
+        if (cases == null) {
+            federatedVersusCentral();
+        }
         if (json != null) {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("metrics", metrics);
@@ -147,37 +181,80 @@ public final class CoordinatorBench implements Callable<Integer> {
         }
     }
 
-    private void throughput(int devices, int rounds) throws Exception {
+    /** How the load devices connect: one Paho client each (threads per client), or {@link LoadFleet}'s shared event loop. */
+    enum Load {
+        PAHO, HIVEMQ
+    }
+
+    /** The broker the rounds run through: the coordinator's embedded one, or a Mosquitto started for the run. */
+    enum Broker {
+        EMBEDDED, MOSQUITTO
+    }
+
+    private void throughput(Load load, Broker broker, int devices, int rounds) throws Exception {
         Path store = Files.createTempDirectory("tinyfed-bench");
-        String fleet = "bench" + devices;
+        String fleet = "bench" + devices + load.name().toLowerCase(Locale.ROOT) + broker.name().toLowerCase(Locale.ROOT);
         Topics topics = Topics.of(fleet);
         float[] delta = new float[SineFamily.ARCHITECTURE.parameterCount()];
         Arrays.fill(delta, 1e-4f);
+        List<String> ids = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            ids.add(String.format("dev-%05d", d));
+        }
+        io.tinyfed.coordinator.broker.DeviceCredentials credentials = io.tinyfed.coordinator.broker.DeviceCredentials.empty();
+        Map<String, char[]> passwords = new java.util.HashMap<>();
+        if (load == Load.HIVEMQ) {
+            for (String id : ids) {
+                passwords.put(id, credentials.generate(id));
+            }
+        }
+        Mosquitto mosquitto = broker == Broker.MOSQUITTO ? Mosquitto.start(store.resolve("mosquitto"), topics, passwords) : null;
         ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<LoadDevice> load = new ArrayList<>();
-        try (Coordinator c = Coordinator.builder().fleet(fleet).store(store)
+        List<LoadDevice> paho = new ArrayList<>();
+        LoadFleet.Remote fleetLoad = null;
+        Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store)
                 .initialModel(Model.initialize(SineFamily.ARCHITECTURE, seed))
                 .rounds(new RoundEngine.Settings("sine", 1, 0.02f, 1, Duration.ofSeconds(60), 1.0, 1, 1e3, seed))
-                .strategy(new ReptileStrategy(1.0, false, rounds, Selection.count(devices))).start()) {
-            io.tinyfed.protocol.SnapshotVerifier verifier = new io.tinyfed.protocol.SnapshotVerifier(
-                    io.tinyfed.protocol.TrustedKeys.read(c.trustFile()));
-            // connect in parallel: one synchronous MQTT connect per device would take minutes for 1,000
-            ExecutorService connector = Executors.newFixedThreadPool(16);
-            List<java.util.concurrent.Future<LoadDevice>> pending = new ArrayList<>();
-            for (int d = 0; d < devices; d++) {
-                String id = String.format("dev-%04d", d);
-                pending.add(connector.submit(() -> new LoadDevice(c.brokerUri(), topics, id, delta, pool, verifier)));
-            }
-            try (Progress progress = Progress.start(devices + " devices connecting", devices)) {
-                for (java.util.concurrent.Future<LoadDevice> f : pending) {
-                    load.add(f.get());
-                    progress.step();
+                .strategy(new ReptileStrategy(1.0, false, rounds, Selection.count(devices)));
+        if (mosquitto != null) {
+            b = b.externalBroker(mosquitto.uri(), Mosquitto.COORDINATOR, mosquitto.coordinatorPassword());
+        } else if (load == Load.HIVEMQ) {
+            b = b.credentials(credentials);
+        }
+        try (Coordinator c = b.start()) {
+            String uri = mosquitto != null ? mosquitto.uri() : c.brokerUri();
+            java.net.URI u = java.net.URI.create(uri);
+            long connectStart = System.nanoTime();
+            if (load == Load.HIVEMQ) {
+                fleetLoad = new LoadFleet.Remote(u.getHost(), u.getPort(), topics, ids, passwords, delta.length, store);
+            } else {
+                io.tinyfed.protocol.SnapshotVerifier verifier = new io.tinyfed.protocol.SnapshotVerifier(
+                        io.tinyfed.protocol.TrustedKeys.read(c.trustFile()));
+                // connect in parallel: one synchronous MQTT connect per device would take minutes for 1,000
+                ExecutorService connector = Executors.newFixedThreadPool(16);
+                List<java.util.concurrent.Future<LoadDevice>> pending = new ArrayList<>();
+                for (String id : ids) {
+                    pending.add(connector.submit(() -> new LoadDevice(uri, topics, id, delta, pool, verifier)));
                 }
+                try (Progress progress = Progress.start(devices + " devices connecting", devices)) {
+                    for (java.util.concurrent.Future<LoadDevice> f : pending) {
+                        paho.add(f.get());
+                        progress.step();
+                    }
+                }
+                connector.shutdown();
             }
-            connector.shutdown();
-            if (!c.awaitEligible(devices, Duration.ofSeconds(60))) {
+            if (!c.awaitEligible(devices, Duration.ofMinutes(5))) {
                 throw new IllegalStateException("only " + c.engine().eligible().size() + " of " + devices + " devices online");
             }
+            double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
+            com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)
+                    java.lang.management.ManagementFactory.getThreadMXBean();
+            long cpu0 = os.getProcessCpuTime();
+            long load0 = fleetLoad == null ? 0 : fleetLoad.cpuNanos();
+            long allocated0 = allocatedBytes(threads);
             c.startRun(rounds);
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             try (Progress progress = Progress.start(devices + " devices, rounds", rounds)) {
@@ -189,6 +266,10 @@ public final class CoordinatorBench implements Callable<Integer> {
                 }
                 progress.stepTo(rounds);
             }
+            long cpu = os.getProcessCpuTime() - cpu0;
+            long loadCpu = fleetLoad == null ? 0 : fleetLoad.cpuNanos() - load0;
+            double loadShare = fleetLoad == null ? Double.NaN : (double) loadCpu / (cpu + loadCpu);
+            long allocated = allocatedBytes(threads) - allocated0;
             List<RoundEngine.RoundSummary> history = c.engine().history();
             double[] latencies = new double[history.size()];
             long accepted = 0;
@@ -203,16 +284,51 @@ public final class CoordinatorBench implements Callable<Integer> {
             double p50 = latencies[(int) Math.floor(0.5 * (latencies.length - 1))];
             double p95 = latencies[(int) Math.ceil(0.95 * (latencies.length - 1))];
             double rate = accepted / seconds;
-            System.out.printf(Locale.ROOT, "  %8d %8d %14.0f %14.1f %14.1f%n", devices, rounds, rate, p50, p95);
-            metric("updates_per_s", Map.of("devices", devices), rate, "updates/s");
-            metric("round_latency_ms_p50", Map.of("devices", devices), p50, "ms");
-            metric("round_latency_ms_p95", Map.of("devices", devices), p95, "ms");
-            for (LoadDevice d : load) {
+            double perUpdate = (double) allocated / Math.max(1, accepted);
+            System.out.printf(Locale.ROOT, "  %-7s %-9s %8d %7d %11.0f %12.1f %12.1f %10s %10.1f %11.1f%n",
+                    load.name().toLowerCase(Locale.ROOT), broker.name().toLowerCase(Locale.ROOT), devices, rounds, rate, p50,
+                    p95, Double.isNaN(loadShare) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * loadShare),
+                    perUpdate / 1024, connectSeconds);
+            Map<String, Object> tags = new LinkedHashMap<>();
+            tags.put("devices", devices);
+            tags.put("load", load.name().toLowerCase(Locale.ROOT));
+            tags.put("broker", broker.name().toLowerCase(Locale.ROOT));
+            metric("updates_per_s", tags, rate, "updates/s");
+            metric("round_latency_ms_p50", tags, p50, "ms");
+            metric("round_latency_ms_p95", tags, p95, "ms");
+            metric("allocated_bytes_per_update", tags, perUpdate, "bytes");
+            metric("connect_s", tags, connectSeconds, "s");
+            if (!Double.isNaN(loadShare)) {
+                metric("load_generator_cpu_share", tags, loadShare, "fraction");
+            }
+            for (LoadDevice d : paho) {
                 d.transport.close(); // before the coordinator stops its broker
+            }
+            if (fleetLoad != null) {
+                fleetLoad.close();
             }
         } finally {
             pool.shutdownNow();
+            if (mosquitto != null) {
+                mosquitto.close();
+            }
         }
+    }
+
+    private int rounds(Load load, int devices) {
+        if (load == Load.PAHO) {
+            return quick ? 3 : 8;
+        }
+        return devices >= 10_000 ? (quick ? 3 : 8) : (quick ? 5 : 20);
+    }
+
+    /** Bytes allocated so far by every live thread of this process (the JVM's per-thread counters). */
+    private static long allocatedBytes(com.sun.management.ThreadMXBean threads) {
+        long total = 0;
+        for (long n : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            total += Math.max(0, n);
+        }
+        return total;
     }
 
     /**

@@ -76,11 +76,8 @@ final class MqttSimulation implements AutoCloseable {
         }
         DeviceCredentials credentials = DeviceCredentials.empty();
         List<char[]> passwords = new ArrayList<>();
-        SecureRandom secure = new SecureRandom();
         for (int g = 0; g < clients; g++) {
-            char[] password = SimulatedFleet.newPassword(secure);
-            passwords.add(password);
-            credentials.put(agentsOnly ? behind.get(g).get(0).id() : SimulatedGateway.gatewayId(g), password);
+            passwords.add(credentials.generate(agentsOnly ? behind.get(g).get(0).id() : SimulatedGateway.gatewayId(g)));
         }
         Coordinator.Builder b = Coordinator.builder().fleet(fleet).store(store).initialModel(init).rounds(settings)
                 .strategy(strategy).sparqlPort(-1);

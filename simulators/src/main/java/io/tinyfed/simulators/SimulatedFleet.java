@@ -11,11 +11,9 @@ import io.tinyfed.protocol.mqtt.PahoTransport;
 import io.tinyfed.protocol.mqtt.TlsFiles;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -46,19 +44,10 @@ public final class SimulatedFleet implements AutoCloseable {
         this.seed = seed;
         this.sampleInterval = sampleInterval;
         this.tasks = SineFamily.tasks(devices, seed + 7);
-        SecureRandom secure = new SecureRandom();
         for (int d = 0; d < devices; d++) {
-            char[] password = newPassword(secure);
-            passwords.add(password);
-            credentials.put(deviceId(d), password);
+            // a fresh random secret (not from the seed: secrets are never reproducible)
+            passwords.add(credentials.generate(deviceId(d)));
         }
-    }
-
-    /** A fresh 96-bit broker password for one simulated client (not from the seed: secrets are never reproducible). */
-    static char[] newPassword(SecureRandom secure) {
-        byte[] b = new byte[12];
-        secure.nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
     }
 
     public static String deviceId(int d) {

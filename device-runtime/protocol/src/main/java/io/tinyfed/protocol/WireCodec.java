@@ -126,6 +126,24 @@ public final class WireCodec {
         return t;
     }
 
+    /**
+     * The round, model and version a task payload claims, its signature unchecked: for load generators that stand in
+     * for thousands of devices and must not spend a device's verification on each. A device never acts on it.
+     */
+    public static java.util.Optional<TrainTask> unverifiedTask(byte[] bytes) {
+        try {
+            Wire.TrainTask m = parse(bytes, Limits.TASK_BYTES, "task", Wire.TrainTask.parser());
+            if (!Limits.isValidId(m.getModelId()) || m.getInnerSteps() < 1 || m.getBatchSize() < 1
+                    || !(m.getLearningRate() > 0)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(new TrainTask(m.getRound(), m.getModelId(), m.getModelVersion(), m.getInnerSteps(),
+                    m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs())));
+        } catch (ProtocolException | IllegalArgumentException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     // ---------------------------------------------------------------- snapshot
 
     public static byte[] encode(ModelSnapshot s) {

@@ -140,7 +140,12 @@ public final class PahoTransport implements Transport {
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
         if (sockets != null) {
-            options.setSocketFactory(sockets);
+            options.setSocketFactory(NoDelaySockets.tls(sockets));
+            options.setHttpsHostnameVerificationEnabled(true);
+        } else if (brokerUri.startsWith("tcp://")) {
+            options.setSocketFactory(NoDelaySockets.tcp());
+        } else if (brokerUri.startsWith("ssl://")) {
+            options.setSocketFactory(NoDelaySockets.tls((javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault()));
             options.setHttpsHostnameVerificationEnabled(true);
         }
         // The broker must not send this client anything larger than a TinyFed message can be.

@@ -1,0 +1,112 @@
+package io.tinyfed.simulators;
+
+import io.tinyfed.coordinator.broker.MosquittoAcl;
+import io.tinyfed.protocol.Topics;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Mosquitto broker of its own for one benchmark run: a free loopback port, a password file with every device's
+ * secret and the coordinator's (hashed by {@code mosquitto_passwd -U}), and the fleet's {@link MosquittoAcl}, so
+ * devices are confined to their own topics as on the embedded broker.
+ */
+final class Mosquitto implements AutoCloseable {
+    static final String COORDINATOR = "tinyfed-coordinator";
+    private static final Path BINARY = Path.of("/usr/sbin/mosquitto");
+    private static final Path PASSWD = Path.of("/usr/bin/mosquitto_passwd");
+    private final Process process;
+    private final int port;
+    private final char[] coordinatorPassword;
+    private final Path log;
+
+    private Mosquitto(Process process, int port, char[] coordinatorPassword, Path log) {
+        this.process = process;
+        this.port = port;
+        this.coordinatorPassword = coordinatorPassword;
+        this.log = log;
+    }
+
+    static boolean installed() {
+        return Files.isExecutable(BINARY) && Files.isExecutable(PASSWD);
+    }
+
+    static Mosquitto start(Path dir, Topics topics, Map<String, char[]> devicePasswords) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        byte[] secret = new byte[16];
+        new SecureRandom().nextBytes(secret);
+        char[] coordinator = Base64.getUrlEncoder().withoutPadding().encodeToString(secret).toCharArray();
+        StringBuilder plain = new StringBuilder(COORDINATOR).append(':').append(coordinator).append('\n');
+        devicePasswords.forEach((id, p) -> plain.append(id).append(':').append(p).append('\n'));
+        Path passwords = Files.writeString(dir.resolve("passwords"), plain.toString());
+        Process hash = new ProcessBuilder(PASSWD.toString(), "-U", passwords.toString()).redirectErrorStream(true).start();
+        String hashOut = new String(hash.getInputStream().readAllBytes());
+        if (hash.waitFor() != 0) {
+            throw new IOException("mosquitto_passwd -U failed: " + hashOut);
+        }
+        Path acl = Files.writeString(dir.resolve("acl"), MosquittoAcl.render(topics, COORDINATOR));
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        StringBuilder conf = new StringBuilder();
+        if ("root".equals(System.getProperty("user.name"))) {
+            conf.append("user root\n"); // as root Mosquitto would switch to its own user, who cannot read these files
+        }
+        conf.append("per_listener_settings false\nallow_anonymous false\npersistence false\n")
+                .append("password_file ").append(passwords).append('\n')
+                .append("acl_file ").append(acl).append('\n')
+                .append("max_inflight_messages 100\nmax_queued_messages 10000\n")
+                .append("listener ").append(port).append(" 127.0.0.1\n")
+                .append("log_type error\nlog_type warning\nlog_dest stdout\n");
+        Path confFile = Files.writeString(dir.resolve("mosquitto.conf"), conf.toString());
+        Path log = dir.resolve("mosquitto.log");
+        Process p = new ProcessBuilder(BINARY.toString(), "-c", confFile.toString()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!listening(port)) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new IOException("mosquitto did not start; its log: " + Files.readString(log));
+            }
+            Thread.sleep(50);
+        }
+        return new Mosquitto(p, port, coordinator, log);
+    }
+
+    private static boolean listening(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 300);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    String uri() {
+        return "tcp://127.0.0.1:" + port;
+    }
+
+    char[] coordinatorPassword() {
+        return coordinatorPassword;
+    }
+
+    Path log() {
+        return log;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
