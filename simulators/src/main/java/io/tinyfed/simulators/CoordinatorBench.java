@@ -255,6 +255,7 @@ public final class CoordinatorBench implements Callable<Integer> {
             long cpu0 = os.getProcessCpuTime();
             long load0 = fleetLoad == null ? 0 : fleetLoad.cpuNanos();
             long allocated0 = allocatedBytes(threads);
+            Map<Long, Long> threadCpu0 = threadCpu(threads);
             c.startRun(rounds);
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             try (Progress progress = Progress.start(devices + " devices, rounds", rounds)) {
@@ -270,6 +271,7 @@ public final class CoordinatorBench implements Callable<Integer> {
             long loadCpu = fleetLoad == null ? 0 : fleetLoad.cpuNanos() - load0;
             double loadShare = fleetLoad == null ? Double.NaN : (double) loadCpu / (cpu + loadCpu);
             long allocated = allocatedBytes(threads) - allocated0;
+            Map<String, Long> byPart = cpuByPart(threads, threadCpu0);
             List<RoundEngine.RoundSummary> history = c.engine().history();
             double[] latencies = new double[history.size()];
             long accepted = 0;
@@ -300,7 +302,19 @@ public final class CoordinatorBench implements Callable<Integer> {
             metric("connect_s", tags, connectSeconds, "s");
             if (!Double.isNaN(loadShare)) {
                 metric("load_generator_cpu_share", tags, loadShare, "fraction");
+                byPart.put("load generator (own process)", loadCpu);
             }
+            long partsTotal = byPart.values().stream().mapToLong(Long::longValue).sum();
+            long updates = Math.max(1, accepted);
+            StringBuilder parts = new StringBuilder("          CPU per update:");
+            byPart.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e -> {
+                parts.append(String.format(Locale.ROOT, " %s %.0f us (%.0f%%);", e.getKey(), e.getValue() / 1e3 / updates,
+                        100.0 * e.getValue() / partsTotal));
+                Map<String, Object> t = new LinkedHashMap<>(tags);
+                t.put("part", e.getKey());
+                metric("cpu_us_per_update", t, e.getValue() / 1e3 / updates, "us");
+            });
+            System.out.println(parts);
             for (LoadDevice d : paho) {
                 d.transport.close(); // before the coordinator stops its broker
             }
@@ -320,6 +334,41 @@ public final class CoordinatorBench implements Callable<Integer> {
             return quick ? 3 : 8;
         }
         return devices >= 10_000 ? (quick ? 3 : 8) : (quick ? 5 : 20);
+    }
+
+    /** CPU time so far of every live thread, by thread id. */
+    private static Map<Long, Long> threadCpu(java.lang.management.ThreadMXBean threads) {
+        Map<Long, Long> out = new java.util.HashMap<>();
+        for (long id : threads.getAllThreadIds()) {
+            out.put(id, Math.max(0, threads.getThreadCpuTime(id)));
+        }
+        return out;
+    }
+
+    /**
+     * The CPU this process's threads used since {@code before}, by the part of the system they belong to (named by
+     * thread: the broker's, the coordinator's MQTT client, its round engine and publishers, the registry, the JVM).
+     */
+    private static Map<String, Long> cpuByPart(java.lang.management.ThreadMXBean threads, Map<Long, Long> before) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long used = Math.max(0, threads.getThreadCpuTime(info.getThreadId())) - before.getOrDefault(info.getThreadId(), 0L);
+            String n = info.getThreadName();
+            String part = n.startsWith("hivemq") || n.startsWith("embedded-hivemq") || n.startsWith("extension-")
+                    || n.startsWith("single-writer") ? "broker"
+                    : n.startsWith("tinyfed-coordinator-mqtt") || n.startsWith("tinyfed-coordinator-decode")
+                    ? "coordinator: decode, validate, aggregate"
+                    : n.startsWith("tinyfed-coordinator-publish") ? "coordinator: sign and publish tasks"
+                    : n.startsWith("tinyfed-coordinator-rounds") ? "coordinator: rounds"
+                    : n.startsWith("tinyfed-registry") ? "registry"
+                    : n.startsWith("MQTT") || n.startsWith("Thread-") ? "coordinator's MQTT client (Paho)"
+                    : "JVM and other";
+            out.merge(part, Math.max(0, used), Long::sum);
+        }
+        return out;
     }
 
     /** Bytes allocated so far by every live thread of this process (the JVM's per-thread counters). */

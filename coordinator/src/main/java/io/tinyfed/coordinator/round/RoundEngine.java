@@ -96,6 +96,8 @@ public final class RoundEngine {
     // The open round, if any.
     private int round = -1;
     private List<String> selected = List.of();
+    /** {@link #selected} as a set, made once per round: every update is checked against it. */
+    private Set<String> selectedSet = Set.of();
     private final Map<String, Reply> replies = new LinkedHashMap<>();
     private final Map<RejectReason, Integer> roundRejected = new EnumMap<>(RejectReason.class);
     private final Set<String> roundRefusedDevices = new java.util.TreeSet<>();
@@ -224,6 +226,7 @@ public final class RoundEngine {
         lastRound = next;
         round = next;
         selected = List.copyOf(chosen);
+        selectedSet = Set.copyOf(selected);
         replies.clear();
         roundRejected.clear();
         roundRefusedDevices.clear();
@@ -253,7 +256,7 @@ public final class RoundEngine {
     /** One decoded update from {@code topicDeviceId}'s update topic. */
     public synchronized void onUpdate(String topicDeviceId, ModelUpdate u) {
         UpdateValidator.OpenRound open = round < 0 ? null : new UpdateValidator.OpenRound(round, settings.modelId(),
-                currentVersion.version(), current.parameterCount(), new HashSet<>(selected), replies.keySet());
+                currentVersion.version(), current.parameterCount(), selectedSet, replies.keySet());
         DeviceHello hello = known.get(topicDeviceId);
         Optional<Failure> failure = validator.check(topicDeviceId, u, open, closedRounds,
                 hello == null ? 0 : hello.sampleCapacity());
@@ -374,6 +377,7 @@ public final class RoundEngine {
         closedRounds.add(round);
         round = -1;
         selected = List.of();
+        selectedSet = Set.of();
         replies.clear();
     }
 

@@ -32,7 +32,8 @@ public final class CoordinatorKeys {
         try {
             PrivateKey key = KeyFactory.getInstance("Ed25519")
                     .generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(privateFile)));
-            return new SnapshotSigner(keyId, key);
+            // BouncyCastle's Ed25519 (already here for the fleet CA): a round signs a task for every selected device
+            return new SnapshotSigner(keyId, key, new org.bouncycastle.jce.provider.BouncyCastleProvider());
         } catch (GeneralSecurityException e) {
             throw new IOException(privateFile + " is not an Ed25519 PKCS#8 key", e);
         }

@@ -173,18 +173,28 @@ public final class JenaRegistry implements Registry {
     @Override
     public List<String> setOnline(String fleet, List<Presence> changes) {
         List<String> unknown = new ArrayList<>();
-        UpdateRequest request = new UpdateRequest();
         Map<String, Boolean> online = new LinkedHashMap<>();
+        Map<String, Presence> last = new LinkedHashMap<>();
+        java.util.Set<String> known = existing(changes.stream().map(p -> Iris.device(fleet, p.deviceId())).toList(),
+                TF.DEVICE);
         for (Presence p : changes) {
             String iri = Iris.device(fleet, p.deviceId());
-            if (!exists(iri, TF.DEVICE)) {
+            if (!known.contains(iri)) {
                 unknown.add(p.deviceId());
                 continue;
             }
-            setOnlineUpdate(iri, p.online(), p.at()).getOperations().forEach(request::add);
-            online.put(iri, p.online()); // of several changes of one device, the last one holds
+            last.put(iri, p); // of several changes of one device, the last one holds
+            online.put(iri, p.online());
         }
-        if (!request.getOperations().isEmpty()) {
+        if (!last.isEmpty()) {
+            // one parsed update for the whole batch: parsing one per device cost more than writing them
+            ParameterizedSparqlString u = Resources.sparql("set-online-many.ru");
+            List<List<? extends org.apache.jena.rdf.model.RDFNode>> rows = new ArrayList<>();
+            last.forEach((iri, p) -> rows.add(List.of(org.apache.jena.rdf.model.ResourceFactory.createResource(iri),
+                    org.apache.jena.rdf.model.ResourceFactory.createTypedLiteral(p.online()),
+                    Describe.dateTime(p.at()))));
+            u.setRowValues("changes", rows);
+            UpdateRequest request = u.asUpdate();
             write(request, index -> {
                 index.setOnline(online);
                 return true;
@@ -248,8 +258,13 @@ public final class JenaRegistry implements Registry {
             requireExists(Iris.version(round.modelId(), round.producedVersion()), TF.MODEL_VERSION,
                     "produced version " + round.producedVersion() + " of " + round.modelId());
         }
+        java.util.Set<String> known = existing(round.participants().stream().map(id -> Iris.device(round.fleet(), id))
+                .toList(), TF.DEVICE);
         for (String id : round.participants()) {
-            requireExists(Iris.device(round.fleet(), id), TF.DEVICE, "participant " + id);
+            if (!known.contains(Iris.device(round.fleet(), id))) {
+                refused.incrementAndGet();
+                throw new UnknownEntityException("unknown participant " + id + " (" + Iris.device(round.fleet(), id) + ")");
+            }
         }
         replaceGraph("round " + round.round() + " of " + round.modelId(), round.iri(), Describe.round(round));
     }
@@ -559,6 +574,27 @@ public final class JenaRegistry implements Registry {
         q.setParam("class", type.asNode());
         return conn().queryAsk(q.asQuery());
     }
+
+    /** Which of {@code iris} are resources of {@code type}: one query for all (a VALUES block), not one per IRI. */
+    private java.util.Set<String> existing(java.util.Collection<String> iris, Resource type) {
+        java.util.Set<String> found = new java.util.HashSet<>();
+        List<String> all = new ArrayList<>(new java.util.LinkedHashSet<>(iris));
+        for (int from = 0; from < all.size(); from += EXISTS_BATCH) {
+            StringBuilder values = new StringBuilder();
+            for (String iri : all.subList(from, Math.min(all.size(), from + EXISTS_BATCH))) {
+                values.append(' ').append(org.apache.jena.riot.out.NodeFmtLib.strNT(
+                        org.apache.jena.graph.NodeFactory.createURI(iri)));
+            }
+            Query q = org.apache.jena.query.QueryFactory.create("SELECT DISTINCT ?entity WHERE { VALUES ?entity {" + values
+                    + " } GRAPH ?g { ?entity <" + org.apache.jena.vocabulary.RDF.type.getURI() + "> <" + type.getURI()
+                    + "> } }");
+            conn().querySelect(q, row -> found.add(row.getResource("entity").getURI()));
+        }
+        return found;
+    }
+
+    /** IRIs per existence query: a few hundred keeps the query text small and its VALUES join cheap. */
+    private static final int EXISTS_BATCH = 500;
 
     private void requireExists(String iri, Resource type, String what) {
         if (!exists(iri, type)) {
