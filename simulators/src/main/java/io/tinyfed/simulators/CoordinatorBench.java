@@ -110,9 +110,10 @@ public final class CoordinatorBench implements Callable<Integer> {
                 System.out.println("  (mosquitto is not installed: its rows are left out)");
             }
         }
-        System.out.println("  load CPU: the load generator's own threads' share of this process's CPU during the rounds; "
-                + "(hivemq: in\n  its own process; its CPU over its own and this one's); KiB/update: bytes allocated in this "
-                + "process (coordinator\n  and broker) per accepted update; connect s: until every device was eligible");
+        System.out.println("  load CPU: the load generator's share of the CPU every process of the run used during the "
+                + "rounds (hivemq: its own\n  process); KiB/update: bytes allocated in this process (coordinator and "
+                + "embedded broker) per accepted update;\n  connect s: until every device was eligible; CPU per update: "
+                + "by thread (this process), by process (load, mosquitto).");
         System.out.println();
         if (cases == null) {
             federatedVersusCentral();
@@ -254,6 +255,7 @@ public final class CoordinatorBench implements Callable<Integer> {
                     java.lang.management.ManagementFactory.getThreadMXBean();
             long cpu0 = os.getProcessCpuTime();
             long load0 = fleetLoad == null ? 0 : fleetLoad.cpuNanos();
+            long mosquitto0 = mosquitto == null ? 0 : mosquitto.cpuNanos();
             long allocated0 = allocatedBytes(threads);
             Map<Long, Long> threadCpu0 = threadCpu(threads);
             c.startRun(rounds);
@@ -269,7 +271,8 @@ public final class CoordinatorBench implements Callable<Integer> {
             }
             long cpu = os.getProcessCpuTime() - cpu0;
             long loadCpu = fleetLoad == null ? 0 : fleetLoad.cpuNanos() - load0;
-            double loadShare = fleetLoad == null ? Double.NaN : (double) loadCpu / (cpu + loadCpu);
+            long mosquittoCpu = mosquitto == null ? 0 : mosquitto.cpuNanos() - mosquitto0;
+            double loadShare = fleetLoad == null ? Double.NaN : (double) loadCpu / (cpu + loadCpu + mosquittoCpu);
             long allocated = allocatedBytes(threads) - allocated0;
             Map<String, Long> byPart = cpuByPart(threads, threadCpu0);
             List<RoundEngine.RoundSummary> history = c.engine().history();
@@ -303,6 +306,9 @@ public final class CoordinatorBench implements Callable<Integer> {
             if (!Double.isNaN(loadShare)) {
                 metric("load_generator_cpu_share", tags, loadShare, "fraction");
                 byPart.put("load generator (own process)", loadCpu);
+            }
+            if (mosquitto != null) {
+                byPart.put("broker (mosquitto process)", mosquittoCpu);
             }
             long partsTotal = byPart.values().stream().mapToLong(Long::longValue).sum();
             long updates = Math.max(1, accepted);

@@ -63,7 +63,7 @@ final class Mosquitto implements AutoCloseable {
         conf.append("per_listener_settings false\nallow_anonymous false\npersistence false\n")
                 .append("password_file ").append(passwords).append('\n')
                 .append("acl_file ").append(acl).append('\n')
-                .append("max_inflight_messages 100\nmax_queued_messages 10000\n")
+                .append("max_inflight_messages 100\nmax_queued_messages 100000\n")
                 .append("listener ").append(port).append(" 127.0.0.1\n")
                 .append("log_type error\nlog_type warning\nlog_dest stdout\n");
         Path confFile = Files.writeString(dir.resolve("mosquitto.conf"), conf.toString());
@@ -100,6 +100,18 @@ final class Mosquitto implements AutoCloseable {
 
     Path log() {
         return log;
+    }
+
+    /** The broker process's CPU time so far (user and system, from /proc; 0 where there is no /proc), in nanoseconds. */
+    long cpuNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+            return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     @Override

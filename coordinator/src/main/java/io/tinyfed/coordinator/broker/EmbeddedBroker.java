@@ -167,6 +167,13 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * QoS 1 messages the broker holds for one client (or one shared subscription) that has not taken them yet: a round
+     * of a large fleet answers at once into the coordinator's queue, and HiveMQ's default of 1,000 dropped updates of
+     * fleets past 1,000 devices. At most 100,000 updates of up to the packet limit are held.
+     */
+    static final int MAX_QUEUED_MESSAGES = 100_000;
+
     private static EmbeddedBroker startOn(int bound, int tlsBound, int wssBound, Path workDir, String fleet,
                                           DeviceCredentials credentials, TlsListener tls, boolean topicAliases)
             throws IOException {
@@ -193,6 +200,10 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <receive-maximum>
                       <server-receive-maximum>1000</server-receive-maximum>
                     </receive-maximum>
+                    <queued-messages>
+                      <max-queue-size>%d</max-queue-size>
+                      <strategy>discard</strategy>
+                    </queued-messages>
                     <topic-alias>
                       <enabled>%b</enabled>
                     </topic-alias>
@@ -201,7 +212,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                     <enabled>false</enabled>
                   </anonymous-usage-statistics>
                 </hivemq>
-                """.formatted(bound, tlsListener, Limits.MAX_PACKET_BYTES, topicAliases), StandardCharsets.UTF_8);
+                """.formatted(bound, tlsListener, Limits.MAX_PACKET_BYTES, MAX_QUEUED_MESSAGES, topicAliases), StandardCharsets.UTF_8);
         char[] secret = randomSecret();
         Topics topics = Topics.of(fleet);
         SecurityExtension securityMain = new SecurityExtension(topics, credentials, tls != null && tls.verifiesClients(),

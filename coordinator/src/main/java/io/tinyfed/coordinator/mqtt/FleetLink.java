@@ -22,14 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The coordinator's MQTT edge: decodes what devices publish (hello, state, update, metrics) and
  * feeds the {@link RoundEngine}; publishes snapshots (retained), tasks and rejects for it. Updates
- * arrive through the shared subscription {@code $share/coordinators-{modelId}/...}: replicas of one
- * model's coordinator split them, and each model's coordinator sees every update and keeps those
- * of its model. Message handling runs on {@code executor} (updates on a pool of decoders), never on the client's
- * thread.
+ * arrive through the shared subscription {@code $share/coordinators-{modelId}/...}: each model's
+ * coordinator sees every update and keeps those of its model (one coordinator per model: two of the
+ * same model would split its updates, and nothing combines them). Message handling runs on
+ * {@code executor} (updates on a pool of decoders), never on the client's thread.
  */
 public final class FleetLink implements FleetGateway {
     private static final System.Logger LOG = System.getLogger(FleetLink.class.getName());
-    /** Replicas coordinating the same model share its updates; each model has its own group. */
+    /** Each model's coordinator has its own group (a second coordinator of the same model would take half its updates). */
     public static final String SHARE_GROUP_PREFIX = "coordinators-";
     private final Topics topics;
     private final SnapshotSigner signer;

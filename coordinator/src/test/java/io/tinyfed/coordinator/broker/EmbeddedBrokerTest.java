@@ -155,4 +155,59 @@ class EmbeddedBrokerTest {
         dev1.disconnect();
         coordinator.disconnect();
     }
+
+    @Test
+    void aRoundOfAFleetPastAThousandDevices_waitsInTheCoordinatorsQueue_withoutLosingAnUpdate() throws Exception {
+        // the coordinator's session, away while a round's updates arrive (as when they come faster than it reads)
+        MqttClient away = new MqttClient(broker.uri(), "coord-queue", new MemoryPersistence());
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setUserName(EmbeddedBroker.COORDINATOR_USER);
+        o.setPassword(new String(broker.coordinatorSecret()).getBytes(StandardCharsets.UTF_8));
+        o.setCleanStart(false);
+        o.setSessionExpiryInterval(600L);
+        away.connect(o);
+        String shared = TOPICS.sharedUpdates("coordinators-queue");
+        away.subscribe(new MqttSubscription[] {new MqttSubscription(shared, 1)}, null);
+        away.disconnect();
+        away.close();
+        MqttClient sender = connect("coord-send", EmbeddedBroker.COORDINATOR_USER, broker.coordinatorSecret());
+        int updates = 1_500; // HiveMQ's default queue held 1,000 and dropped the rest
+        for (int i = 0; i < updates; i++) {
+            sender.publish(TOPICS.device("dev-" + i, Topics.DeviceTopic.UPDATE), new MqttMessage(new byte[] {1}, 1, false, null));
+        }
+        sender.disconnect();
+
+        List<String> received = new CopyOnWriteArrayList<>();
+        MqttClient back = new MqttClient(broker.uri(), "coord-queue", new MemoryPersistence());
+        back.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+            @Override
+            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException e) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage m) {
+                received.add(topic);
+            }
+
+            @Override
+            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String uri) {
+            }
+
+            @Override
+            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
+            }
+        });
+        back.connect(o);
+        await().atMost(Duration.ofSeconds(30)).until(() -> received.size() >= updates);
+        assertThat(received).hasSize(updates).doesNotHaveDuplicates();
+        back.disconnect();
+    }
 }
