@@ -450,9 +450,16 @@ public final class CoordinatorMain implements Callable<Integer> {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    /** {@code tinyfed coordinator credentials --file F --id D}: adds a device password (read from the console or stdin). */
+    /**
+     * {@code tinyfed coordinator credentials --file F --id D [--generate]}: adds a device password (read from the
+     * console or stdin), or generates a random 128-bit secret and prints it once.
+     */
     @Command(name = "credentials", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class, description = "Add or replace a device's broker password.")
     static final class Credentials implements Callable<Integer> {
+        @Option(names = "--generate", description = "Generate a random 128-bit secret for the device and print it once "
+                + "(stored hashed; cheaper to check at login than a typed password, which is stretched 100 times more).")
+        boolean generate;
+
         @Option(names = "--file", required = true, description = "Credentials file (created if missing).")
         Path file;
 
@@ -464,6 +471,15 @@ public final class CoordinatorMain implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            if (generate) {
+                DeviceCredentials c = Files.exists(file) ? DeviceCredentials.read(file) : DeviceCredentials.empty();
+                char[] secret = c.generate(id);
+                c.write(file);
+                System.out.println(new String(secret));
+                System.err.printf("%s: %d devices; give %s the secret above (its agent's --password-file or --password-env; only its hash is stored)%n", file,
+                        c.size(), id);
+                return 0;
+            }
             Console console = System.console();
             char[] password;
             if (console != null) {

@@ -123,6 +123,28 @@ class CoordinatorMainTest {
     }
 
     @Test
+    void credentials_generate_printsASecretOnce_thatTheFileVerifies(@TempDir Path dir) throws Exception {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+            exit = CoordinatorMain.commandLine().execute("credentials", "--file", dir.resolve("devices.credentials").toString(),
+                    "--id", "dev-7", "--generate");
+        } finally {
+            System.setOut(out);
+        }
+
+        assertThat(exit).isZero();
+        String secret = printed.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertThat(secret).hasSize(22);
+        io.tinyfed.coordinator.broker.DeviceCredentials file = io.tinyfed.coordinator.broker.DeviceCredentials.read(
+                dir.resolve("devices.credentials"));
+        assertThat(file.verify("dev-7", secret.toCharArray())).isTrue();
+        assertThat(Files.readString(dir.resolve("devices.credentials"))).doesNotContain(secret);
+    }
+
+    @Test
     void credentials_withEmptyStandardInput_isAOneLineUsageErrorAndWritesNothing(@TempDir Path dir) {
         java.io.InputStream stdin = System.in;
         StringWriter err = new StringWriter();
