@@ -476,8 +476,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                 char[] secret = c.generate(id);
                 c.write(file);
                 System.out.println(new String(secret));
-                System.err.printf("%s: %d devices; give %s the secret above (its agent's --password-file or --password-env; only its hash is stored)%n", file,
-                        c.size(), id);
+                System.err.printf("%s: %d devices; give %s the secret above (its agent's --password-file or "
+                        + "--password-env; only its hash is stored)%n", file, c.size(), id);
                 return 0;
             }
             Console console = System.console();
