@@ -209,7 +209,7 @@ public final class CoordinatorBench implements Callable<Integer> {
                 passwords.put(id, credentials.generate(id));
             }
         }
-        Mosquitto mosquitto = broker == Broker.MOSQUITTO ? Mosquitto.start(store.resolve("mosquitto"), topics, passwords) : null;
+        Mosquitto mosquitto = broker == Broker.MOSQUITTO ? Mosquitto.forFleet(store.resolve("mosquitto"), topics, passwords) : null;
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<LoadDevice> paho = new ArrayList<>();
         LoadFleet.Remote fleetLoad = null;

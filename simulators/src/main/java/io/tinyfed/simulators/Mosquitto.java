@@ -14,12 +14,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Mosquitto broker of its own for one benchmark run: a free loopback port, a password file with every device's
- * secret and the coordinator's (hashed by {@code mosquitto_passwd -U}), and the fleet's {@link MosquittoAcl}, so
- * devices are confined to their own topics as on the embedded broker.
+ * A Mosquitto broker of its own for one run (a benchmark, a test): a free loopback port, a password file (hashed by
+ * {@code mosquitto_passwd -U}) and an ACL file, and any further configuration such as a bridge. {@link #forFleet}
+ * gives every device its secret, adds the coordinator's, and confines devices with the fleet's {@link MosquittoAcl},
+ * as the embedded broker does.
  */
-final class Mosquitto implements AutoCloseable {
-    static final String COORDINATOR = "tinyfed-coordinator";
+public final class Mosquitto implements AutoCloseable {
+    public static final String COORDINATOR = "tinyfed-coordinator";
     private static final Path BINARY = Path.of("/usr/sbin/mosquitto");
     private static final Path PASSWD = Path.of("/usr/bin/mosquitto_passwd");
     private final Process process;
@@ -27,31 +28,47 @@ final class Mosquitto implements AutoCloseable {
     private final char[] coordinatorPassword;
     private final Path log;
 
-    private Mosquitto(Process process, int port, char[] coordinatorPassword, Path log) {
+    Mosquitto(Process process, int port, char[] coordinatorPassword, Path log) {
         this.process = process;
         this.port = port;
         this.coordinatorPassword = coordinatorPassword;
         this.log = log;
     }
 
-    static boolean installed() {
+    public static boolean installed() {
         return Files.isExecutable(BINARY) && Files.isExecutable(PASSWD);
     }
 
-    static Mosquitto start(Path dir, Topics topics, Map<String, char[]> devicePasswords) throws IOException, InterruptedException {
-        Files.createDirectories(dir);
+    /** A broker for {@code topics}' fleet: the devices' passwords, the coordinator's (generated), the fleet's ACL. */
+    public static Mosquitto forFleet(Path dir, Topics topics, Map<String, char[]> devicePasswords)
+            throws IOException, InterruptedException {
         byte[] secret = new byte[16];
         new SecureRandom().nextBytes(secret);
         char[] coordinator = Base64.getUrlEncoder().withoutPadding().encodeToString(secret).toCharArray();
-        StringBuilder plain = new StringBuilder(COORDINATOR).append(':').append(coordinator).append('\n');
-        devicePasswords.forEach((id, p) -> plain.append(id).append(':').append(p).append('\n'));
+        Map<String, char[]> users = new java.util.LinkedHashMap<>();
+        users.put(COORDINATOR, coordinator);
+        users.putAll(devicePasswords);
+        return start(dir, users, MosquittoAcl.render(topics, COORDINATOR), "", coordinator);
+    }
+
+    /**
+     * Starts Mosquitto with these users (name to password), this {@code acl_file} text and {@code extraConf} appended
+     * to its configuration (e.g. a bridge); waits until it listens.
+     *
+     * @param coordinatorPassword what {@link #coordinatorPassword()} returns (may be null)
+     */
+    public static Mosquitto start(Path dir, Map<String, char[]> users, String acl, String extraConf,
+                                  char[] coordinatorPassword) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        StringBuilder plain = new StringBuilder();
+        users.forEach((id, p) -> plain.append(id).append(':').append(p).append('\n'));
         Path passwords = Files.writeString(dir.resolve("passwords"), plain.toString());
         Process hash = new ProcessBuilder(PASSWD.toString(), "-U", passwords.toString()).redirectErrorStream(true).start();
         String hashOut = new String(hash.getInputStream().readAllBytes());
         if (hash.waitFor() != 0) {
             throw new IOException("mosquitto_passwd -U failed: " + hashOut);
         }
-        Path acl = Files.writeString(dir.resolve("acl"), MosquittoAcl.render(topics, COORDINATOR));
+        Path aclFile = Files.writeString(dir.resolve("acl"), acl);
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -62,10 +79,11 @@ final class Mosquitto implements AutoCloseable {
         }
         conf.append("per_listener_settings false\nallow_anonymous false\npersistence false\n")
                 .append("password_file ").append(passwords).append('\n')
-                .append("acl_file ").append(acl).append('\n')
+                .append("acl_file ").append(aclFile).append('\n')
                 .append("max_inflight_messages 100\nmax_queued_messages 100000\n")
                 .append("listener ").append(port).append(" 127.0.0.1\n")
-                .append("log_type error\nlog_type warning\nlog_dest stdout\n");
+                .append("log_type error\nlog_type warning\nlog_type notice\nlog_dest stdout\n")
+                .append(extraConf);
         Path confFile = Files.writeString(dir.resolve("mosquitto.conf"), conf.toString());
         Path log = dir.resolve("mosquitto.log");
         Process p = new ProcessBuilder(BINARY.toString(), "-c", confFile.toString()).redirectErrorStream(true)
@@ -78,7 +96,7 @@ final class Mosquitto implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        return new Mosquitto(p, port, coordinator, log);
+        return new Mosquitto(p, port, coordinatorPassword, log);
     }
 
     private static boolean listening(int port) {
@@ -90,15 +108,19 @@ final class Mosquitto implements AutoCloseable {
         }
     }
 
-    String uri() {
+    public int port() {
+        return port;
+    }
+
+    public String uri() {
         return "tcp://127.0.0.1:" + port;
     }
 
-    char[] coordinatorPassword() {
+    public char[] coordinatorPassword() {
         return coordinatorPassword;
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 

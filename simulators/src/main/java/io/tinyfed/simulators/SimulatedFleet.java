@@ -54,6 +54,15 @@ public final class SimulatedFleet implements AutoCloseable {
         return String.format("dev-%02d", d);
     }
 
+    /** Each device's broker password by device id, for an external broker's password file. */
+    public java.util.Map<String, char[]> passwords() {
+        java.util.Map<String, char[]> out = new java.util.LinkedHashMap<>();
+        for (int d = 0; d < passwords.size(); d++) {
+            out.put(deviceId(d), passwords.get(d).clone());
+        }
+        return out;
+    }
+
     public DeviceCredentials credentials() {
         return credentials;
     }
