@@ -12,16 +12,13 @@ import io.tinyfed.protocol.Topics;
 import io.tinyfed.protocol.TrainTask;
 import io.tinyfed.protocol.WireCodec;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -38,15 +35,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * checking their signatures: a real device verifies its own, but this process stands in for thousands of them and
  * would measure Ed25519 instead of the coordinator.
  *
- * <p>{@link #cpuNanos()} is the CPU time its own threads (event loop and callbacks) used. {@link #main} runs one in a
- * process of its own ({@link Remote} starts it), as the coordinator benchmark does: 10,000 connections are 20,000
- * sockets when client and broker share a process, past common open-file limits, and a separate process's CPU time
- * says exactly what the load cost.
+ * <p>{@link #main} runs one in a process of its own ({@link Remote} starts it), as the coordinator benchmark does:
+ * 10,000 connections are 20,000 sockets when client and broker share a process, past common open-file limits, and a
+ * separate process's CPU time says exactly what the load cost.
  */
 final class LoadFleet implements AutoCloseable {
     private static final int CONNECTS_IN_FLIGHT = 64;
     private final List<Mqtt5AsyncClient> clients = new ArrayList<>();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final ExecutorService callbacks;
     private final ExecutorService netty;
     private final AtomicLong answered = new AtomicLong();
@@ -103,25 +98,13 @@ final class LoadFleet implements AutoCloseable {
                 .send().whenComplete((r, e) -> (e == null ? answered : failed).incrementAndGet());
     }
 
-    private ThreadFactory named(String prefix) {
+    private static ThreadFactory named(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
             t.setDaemon(true);
-            threads.add(t);
             return t;
         };
-    }
-
-    /** CPU time of the load generator's own threads so far (event loop and callbacks), in nanoseconds. */
-    long cpuNanos() {
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long total = 0;
-        for (Thread t : threads) {
-            long ns = mx.getThreadCpuTime(t.getId());
-            total += Math.max(0, ns);
-        }
-        return total;
     }
 
     /** Updates the broker acknowledged, and tasks or updates that failed. */

@@ -8,8 +8,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -42,9 +40,7 @@ public final class Mosquitto implements AutoCloseable {
     /** A broker for {@code topics}' fleet: the devices' passwords, the coordinator's (generated), the fleet's ACL. */
     public static Mosquitto forFleet(Path dir, Topics topics, Map<String, char[]> devicePasswords)
             throws IOException, InterruptedException {
-        byte[] secret = new byte[16];
-        new SecureRandom().nextBytes(secret);
-        char[] coordinator = Base64.getUrlEncoder().withoutPadding().encodeToString(secret).toCharArray();
+        char[] coordinator = io.tinyfed.coordinator.broker.DeviceCredentials.newSecret();
         Map<String, char[]> users = new java.util.LinkedHashMap<>();
         users.put(COORDINATOR, coordinator);
         users.putAll(devicePasswords);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tinyfed.coordinator.Coordinator;
+import io.tinyfed.coordinator.broker.DeviceCredentials;
 import io.tinyfed.coordinator.broker.MosquittoAcl;
 import io.tinyfed.coordinator.round.RoundEngine;
 import io.tinyfed.coordinator.strategy.ReptileStrategy;
@@ -18,9 +19,7 @@ import io.tinyfed.simulators.Mosquitto;
 import io.tinyfed.simulators.SimulatedFleet;
 import io.tinyfed.simulators.tasks.SineFamily;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,20 +40,14 @@ class BridgedBrokersTest {
     @RegisterExtension
     final ProcessLogs logs = new ProcessLogs();
 
-    private static char[] secret() {
-        byte[] b = new byte[16];
-        new SecureRandom().nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
-    }
-
     @Test
     void devicesOnTheGatewaysBroker_trainWithTheCoordinatorOnTheCentralOne_andBothBrokersConfineDevices(@TempDir Path dir)
             throws Exception {
         assumeTrue(Mosquitto.installed(), "mosquitto is not installed (apt-get install mosquitto)");
         String fleet = "bridged";
         Topics topics = Topics.of(fleet);
-        char[] coordinator = secret();
-        char[] bridge = secret();
+        char[] coordinator = DeviceCredentials.newSecret();
+        char[] bridge = DeviceCredentials.newSecret();
         Map<String, char[]> centralUsers = new LinkedHashMap<>();
         centralUsers.put(Mosquitto.COORDINATOR, coordinator);
         centralUsers.put(BRIDGE_USER, bridge);
@@ -92,21 +85,22 @@ class BridgedBrokersTest {
                 });
                 assertThat(c.engine().rejectedTotals()).isEmpty();
 
+                Transport.Listener ignore = new Transport.Listener() {
+                    @Override
+                    public void message(String topic, byte[] payload) {
+                    }
+
+                    @Override
+                    public void connected(boolean reconnect) {
+                    }
+                };
                 String me = SimulatedFleet.deviceId(0);
                 char[] myPassword = devices.passwords().get(me);
                 // the gateway's ACL: a device may not publish another device's update
                 Transport spoofer = new PahoTransport(gateway.uri(), me + "-spoof", me, myPassword);
                 // Mosquitto allows one connection per client id; the device keeps its own, this one uses another id
                 try {
-                    spoofer.connect(new Transport.Listener() {
-                        @Override
-                        public void message(String topic, byte[] payload) {
-                        }
-
-                        @Override
-                        public void connected(boolean reconnect) {
-                        }
-                    }, null, null);
+                    spoofer.connect(ignore, null, null);
                     assertThatThrownBy(() -> spoofer.publish(topics.device(SimulatedFleet.deviceId(1),
                             Topics.DeviceTopic.UPDATE), new byte[] {1}, false))
                             .as("a publish to another device's update topic on the gateway's broker")
@@ -117,15 +111,7 @@ class BridgedBrokersTest {
                 }
                 // the central broker: no device has an account there
                 Transport direct = new PahoTransport(central.uri(), me, me, myPassword);
-                assertThatThrownBy(() -> direct.connect(new Transport.Listener() {
-                    @Override
-                    public void message(String topic, byte[] payload) {
-                    }
-
-                    @Override
-                    public void connected(boolean reconnect) {
-                    }
-                }, null, null)).as("a device logging in to the central broker")
+                assertThatThrownBy(() -> direct.connect(ignore, null, null)).as("a device logging in to the central broker")
                         .isInstanceOfSatisfying(org.eclipse.paho.mqttv5.common.MqttException.class,
                                 e -> assertThat(e.getReasonCode()).as("bad user name or password, or not authorised")
                                         .isIn(134, 135));

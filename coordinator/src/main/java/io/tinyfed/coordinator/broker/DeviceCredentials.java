@@ -63,11 +63,16 @@ public final class DeviceCredentials {
 
     /** A new random 128-bit secret for {@code deviceId} (URL-safe Base64, 22 characters), stored as its hash; returned once. */
     public char[] generate(String deviceId) {
-        byte[] secret = new byte[16];
-        new SecureRandom().nextBytes(secret);
-        char[] password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret).toCharArray();
+        char[] password = newSecret();
         put(deviceId, password, GENERATED_ITERATIONS);
         return password;
+    }
+
+    /** 128 random bits as URL-safe Base64 (22 characters): a broker password for a device, a coordinator, a bridge. */
+    public static char[] newSecret() {
+        byte[] secret = new byte[16];
+        new SecureRandom().nextBytes(secret);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(secret).toCharArray();
     }
 
     private synchronized DeviceCredentials put(String deviceId, char[] password, int iterations) {

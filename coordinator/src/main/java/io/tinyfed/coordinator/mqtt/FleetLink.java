@@ -95,9 +95,12 @@ public final class FleetLink implements FleetGateway {
         transport.connect(new Transport.Listener() {
             @Override
             public void message(String topic, byte[] payload) {
-                boolean update = topics.parse(topic).map(a -> !a.isModel() && a.kind() == Topics.DeviceTopic.UPDATE)
-                        .orElse(false);
-                onExecutor(update ? decoders : executor, topic, () -> handle(topic, payload));
+                Optional<Topics.Address> address = topics.parse(topic);
+                if (address.isEmpty() || address.get().isModel() || payload.length == 0) {
+                    return; // not ours, or a cleared retained message
+                }
+                boolean update = address.get().kind() == Topics.DeviceTopic.UPDATE;
+                onExecutor(update ? decoders : executor, topic, () -> handle(topic, address.get(), payload));
             }
 
             @Override
@@ -128,14 +131,11 @@ public final class FleetLink implements FleetGateway {
         }
     }
 
-    private void handle(String topic, byte[] payload) {
-        Optional<Topics.Address> address = topics.parse(topic);
-        if (address.isEmpty() || address.get().isModel() || payload.length == 0) {
-            return; // not ours, or a cleared retained message
-        }
-        String id = address.get().deviceId();
+    /** One device message, its topic parsed once by the listener. */
+    private void handle(String topic, Topics.Address address, byte[] payload) {
+        String id = address.deviceId();
         try {
-            switch (address.get().kind()) {
+            switch (address.kind()) {
                 case HELLO -> {
                     DeviceHello h = WireCodec.decodeHello(payload);
                     if (!h.deviceId().equals(id) || !h.fleet().equals(topics.fleet())) {

@@ -208,9 +208,10 @@ public final class JenaRegistry implements Registry {
     public List<String> removeDevices(String fleet, List<String> deviceIds) {
         List<String> removed = new ArrayList<>();
         UpdateRequest request = new UpdateRequest();
+        java.util.Set<String> known = existing(deviceIds.stream().map(id -> Iris.device(fleet, id)).toList(), TF.DEVICE);
         for (String id : new java.util.LinkedHashSet<>(deviceIds)) {
             String iri = Iris.device(fleet, id);
-            if (!exists(iri, TF.DEVICE)) {
+            if (!known.contains(iri)) {
                 continue;
             }
             ParameterizedSparqlString u = Resources.sparql("remove-device.ru");
@@ -261,9 +262,9 @@ public final class JenaRegistry implements Registry {
         java.util.Set<String> known = existing(round.participants().stream().map(id -> Iris.device(round.fleet(), id))
                 .toList(), TF.DEVICE);
         for (String id : round.participants()) {
-            if (!known.contains(Iris.device(round.fleet(), id))) {
-                refused.incrementAndGet();
-                throw new UnknownEntityException("unknown participant " + id + " (" + Iris.device(round.fleet(), id) + ")");
+            String iri = Iris.device(round.fleet(), id);
+            if (!known.contains(iri)) {
+                throw unknown(iri, "participant " + id);
             }
         }
         replaceGraph("round " + round.round() + " of " + round.modelId(), round.iri(), Describe.round(round));
@@ -283,14 +284,16 @@ public final class JenaRegistry implements Registry {
             latest.put(d.iri(), d);
         }
         List<Map.Entry<String, Model>> graphs = new ArrayList<>();
-        java.util.Set<String> checked = new java.util.HashSet<>();
+        java.util.Set<String> devices = existing(latest.values().stream().map(d -> Iris.device(d.fleet(), d.deviceId()))
+                .toList(), TF.DEVICE);
+        java.util.Set<String> versions = existing(latest.values().stream().map(d -> Iris.version(d.modelId(), d.version()))
+                .toList(), TF.MODEL_VERSION);
         for (DeploymentRecord d : latest.values()) {
-            if (checked.add(Iris.device(d.fleet(), d.deviceId()))) {
-                requireExists(Iris.device(d.fleet(), d.deviceId()), TF.DEVICE, "device " + d.deviceId());
+            if (!devices.contains(Iris.device(d.fleet(), d.deviceId()))) {
+                throw unknown(Iris.device(d.fleet(), d.deviceId()), "device " + d.deviceId());
             }
-            if (checked.add(Iris.version(d.modelId(), d.version()))) {
-                requireExists(Iris.version(d.modelId(), d.version()), TF.MODEL_VERSION, "version " + d.version() + " of "
-                        + d.modelId());
+            if (!versions.contains(Iris.version(d.modelId(), d.version()))) {
+                throw unknown(Iris.version(d.modelId(), d.version()), "version " + d.version() + " of " + d.modelId());
             }
             graphs.add(Map.entry(d.iri(), Describe.deployment(d)));
         }
@@ -598,9 +601,14 @@ public final class JenaRegistry implements Registry {
 
     private void requireExists(String iri, Resource type, String what) {
         if (!exists(iri, type)) {
-            refused.incrementAndGet();
-            throw new UnknownEntityException("unknown " + what + " (" + iri + ")");
+            throw unknown(iri, what);
         }
+    }
+
+    /** The refusal of a write that names an entity the registry does not hold (counted). */
+    private UnknownEntityException unknown(String iri, String what) {
+        refused.incrementAndGet();
+        return new UnknownEntityException("unknown " + what + " (" + iri + ")");
     }
 
     // ---- queries ------------------------------------------------------------------------------------------------
