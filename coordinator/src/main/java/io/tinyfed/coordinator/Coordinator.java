@@ -139,6 +139,7 @@ public final class Coordinator implements AutoCloseable {
             engine.setScreening(b.screening);
             engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
             engine.setStragglerRest(b.stragglerRest);
+            engine.setUplinkPermille(b.uplinkPermille);
             engineRef[0] = engine;
             this.evaluator = b.evaluator;
             this.evaluateEvery = b.evaluateEvery;
@@ -514,6 +515,7 @@ public final class Coordinator implements AutoCloseable {
         private io.tinyfed.coordinator.strategy.Quarantine quarantine;
         private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
         private int stragglerRest;
+        private int uplinkPermille;
         private int maxSamplesPerDevice = io.tinyfed.coordinator.round.UpdateValidator.DEFAULT_MAX_SAMPLES;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
@@ -653,13 +655,19 @@ public final class Coordinator implements AutoCloseable {
             return this;
         }
 
-        /** The largest sample count one device may claim for its update (default 10,000). */
         /** Rounds a straggler sits out (default 0: none; {@link RoundEngine#setStragglerRest}). */
         public Builder stragglerRest(int v) {
             stragglerRest = v;
             return this;
         }
 
+        /** Per mille of its delta's values a device sends (default 0: all, uncompressed; {@link RoundEngine#setUplinkPermille}). */
+        public Builder uplinkPermille(int v) {
+            uplinkPermille = v;
+            return this;
+        }
+
+        /** The largest sample count one device may claim for its update (default 10,000). */
         public Builder maxSamplesPerDevice(int v) {
             maxSamplesPerDevice = v;
             return this;

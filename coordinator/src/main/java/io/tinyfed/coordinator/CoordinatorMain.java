@@ -118,6 +118,11 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "sits out before it is asked again (0: none; default: ${DEFAULT-VALUE}).")
     int stragglerRest;
 
+    @Option(names = "--uplink-top", paramLabel = "PERCENT", description = "Devices send only the largest PERCENT of their "
+            + "update's values, as int8, and keep the rest for their later updates (error feedback), e.g. 10 on slow links "
+            + "(default: every value, in the device's number format).")
+    Double uplinkTop;
+
     @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
     int innerSteps;
 
@@ -232,7 +237,7 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, quorum, minReplies,
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
                 .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
-                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest)
+                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest).uplinkPermille(uplinkPermille())
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
@@ -444,6 +449,17 @@ public final class CoordinatorMain implements Callable<Integer> {
             }
             throw e;
         }
+    }
+
+    /** {@code --uplink-top} in per mille (0 without it). */
+    private int uplinkPermille() {
+        if (uplinkTop == null) {
+            return 0;
+        }
+        if (!(uplinkTop > 0 && uplinkTop <= 100) || Math.round(uplinkTop * 10) < 1) {
+            throw usage("--uplink-top is a percentage of the update's values in [0.1, 100], got " + uplinkTop);
+        }
+        return (int) Math.round(uplinkTop * 10);
     }
 
     private CommandLine.ParameterException usage(String message) {

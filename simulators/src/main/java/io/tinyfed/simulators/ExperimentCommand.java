@@ -39,7 +39,7 @@ import picocli.CommandLine.Parameters;
  * aggregation. {@code deploy}: a good and a bad rollout over MQTT ({@link DeployExperiment}). Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
  */
 @Command(name = "experiment", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
-        description = "Run an experiment: sine, digits, fashion, keywords, presence, faults or deploy.")
+        description = "Run an experiment: sine, digits, fashion, keywords, presence, faults, deploy or communication.")
 public final class ExperimentCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -48,7 +48,8 @@ public final class ExperimentCommand implements Callable<Integer> {
             + "(default: the family's new-device shots, e.g. 10 for sine, 25 for digits, 15 for keywords).")
     Integer localSamples;
 
-    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence, faults or deploy")
+    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence, faults, deploy or "
+            + "communication")
     String name;
 
     @Option(names = "--quick", description = "20 devices and fewer rounds (sine 60 instead of 200, classification 100 instead of 300).")
@@ -70,7 +71,7 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     private static final int[] STEPS = {1, 8, 32};
     private static final List<String> NAMES = List.of("sine", "digits", "fashion", "keywords", "presence", "faults",
-            "deploy");
+            "deploy", "communication");
     private final PrintStream console = System.out;
 
     @Override
@@ -87,6 +88,9 @@ public final class ExperimentCommand implements Callable<Integer> {
         if ("deploy".equals(name)) {
             return deploy();
         }
+        if ("communication".equals(name)) {
+            return communication();
+        }
         TaskFamily family = TaskFamilies.byName(name, data);
         Path dir = out.resolve(name);
         Files.createDirectories(dir);
@@ -98,16 +102,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                     dir, metrics);
         }
         console.printf(Locale.ROOT, "  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
-                Map.of("metrics", metrics));
-        if (json != null) {
-            Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        try (var files = Files.list(dir)) {
-            console.printf("  files: %s (%s)%n", dir, String.join(", ", files.map(f -> f.getFileName().toString()).sorted()
-                    .toList()));
-        }
-        return 0;
+        return summary(dir, metrics);
     }
 
     /**
@@ -282,6 +277,40 @@ public final class ExperimentCommand implements Callable<Integer> {
             Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         console.printf("  files: %s (faults.csv, summary.json)%n", dir);
+        return 0;
+    }
+
+    /**
+     * Uplink bytes against quality on sine and digits ({@link CommunicationExperiment}): the dense S16 delta and the top
+     * P% as int8 with and without error feedback.
+     */
+    private int communication() throws Exception {
+        Path dir = out.resolve("communication");
+        Files.createDirectories(dir);
+        long started = System.nanoTime();
+        List<Map<String, Object>> metrics = new ArrayList<>();
+        int devices = quick ? 20 : 50;
+        for (TaskFamily family : List.of(SineFamily.FAMILY, TaskFamilies.byName("digits", null))) {
+            int rounds = family.classification() ? (quick ? 60 : 300) : (quick ? 60 : 200);
+            new CommunicationExperiment((f, init, profiles) -> simulation(f, init, f.protocol().steps(),
+                    new ReptileStrategy(1.0, true, rounds, Selection.count(10)), devices, profiles,
+                    InProcessSimulation.Faults.NONE), rounds, seed, console).run(family, dir, metrics);
+        }
+        console.printf(Locale.ROOT, "%n  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
+        return summary(dir, metrics);
+    }
+
+    /** Writes {@code summary.json} (and its --json copy) and lists the files written; the exit code. */
+    private int summary(Path dir, List<Map<String, Object>> metrics) throws java.io.IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
+                Map.of("metrics", metrics));
+        if (json != null) {
+            Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (var files = Files.list(dir)) {
+            console.printf("  files: %s (%s)%n", dir, String.join(", ", files.map(f -> f.getFileName().toString()).sorted()
+                    .toList()));
+        }
         return 0;
     }
 

@@ -87,6 +87,11 @@ public final class InProcessSimulation implements FleetGateway {
     private final Connectivity connectivity;
     private int roundsRun;
     private Model snapshot;
+    /** Null: updates reach the engine as records; else they travel encoded, and these are the devices' compressors. */
+    private Map<String, io.tinyfed.core.DeltaCompressor> compressors;
+    private boolean errorFeedback;
+    private long uplinkBytes;
+    private long uplinkUpdates;
 
     /**
      * @param family   the task family: each device holds one of its training tasks and {@code shots} samples of it
@@ -134,7 +139,11 @@ public final class InProcessSimulation implements FleetGateway {
             if (faultRandom.nextDouble() < faults.dropout()) {
                 continue; // dropped out: no answer
             }
-            answers.add(Map.entry(faults.latency(latencyRandom), adapt(d, t)));
+            Duration latency = faults.latency(latencyRandom);
+            ModelUpdate u = travel(d, t, adapt(d, t));
+            if (u != null) {
+                answers.add(Map.entry(latency, u));
+            }
         }
         answers.sort(Map.Entry.comparingByKey()); // stable: equal latencies keep device order
         List<ModelUpdate> late = new ArrayList<>();
@@ -177,6 +186,55 @@ public final class InProcessSimulation implements FleetGateway {
     private ModelUpdate adapt(SimulatedDevice d, TrainTask t) {
         return d.adapt(family, snapshot, t, faults.attack(), (config, theta) ->
                 networks.computeIfAbsent(d.id() + "/" + config.trainableLayers(), k -> Network.prepare(theta, config)));
+    }
+
+    /**
+     * From now on updates travel as on MQTT: each device encodes its update as an agent does (the whole delta in its
+     * training format, or, when the task asks for it, the top of it as int8 through its own
+     * {@link io.tinyfed.core.DeltaCompressor}) and the engine gets what {@code WireCodec} decodes, or the decoder's
+     * refusal. {@code errorFeedback} false makes the devices' compressors forget what they did not send (agents always
+     * keep it); for measuring what error feedback is worth.
+     */
+    public void encodeUpdates(boolean errorFeedback) {
+        this.compressors = new HashMap<>();
+        this.errorFeedback = errorFeedback;
+    }
+
+    /** Encoded update bytes sent so far, and how many updates (both 0 unless {@link #encodeUpdates}). */
+    public long uplinkBytes() {
+        return uplinkBytes;
+    }
+
+    public long uplinkUpdates() {
+        return uplinkUpdates;
+    }
+
+    /** {@code u} through the wire, when updates travel encoded: its bytes counted, then decoded. Null if refused. */
+    private ModelUpdate travel(SimulatedDevice d, TrainTask t, ModelUpdate u) {
+        if (compressors == null) {
+            return u;
+        }
+        byte[] bytes;
+        io.tinyfed.core.NumberFormat format = d.profile().trainingFormat();
+        try {
+            if (t.compressedUplink()) {
+                io.tinyfed.core.DeltaCompressor c = compressors.computeIfAbsent(d.id(),
+                        k -> new io.tinyfed.core.DeltaCompressor(u.parameterCount(), format, errorFeedback));
+                bytes = io.tinyfed.protocol.WireCodec.encode(u, c.compress(u.delta(), t.uplinkPermille() / 1000.0));
+            } else {
+                bytes = io.tinyfed.protocol.WireCodec.encode(u, format, 0);
+            }
+        } catch (IllegalArgumentException nonFinite) { // the compressor refuses a NaN delta: send it dense, as F32
+            bytes = io.tinyfed.protocol.WireCodec.encode(u, io.tinyfed.core.NumberFormat.F32, 0);
+        }
+        uplinkBytes += bytes.length;
+        uplinkUpdates++;
+        try {
+            return io.tinyfed.protocol.WireCodec.decodeUpdate(bytes);
+        } catch (io.tinyfed.protocol.ProtocolException e) {
+            engine.onUndecodable(d.id(), e.reason(), e.getMessage());
+            return null;
+        }
     }
 
     public RoundEngine engine() {

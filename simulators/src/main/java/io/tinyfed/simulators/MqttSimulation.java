@@ -292,6 +292,17 @@ final class MqttSimulation implements AutoCloseable {
         return n;
     }
 
+    /** The gateways' updates published so far and their payload bytes (what the gateways' uplinks carried). */
+    long[] gatewayUplink() {
+        long[] sum = new long[2];
+        for (SimulatedGateway g : gateways) {
+            long[] u = g.uplink();
+            sum[0] += u[0];
+            sum[1] += u[1];
+        }
+        return sum;
+    }
+
     /** Device updates the gateways refused (non-finite, norm bound, ...) by reason. */
     Map<RejectReason, Long> refusedAtGateways() {
         Map<RejectReason, Long> out = new EnumMap<>(RejectReason.class);

@@ -112,6 +112,11 @@ public final class SimulateCommand implements Callable<Integer> {
             + "inflated-count (x-1, claiming 2^31-1 samples).")
     String attack;
 
+    @Option(names = "--uplink-top", paramLabel = "PERCENT", description = "Devices (mqtt: gateways and the devices behind "
+            + "them) send only the largest PERCENT of their update's values, as int8, with error feedback (default: all, "
+            + "uncompressed).")
+    Double uplinkTop;
+
     @Option(names = "--aggregation", defaultValue = "mean", description = "mean, trimmed-mean or median.")
     String aggregation;
 
@@ -227,6 +232,11 @@ public final class SimulateCommand implements Callable<Integer> {
         io.tinyfed.protocol.cli.Cli.choice(spec, "--aggregation", RobustAggregation.Rule.class, aggregation);
         InProcessSimulation.Attack attackKind = io.tinyfed.protocol.cli.Cli.choice(spec, "--attack",
                 InProcessSimulation.Attack.class, attack);
+        if (uplinkTop != null && !(uplinkTop >= 0.1 && uplinkTop <= 100)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--uplink-top is a percentage of the update's "
+                    + "values in [0.1, 100], got " + uplinkTop);
+        }
+        int permille = uplinkTop == null ? 0 : (int) Math.round(uplinkTop * 10);
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(fam.architecture(), seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
@@ -245,6 +255,10 @@ public final class SimulateCommand implements Callable<Integer> {
                 InProcessSimulation sim = new InProcessSimulation(store, fam, init, settings, strategy, devices, ps,
                         localSamples, faults, seed);
                 sim.engine().setQuarantine(quarantine());
+                if (permille > 0) {
+                    sim.encodeUpdates(true);
+                    sim.engine().setUplinkPermille(permille);
+                }
                 for (int k = 1; k <= rounds; k++) {
                     RoundEngine.RoundSummary s = sim.round();
                     bar.step();
@@ -256,6 +270,8 @@ public final class SimulateCommand implements Callable<Integer> {
                 }
                 rejectedByReason = names(sim.engine().rejectedTotals());
                 finalModel = sim.engine().currentModel();
+                uplinkBytesPerUpdate = sim.uplinkUpdates() == 0 ? Double.NaN
+                        : (double) sim.uplinkBytes() / sim.uplinkUpdates();
                 if (plan != null) {
                     rolloutResult = rollout(sim, fam, init, faults, onlineLr);
                 }
@@ -263,6 +279,7 @@ public final class SimulateCommand implements Callable<Integer> {
                 try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
                         perGateway, ps, localSamples, faults, seed)) {
                     sim.engine().setQuarantine(quarantine());
+                    sim.engine().setUplinkPermille(permille);
                     sim.run(rounds, Duration.ofMinutes(Math.max(10, rounds)), bar::stepTo);
                     Map<Integer, Model> evaluated = new TreeMap<>();
                     for (ModelStore.Version v : sim.store().versions(fam.name())) {
@@ -281,6 +298,8 @@ public final class SimulateCommand implements Callable<Integer> {
                     }
                     rejectedByReason = names(sim.engine().rejectedTotals());
                     refusedAtGateways = names(sim.refusedAtGateways());
+                    long[] uplink = sim.gatewayUplink();
+                    uplinkBytesPerUpdate = uplink[0] == 0 ? Double.NaN : (double) uplink[1] / uplink[0];
                     brokerUri = sim.brokerUri();
                     disconnects = sim.disconnects();
                     startupSeconds = sim.startupSeconds();
@@ -392,6 +411,11 @@ public final class SimulateCommand implements Callable<Integer> {
         return disconnects;
     }
 
+    /** Payload bytes per update in the last run, where measured (mqtt with gateways, or --uplink-top); else NaN. */
+    double uplinkBytesPerUpdate() {
+        return uplinkBytesPerUpdate;
+    }
+
     /** Device updates the gateways refused in the last mqtt run, by reason (empty for inproc). */
     Map<String, Long> refusedAtGateways() {
         return refusedAtGateways;
@@ -402,6 +426,8 @@ public final class SimulateCommand implements Callable<Integer> {
     private String brokerUri;
     private int disconnects;
     private double startupSeconds;
+    /** Payload bytes per update the coordinator received when they were measured (NaN: not measured). */
+    private double uplinkBytesPerUpdate = Double.NaN;
     private String metric = "adapted_mse";
     private double randomInit;
 
@@ -473,6 +499,10 @@ public final class SimulateCommand implements Callable<Integer> {
             console.printf("  %-44s %12d%n", "device updates inside them", deviceUpdates);
             console.printf("  %-44s %12s%n", "device updates refused at gateways", refusedAtGateways.isEmpty() ? "none"
                     : refusedAtGateways);
+        }
+        if (!Double.isNaN(uplinkBytesPerUpdate)) {
+            console.printf(Locale.ROOT, "  %-44s %,12.0f%n", (viaGateways ? "gateway " : "") + "update payload, B per update",
+                    uplinkBytesPerUpdate);
         }
         console.printf("  %-44s %12d%n", "stragglers (dropped out, late or refused)", stragglers);
         if (mqtt && disconnect > 0) {

@@ -69,10 +69,13 @@ final class SimulatedGateway implements AutoCloseable {
     private ModelSnapshot snapshot;
     private final List<TrainTask> pending = new ArrayList<>();
     private final Map<String, Network> networks = new HashMap<>();
+    /** When tasks ask for compressed updates: each device's compressor and the gateway's own, by id. */
+    private final Map<String, io.tinyfed.core.DeltaCompressor> compressors = new HashMap<>();
 
     private final Map<Integer, Integer> contributorsByRound = new ConcurrentHashMap<>();
     private final Map<RejectReason, AtomicLong> refusedAtGateway = new ConcurrentHashMap<>();
     private final AtomicLong updatesPublished = new AtomicLong();
+    private final AtomicLong updateBytesPublished = new AtomicLong();
     private final float onlineLr;
 
     // Deployment state, worker-confined: the release its devices serve (null: the newest meta-model) and the one before.
@@ -293,7 +296,8 @@ final class SimulatedGateway implements AutoCloseable {
             SimulatedDevice d = devices.get(k);
             ModelUpdate u = d.adapt(family, theta, t, faults.attack(), (config, model) -> networks.computeIfAbsent(
                     d.profile().name() + "/" + config.trainableLayers(), key -> Network.prepare(model, config)));
-            sum.add(d.id(), u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter());
+            sum.add(d.id(), sent(t, d.id(), d.profile().trainingFormat(), u.delta()), u.sampleCount(), u.lossBefore(),
+                    u.lossAfter());
         }
         sum.refused().forEach((reason, n) -> refusedAtGateway.computeIfAbsent(reason, x -> new AtomicLong()).addAndGet(n));
         Optional<ModelUpdate> update = sum.update();
@@ -302,18 +306,48 @@ final class SimulatedGateway implements AutoCloseable {
         }
         int contributors = sum.contributors();
         java.time.Duration latency = faults.latency(new SplittableRandom(seed * 37 + t.round() * 1_009L + index));
-        worker.schedule(() -> publish(update.get(), contributors), latency.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        byte[] payload = t.compressedUplink()
+                ? WireCodec.encode(update.get(), compressor(id, io.tinyfed.core.NumberFormat.F32, update.get().parameterCount())
+                        .compress(update.get().delta(), t.uplinkPermille() / 1000.0))
+                : WireCodec.encode(update.get(), io.tinyfed.core.NumberFormat.F32, 0);
+        worker.schedule(() -> publish(update.get(), payload, contributors), latency.toNanos(),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
-    private void publish(ModelUpdate update, int contributors) {
+    /**
+     * What reaches the gateway of a device's delta: all of it, or, when the task asks for compressed updates, what the
+     * device's compressor sends (a delta it refuses, such as a malicious NaN, goes as it is: the gateway refuses it).
+     */
+    private float[] sent(TrainTask t, String deviceId, io.tinyfed.core.NumberFormat format, float[] delta) {
+        if (!t.compressedUplink()) {
+            return delta;
+        }
         try {
-            transport.publish(topics.device(id, Topics.DeviceTopic.UPDATE), WireCodec.encode(update,
-                    io.tinyfed.core.NumberFormat.F32, 0), false);
+            return compressor(deviceId, format, delta.length).compress(delta, t.uplinkPermille() / 1000.0).toDense();
+        } catch (IllegalArgumentException nonFinite) {
+            return delta;
+        }
+    }
+
+    private io.tinyfed.core.DeltaCompressor compressor(String owner, io.tinyfed.core.NumberFormat format, int parameters) {
+        return compressors.compute(owner, (k, old) -> old != null && old.parameterCount() == parameters ? old
+                : new io.tinyfed.core.DeltaCompressor(parameters, format, true));
+    }
+
+    private void publish(ModelUpdate update, byte[] payload, int contributors) {
+        try {
+            transport.publish(topics.device(id, Topics.DeviceTopic.UPDATE), payload, false);
             contributorsByRound.put(update.round(), contributors);
             updatesPublished.incrementAndGet();
+            updateBytesPublished.addAndGet(payload.length);
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: update not sent: {1}", id, e.getMessage());
         }
+    }
+
+    /** The gateway's own updates published so far, and their payload bytes. */
+    long[] uplink() {
+        return new long[] {updatesPublished.get(), updateBytesPublished.get()};
     }
 
     /** Leaves the broker: announces offline and closes the connection (the devices behind it keep their state). */

@@ -136,6 +136,40 @@ class SimulateCommandTest {
     }
 
     /**
+     * Compressed updates through gateways: each device sends the top 10% of its delta as int8 to its gateway, the gateway
+     * sums what it received and sends the top 10% of that, each keeping what it did not send; the coordinator takes
+     * every gateway update, and a gateway's uplink is a tenth of its dense F32 one's size or less.
+     */
+    @Test
+    void mqttTransport_gatewaysSumCompressedUpdatesAndSendTheirsCompressed() throws Exception {
+        String[] mqtt = {"--transport", "mqtt", "--devices", "40", "--gateways", "4", "--per-round", "2", "--per-gateway", "5",
+            "--rounds", "4", "--eval-every", "2", "--seed", "9"};
+        SimulateCommand dense = command(mqtt);
+        dense.run();
+        SimulateCommand compressed = command(concat(mqtt, "--uplink-top", "10"));
+        List<SimulateCommand.Row> rows = compressed.run();
+
+        assertThat(rows).hasSize(4).allSatisfy(r -> {
+            assertThat(r.accepted()).isEqualTo(2);
+            assertThat(r.deviceUpdates()).isEqualTo(10);
+            assertThat(r.rejected()).isZero();
+        });
+        assertThat(rows.get(3).adapted()).isFinite();
+        assertThat(compressed.refusedAtGateways()).isEmpty();
+        assertThat(compressed.uplinkBytesPerUpdate()).isLessThan(dense.uplinkBytesPerUpdate() / 10);
+    }
+
+    @Test
+    void uplinkTop_inProcess_sendsCompressedUpdatesThatTheCoordinatorTakes() throws Exception {
+        SimulateCommand c = command("--uplink-top", "5");
+        List<SimulateCommand.Row> rows = c.run();
+
+        assertThat(rows).hasSize(8).allSatisfy(r -> assertThat(r.rejected()).isZero());
+        // 5% of 1,761 values: 88 int8 values, their gaps, 3 block scales and the header.
+        assertThat(c.uplinkBytesPerUpdate()).isBetween(150.0, 300.0);
+    }
+
+    /**
      * Over MQTT with gateways: the coordinator's deployments send signed deploys to the gateways; the trained version
      * passes every wave, and the initial version over it fails at the canary gateway, which is rolled back.
      */

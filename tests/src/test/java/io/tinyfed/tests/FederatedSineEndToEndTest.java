@@ -94,6 +94,23 @@ class FederatedSineEndToEndTest {
         }
     }
 
+    @Test
+    void embeddedBroker_agentsSendingTheTopTenPercentAsInt8_learnTheSineFamily(@TempDir Path dir) throws Exception {
+        Model init = Model.initialize(SineFamily.ARCHITECTURE, 23);
+        SimulatedFleet fleet = new SimulatedFleet("e2e-uplink", DEVICES, 23);
+        try (Coordinator c = coordinator(dir, init).fleet("e2e-uplink").credentials(fleet.credentials())
+                .uplinkPermille(100).start();
+             SimulatedFleet agents = fleet) {
+            runAndCheck(c, agents, init);
+
+            long updates = agents.agents().stream().mapToLong(a -> a.stats().updatesPublished()).sum();
+            long bytes = agents.agents().stream().mapToLong(a -> a.stats().updateBytesPublished()).sum();
+            assertThat(updates).isGreaterThanOrEqualTo(ROUNDS * 5);
+            // 176 of 1,761 values as int8 with one-byte gaps: about 420 B, where a dense S16 delta is 3,570 B.
+            assertThat((double) bytes / updates).as("bytes per update").isLessThan(450);
+        }
+    }
+
     static boolean reachable() {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", 1883), 500);

@@ -72,6 +72,7 @@ public final class RoundEngine {
     /** Devices that straggled, and the last round they sit out. */
     private final Map<String, Integer> restingUntil = new java.util.HashMap<>();
     private int stragglerRest;
+    private int uplinkPermille;
     private final Strategy strategy;
     private final ModelStore store;
     private final SnapshotSigner signer;
@@ -233,7 +234,7 @@ public final class RoundEngine {
         started = clock.instant();
         deadline = started.plus(settings.roundTimeout());
         TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
-                settings.innerLearningRate(), settings.batchSize(), deadline);
+                settings.innerLearningRate(), settings.batchSize(), deadline, uplinkPermille);
         for (String id : selected) {
             gateway.sendTask(id, task);
         }
@@ -251,6 +252,17 @@ public final class RoundEngine {
             throw new IllegalArgumentException("straggler rest must be >= 0 rounds");
         }
         stragglerRest = rounds;
+    }
+
+    /**
+     * How much of its delta each asked device sends from the next round on ({@link TrainTask#uplinkPermille()}): 0 all
+     * of it (the default), 1 to 1000 the largest that many per mille of its values, as int8, with error feedback.
+     */
+    public synchronized void setUplinkPermille(int permille) {
+        if (permille < 0 || permille > 1000) {
+            throw new IllegalArgumentException("uplink per mille must be in [0, 1000], got " + permille);
+        }
+        uplinkPermille = permille;
     }
 
     /** One decoded update from {@code topicDeviceId}'s update topic. */

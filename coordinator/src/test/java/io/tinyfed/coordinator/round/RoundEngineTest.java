@@ -174,6 +174,21 @@ class RoundEngineTest {
     }
 
     @Test
+    void uplinkPermille_goesIntoTheNextRoundsTasks_andOutOfRangeIsRefused(@TempDir Path dir) throws Exception {
+        RoundEngine engine = engine(dir, new ReptileStrategy(1, false, 10, Selection.upTo(2)), 1);
+        engine.deviceHello(hello("a", 262_144, NumberFormat.F32));
+        engine.startRound().orElseThrow();
+        engine.onUpdate("a", adapt("a", gateway.tasks.get(0).getValue(), engine.currentModel(), 0));
+
+        engine.setUplinkPermille(50);
+        engine.startRound().orElseThrow();
+
+        assertThat(gateway.tasks).extracting(e -> e.getValue().uplinkPermille()).containsExactly(0, 50);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.setUplinkPermille(1001))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aStragglerSitsOutTheNextRounds_andAQuorumBelowOneClosesWithoutIt(@TempDir Path dir) throws Exception {
         RoundEngine engine = new RoundEngine(new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(30), 0.6, 1,
                 100.0, 7), new ReptileStrategy(1, false, 10, Selection.upTo(3)), new ModelStore(dir), signer, gateway, clock,

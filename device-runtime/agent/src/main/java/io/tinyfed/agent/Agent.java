@@ -1,6 +1,7 @@
 package io.tinyfed.agent;
 
 import io.tinyfed.protocol.mqtt.Transport;
+import io.tinyfed.core.DeltaCompressor;
 import io.tinyfed.core.Loss;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.Network;
@@ -87,10 +88,13 @@ public final class Agent implements AutoCloseable {
     /**
      * Counters for operators and tests.
      *
-     * @param installs deploys that changed the served version (a deploy sent again for what is installed does not count)
+     * @param installs          deploys that changed the served version (a deploy sent again for what is installed does
+     *                          not count)
+     * @param updateBytesPublished payload bytes of the updates published (what the uplink carried, MQTT headers apart)
      */
     public record Stats(long samplesSeen, long samplesRejected, long updatesPublished, long tasksDropped,
-                        Map<RejectReason, Long> messagesRejected, long modelVersion, long installs) {
+                        Map<RejectReason, Long> messagesRejected, long modelVersion, long installs,
+                        long updateBytesPublished) {
     }
 
     private final Settings settings;
@@ -105,6 +109,8 @@ public final class Agent implements AutoCloseable {
     private final Map<String, ModelSnapshot> snapshots = new HashMap<>();
     private final Map<String, Model> deviceModels = new HashMap<>();
     private final Map<String, Network> scratchNetworks = new HashMap<>();
+    /** Per model: what compressed updates left unsent, added to the next one (error feedback). */
+    private final Map<String, DeltaCompressor> compressors = new HashMap<>();
     private final ArrayDeque<Sample> earlySamples = new ArrayDeque<>();
     private final List<TrainTask> pendingTasks = new ArrayList<>();
     private OnlineLearner learner;
@@ -130,6 +136,7 @@ public final class Agent implements AutoCloseable {
     private final AtomicLong samplesSeen = new AtomicLong();
     private final AtomicLong samplesRejected = new AtomicLong();
     private final AtomicLong updatesPublished = new AtomicLong();
+    private final AtomicLong updateBytesPublished = new AtomicLong();
     private final AtomicLong tasksDropped = new AtomicLong();
     private final AtomicLong installs = new AtomicLong();
     private final AtomicLong modelVersion = new AtomicLong(-1);
@@ -528,10 +535,19 @@ public final class Agent implements AutoCloseable {
         }
         ModelUpdate u = new ModelUpdate(t.round(), settings.deviceId(), t.modelId(), t.modelVersion(), delta,
                 samples.size(), before, after);
+        byte[] payload;
+        if (t.compressedUplink()) {
+            DeltaCompressor c = compressors.compute(t.modelId(), (id, old) -> old != null
+                    && old.parameterCount() == delta.length ? old
+                    : new DeltaCompressor(delta.length, theta.get().format(), true));
+            payload = WireCodec.encode(u, c.compress(delta, t.uplinkPermille() / 1000.0));
+        } else {
+            payload = WireCodec.encode(u, theta.get().format(), 0);
+        }
         try {
-            transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.UPDATE),
-                    WireCodec.encode(u, theta.get().format(), 0), false);
+            transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.UPDATE), payload, false);
             updatesPublished.incrementAndGet();
+            updateBytesPublished.addAndGet(payload.length);
             LOG.log(System.Logger.Level.INFO, "round {0}: update sent ({1} samples, loss {2} -> {3})",
                     String.valueOf(t.round()), samples.size(), before, after);
         } catch (Exception e) {
@@ -845,7 +861,7 @@ public final class Agent implements AutoCloseable {
         Map<RejectReason, Long> r = new EnumMap<>(RejectReason.class);
         rejected.forEach((k, v) -> r.put(k, v.get()));
         return new Stats(samplesSeen.get(), samplesRejected.get() + data.rejected(), updatesPublished.get(),
-                tasksDropped.get(), r, modelVersion.get(), installs.get());
+                tasksDropped.get(), r, modelVersion.get(), installs.get(), updateBytesPublished.get());
     }
 
     /** Announces offline, disconnects and stops the worker. */

@@ -23,6 +23,11 @@ public record ModelUpdate(int round, String deviceId, String modelId, long baseV
         this(round, deviceId, modelId, baseVersion, delta, sampleCount, lossBefore, lossAfter, 1);
     }
 
+    /** Length of the delta: the model's parameter count. */
+    public int parameterCount() {
+        return delta.length;
+    }
+
     @Override
     public float[] delta() {
         return delta.clone();

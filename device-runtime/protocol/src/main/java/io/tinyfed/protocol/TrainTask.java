@@ -5,10 +5,29 @@ import java.time.Instant;
 /**
  * The coordinator's request to one device for one round: adapt model {@code modelVersion} with
  * {@code innerSteps} SGD steps at {@code learningRate} (minibatches of {@code batchSize}) and
- * publish the update before {@code deadline}.
+ * publish the update before {@code deadline}. {@code uplinkPermille} says how much of the delta to send:
+ * 0 all of it, in the device's format; 1 to 1000 only the largest that many per mille of its values, as int8
+ * ({@link io.tinyfed.core.DeltaCompressor}, with error feedback), for fleets on slow links.
  */
 public record TrainTask(int round, String modelId, long modelVersion, int innerSteps, float learningRate,
-                        int batchSize, Instant deadline) {
+                        int batchSize, Instant deadline, int uplinkPermille) {
+    public TrainTask {
+        if (uplinkPermille < 0 || uplinkPermille > 1000) {
+            throw new IllegalArgumentException("uplink per mille must be in [0, 1000], got " + uplinkPermille);
+        }
+    }
+
+    /** A task that asks for the whole delta. */
+    public TrainTask(int round, String modelId, long modelVersion, int innerSteps, float learningRate, int batchSize,
+                     Instant deadline) {
+        this(round, modelId, modelVersion, innerSteps, learningRate, batchSize, deadline, 0);
+    }
+
+    /** Whether the device sends a compressed delta ({@code uplinkPermille > 0}). */
+    public boolean compressedUplink() {
+        return uplinkPermille > 0;
+    }
+
     /** Most SGD steps a device runs for one task, whoever signed it: a round is a few steps of adaptation. */
     public static final int MAX_INNER_STEPS = 1_000;
     /** Largest minibatch a task may ask for. */

@@ -99,8 +99,8 @@ public final class WireCodec {
     public static byte[] encode(TrainTask t, String deviceId, SnapshotSigner signer) {
         return Wire.TrainTask.newBuilder().setRound(t.round()).setModelId(t.modelId()).setModelVersion(t.modelVersion())
                 .setInnerSteps(t.innerSteps()).setLearningRate(t.learningRate()).setBatchSize(t.batchSize())
-                .setDeadlineMs(t.deadline().toEpochMilli()).setDeviceId(deviceId).setKeyId(signer.keyId())
-                .setSignature(ByteString.copyFrom(signer.signTask(t, deviceId))).build().toByteArray();
+                .setDeadlineMs(t.deadline().toEpochMilli()).setUplinkPermille(t.uplinkPermille()).setDeviceId(deviceId)
+                .setKeyId(signer.keyId()).setSignature(ByteString.copyFrom(signer.signTask(t, deviceId))).build().toByteArray();
     }
 
     /**
@@ -120,8 +120,13 @@ public final class WireCodec {
         if (!(m.getLearningRate() > 0) || !Float.isFinite(m.getLearningRate())) {
             throw new ProtocolException(RejectReason.NON_FINITE, "task learning rate " + m.getLearningRate());
         }
+        if (Integer.toUnsignedLong(m.getUplinkPermille()) > 1000) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "task uplink per mille "
+                    + Integer.toUnsignedString(m.getUplinkPermille()) + " outside [0, 1000]");
+        }
         TrainTask t = new TrainTask(m.getRound(), Limits.requireId(m.getModelId(), "model id"), m.getModelVersion(),
-                m.getInnerSteps(), m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()));
+                m.getInnerSteps(), m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()),
+                m.getUplinkPermille());
         verifier.verifyTask(t, deviceId, m.getKeyId(), m.getSignature().toByteArray());
         return t;
     }
@@ -134,11 +139,11 @@ public final class WireCodec {
         try {
             Wire.TrainTask m = parse(bytes, Limits.TASK_BYTES, "task", Wire.TrainTask.parser());
             if (!Limits.isValidId(m.getModelId()) || m.getInnerSteps() < 1 || m.getBatchSize() < 1
-                    || !(m.getLearningRate() > 0)) {
+                    || !(m.getLearningRate() > 0) || Integer.toUnsignedLong(m.getUplinkPermille()) > 1000) {
                 return java.util.Optional.empty();
             }
             return java.util.Optional.of(new TrainTask(m.getRound(), m.getModelId(), m.getModelVersion(), m.getInnerSteps(),
-                    m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs())));
+                    m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()), m.getUplinkPermille()));
         } catch (ProtocolException | IllegalArgumentException e) {
             return java.util.Optional.empty();
         }
@@ -390,6 +395,37 @@ public final class WireCodec {
         return b.setDelta(ByteString.copyFrom(out.array())).build().toByteArray();
     }
 
+    /**
+     * Encodes an update whose delta was compressed on the device ({@link io.tinyfed.core.DeltaCompressor}): the values of
+     * {@code sent} as S8, their positions as gaps (omitted when every value is sent), the rest of {@code u} as usual.
+     * {@code u.delta()} is not read: {@code sent} is what travels.
+     *
+     * @throws IllegalArgumentException if {@code sent} is for another parameter count than {@code u}
+     */
+    public static byte[] encode(ModelUpdate u, io.tinyfed.core.SparseDelta sent) {
+        if (sent.parameterCount() != u.parameterCount()) {
+            throw new IllegalArgumentException("compressed delta of " + sent.parameterCount() + " values for an update of "
+                    + u.parameterCount());
+        }
+        Wire.ModelUpdate.Builder b = Wire.ModelUpdate.newBuilder().setRound(u.round()).setDeviceId(u.deviceId())
+                .setModelId(u.modelId()).setBaseVersion(u.baseVersion()).setParameterCount(sent.parameterCount())
+                .setDeltaFormat(Wire.NumberFormat.S8).setSampleCount(u.sampleCount()).setLossBefore(u.lossBefore())
+                .setLossAfter(u.lossAfter()).setSentAtMs(System.currentTimeMillis())
+                .setBlockFrac(ByteString.copyFrom(sent.blockFrac())).setDelta(ByteString.copyFrom(sent.values()));
+        if (u.contributors() > 1) {
+            b.setContributors(u.contributors());
+        }
+        int[] indices = sent.indices();
+        if (indices.length < sent.parameterCount()) {
+            int previous = -1;
+            for (int i : indices) {
+                b.addIndexGaps(i - previous - 1);
+                previous = i;
+            }
+        }
+        return b.build().toByteArray();
+    }
+
     /** Largest f in [0, MAX_DELTA_FRAC] with {@code max * 2^f <= 32767}. */
     static int deltaFrac(float max) {
         int f = MAX_DELTA_FRAC;
@@ -399,6 +435,13 @@ public final class WireCodec {
         return f;
     }
 
+    /**
+     * An update as the coordinator uses it: dense, in real values, whatever form it travelled in (F32, S16 or S8;
+     * dense, with {@code indices} or with {@code index_gaps}).
+     *
+     * @throws ProtocolException with the reason when it is too large, malformed, of an impossible shape, has a scale out
+     *                           of range, positions out of order or range, or a non-finite value
+     */
     public static ModelUpdate decodeUpdate(byte[] bytes) throws ProtocolException {
         Wire.ModelUpdate m = parse(bytes, Limits.UPDATE_BYTES, "update", Wire.ModelUpdate.parser());
         int count = m.getParameterCount();
@@ -406,36 +449,61 @@ public final class WireCodec {
             throw new ProtocolException(RejectReason.WRONG_SHAPE, "update parameter count " + count + " outside [1, "
                     + Limits.MAX_PARAMETERS + "]");
         }
-        NumberFormat format = fromWire(m.getDeltaFormat(), "update delta format");
-        boolean sparse = m.getIndicesCount() > 0;
-        int n = sparse ? m.getIndicesCount() : count;
-        ByteBuffer values = m.getDelta().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        if (values.remaining() != (long) n * format.bytesPerElement()) {
-            throw new ProtocolException(RejectReason.WRONG_SHAPE, "update delta is " + values.remaining() + " bytes, "
-                    + n + " " + format + " values need " + (long) n * format.bytesPerElement());
+        boolean s8 = m.getDeltaFormat() == Wire.NumberFormat.S8;
+        NumberFormat format = s8 ? null : fromWire(m.getDeltaFormat(), "update delta format");
+        int bytesPerValue = s8 ? 1 : format.bytesPerElement();
+        if (m.getIndicesCount() > 0 && m.getIndexGapsCount() > 0) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "update gives both indices and index gaps");
         }
-        if (format == NumberFormat.S16 && m.getDeltaFrac() > MAX_DELTA_FRAC) {
+        boolean gaps = m.getIndexGapsCount() > 0;
+        boolean sparse = gaps || m.getIndicesCount() > 0;
+        int n = gaps ? m.getIndexGapsCount() : sparse ? m.getIndicesCount() : count;
+        if (n > count) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "update sends " + n + " values of " + count);
+        }
+        ByteBuffer values = m.getDelta().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (values.remaining() != (long) n * bytesPerValue) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "update delta is " + values.remaining() + " bytes, "
+                    + n + " " + (s8 ? "S8" : format) + " values need " + (long) n * bytesPerValue);
+        }
+        if (!s8 && format == NumberFormat.S16 && m.getDeltaFrac() > MAX_DELTA_FRAC) {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "update delta scale " + m.getDeltaFrac()
                     + " exceeds " + MAX_DELTA_FRAC);
         }
+        byte[] blockFrac = m.getBlockFrac().toByteArray();
+        if (s8) {
+            if (blockFrac.length != io.tinyfed.core.SparseDelta.blocks(n)) {
+                throw new ProtocolException(RejectReason.WRONG_SHAPE, "update has " + blockFrac.length + " block scales, "
+                        + n + " S8 values need " + io.tinyfed.core.SparseDelta.blocks(n));
+            }
+            for (byte f : blockFrac) {
+                if (f < io.tinyfed.core.SparseDelta.MIN_FRAC || f > io.tinyfed.core.SparseDelta.MAX_FRAC) {
+                    throw new ProtocolException(RejectReason.INVALID_FIELD, "update block scale " + f + " outside ["
+                            + io.tinyfed.core.SparseDelta.MIN_FRAC + ", " + io.tinyfed.core.SparseDelta.MAX_FRAC + "]");
+                }
+            }
+        } else if (blockFrac.length > 0) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "update block scales are for S8 values only");
+        }
         float[] delta = new float[count];
         float scale = (float) Math.scalb(1.0, -m.getDeltaFrac());
-        int previous = -1;
+        long previous = -1;
         for (int k = 0; k < n; k++) {
-            int index = k;
+            long index = k;
             if (sparse) {
-                index = m.getIndices(k);
+                index = gaps ? previous + 1 + Integer.toUnsignedLong(m.getIndexGaps(k)) : m.getIndices(k);
                 if (index <= previous || index >= count) {
                     throw new ProtocolException(RejectReason.WRONG_SHAPE, "update index " + index + " at position " + k
                             + " is not increasing within [0, " + count + ")");
                 }
                 previous = index;
             }
-            float v = format == NumberFormat.S16 ? values.getShort() * scale : values.getFloat();
+            float v = s8 ? (float) Math.scalb((double) values.get(), -blockFrac[k / io.tinyfed.core.SparseDelta.BLOCK])
+                    : format == NumberFormat.S16 ? values.getShort() * scale : values.getFloat();
             if (!Float.isFinite(v)) {
                 throw new ProtocolException(RejectReason.NON_FINITE, "update delta value " + index + " is " + v);
             }
-            delta[index] = v;
+            delta[(int) index] = v;
         }
         if (m.getSampleCount() < 1) {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "update sample count must be positive");

@@ -256,4 +256,74 @@ class WireCodecTest {
         assertThat(WireCodec.decodeUpdate(WireCodec.encode(fromDevice, NumberFormat.F32, 0)).contributors()).isEqualTo(1);
         assertThat(Wire.ModelUpdate.parseFrom(WireCodec.encode(fromDevice, NumberFormat.F32, 0)).getContributors()).isZero();
     }
+
+    @Test
+    void update_compressedOnTheDevice_travelsAsS8WithGapsAndDecodesToWhatWasSent() throws Exception {
+        float[] d = delta(1761, 5);
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(1761, NumberFormat.S16, true)
+                .compress(d, 0.1);
+        ModelUpdate u = new ModelUpdate(3, "sim-00001", "sine", 2, sent.toDense(), 10, 1.5f, 0.25f);
+
+        byte[] bytes = WireCodec.encode(u, sent);
+        ModelUpdate back = WireCodec.decodeUpdate(bytes);
+
+        assertThat(back.delta()).containsExactly(sent.toDense());
+        assertThat(Wire.ModelUpdate.parseFrom(bytes).getIndicesCount()).isZero();
+        assertThat(Wire.ModelUpdate.parseFrom(bytes).getIndexGapsCount()).isEqualTo(176);
+        // 176 int8 values, 176 one-byte gaps (mostly), 6 block scales and the header: under 1/8 of dense S16 (3,522 B).
+        assertThat(bytes.length).isLessThanOrEqualTo(WireCodec.encode(u, NumberFormat.S16, 0).length / 8);
+    }
+
+    @Test
+    void update_compressedWithEveryValue_sendsNoPositions() throws Exception {
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(40, NumberFormat.F32, false)
+                .compress(delta(40, 6), 1.0);
+        byte[] bytes = WireCodec.encode(new ModelUpdate(1, "dev-1", "sine", 0, sent.toDense(), 10, 1f, 0.5f), sent);
+
+        assertThat(Wire.ModelUpdate.parseFrom(bytes).getIndexGapsCount()).isZero();
+        assertThat(WireCodec.decodeUpdate(bytes).delta()).containsExactly(sent.toDense());
+    }
+
+    @Test
+    void update_s8WithBadScalesOrPositions_isRejectedWithItsReason() throws Exception {
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(100, NumberFormat.F32, false)
+                .compress(delta(100, 7), 0.4);
+        Wire.ModelUpdate m = Wire.ModelUpdate.parseFrom(WireCodec.encode(new ModelUpdate(1, "dev-1", "sine", 0,
+                sent.toDense(), 10, 1f, 0.5f), sent));
+
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setBlockFrac(com.google.protobuf.ByteString.copyFrom(
+                new byte[] {3})).build().toByteArray()), RejectReason.WRONG_SHAPE, "1 block scales, 40 S8 values need 2");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setBlockFrac(com.google.protobuf.ByteString.copyFrom(
+                new byte[] {3, 41})).build().toByteArray()), RejectReason.INVALID_FIELD, "block scale 41 outside");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setIndexGaps(39, 60).build().toByteArray()),
+                RejectReason.WRONG_SHAPE, "not increasing within [0, 100)");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setIndexGaps(0, -1).build().toByteArray()),
+                RejectReason.WRONG_SHAPE, "not increasing within [0, 100)");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().addIndices(1).build().toByteArray()),
+                RejectReason.INVALID_FIELD, "both indices and index gaps");
+        assertRejected(() -> WireCodec.decodeUpdate(m.toBuilder().setDeltaFormat(Wire.NumberFormat.F32).clearIndexGaps()
+                .setParameterCount(10).setDelta(com.google.protobuf.ByteString.copyFrom(new byte[40])).build()
+                .toByteArray()), RejectReason.INVALID_FIELD, "block scales are for S8 values only");
+    }
+
+    @Test
+    void hello_claimingS8_isRejected() throws Exception {
+        Wire.DeviceHello m = Wire.DeviceHello.parseFrom(WireCodec.encode(hello()));
+
+        assertRejected(() -> WireCodec.decodeHello(m.toBuilder().setFormats(0, Wire.NumberFormat.S8).build().toByteArray()),
+                RejectReason.INVALID_FIELD, "hello number format is S8");
+    }
+
+    @Test
+    void task_carriesItsUplinkCompressionUnderTheSignature() throws Exception {
+        TrainTask t = new TrainTask(4, "sine", 3, 32, 0.02f, 10, Instant.now().plusSeconds(60), 50);
+        byte[] bytes = WireCodec.encode(t, "dev-1", SIGNER);
+
+        assertThat(WireCodec.decodeTask(bytes, "dev-1", VERIFIER).uplinkPermille()).isEqualTo(50);
+        Wire.TrainTask m = Wire.TrainTask.parseFrom(bytes);
+        assertRejected(() -> WireCodec.decodeTask(m.toBuilder().setUplinkPermille(0).build().toByteArray(), "dev-1",
+                VERIFIER), RejectReason.BAD_SIGNATURE, "");
+        assertRejected(() -> WireCodec.decodeTask(m.toBuilder().setUplinkPermille(1001).build().toByteArray(), "dev-1",
+                VERIFIER), RejectReason.INVALID_FIELD, "uplink per mille 1001");
+    }
 }
