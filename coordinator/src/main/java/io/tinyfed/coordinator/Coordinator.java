@@ -140,6 +140,7 @@ public final class Coordinator implements AutoCloseable {
             engine.setMaxSamplesPerDevice(b.maxSamplesPerDevice);
             engine.setStragglerRest(b.stragglerRest);
             engine.setUplinkPermille(b.uplinkPermille);
+            engine.setDownlinkPermille(b.downlinkPermille);
             engineRef[0] = engine;
             this.evaluator = b.evaluator;
             this.evaluateEvery = b.evaluateEvery;
@@ -516,6 +517,7 @@ public final class Coordinator implements AutoCloseable {
         private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
         private int stragglerRest;
         private int uplinkPermille;
+        private int downlinkPermille;
         private int maxSamplesPerDevice = io.tinyfed.coordinator.round.UpdateValidator.DEFAULT_MAX_SAMPLES;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
@@ -664,6 +666,15 @@ public final class Coordinator implements AutoCloseable {
         /** Per mille of its delta's values a device sends (default 0: all, uncompressed; {@link RoundEngine#setUplinkPermille}). */
         public Builder uplinkPermille(int v) {
             uplinkPermille = v;
+            return this;
+        }
+
+        /**
+         * Per mille of each new version's change sent as a delta to the devices holding the version before (default 0:
+         * versions go out whole only; {@link RoundEngine#setDownlinkPermille}).
+         */
+        public Builder downlinkPermille(int v) {
+            downlinkPermille = v;
             return this;
         }
 

@@ -123,6 +123,12 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "(default: every value, in the device's number format).")
     Double uplinkTop;
 
+    @Option(names = "--downlink-top", paramLabel = "PERCENT", description = "Each new version also goes out as a delta "
+            + "from the one before holding the largest PERCENT of its change, as int8; devices that hold the version "
+            + "before rebuild the new one from it and verify it, the rest fetch the full snapshot (e.g. 10; default: "
+            + "full snapshots only).")
+    Double downlinkTop;
+
     @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
     int innerSteps;
 
@@ -237,7 +243,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, quorum, minReplies,
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
                 .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
-                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest).uplinkPermille(uplinkPermille())
+                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest).uplinkPermille(permille("--uplink-top", uplinkTop))
+                .downlinkPermille(permille("--downlink-top", downlinkTop))
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
@@ -451,15 +458,15 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
     }
 
-    /** {@code --uplink-top} in per mille (0 without it). */
-    private int uplinkPermille() {
-        if (uplinkTop == null) {
+    /** A percentage option in per mille (0 without it). */
+    private int permille(String flag, Double percent) {
+        if (percent == null) {
             return 0;
         }
-        if (!(uplinkTop > 0 && uplinkTop <= 100) || Math.round(uplinkTop * 10) < 1) {
-            throw usage("--uplink-top is a percentage of the update's values in [0.1, 100], got " + uplinkTop);
+        if (!(percent >= 0.1 && percent <= 100)) {
+            throw usage(flag + " is a percentage of the values in [0.1, 100], got " + percent);
         }
-        return (int) Math.round(uplinkTop * 10);
+        return (int) Math.round(percent * 10);
     }
 
     private CommandLine.ParameterException usage(String message) {

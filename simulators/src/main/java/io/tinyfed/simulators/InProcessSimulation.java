@@ -92,6 +92,13 @@ public final class InProcessSimulation implements FleetGateway {
     private boolean errorFeedback;
     private long uplinkBytes;
     private long uplinkUpdates;
+    /** The latest version published, and the one the devices hold (rebuilt from deltas where they came). */
+    private ModelSnapshot latest;
+    private ModelSnapshot held;
+    private final io.tinyfed.protocol.SnapshotVerifier verifier;
+    private long downlinkBytes;
+    private long downlinkVersions;
+    private long downlinkDeltas;
 
     /**
      * @param family   the task family: each device holds one of its training tasks and {@code shots} samples of it
@@ -105,6 +112,8 @@ public final class InProcessSimulation implements FleetGateway {
         this.seed = seed;
         this.engine = new RoundEngine(settings, strategy, new ModelStore(store), CoordinatorKeys.loadOrCreate(store, "sim"),
                 this, clock, init);
+        this.verifier = new io.tinyfed.protocol.SnapshotVerifier(io.tinyfed.protocol.TrustedKeys.read(
+                CoordinatorKeys.trustFile(store)));
         this.connectivity = new Connectivity(faults, seed);
         this.order = SimulatedDevice.fleet(family, deviceCount, profiles, shots, faults.maliciousFraction(), seed);
         for (SimulatedDevice d : order) {
@@ -123,6 +132,7 @@ public final class InProcessSimulation implements FleetGateway {
         roundsRun++;
         connectivity();
         int before = engine.roundsClosed();
+        receiveLatest();
         if (engine.startRound().isEmpty()) {
             return null;
         }
@@ -248,7 +258,46 @@ public final class InProcessSimulation implements FleetGateway {
 
     @Override
     public void publishSnapshot(ModelSnapshot s) {
-        snapshot = s.model();
+        latest = s;
+    }
+
+    /**
+     * The devices hold what they rebuilt from the version before: the delta through the wire, applied, verified against
+     * the coordinator's key as an agent does. A delta that does not rebuild a signed version is a defect: it throws.
+     */
+    @Override
+    public void publishDelta(io.tinyfed.protocol.SnapshotDelta d) {
+        if (held == null || held.version() != d.fromVersion()) {
+            return; // the devices hold another version: they take the full snapshot
+        }
+        byte[] bytes = io.tinyfed.protocol.WireCodec.encode(d);
+        try {
+            ModelSnapshot rebuilt = io.tinyfed.protocol.WireCodec.decodeSnapshotDelta(bytes).applyTo(held);
+            verifier.verify(rebuilt);
+            held = rebuilt;
+        } catch (io.tinyfed.protocol.ProtocolException e) {
+            throw new IllegalStateException("a published delta does not rebuild version " + d.toVersion() + ": "
+                    + e.getMessage(), e);
+        }
+        snapshot = held.model();
+        downlinkBytes += bytes.length;
+        downlinkVersions++;
+        downlinkDeltas++;
+    }
+
+    /** Devices without the latest version (no delta came for it) take the full snapshot, its bytes counted. */
+    private void receiveLatest() {
+        if (latest != null && (held == null || held.version() != latest.version())) {
+            held = latest;
+            snapshot = held.model();
+            downlinkBytes += io.tinyfed.protocol.WireCodec.encode(latest).length;
+            downlinkVersions++;
+        }
+    }
+
+    /** Bytes a device received per model version so far (full snapshots and deltas), versions received, deltas among them. */
+    public long[] downlink() {
+        return new long[] {downlinkBytes, downlinkVersions, downlinkDeltas};
     }
 
     @Override

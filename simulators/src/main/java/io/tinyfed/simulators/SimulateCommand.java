@@ -117,6 +117,11 @@ public final class SimulateCommand implements Callable<Integer> {
             + "uncompressed).")
     Double uplinkTop;
 
+    @Option(names = "--downlink-top", paramLabel = "PERCENT", description = "Each new version also goes out as a delta "
+            + "holding the largest PERCENT of its change, which devices holding the version before rebuild and verify "
+            + "(inproc and agents; simulated gateways take full snapshots; default: full snapshots only).")
+    Double downlinkTop;
+
     @Option(names = "--aggregation", defaultValue = "mean", description = "mean, trimmed-mean or median.")
     String aggregation;
 
@@ -232,11 +237,8 @@ public final class SimulateCommand implements Callable<Integer> {
         io.tinyfed.protocol.cli.Cli.choice(spec, "--aggregation", RobustAggregation.Rule.class, aggregation);
         InProcessSimulation.Attack attackKind = io.tinyfed.protocol.cli.Cli.choice(spec, "--attack",
                 InProcessSimulation.Attack.class, attack);
-        if (uplinkTop != null && !(uplinkTop >= 0.1 && uplinkTop <= 100)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--uplink-top is a percentage of the update's "
-                    + "values in [0.1, 100], got " + uplinkTop);
-        }
-        int permille = uplinkTop == null ? 0 : (int) Math.round(uplinkTop * 10);
+        int permille = permille("--uplink-top", uplinkTop);
+        int downPermille = permille("--downlink-top", downlinkTop);
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(fam.architecture(), seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
@@ -259,6 +261,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     sim.encodeUpdates(true);
                     sim.engine().setUplinkPermille(permille);
                 }
+                sim.engine().setDownlinkPermille(downPermille);
                 for (int k = 1; k <= rounds; k++) {
                     RoundEngine.RoundSummary s = sim.round();
                     bar.step();
@@ -272,6 +275,8 @@ public final class SimulateCommand implements Callable<Integer> {
                 finalModel = sim.engine().currentModel();
                 uplinkBytesPerUpdate = sim.uplinkUpdates() == 0 ? Double.NaN
                         : (double) sim.uplinkBytes() / sim.uplinkUpdates();
+                long[] downlink = sim.downlink();
+                downlinkBytesPerVersion = downlink[1] == 0 ? Double.NaN : (double) downlink[0] / downlink[1];
                 if (plan != null) {
                     rolloutResult = rollout(sim, fam, init, faults, onlineLr);
                 }
@@ -280,6 +285,7 @@ public final class SimulateCommand implements Callable<Integer> {
                         perGateway, ps, localSamples, faults, seed)) {
                     sim.engine().setQuarantine(quarantine());
                     sim.engine().setUplinkPermille(permille);
+                    sim.engine().setDownlinkPermille(downPermille);
                     sim.run(rounds, Duration.ofMinutes(Math.max(10, rounds)), bar::stepTo);
                     Map<Integer, Model> evaluated = new TreeMap<>();
                     for (ModelStore.Version v : sim.store().versions(fam.name())) {
@@ -411,6 +417,18 @@ public final class SimulateCommand implements Callable<Integer> {
         return disconnects;
     }
 
+    /** A percentage option in per mille (0 without it); a value out of range is a usage error. */
+    private int permille(String flag, Double percent) {
+        if (percent == null) {
+            return 0;
+        }
+        if (!(percent >= 0.1 && percent <= 100)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " is a percentage of the values in "
+                    + "[0.1, 100], got " + percent);
+        }
+        return (int) Math.round(percent * 10);
+    }
+
     /** Payload bytes per update in the last run, where measured (mqtt with gateways, or --uplink-top); else NaN. */
     double uplinkBytesPerUpdate() {
         return uplinkBytesPerUpdate;
@@ -428,6 +446,8 @@ public final class SimulateCommand implements Callable<Integer> {
     private double startupSeconds;
     /** Payload bytes per update the coordinator received when they were measured (NaN: not measured). */
     private double uplinkBytesPerUpdate = Double.NaN;
+    /** Bytes a device received per model version, full snapshots and deltas (inproc; NaN: not measured). */
+    private double downlinkBytesPerVersion = Double.NaN;
     private String metric = "adapted_mse";
     private double randomInit;
 
@@ -503,6 +523,9 @@ public final class SimulateCommand implements Callable<Integer> {
         if (!Double.isNaN(uplinkBytesPerUpdate)) {
             console.printf(Locale.ROOT, "  %-44s %,12.0f%n", (viaGateways ? "gateway " : "") + "update payload, B per update",
                     uplinkBytesPerUpdate);
+        }
+        if (!Double.isNaN(downlinkBytesPerVersion)) {
+            console.printf(Locale.ROOT, "  %-44s %,12.0f%n", "model version received, B per device", downlinkBytesPerVersion);
         }
         console.printf("  %-44s %12d%n", "stragglers (dropped out, late or refused)", stragglers);
         if (mqtt && disconnect > 0) {

@@ -549,6 +549,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                         ? TopicPermission.MqttActivity.PUBLISH : TopicPermission.MqttActivity.SUBSCRIBE));
             }
             permissions.add(allow(topics.allModels(), TopicPermission.MqttActivity.SUBSCRIBE));
+            permissions.add(allow(topics.allModelDeltas(), TopicPermission.MqttActivity.SUBSCRIBE));
             permissions.setDefaultBehaviour(DefaultAuthorizationBehaviour.DENY);
             out.authenticateSuccessfully();
         }

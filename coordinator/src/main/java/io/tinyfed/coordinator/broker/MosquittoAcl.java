@@ -25,6 +25,7 @@ public final class MosquittoAcl {
                     .append(topics.devicePattern("%u", t)).append('\n');
         }
         acl.append("pattern read ").append(topics.allModels()).append('\n');
+        acl.append("pattern read ").append(topics.allModelDeltas()).append('\n');
         return acl.toString();
     }
 }

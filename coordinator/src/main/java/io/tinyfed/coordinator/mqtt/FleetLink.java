@@ -208,6 +208,11 @@ public final class FleetLink implements FleetGateway {
     }
 
     @Override
+    public void publishDelta(io.tinyfed.protocol.SnapshotDelta delta) {
+        send(topics.modelDelta(delta.modelId()), WireCodec.encode(delta), false);
+    }
+
+    @Override
     public void sendTask(String deviceId, TrainTask task) {
         publishLater(topics.device(deviceId, Topics.DeviceTopic.TASK), () -> WireCodec.encode(task, deviceId, signer));
     }

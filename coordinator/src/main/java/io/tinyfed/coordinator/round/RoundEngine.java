@@ -73,6 +73,9 @@ public final class RoundEngine {
     private final Map<String, Integer> restingUntil = new java.util.HashMap<>();
     private int stragglerRest;
     private int uplinkPermille;
+    private int downlinkPermille;
+    /** With downlink compression: what the published versions left out of the aggregated ones, sent later. */
+    private io.tinyfed.core.DeltaCompressor downlink;
     private final Strategy strategy;
     private final ModelStore store;
     private final SnapshotSigner signer;
@@ -265,6 +268,20 @@ public final class RoundEngine {
         uplinkPermille = permille;
     }
 
+    /**
+     * How new versions go out from the next round on: 0 (the default) as the aggregated model, published whole; 1 to
+     * 1000 as a delta from the version before ({@link FleetGateway#publishDelta}) holding the largest that many per
+     * mille of the change, as int8. The published version is then the previous one plus that delta, exactly as devices
+     * rebuild it, and the rest of the change is kept here and added to the next round's (error feedback, in memory: a
+     * restart forgets it). The full snapshot is still published for devices that hold no version or another one.
+     */
+    public synchronized void setDownlinkPermille(int permille) {
+        if (permille < 0 || permille > 1000) {
+            throw new IllegalArgumentException("downlink per mille must be in [0, 1000], got " + permille);
+        }
+        downlinkPermille = permille;
+    }
+
     /** One decoded update from {@code topicDeviceId}'s update topic. */
     public synchronized void onUpdate(String topicDeviceId, ModelUpdate u) {
         UpdateValidator.OpenRound open = round < 0 ? null : new UpdateValidator.OpenRound(round, settings.modelId(),
@@ -352,6 +369,11 @@ public final class RoundEngine {
                 if (tooFar.isPresent()) {
                     throw new RefusedStep(tooFar.get());
                 }
+                io.tinyfed.core.SparseDelta sent = downlinkPermille == 0 ? null : downlinkDelta(before, theta);
+                if (sent != null) {
+                    theta = before.clone();
+                    sent.addTo(theta);
+                }
                 Model next = current.withRealParameters(theta);
                 ModelSnapshot s = signer.sign(settings.modelId(), base + 1, next, clock.instant());
                 Map<String, Integer> rejected = new TreeMap<>();
@@ -363,6 +385,10 @@ public final class RoundEngine {
                         strategy.name(), List.copyOf(replies.keySet()), settings.innerSteps(),
                         settings.innerLearningRate(), strategy.outerStepSize(round), started, clock.instant()), null);
                 outcome = "aggregated " + accepted.size() + "/" + selected.size();
+                if (sent != null) { // first: devices holding the version before need no more than this
+                    gateway.publishDelta(new io.tinyfed.protocol.SnapshotDelta(settings.modelId(), base, base + 1, sent,
+                            s.keyId(), s.signature(), s.createdAt()));
+                }
                 gateway.publishSnapshot(s);
             } catch (RefusedStep e) {
                 outcome = "refused: " + e.getMessage() + "; version " + base + " kept";
@@ -391,6 +417,18 @@ public final class RoundEngine {
         selected = List.of();
         selectedSet = Set.of();
         replies.clear();
+    }
+
+    /** The top of {@code theta - before} plus what earlier versions left out, as the downlink sends it. */
+    private io.tinyfed.core.SparseDelta downlinkDelta(float[] before, float[] theta) {
+        if (downlink == null || downlink.parameterCount() != theta.length) {
+            downlink = new io.tinyfed.core.DeltaCompressor(theta.length, NumberFormat.F32, true);
+        }
+        float[] change = new float[theta.length];
+        for (int i = 0; i < change.length; i++) {
+            change[i] = theta[i] - before[i];
+        }
+        return downlink.compress(change, downlinkPermille / 1000.0);
     }
 
     /** The largest sample count one device may claim ({@link UpdateValidator#DEFAULT_MAX_SAMPLES} unless set). */

@@ -46,10 +46,16 @@ class RoundEngineTest {
         final List<ModelSnapshot> snapshots = new CopyOnWriteArrayList<>();
         final List<Map.Entry<String, TrainTask>> tasks = new CopyOnWriteArrayList<>();
         final List<Reject> rejects = new CopyOnWriteArrayList<>();
+        final List<io.tinyfed.protocol.SnapshotDelta> deltas = new CopyOnWriteArrayList<>();
 
         @Override
         public void publishSnapshot(ModelSnapshot s) {
             snapshots.add(s);
+        }
+
+        @Override
+        public void publishDelta(io.tinyfed.protocol.SnapshotDelta d) {
+            deltas.add(d);
         }
 
         @Override
@@ -186,6 +192,39 @@ class RoundEngineTest {
         assertThat(gateway.tasks).extracting(e -> e.getValue().uplinkPermille()).containsExactly(0, 50);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.setUplinkPermille(1001))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void downlinkPermille_eachNewVersionIsThePreviousPlusItsDelta_signedAsTheFullSnapshot(@TempDir Path dir)
+            throws Exception {
+        RoundEngine engine = engine(dir, new ReptileStrategy(1, false, 10, Selection.upTo(2)), 1);
+        engine.setDownlinkPermille(100);
+        SnapshotVerifier verifier = new SnapshotVerifier(Map.of("coord", keys.getPublic()));
+        for (String id : List.of("a", "b")) {
+            engine.deviceHello(hello(id, 262_144, NumberFormat.F32));
+        }
+        engine.publishCurrent();
+        for (int r = 0; r < 5; r++) {
+            int before = gateway.tasks.size();
+            engine.startRound().orElseThrow();
+            TrainTask t = gateway.tasks.get(before).getValue();
+            engine.onUpdate("a", adapt("a", t, engine.currentModel(), 0));
+            engine.onUpdate("b", adapt("b", t, engine.currentModel(), 1));
+        }
+
+        assertThat(gateway.deltas).hasSize(5);
+        for (io.tinyfed.protocol.SnapshotDelta d : gateway.deltas) {
+            ModelSnapshot base = gateway.snapshots.stream().filter(s -> s.version() == d.fromVersion()).findFirst()
+                    .orElseThrow();
+            ModelSnapshot published = gateway.snapshots.stream().filter(s -> s.version() == d.toVersion()).findFirst()
+                    .orElseThrow();
+            ModelSnapshot rebuilt = d.applyTo(base);
+            verifier.verify(rebuilt);
+            assertThat(rebuilt.model().toRealVector()).containsExactly(published.model().toRealVector());
+            assertThat(d.delta().indices()).hasSize(176);
+        }
+        assertThat(engine.currentModel().toRealVector()).containsExactly(gateway.snapshots.get(gateway.snapshots.size() - 1)
+                .model().toRealVector());
     }
 
     @Test

@@ -21,6 +21,7 @@ import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.ProtocolException;
 import io.tinyfed.protocol.Reject;
 import io.tinyfed.protocol.RejectReason;
+import io.tinyfed.protocol.SnapshotDelta;
 import io.tinyfed.protocol.SnapshotVerifier;
 import io.tinyfed.protocol.Topics;
 import io.tinyfed.protocol.TrainTask;
@@ -91,10 +92,11 @@ public final class Agent implements AutoCloseable {
      * @param installs          deploys that changed the served version (a deploy sent again for what is installed does
      *                          not count)
      * @param updateBytesPublished payload bytes of the updates published (what the uplink carried, MQTT headers apart)
+     * @param deltasApplied     model versions rebuilt from a delta (not received whole)
      */
     public record Stats(long samplesSeen, long samplesRejected, long updatesPublished, long tasksDropped,
                         Map<RejectReason, Long> messagesRejected, long modelVersion, long installs,
-                        long updateBytesPublished) {
+                        long updateBytesPublished, long deltasApplied) {
     }
 
     private final Settings settings;
@@ -137,6 +139,9 @@ public final class Agent implements AutoCloseable {
     private final AtomicLong samplesRejected = new AtomicLong();
     private final AtomicLong updatesPublished = new AtomicLong();
     private final AtomicLong updateBytesPublished = new AtomicLong();
+    private final AtomicLong deltasApplied = new AtomicLong();
+    /** Whether the agent is subscribed to the full snapshots (worker thread and announce only). */
+    private volatile boolean fullSnapshots = true;
     private final AtomicLong tasksDropped = new AtomicLong();
     private final AtomicLong installs = new AtomicLong();
     private final AtomicLong modelVersion = new AtomicLong(-1);
@@ -232,9 +237,12 @@ public final class Agent implements AutoCloseable {
                     p.cpu(), p.clockMhz(), p.formatSet(), p.sensors(), settings.runtimeVersion(), p.firmwareVersion(),
                     null, settings.bufferCapacity());
             // Subscribe before announcing, so a coordinator that reacts to the hello cannot miss us.
+            // After a (re)connect the device may have missed versions: full snapshots until a delta applies again.
+            fullSnapshots = true;
             transport.subscribe(topics.device(settings.deviceId(), Topics.DeviceTopic.TASK),
                     topics.device(settings.deviceId(), Topics.DeviceTopic.REJECT),
-                    topics.device(settings.deviceId(), Topics.DeviceTopic.DEPLOY), topics.allModels());
+                    topics.device(settings.deviceId(), Topics.DeviceTopic.DEPLOY), topics.allModels(),
+                    topics.allModelDeltas());
             transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.HELLO), WireCodec.encode(hello), true);
             transport.publish(topics.device(settings.deviceId(), Topics.DeviceTopic.STATE),
                     WireCodec.encode(new DeviceState(settings.deviceId(), true)), true);
@@ -264,6 +272,13 @@ public final class Agent implements AutoCloseable {
                 }
                 verifier.verify(s);
                 worker.execute(() -> onSnapshot(s));
+            } else if (a.isModelDelta()) {
+                SnapshotDelta d = WireCodec.decodeSnapshotDelta(payload);
+                if (!d.modelId().equals(a.modelId())) {
+                    throw new ProtocolException(RejectReason.IDENTITY_MISMATCH, "delta of " + d.modelId()
+                            + " on the topic of " + a.modelId());
+                }
+                worker.execute(() -> onDelta(d));
             } else if (a.deviceId().equals(settings.deviceId()) && a.kind() == Topics.DeviceTopic.TASK) {
                 TrainTask t = WireCodec.decodeTask(payload, settings.deviceId(), verifier);
                 t.requireWithinDeviceBounds(clock.millis());
@@ -364,6 +379,57 @@ public final class Agent implements AutoCloseable {
             }
         }
         runPendingTasks();
+    }
+
+    /**
+     * A new version as a delta: rebuilt from the version held, verified like a full snapshot, then used as one. The
+     * first delta that applies ends the subscription to full snapshots (they are then needed only to catch up); a delta
+     * the device cannot use (it holds another version, or the result does not verify) starts it again, and the broker
+     * sends the retained latest snapshot at once.
+     */
+    private void onDelta(SnapshotDelta d) {
+        ModelSnapshot known = snapshots.get(d.modelId());
+        if (known != null && known.version() >= d.toVersion()) {
+            if (known.version() == d.toVersion()) {
+                fullSnapshots(false); // the full snapshot came first, but deltas follow the version held: use them
+            }
+            return;
+        }
+        try {
+            if (known == null || known.version() != d.fromVersion()) {
+                throw new ProtocolException(RejectReason.STALE_BASE_VERSION, "delta from v" + d.fromVersion() + " of "
+                        + d.modelId() + ", holding " + (known == null ? "none" : "v" + known.version()));
+            }
+            ModelSnapshot rebuilt = d.applyTo(known);
+            verifier.verify(rebuilt);
+            deltasApplied.incrementAndGet();
+            onSnapshot(rebuilt);
+            fullSnapshots(false);
+        } catch (ProtocolException e) {
+            if (e.reason() != RejectReason.STALE_BASE_VERSION) {
+                rejected.computeIfAbsent(e.reason(), k -> new AtomicLong()).incrementAndGet();
+            }
+            LOG.log(System.Logger.Level.INFO, "model delta not used ({0}); fetching the full snapshot", e.getMessage());
+            fullSnapshots(true);
+        }
+    }
+
+    /** Subscribes to the retained full snapshots, or ends that subscription (worker thread). */
+    private void fullSnapshots(boolean wanted) {
+        if (fullSnapshots == wanted) {
+            return;
+        }
+        try {
+            if (wanted) {
+                transport.subscribe(topics.allModels());
+            } else {
+                transport.unsubscribe(topics.allModels());
+            }
+            fullSnapshots = wanted;
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "could not {0} full snapshots: {1}", wanted ? "subscribe to"
+                    : "unsubscribe from", e.getMessage());
+        }
     }
 
     /**
@@ -861,7 +927,8 @@ public final class Agent implements AutoCloseable {
         Map<RejectReason, Long> r = new EnumMap<>(RejectReason.class);
         rejected.forEach((k, v) -> r.put(k, v.get()));
         return new Stats(samplesSeen.get(), samplesRejected.get() + data.rejected(), updatesPublished.get(),
-                tasksDropped.get(), r, modelVersion.get(), installs.get(), updateBytesPublished.get());
+                tasksDropped.get(), r, modelVersion.get(), installs.get(), updateBytesPublished.get(),
+                deltasApplied.get());
     }
 
     /** Announces offline, disconnects and stops the worker. */

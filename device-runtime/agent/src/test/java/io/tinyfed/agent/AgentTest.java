@@ -110,6 +110,57 @@ class AgentTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.stats().updatesPublished() == 1);
     }
 
+    /**
+     * Publishes the next version of the sine model as the coordinator does: {@code from} plus the top 10% of a random
+     * change, first as a delta, then whole (retained).
+     */
+    private ModelSnapshot nextVersion(ModelSnapshot from, long seed) {
+        float[] change = new float[from.model().parameterCount()];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (int i = 0; i < change.length; i++) {
+            change[i] = (float) (r.nextGaussian() * 0.01);
+        }
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(change.length, NumberFormat.F32, false)
+                .compress(change, 0.1);
+        float[] theta = from.model().toRealVector();
+        sent.addTo(theta);
+        ModelSnapshot to = signer.sign("sine", from.version() + 1, from.model().withRealParameters(theta), Instant.now());
+        broker.publish(topics.modelDelta("sine"), WireCodec.encode(io.tinyfed.protocol.SnapshotDelta.between(from, to,
+                sent)), false);
+        broker.publish(topics.model("sine"), WireCodec.encode(to), true);
+        return to;
+    }
+
+    @Test
+    void rebuildsVersionsFromDeltas_leavesFullSnapshots_andFetchesOneAfterAGap() throws Exception {
+        start("gateway", "dev-1");
+        ModelSnapshot v1 = signer.sign("sine", 1, Model.initialize(SINE, 1), Instant.now());
+        broker.publish(topics.model("sine"), WireCodec.encode(v1), true);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().modelVersion() == 1);
+
+        nextVersion(v1, 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().modelVersion() == 2);
+        assertThat(agent.stats().deltasApplied()).isEqualTo(1);
+
+        // v3 goes out while the agent misses its delta: it holds v2 when v3 -> v4 arrives, and fetches v4 whole.
+        ModelSnapshot v3 = signer.sign("sine", 3, Model.initialize(SINE, 3), Instant.now());
+        broker.publish(topics.model("sine"), WireCodec.encode(v3), true);
+        assertThat(agent.stats().modelVersion()).as("full snapshots no longer subscribed").isEqualTo(2);
+        nextVersion(v3, 4);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().modelVersion() == 4);
+        assertThat(agent.stats().deltasApplied()).isEqualTo(1);
+
+        // A delta that does not rebuild a signed version is refused and counted; the next one applies.
+        ModelSnapshot v4 = signer.sign("sine", 4, Model.initialize(SINE, 3), Instant.now());
+        io.tinyfed.core.SparseDelta bogus = new io.tinyfed.core.DeltaCompressor(v4.model().parameterCount(),
+                NumberFormat.F32, false).compress(new float[v4.model().parameterCount()], 0.1);
+        broker.publish(topics.modelDelta("sine"), WireCodec.encode(new io.tinyfed.protocol.SnapshotDelta("sine", 4, 5,
+                bogus, "coord", new byte[64], Instant.now())), false);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().messagesRejected()
+                .getOrDefault(RejectReason.BAD_SIGNATURE, 0L) == 1);
+        assertThat(agent.stats().modelVersion()).isEqualTo(4);
+    }
+
     @Test
     void dropsATaskWhoseDeadlinePassesWithoutItsModel() throws Exception {
         start("gateway", "dev-1");

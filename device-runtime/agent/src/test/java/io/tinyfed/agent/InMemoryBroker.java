@@ -114,6 +114,13 @@ final class InMemoryBroker {
         }
 
         @Override
+        public void unsubscribe(String... oldFilters) {
+            for (String f : oldFilters) {
+                filters.remove(f);
+            }
+        }
+
+        @Override
         public void close() {
             closed = true;
         }

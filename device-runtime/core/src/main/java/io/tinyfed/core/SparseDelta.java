@@ -66,6 +66,22 @@ public record SparseDelta(int parameterCount, int[] indices, byte[] values, byte
         return (float) Math.scalb((double) values[k], -blockFrac[k / BLOCK]);
     }
 
+    /**
+     * Adds the sent values to {@code theta} in place, one float32 addition per position in position order: whoever
+     * applies the same delta to the same parameters gets the same bits (how a device rebuilds a model version from the
+     * one it holds and the coordinator's delta).
+     *
+     * @throws IllegalArgumentException if {@code theta} has another length
+     */
+    public void addTo(float[] theta) {
+        if (theta.length != parameterCount) {
+            throw new IllegalArgumentException("delta of " + parameterCount + " values for " + theta.length + " parameters");
+        }
+        for (int k = 0; k < indices.length; k++) {
+            theta[indices[k]] += value(k);
+        }
+    }
+
     /** The dense delta: the sent values at their positions, zero elsewhere. */
     public float[] toDense() {
         float[] dense = new float[parameterCount];

@@ -20,6 +20,8 @@ public final class Limits {
     /** A snapshot plus the deploy's own fields. */
     public static final int DEPLOY_BYTES = SNAPSHOT_BYTES + 4 * 1024;
     public static final int DEPLOYMENT_STATUS_BYTES = 2048;
+    /** Header room plus, per parameter, one int8 value, up to five gap bytes and a block scale's share. */
+    public static final int SNAPSHOT_DELTA_BYTES = 64 * 1024 + 7 * MAX_PARAMETERS;
     /** Header room plus, per parameter, four value bytes and up to five index bytes. */
     public static final int UPDATE_BYTES = 64 * 1024 + 9 * MAX_PARAMETERS;
     /**

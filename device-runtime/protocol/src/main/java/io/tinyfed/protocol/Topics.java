@@ -34,10 +34,24 @@ public final class Topics {
         }
     }
 
-    /** A parsed topic: a device topic with its device id, or a model topic with its model id. */
-    public record Address(String fleet, DeviceTopic kind, String deviceId, String modelId) {
+    /**
+     * A parsed topic: a device topic with its device id, or a model topic with its model id, where {@code delta} says
+     * whether it is the model's delta topic ({@link #modelDelta}) rather than its snapshot topic.
+     */
+    public record Address(String fleet, DeviceTopic kind, String deviceId, String modelId, boolean delta) {
+        /** A device topic. */
+        public Address(String fleet, DeviceTopic kind, String deviceId) {
+            this(fleet, kind, deviceId, null, false);
+        }
+
+        /** A model's snapshot topic. */
         public boolean isModel() {
-            return modelId != null;
+            return modelId != null && !delta;
+        }
+
+        /** A model's delta topic. */
+        public boolean isModelDelta() {
+            return modelId != null && delta;
         }
     }
 
@@ -85,6 +99,16 @@ public final class Topics {
         return prefix + "/model/" + modelId;
     }
 
+    /** Where a model's versions are sent as deltas from the version before ({@link SnapshotDelta}). */
+    public String modelDelta(String modelId) {
+        return model(modelId) + "/delta";
+    }
+
+    /** Filter for every model's delta topic. */
+    public String allModelDeltas() {
+        return prefix + "/model/+/delta";
+    }
+
     /** Filter for one kind of topic of every device, e.g. all hellos. */
     public String allDevices(DeviceTopic kind) {
         return prefix + "/device/+/" + kind.level();
@@ -115,12 +139,15 @@ public final class Topics {
         }
         String[] parts = topic.substring(prefix.length() + 1).split("/", -1);
         if (parts.length == 2 && parts[0].equals("model") && Limits.isValidId(parts[1])) {
-            return Optional.of(new Address(fleet, null, null, parts[1]));
+            return Optional.of(new Address(fleet, null, null, parts[1], false));
+        }
+        if (parts.length == 3 && parts[0].equals("model") && Limits.isValidId(parts[1]) && parts[2].equals("delta")) {
+            return Optional.of(new Address(fleet, null, null, parts[1], true));
         }
         if (parts.length == 3 && parts[0].equals("device") && Limits.isValidId(parts[1])) {
             for (DeviceTopic kind : DeviceTopic.values()) {
                 if (kind.level().equals(parts[2])) {
-                    return Optional.of(new Address(fleet, kind, parts[1], null));
+                    return Optional.of(new Address(fleet, kind, parts[1]));
                 }
             }
         }

@@ -426,6 +426,99 @@ public final class WireCodec {
         return b.build().toByteArray();
     }
 
+    /** One scale per block of {@code n} S8 values, each within the range {@link io.tinyfed.core.SparseDelta} allows. */
+    private static void requireBlockScales(byte[] blockFrac, int n, String what) throws ProtocolException {
+        if (blockFrac.length != io.tinyfed.core.SparseDelta.blocks(n)) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, what + " has " + blockFrac.length + " block scales, "
+                    + n + " S8 values need " + io.tinyfed.core.SparseDelta.blocks(n));
+        }
+        for (byte f : blockFrac) {
+            if (f < io.tinyfed.core.SparseDelta.MIN_FRAC || f > io.tinyfed.core.SparseDelta.MAX_FRAC) {
+                throw new ProtocolException(RejectReason.INVALID_FIELD, what + " block scale " + f + " outside ["
+                        + io.tinyfed.core.SparseDelta.MIN_FRAC + ", " + io.tinyfed.core.SparseDelta.MAX_FRAC + "]");
+            }
+        }
+    }
+
+    /** The positions of S8 values: their gaps when given, else every position of {@code count}. */
+    private static int[] positions(List<Integer> gaps, int count, String what) throws ProtocolException {
+        if (gaps.isEmpty()) {
+            int[] all = new int[count];
+            for (int i = 0; i < count; i++) {
+                all[i] = i;
+            }
+            return all;
+        }
+        if (gaps.size() > count) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, what + " sends " + gaps.size() + " values of " + count);
+        }
+        int[] out = new int[gaps.size()];
+        long previous = -1;
+        for (int k = 0; k < out.length; k++) {
+            long index = previous + 1 + Integer.toUnsignedLong(gaps.get(k));
+            if (index >= count) {
+                throw new ProtocolException(RejectReason.WRONG_SHAPE, what + " index " + index + " at position " + k
+                        + " is not increasing within [0, " + count + ")");
+            }
+            out[k] = (int) index;
+            previous = index;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- snapshot delta
+
+    /** A snapshot delta as published on the model's delta topic. */
+    public static byte[] encode(SnapshotDelta d) {
+        io.tinyfed.core.SparseDelta delta = d.delta();
+        Wire.SnapshotDelta.Builder b = Wire.SnapshotDelta.newBuilder().setModelId(d.modelId())
+                .setFromVersion(d.fromVersion()).setToVersion(d.toVersion()).setParameterCount(delta.parameterCount())
+                .setValues(ByteString.copyFrom(delta.values())).setBlockFrac(ByteString.copyFrom(delta.blockFrac()))
+                .setKeyId(d.keyId()).setSignature(ByteString.copyFrom(d.signature()))
+                .setCreatedAtMs(d.createdAt().toEpochMilli());
+        int[] indices = delta.indices();
+        if (indices.length < delta.parameterCount()) {
+            int previous = -1;
+            for (int i : indices) {
+                b.addIndexGaps(i - previous - 1);
+                previous = i;
+            }
+        }
+        return b.build().toByteArray();
+    }
+
+    /**
+     * A snapshot delta, its shape checked; its signature is checked on the snapshot it rebuilds
+     * ({@link SnapshotDelta#applyTo}, then {@link SnapshotVerifier#verify}).
+     *
+     * @throws ProtocolException if it is too large, malformed, not from one version to the next, or its values,
+     *                           scales or positions are out of shape or range
+     */
+    public static SnapshotDelta decodeSnapshotDelta(byte[] bytes) throws ProtocolException {
+        Wire.SnapshotDelta m = parse(bytes, Limits.SNAPSHOT_DELTA_BYTES, "snapshot delta", Wire.SnapshotDelta.parser());
+        int count = m.getParameterCount();
+        if (count < 1 || count > Limits.MAX_PARAMETERS) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "snapshot delta parameter count " + count
+                    + " outside [1, " + Limits.MAX_PARAMETERS + "]");
+        }
+        if (m.getFromVersion() < 1 || m.getToVersion() != m.getFromVersion() + 1) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "snapshot delta from v" + m.getFromVersion()
+                    + " to v" + m.getToVersion() + " is not from one version to the next");
+        }
+        int[] indices = positions(m.getIndexGapsList(), count, "snapshot delta");
+        byte[] values = m.getValues().toByteArray();
+        if (values.length != indices.length) {
+            throw new ProtocolException(RejectReason.WRONG_SHAPE, "snapshot delta has " + values.length + " values for "
+                    + indices.length + " positions");
+        }
+        byte[] blockFrac = m.getBlockFrac().toByteArray();
+        requireBlockScales(blockFrac, values.length, "snapshot delta");
+        return new SnapshotDelta(Limits.requireId(m.getModelId(), "model id"), m.getFromVersion(), m.getToVersion(),
+                new io.tinyfed.core.SparseDelta(count, indices, values, blockFrac),
+                Limits.requireId(m.getKeyId(), "key id"), m.getSignature().toByteArray(),
+                Instant.ofEpochMilli(m.getCreatedAtMs()));
+    }
+
     /** Largest f in [0, MAX_DELTA_FRAC] with {@code max * 2^f <= 32767}. */
     static int deltaFrac(float max) {
         int f = MAX_DELTA_FRAC;
@@ -472,16 +565,7 @@ public final class WireCodec {
         }
         byte[] blockFrac = m.getBlockFrac().toByteArray();
         if (s8) {
-            if (blockFrac.length != io.tinyfed.core.SparseDelta.blocks(n)) {
-                throw new ProtocolException(RejectReason.WRONG_SHAPE, "update has " + blockFrac.length + " block scales, "
-                        + n + " S8 values need " + io.tinyfed.core.SparseDelta.blocks(n));
-            }
-            for (byte f : blockFrac) {
-                if (f < io.tinyfed.core.SparseDelta.MIN_FRAC || f > io.tinyfed.core.SparseDelta.MAX_FRAC) {
-                    throw new ProtocolException(RejectReason.INVALID_FIELD, "update block scale " + f + " outside ["
-                            + io.tinyfed.core.SparseDelta.MIN_FRAC + ", " + io.tinyfed.core.SparseDelta.MAX_FRAC + "]");
-                }
-            }
+            requireBlockScales(blockFrac, n, "update");
         } else if (blockFrac.length > 0) {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "update block scales are for S8 values only");
         }

@@ -16,15 +16,20 @@ class TopicsTest {
         assertThat(topics.sharedUpdates("coordinators"))
                 .isEqualTo("$share/coordinators/tinyfed/v1/fleet-a/device/+/update");
         assertThat(topics.allModels()).isEqualTo("tinyfed/v1/fleet-a/model/+");
+        assertThat(topics.allModelDeltas()).isEqualTo("tinyfed/v1/fleet-a/model/+/delta");
+        assertThat(topics.modelDelta("sine")).isEqualTo("tinyfed/v1/fleet-a/model/sine/delta");
         assertThat(topics.deviceSubtree("dev-1")).isEqualTo("tinyfed/v1/fleet-a/device/dev-1/#");
     }
 
     @Test
     void parsesItsOwnTopicsAndNothingElse() {
         assertThat(topics.parse("tinyfed/v1/fleet-a/device/dev-1/update"))
-                .contains(new Topics.Address("fleet-a", Topics.DeviceTopic.UPDATE, "dev-1", null));
+                .contains(new Topics.Address("fleet-a", Topics.DeviceTopic.UPDATE, "dev-1"));
         assertThat(topics.parse("tinyfed/v1/fleet-a/model/sine"))
-                .contains(new Topics.Address("fleet-a", null, null, "sine"));
+                .contains(new Topics.Address("fleet-a", null, null, "sine", false));
+        assertThat(topics.parse(topics.modelDelta("sine"))).contains(new Topics.Address("fleet-a", null, null, "sine", true))
+                .hasValueSatisfying(a -> assertThat(a.isModel()).isFalse());
+        assertThat(topics.parse("tinyfed/v1/fleet-a/model/sine/other")).isEmpty();
         assertThat(topics.parse("tinyfed/v1/fleet-b/device/dev-1/update")).isEmpty();
         assertThat(topics.parse("tinyfed/v1/fleet-a/device/dev-1/update/extra")).isEmpty();
         assertThat(topics.parse("tinyfed/v1/fleet-a/device/+/update")).isEmpty();

@@ -326,4 +326,72 @@ class WireCodecTest {
         assertRejected(() -> WireCodec.decodeTask(m.toBuilder().setUplinkPermille(1001).build().toByteArray(), "dev-1",
                 VERIFIER), RejectReason.INVALID_FIELD, "uplink per mille 1001");
     }
+
+    @Test
+    void snapshotDelta_rebuildsTheSignedNextVersionExactly() throws Exception {
+        Model v1 = Model.initialize(SINE, 1);
+        float[] theta = v1.toRealVector();
+        float[] change = delta(theta.length, 8);
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(theta.length, NumberFormat.F32, true)
+                .compress(change, 0.1);
+        sent.addTo(theta);
+        ModelSnapshot base = SIGNER.sign("sine", 1, v1, Instant.EPOCH);
+        ModelSnapshot next = SIGNER.sign("sine", 2, v1.withRealParameters(theta), Instant.ofEpochMilli(5));
+
+        byte[] bytes = WireCodec.encode(SnapshotDelta.between(base, next, sent));
+        ModelSnapshot rebuilt = WireCodec.decodeSnapshotDelta(bytes).applyTo(base);
+
+        VERIFIER.verify(rebuilt);
+        assertThat(rebuilt.version()).isEqualTo(2);
+        assertThat(rebuilt.createdAt()).isEqualTo(Instant.ofEpochMilli(5));
+        assertThat(rebuilt.model().toRealVector()).containsExactly(next.model().toRealVector());
+        assertThat(bytes.length).isLessThan(WireCodec.encode(next).length / 4);
+    }
+
+    @Test
+    void snapshotDelta_onAnotherBaseOrForged_doesNotVerifyOrApply() throws Exception {
+        Model v1 = Model.initialize(SINE, 1);
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(v1.parameterCount(), NumberFormat.F32, true)
+                .compress(delta(v1.parameterCount(), 9), 0.1);
+        float[] theta = v1.toRealVector();
+        sent.addTo(theta);
+        ModelSnapshot base = SIGNER.sign("sine", 1, v1, Instant.EPOCH);
+        ModelSnapshot next = SIGNER.sign("sine", 2, v1.withRealParameters(theta), Instant.EPOCH);
+        SnapshotDelta d = SnapshotDelta.between(base, next, sent);
+        ModelSnapshot otherBase = SIGNER.sign("sine", 1, Model.initialize(SINE, 2), Instant.EPOCH);
+
+        assertRejected(() -> VERIFIER.verify(d.applyTo(otherBase)), RejectReason.BAD_SIGNATURE, "");
+        assertRejected(() -> d.applyTo(SIGNER.sign("sine", 3, v1, Instant.EPOCH)), RejectReason.STALE_BASE_VERSION,
+                "from v1");
+        Wire.SnapshotDelta m = Wire.SnapshotDelta.parseFrom(WireCodec.encode(d));
+        byte[] values = m.getValues().toByteArray();
+        values[0] ^= 1;
+        assertRejected(() -> VERIFIER.verify(WireCodec.decodeSnapshotDelta(m.toBuilder().setValues(
+                com.google.protobuf.ByteString.copyFrom(values)).build().toByteArray()).applyTo(base)),
+                RejectReason.BAD_SIGNATURE, "");
+    }
+
+    @Test
+    void snapshotDelta_outOfShape_isRejectedWithItsReason() throws Exception {
+        Model v1 = Model.initialize(SINE, 1);
+        io.tinyfed.core.SparseDelta sent = new io.tinyfed.core.DeltaCompressor(v1.parameterCount(), NumberFormat.F32, true)
+                .compress(delta(v1.parameterCount(), 10), 0.1);
+        ModelSnapshot base = SIGNER.sign("sine", 1, v1, Instant.EPOCH);
+        Wire.SnapshotDelta m = Wire.SnapshotDelta.parseFrom(WireCodec.encode(SnapshotDelta.between(base,
+                SIGNER.sign("sine", 2, v1, Instant.EPOCH), sent)));
+
+        assertRejected(() -> WireCodec.decodeSnapshotDelta(m.toBuilder().setToVersion(5).build().toByteArray()),
+                RejectReason.INVALID_FIELD, "from v1 to v5");
+        assertRejected(() -> WireCodec.decodeSnapshotDelta(m.toBuilder().setIndexGaps(3, 5000).build().toByteArray()),
+                RejectReason.WRONG_SHAPE, "not increasing within [0, 1761)");
+        assertRejected(() -> WireCodec.decodeSnapshotDelta(m.toBuilder().setValues(com.google.protobuf.ByteString.copyFrom(
+                new byte[3])).build().toByteArray()), RejectReason.WRONG_SHAPE, "3 values for 176 positions");
+        assertRejected(() -> WireCodec.decodeSnapshotDelta(m.toBuilder().setBlockFrac(com.google.protobuf.ByteString
+                .copyFrom(new byte[] {1, 2, 3, 4, 5, -17})).build().toByteArray()), RejectReason.INVALID_FIELD,
+                "block scale -17 outside");
+        assertRejected(() -> WireCodec.decodeSnapshotDelta(m.toBuilder().setParameterCount(0).build().toByteArray()),
+                RejectReason.WRONG_SHAPE, "parameter count 0");
+        assertRejected(() -> WireCodec.decodeSnapshotDelta(new byte[Limits.SNAPSHOT_DELTA_BYTES + 1]),
+                RejectReason.OVERSIZE, "");
+    }
 }

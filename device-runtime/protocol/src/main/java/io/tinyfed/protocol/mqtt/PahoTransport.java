@@ -221,6 +221,11 @@ public final class PahoTransport implements Transport {
     }
 
     @Override
+    public void unsubscribe(String... filters) throws MqttException {
+        client.unsubscribe(filters);
+    }
+
+    @Override
     public boolean isConnected() {
         MqttClient c = client;
         return c != null && c.isConnected();

@@ -24,7 +24,11 @@ public interface Transport extends AutoCloseable {
 
     void publish(String topic, byte[] payload, boolean retained) throws Exception;
 
+    /** Subscribes at QoS 1; the broker sends what it retains on them at once. */
     void subscribe(String... filters) throws Exception;
+
+    /** Ends subscriptions made with {@link #subscribe}. */
+    void unsubscribe(String... filters) throws Exception;
 
     /** True while the transport holds a connection to its broker (in-process fakes are always connected). */
     default boolean isConnected() {
