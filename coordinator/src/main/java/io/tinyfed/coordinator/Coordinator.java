@@ -141,6 +141,7 @@ public final class Coordinator implements AutoCloseable {
             engine.setStragglerRest(b.stragglerRest);
             engine.setUplinkPermille(b.uplinkPermille);
             engine.setDownlinkPermille(b.downlinkPermille);
+            engine.setAsync(b.async);
             engineRef[0] = engine;
             this.evaluator = b.evaluator;
             this.evaluateEvery = b.evaluateEvery;
@@ -269,7 +270,8 @@ public final class Coordinator implements AutoCloseable {
             if (running) {
                 saveRoundsLeft(roundsWanted - engine.roundsClosed());
             }
-            if (running && !engine.roundOpen() && engine.roundsClosed() < roundsWanted) {
+            // Asynchronous rounds start every tick too: that refreshes who is eligible and fills free training slots.
+            if (running && engine.roundsClosed() < roundsWanted && (!engine.roundOpen() || engine.async().isPresent())) {
                 engine.startRound();
             }
         } catch (RuntimeException | LinkageError e) {
@@ -518,6 +520,7 @@ public final class Coordinator implements AutoCloseable {
         private int stragglerRest;
         private int uplinkPermille;
         private int downlinkPermille;
+        private RoundEngine.AsyncSettings async;
         private int maxSamplesPerDevice = io.tinyfed.coordinator.round.UpdateValidator.DEFAULT_MAX_SAMPLES;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
@@ -675,6 +678,12 @@ public final class Coordinator implements AutoCloseable {
          */
         public Builder downlinkPermille(int v) {
             downlinkPermille = v;
+            return this;
+        }
+
+        /** Asynchronous buffered rounds (default null: synchronous; {@link RoundEngine.AsyncSettings}). */
+        public Builder async(RoundEngine.AsyncSettings v) {
+            async = v;
             return this;
         }
 

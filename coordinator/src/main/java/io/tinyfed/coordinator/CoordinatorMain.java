@@ -129,6 +129,19 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "full snapshots only).")
     Double downlinkTop;
 
+    @Option(names = "--async", paramLabel = "K", description = "Asynchronous buffered Reptile: devices train whenever "
+            + "they can, and every K accepted updates make a new version, each weighted by 1/sqrt(1 + its staleness) "
+            + "(default: synchronous rounds of --per-round devices).")
+    Integer asyncBuffer;
+
+    @Option(names = "--async-concurrency", paramLabel = "N", description = "With --async: devices training at once "
+            + "(default: 2 x K).")
+    Integer asyncConcurrency;
+
+    @Option(names = "--max-staleness", defaultValue = "30", paramLabel = "VERSIONS", description = "With --async: "
+            + "updates computed on a version more than this many versions old are refused (default: ${DEFAULT-VALUE}).")
+    int maxStaleness;
+
     @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
     int innerSteps;
 
@@ -244,7 +257,7 @@ public final class CoordinatorMain implements Callable<Integer> {
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
                 .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
                 .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest).uplinkPermille(permille("--uplink-top", uplinkTop))
-                .downlinkPermille(permille("--downlink-top", downlinkTop))
+                .downlinkPermille(permille("--downlink-top", downlinkTop)).async(asyncSettings())
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
@@ -456,6 +469,21 @@ public final class CoordinatorMain implements Callable<Integer> {
             }
             throw e;
         }
+    }
+
+    /** {@code --async} and its companions, or null for synchronous rounds. */
+    private RoundEngine.AsyncSettings asyncSettings() {
+        if (asyncBuffer == null) {
+            if (asyncConcurrency != null) {
+                throw usage("--async-concurrency needs --async K");
+            }
+            return null;
+        }
+        int concurrency = asyncConcurrency != null ? asyncConcurrency : 2 * asyncBuffer;
+        if (asyncBuffer < 1 || concurrency < 1 || maxStaleness < 0) {
+            throw usage("--async K needs K >= 1, --async-concurrency >= 1 and --max-staleness >= 0");
+        }
+        return new RoundEngine.AsyncSettings(concurrency, asyncBuffer, maxStaleness);
     }
 
     /** A percentage option in per mille (0 without it). */

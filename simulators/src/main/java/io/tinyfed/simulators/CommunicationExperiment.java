@@ -52,8 +52,12 @@ final class CommunicationExperiment {
         }
     }
 
-    /** One method's figures: bytes per update and per version received, the score's mean, interval and median. */
-    record Outcome(double updateBytes, double versionBytes, double mean, double ci95, double median, int diverged) {
+    /**
+     * One method's figures: bytes per update and per version received, the score's mean and 95% interval over every
+     * task and over the tasks that did not diverge, its median, and how many tasks diverged.
+     */
+    record Outcome(double updateBytes, double versionBytes, double mean, double ci95, double finiteMean,
+                   double finiteCi95, double median, int diverged) {
     }
 
     private final Simulations simulations;
@@ -91,10 +95,10 @@ final class CommunicationExperiment {
         console.printf(Locale.ROOT, "%n%s: %d-parameter model, int16 fleet, %d rounds; %s of new devices after %d steps on "
                 + "%d held-out tasks%n", family.name(), init.parameterCount(), rounds,
                 family.classification() ? "accuracy" : "MSE", protocol.steps(), heldOut.size());
-        console.printf("  %-22s %12s %9s %12s %9s %18s %9s %9s%n", "method", "B/update", "vs dense", "B/version",
-                "vs full", metric.replace('_', ' '), "median", "diverged");
+        console.printf("  %-22s %10s %9s %10s %9s %9s %19s %9s%n", "method", "B/update", "vs dense", "B/version",
+                "vs full", "median", family.classification() ? "accuracy" : "mean, not diverged", "diverged");
         StringBuilder csv = new StringBuilder("family,method,percent,error_feedback,downlink_percent,update_bytes,"
-                + "version_bytes," + metric + ",ci95,median,diverged\n");
+                + "version_bytes," + metric + ",ci95,median,mean_not_diverged,ci95_not_diverged,diverged\n");
         List<Method> methods = methods();
         List<java.util.concurrent.Future<Outcome>> runs = new ArrayList<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
@@ -115,17 +119,18 @@ final class CommunicationExperiment {
         for (int i = 0; i < methods.size(); i++) {
             Method m = methods.get(i);
             Outcome o = outcomes.get(i);
-            console.printf(Locale.ROOT, "  %-22s %,12.0f %8.3fx %,12.0f %8.3fx %10.3f +- %5.3f %9.3f %9d%n", m.name(),
+            console.printf(Locale.ROOT, "  %-22s %,10.0f %8.3fx %,10.0f %8.3fx %9.3f %10.3f +- %5.3f %9d%n", m.name(),
                     o.updateBytes(), o.updateBytes() / dense.updateBytes(), o.versionBytes(),
-                    o.versionBytes() / dense.versionBytes(), o.mean(), o.ci95(), o.median(), o.diverged());
-            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%b,%s,%.1f,%.1f,%.6f,%.6f,%.6f,%d%n", family.name(), m.name(),
-                    m.percent(), m.errorFeedback(), m.downlinkPercent(), o.updateBytes(), o.versionBytes(), o.mean(),
-                    o.ci95(), o.median(), o.diverged()));
+                    o.versionBytes() / dense.versionBytes(), o.median(), o.finiteMean(), o.finiteCi95(), o.diverged());
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%b,%s,%.1f,%.1f,%.6g,%.6g,%.6f,%.6f,%.6f,%d%n", family.name(),
+                    m.name(), m.percent(), m.errorFeedback(), m.downlinkPercent(), o.updateBytes(), o.versionBytes(),
+                    o.mean(), o.ci95(), o.median(), o.finiteMean(), o.finiteCi95(), o.diverged()));
             metrics.add(metric("update_bytes", family, m, o.updateBytes(), null));
             metrics.add(metric("snapshot_bytes", family, m, o.versionBytes(), null));
             Map<String, Object> score = metric(metric, family, m, o.mean(), o.ci95());
             if (!family.classification()) {
                 score.put("median", o.median());
+                score.put("mean_not_diverged", o.finiteMean());
                 score.put("diverged_tasks", o.diverged());
             }
             metrics.add(score);
@@ -172,16 +177,14 @@ final class CommunicationExperiment {
         }
         double[] scores = Adaptation.scores(family, sim.engine().currentModel(), heldOut, family.protocol(), seed);
         double[] mi = Adaptation.meanAndInterval(scores);
-        int diverged = 0;
-        for (double v : scores) {
-            if (!family.classification() && !(v <= DIVERGED_MSE)) {
-                diverged++;
-            }
-        }
+        double[] finite = family.classification() ? scores
+                : java.util.Arrays.stream(scores).filter(v -> v <= DIVERGED_MSE).toArray();
+        double[] fi = finite.length == 0 ? new double[] {Double.NaN, Double.NaN} : Adaptation.meanAndInterval(finite);
         long[] downlink = sim.downlink();
         return new Outcome((double) sim.uplinkBytes() / Math.max(1, sim.uplinkUpdates()),
-                (double) downlink[0] / Math.max(1, downlink[1]), mi[0], mi[1],
-                new org.apache.commons.math3.stat.descriptive.rank.Median().evaluate(scores), diverged);
+                (double) downlink[0] / Math.max(1, downlink[1]), mi[0], mi[1], fi[0], fi[1],
+                new org.apache.commons.math3.stat.descriptive.rank.Median().evaluate(scores),
+                scores.length - finite.length);
     }
 
     private static Map<String, Object> metric(String name, TaskFamily family, Method m, double value, Double ci) {

@@ -39,7 +39,7 @@ import picocli.CommandLine.Parameters;
  * aggregation. {@code deploy}: a good and a bad rollout over MQTT ({@link DeployExperiment}). Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
  */
 @Command(name = "experiment", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
-        description = "Run an experiment: sine, digits, fashion, keywords, presence, faults, deploy or communication.")
+        description = "Run an experiment: sine, digits, fashion, keywords, presence, faults, deploy, communication or async.")
 public final class ExperimentCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -48,8 +48,8 @@ public final class ExperimentCommand implements Callable<Integer> {
             + "(default: the family's new-device shots, e.g. 10 for sine, 25 for digits, 15 for keywords).")
     Integer localSamples;
 
-    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence, faults, deploy or "
-            + "communication")
+    @Parameters(index = "0", description = "Experiment: sine, digits, fashion, keywords, presence, faults, deploy, "
+            + "communication or async")
     String name;
 
     @Option(names = "--quick", description = "20 devices and fewer rounds (sine 60 instead of 200, classification 100 instead of 300).")
@@ -71,7 +71,7 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     private static final int[] STEPS = {1, 8, 32};
     private static final List<String> NAMES = List.of("sine", "digits", "fashion", "keywords", "presence", "faults",
-            "deploy", "communication");
+            "deploy", "communication", "async");
     private final PrintStream console = System.out;
 
     @Override
@@ -90,6 +90,9 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         if ("communication".equals(name)) {
             return communication();
+        }
+        if ("async".equals(name)) {
+            return async();
         }
         TaskFamily family = TaskFamilies.byName(name, data);
         Path dir = out.resolve(name);
@@ -312,6 +315,23 @@ public final class ExperimentCommand implements Callable<Integer> {
                     .toList()));
         }
         return 0;
+    }
+
+    /** Synchronous against asynchronous buffered Reptile on a slow, often-away fleet ({@link AsyncExperiment}). */
+    private int async() throws Exception {
+        Path dir = out.resolve("async");
+        Files.createDirectories(dir);
+        long started = System.nanoTime();
+        List<Map<String, Object>> metrics = new ArrayList<>();
+        TaskFamily.Protocol p = SineFamily.FAMILY.protocol();
+        int rounds = quick ? 60 : 200;
+        new AsyncExperiment((strategy, quorum, devices) -> new InProcessSimulation(Files.createTempDirectory(
+                "tinyfed-experiment"), SineFamily.FAMILY, AsyncExperiment.init(seed), new RoundEngine.Settings("sine",
+                p.steps(), p.learningRate(), p.shots(), Duration.ofSeconds(30), quorum, 1, 1e3, seed), strategy, devices, AsyncExperiment.profiles(),
+                p.shots(), InProcessSimulation.Faults.NONE, seed), quick ? 40 : 100, rounds, seed, console)
+                .run(dir, metrics);
+        console.printf(Locale.ROOT, "%n  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
+        return summary(dir, metrics);
     }
 
     private int deploy() throws Exception {

@@ -74,6 +74,29 @@ public final class InProcessSimulation implements FleetGateway {
         }
     }
 
+    /**
+     * When devices answer and when they are there, for runs on the simulated clock ({@link #runTimed}). A device takes
+     * a log-normal time per task (median {@code median}, spread {@code sigma} of its logarithm), {@code slowFactor}
+     * times longer on the {@code slowFraction} of the devices drawn slow from the seed; it is online for periods of
+     * mean {@code availability * cycle} and offline for periods of mean {@code (1 - availability) * cycle}
+     * (exponential), so it is online {@code availability} of the time. A task a device cannot finish before it goes
+     * offline is lost.
+     */
+    public record Timing(Duration median, double sigma, double slowFraction, double slowFactor, double availability,
+                         Duration cycle) {
+        public Timing {
+            if (median.isNegative() || median.isZero() || !(sigma >= 0) || !(slowFraction >= 0 && slowFraction <= 1)
+                    || !(slowFactor >= 1) || !(availability > 0 && availability <= 1) || cycle.isNegative()
+                    || cycle.isZero()) {
+                throw new IllegalArgumentException("timing needs a positive median and cycle, sigma >= 0, a slow "
+                        + "fraction in [0, 1], a slow factor >= 1 and an availability in (0, 1]");
+            }
+        }
+
+        /** Every device at once, always there. */
+        public static final Timing PROMPT = new Timing(Duration.ofSeconds(1), 0, 0, 1, 1, Duration.ofHours(1));
+    }
+
     private final TaskFamily family;
     private final RoundEngine engine;
     private final Map<String, SimulatedDevice> devices = new TreeMap<>();
@@ -174,6 +197,123 @@ public final class InProcessSimulation implements FleetGateway {
         }
         clock.set(started.plus(Duration.ofHours(1)));
         return engine.roundsClosed() > before ? engine.history().get(engine.roundsClosed() - 1) : null;
+    }
+
+    /** One thing that happens on the simulated clock: a device comes or goes, or its answer arrives. */
+    private record Event(long atNanos, long order, SimulatedDevice device, ModelUpdate answer) {
+    }
+
+    /**
+     * Runs on the simulated clock until the engine has closed {@code rounds} more rounds (synchronous rounds, or
+     * asynchronous buffers when the engine is asynchronous) or {@code limit} of simulated time has passed. Devices
+     * answer after their {@link Timing}, come and go, and a new round starts as soon as the last one closed; in
+     * asynchronous mode the engine also refills free training slots after every event. {@code afterRound} is told the
+     * simulated seconds since the start whenever a round has closed. Deterministic for the seed.
+     *
+     * @return simulated seconds the run took
+     */
+    public double runTimed(Timing timing, int rounds, Duration limit, java.util.function.DoubleConsumer afterRound) {
+        SplittableRandom r = new SplittableRandom(seed * 53 + 17);
+        Map<String, Double> slowness = new HashMap<>();
+        Map<String, Boolean> present = new HashMap<>();
+        Map<String, Long> leaves = new HashMap<>();
+        java.util.PriorityQueue<Event> queue = new java.util.PriorityQueue<>(java.util.Comparator
+                .comparingLong(Event::atNanos).thenComparingLong(Event::order));
+        long[] order = {0};
+        Instant start = clock.instant();
+        double onMean = timing.availability() * timing.cycle().toNanos();
+        double offMean = (1 - timing.availability()) * timing.cycle().toNanos();
+        for (SimulatedDevice d : this.order) {
+            slowness.put(d.id(), r.nextDouble() < timing.slowFraction() ? timing.slowFactor() : 1.0);
+            boolean on = timing.availability() >= 1 || r.nextDouble() < timing.availability();
+            present.put(d.id(), on);
+            long until = on ? (timing.availability() >= 1 ? Long.MAX_VALUE : exponential(r, onMean))
+                    : exponential(r, offMean);
+            if (on) {
+                leaves.put(d.id(), until);
+            } else {
+                engine.deviceState(d.id(), false);
+            }
+            if (until != Long.MAX_VALUE) {
+                queue.add(new Event(until, order[0]++, d, null));
+            }
+        }
+        int target = engine.roundsClosed() + rounds;
+        long now = 0;
+        int closed = engine.roundsClosed();
+        while (engine.roundsClosed() < target && now <= limit.toNanos()) {
+            if (!engine.roundOpen() || engine.async().isPresent()) {
+                engine.startRound();
+            }
+            receiveLatest();
+            for (Map.Entry<String, TrainTask> e : pending) {
+                SimulatedDevice d = devices.get(e.getKey());
+                if (held.version() != e.getValue().modelVersion()) {
+                    throw new IllegalStateException("task on version " + e.getValue().modelVersion() + " while devices "
+                            + "hold " + held.version());
+                }
+                if (!present.get(d.id())) {
+                    continue; // offline: the task is lost
+                }
+                double z = timing.sigma() == 0 ? 0 : r.nextGaussian() * timing.sigma();
+                long done = now + (long) (timing.median().toNanos() * slowness.get(d.id()) * Math.exp(z));
+                if (done >= leaves.get(d.id())) {
+                    continue; // goes offline before it finishes
+                }
+                ModelUpdate u = travel(d, e.getValue(), adapt(d, e.getValue()));
+                if (u != null) {
+                    queue.add(new Event(done, order[0]++, d, u));
+                }
+            }
+            pending.clear();
+            long deadline = Long.MAX_VALUE;
+            java.util.Optional<RoundEngine.OpenRound> open = engine.openRound();
+            if (open.isPresent() && engine.async().isEmpty()) {
+                deadline = Duration.between(start, open.get().deadline()).toNanos();
+            }
+            Event next = queue.peek();
+            long nextTaskDeadline = engine.async().isPresent() ? nextExpiry(start) : Long.MAX_VALUE;
+            long at = Math.min(next == null ? Long.MAX_VALUE : next.atNanos(), Math.min(deadline, nextTaskDeadline));
+            if (at == Long.MAX_VALUE) {
+                break; // nothing will ever happen: no device is coming back and nothing is outstanding
+            }
+            now = Math.max(now, at);
+            clock.set(start.plusNanos(now));
+            if (next != null && next.atNanos() == at) {
+                queue.poll();
+                SimulatedDevice d = next.device();
+                if (next.answer() != null) {
+                    engine.onUpdate(d.id(), next.answer());
+                } else if (present.get(d.id())) {
+                    present.put(d.id(), false);
+                    engine.deviceState(d.id(), false);
+                    queue.add(new Event(now + exponential(r, offMean), order[0]++, d, null));
+                } else {
+                    present.put(d.id(), true);
+                    engine.deviceHello(d.hello("sim", null));
+                    long until = now + exponential(r, onMean);
+                    leaves.put(d.id(), until);
+                    queue.add(new Event(until, order[0]++, d, null));
+                }
+            } else {
+                engine.onTick();
+            }
+            while (closed < engine.roundsClosed()) {
+                closed++;
+                afterRound.accept(now / 1e9);
+            }
+        }
+        clock.set(start.plusNanos(now));
+        return now / 1e9;
+    }
+
+    /** Asynchronous mode: simulated nanoseconds (since {@code start}) when the earliest outstanding task expires. */
+    private long nextExpiry(Instant start) {
+        return engine.earliestTaskDeadline().map(t -> Duration.between(start, t).toNanos()).orElse(Long.MAX_VALUE);
+    }
+
+    private static long exponential(SplittableRandom r, double mean) {
+        return (long) Math.max(1, -mean * Math.log(1 - r.nextDouble()));
     }
 
     /** Disconnects and reconnections at the start of a round ({@link Connectivity}), in id order. */

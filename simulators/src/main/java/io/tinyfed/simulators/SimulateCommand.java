@@ -122,6 +122,43 @@ public final class SimulateCommand implements Callable<Integer> {
             + "(inproc and agents; simulated gateways take full snapshots; default: full snapshots only).")
     Double downlinkTop;
 
+    @Option(names = "--async", paramLabel = "K", description = "Asynchronous buffered Reptile: devices train whenever "
+            + "they can and every K accepted updates make a version, staleness-weighted (both transports; inproc runs on "
+            + "the simulated clock with the answer times and availability below).")
+    Integer asyncBuffer;
+
+    @Option(names = "--async-concurrency", paramLabel = "N", description = "With --async: devices training at once "
+            + "(default: 2 x K).")
+    Integer asyncConcurrency;
+
+    @Option(names = "--max-staleness", defaultValue = "30", paramLabel = "VERSIONS", description = "With --async: "
+            + "updates more than this many versions stale are refused (default: ${DEFAULT-VALUE}).")
+    int maxStaleness;
+
+    @Option(names = "--answer-time", defaultValue = "1", paramLabel = "SECONDS", description = "inproc, on the simulated "
+            + "clock: median time a device takes to answer a task, log-normal (default: ${DEFAULT-VALUE}).")
+    double answerTime;
+
+    @Option(names = "--answer-spread", defaultValue = "0.5", description = "Spread (sigma of the logarithm) of the "
+            + "answer times (default: ${DEFAULT-VALUE}).")
+    double answerSpread;
+
+    @Option(names = "--slow-fraction", defaultValue = "0", description = "inproc: fraction of the devices that are "
+            + "--slow-factor times slower, e.g. 0.33 (default: ${DEFAULT-VALUE}).")
+    double slowFraction;
+
+    @Option(names = "--slow-factor", defaultValue = "10", description = "How much slower the slow devices are "
+            + "(default: ${DEFAULT-VALUE}).")
+    double slowFactor;
+
+    @Option(names = "--availability", defaultValue = "1", description = "inproc: fraction of the time a device is "
+            + "online, in periods averaging --availability-cycle seconds (default: ${DEFAULT-VALUE}: always).")
+    double availability;
+
+    @Option(names = "--availability-cycle", defaultValue = "120", paramLabel = "SECONDS", description = "Mean length of "
+            + "an online plus an offline period (default: ${DEFAULT-VALUE}).")
+    double availabilityCycle;
+
     @Option(names = "--aggregation", defaultValue = "mean", description = "mean, trimmed-mean or median.")
     String aggregation;
 
@@ -238,6 +275,13 @@ public final class SimulateCommand implements Callable<Integer> {
         InProcessSimulation.Attack attackKind = io.tinyfed.protocol.cli.Cli.choice(spec, "--attack",
                 InProcessSimulation.Attack.class, attack);
         int permille = permille("--uplink-top", uplinkTop);
+        RoundEngine.AsyncSettings async = asyncSettings();
+        boolean timed = async != null || slowFraction > 0 || availability < 1;
+        InProcessSimulation.Timing timing = timing();
+        if (timed && latency > 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--latency is for rounds off the clock; with "
+                    + "--async, --slow-fraction or --availability use --answer-time");
+        }
         int downPermille = permille("--downlink-top", downlinkTop);
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(fam.architecture(), seed);
@@ -262,7 +306,22 @@ public final class SimulateCommand implements Callable<Integer> {
                     sim.engine().setUplinkPermille(permille);
                 }
                 sim.engine().setDownlinkPermille(downPermille);
-                for (int k = 1; k <= rounds; k++) {
+                if (timed) {
+                    sim.engine().setStragglerRest(2);
+                    sim.engine().setAsync(async);
+                    Map<Integer, Double> scored = new java.util.HashMap<>();
+                    simulatedSeconds = sim.runTimed(timing, rounds, Duration.ofDays(365), seconds -> {
+                        int k = sim.engine().roundsClosed();
+                        bar.step();
+                        if (k % evalEvery == 0 || k == rounds) {
+                            scored.put(k, score(fam, sim.engine().currentModel(), heldOut));
+                        }
+                    });
+                    for (RoundEngine.RoundSummary s : sim.engine().history()) {
+                        rows.add(row(s, s.accepted().size(), scored.getOrDefault(rows.size() + 1, Double.NaN)));
+                    }
+                }
+                for (int k = 1; !timed && k <= rounds; k++) {
                     RoundEngine.RoundSummary s = sim.round();
                     bar.step();
                     if (s != null) {
@@ -286,6 +345,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     sim.engine().setQuarantine(quarantine());
                     sim.engine().setUplinkPermille(permille);
                     sim.engine().setDownlinkPermille(downPermille);
+                    sim.engine().setAsync(async);
                     sim.run(rounds, Duration.ofMinutes(Math.max(10, rounds)), bar::stepTo);
                     Map<Integer, Model> evaluated = new TreeMap<>();
                     for (ModelStore.Version v : sim.store().versions(fam.name())) {
@@ -417,6 +477,30 @@ public final class SimulateCommand implements Callable<Integer> {
         return disconnects;
     }
 
+    /** {@code --async} and its companions, or null for synchronous rounds. */
+    private RoundEngine.AsyncSettings asyncSettings() {
+        if (asyncBuffer == null) {
+            return null;
+        }
+        int concurrency = asyncConcurrency != null ? asyncConcurrency : 2 * asyncBuffer;
+        if (asyncBuffer < 1 || concurrency < 1 || maxStaleness < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--async K needs K >= 1, --async-concurrency "
+                    + ">= 1 and --max-staleness >= 0");
+        }
+        return new RoundEngine.AsyncSettings(concurrency, asyncBuffer, maxStaleness);
+    }
+
+    /** The answer times and availability of a run on the simulated clock. */
+    private InProcessSimulation.Timing timing() {
+        try {
+            return new InProcessSimulation.Timing(Duration.ofNanos((long) (answerTime * 1e9)), answerSpread, slowFraction,
+                    slowFactor, availability, Duration.ofNanos((long) (availabilityCycle * 1e9)));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--answer-time, --answer-spread, "
+                    + "--slow-fraction, --slow-factor, --availability, --availability-cycle: " + e.getMessage());
+        }
+    }
+
     /** A percentage option in per mille (0 without it); a value out of range is a usage error. */
     private int permille(String flag, Double percent) {
         if (percent == null) {
@@ -434,6 +518,16 @@ public final class SimulateCommand implements Callable<Integer> {
         return uplinkBytesPerUpdate;
     }
 
+    /** Bytes a device received per model version in the last inproc run (NaN: not measured). */
+    double downlinkBytesPerVersion() {
+        return downlinkBytesPerVersion;
+    }
+
+    /** Simulated seconds of the last run on the simulated clock (NaN: rounds off the clock). */
+    double simulatedSeconds() {
+        return simulatedSeconds;
+    }
+
     /** Device updates the gateways refused in the last mqtt run, by reason (empty for inproc). */
     Map<String, Long> refusedAtGateways() {
         return refusedAtGateways;
@@ -446,6 +540,8 @@ public final class SimulateCommand implements Callable<Integer> {
     private double startupSeconds;
     /** Payload bytes per update the coordinator received when they were measured (NaN: not measured). */
     private double uplinkBytesPerUpdate = Double.NaN;
+    /** Simulated seconds of a run on the simulated clock (NaN: rounds off the clock). */
+    private double simulatedSeconds = Double.NaN;
     /** Bytes a device received per model version, full snapshots and deltas (inproc; NaN: not measured). */
     private double downlinkBytesPerVersion = Double.NaN;
     private String metric = "adapted_mse";
@@ -535,6 +631,9 @@ public final class SimulateCommand implements Callable<Integer> {
                 : rejectedByReason);
         if (mqtt) {
             console.printf(Locale.ROOT, "  %-44s %12.1f%n", "start-up until every client was online, s", startupSeconds);
+        }
+        if (!Double.isNaN(simulatedSeconds)) {
+            console.printf(Locale.ROOT, "  %-44s %12.1f%n", "simulated time, s", simulatedSeconds);
         }
         console.printf(Locale.ROOT, "  %-44s %12.1f%n", "wall time, s", seconds);
         console.printf(Locale.ROOT, "  %-44s %12.1f%n", "peak heap, MiB", peak / 1048576.0);

@@ -40,6 +40,29 @@ class ExperimentCommandTest {
     }
 
     @Test
+    void asyncQuick_asynchronousReptileReachesTheSynchronousLevelInLessThanHalfTheTime(@TempDir Path dir)
+            throws Exception {
+        int exit = new CommandLine(new ExperimentCommand()).execute("async", "--quick", "--out", dir.toString());
+
+        assertThat(exit).isZero();
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("async/summary.json").toFile()).get("metrics");
+        java.util.Map<String, Double> time = new java.util.HashMap<>();
+        java.util.Map<String, Double> level = new java.util.HashMap<>();
+        for (JsonNode m : metrics) {
+            if (m.get("name").asText().equals("time_to_target_s") && m.get("value").isNumber()) {
+                time.put(m.get("strategy").asText(), m.get("value").asDouble());
+            }
+            if (m.get("name").asText().equals("adapted_mse")) {
+                level.put(m.get("strategy").asText(), m.get("value").asDouble());
+            }
+        }
+        assertThat(level).containsKeys("sync", "sync-quorum0.7", "async");
+        assertThat(time.get("async")).isLessThan(time.get("sync") / 2);
+        assertThat(level.get("async")).isLessThan(level.get("sync") * 1.05);
+        assertThat(dir.resolve("async/async.png")).exists();
+    }
+
+    @Test
     void faultsQuick_coversTheGridAndRobustAggregationBeatsThePlainMeanUnderAttack(@TempDir Path dir) throws Exception {
         int exit = new CommandLine(new ExperimentCommand()).execute("faults", "--quick", "--out", dir.toString());
 

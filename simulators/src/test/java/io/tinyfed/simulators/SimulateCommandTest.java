@@ -160,13 +160,46 @@ class SimulateCommandTest {
     }
 
     @Test
-    void uplinkTop_inProcess_sendsCompressedUpdatesThatTheCoordinatorTakes() throws Exception {
-        SimulateCommand c = command("--uplink-top", "5");
+    void uplinkAndDownlinkTop_inProcess_compressedUpdatesTakenAndVersionsRebuiltFromDeltas() throws Exception {
+        SimulateCommand c = command("--uplink-top", "5", "--downlink-top", "10");
         List<SimulateCommand.Row> rows = c.run();
 
         assertThat(rows).hasSize(8).allSatisfy(r -> assertThat(r.rejected()).isZero());
         // 5% of 1,761 values: 88 int8 values, their gaps, 3 block scales and the header.
         assertThat(c.uplinkBytesPerUpdate()).isBetween(150.0, 300.0);
+        // The first version whole (7,173 B), the 8 after it as verified deltas of about 500 B each.
+        assertThat(c.downlinkBytesPerVersion()).isBetween(300.0, 7_173.0 / 4);
+    }
+
+    @Test
+    void mqttTransport_async_theCoordinatorMakesAVersionFromEveryKGatewayUpdates() throws Exception {
+        SimulateCommand c = command("--transport", "mqtt", "--devices", "40", "--gateways", "4", "--per-gateway", "5",
+                "--rounds", "4", "--eval-every", "2", "--async", "2", "--async-concurrency", "3", "--seed", "9");
+        List<SimulateCommand.Row> rows = c.run();
+
+        assertThat(rows).hasSize(4).allSatisfy(r -> {
+            assertThat(r.accepted()).isBetween(1, 2);
+            assertThat(r.rejected()).isZero();
+        });
+        assertThat(rows.get(3).adapted()).isFinite();
+    }
+
+    @Test
+    void async_onTheSimulatedClock_makesVersionsFromBufferedUpdates_sameSeedSameRun() throws Exception {
+        String[] async = {"--devices", "30", "--rounds", "12", "--async", "4", "--slow-fraction", "0.33",
+            "--availability", "0.5", "--seed", "5"};
+        SimulateCommand first = command(async);
+        List<SimulateCommand.Row> rows = first.run();
+        List<SimulateCommand.Row> again = command(async).run();
+
+        // Four updates a version; a fast device may send two of them (accepted counts devices).
+        assertThat(rows).hasSize(12).allSatisfy(r -> assertThat(r.accepted()).isBetween(2, 4));
+        assertThat(rows).extracting(SimulateCommand.Row::round).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+        assertThat(rows.get(11).adapted()).isFinite();
+        assertThat(again).isEqualTo(rows);
+        assertThat(first.simulatedSeconds()).isPositive();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> command("--async", "0").run())
+                .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--async K needs K >= 1");
     }
 
     /**

@@ -58,6 +58,25 @@ public final class RoundEngine {
     }
 
     /**
+     * Asynchronous buffered Reptile (as FedBuff): devices train whenever they can and the engine applies an outer step
+     * every {@code bufferSize} accepted updates, each weighted by its staleness (versions between the one it was
+     * computed on and the one it is applied to; {@link io.tinyfed.coordinator.strategy.ReptileStrategy#stalenessWeight}).
+     * A "round" is then one buffer: it opens with {@link #startRound}, and closes when its updates make a new version.
+     * Tasks outlive it: up to {@code concurrency} devices train at once, each freed slot is given to another online
+     * device at once, a task unanswered by its deadline frees its slot, and an answer on a version more than
+     * {@code maxStaleness} versions old is refused ({@link RejectReason#STALE_BASE_VERSION}). Screening, robust
+     * aggregation, quarantine and the straggler rest apply as in synchronous rounds.
+     */
+    public record AsyncSettings(int concurrency, int bufferSize, int maxStaleness) {
+        public AsyncSettings {
+            if (concurrency < 1 || bufferSize < 1 || maxStaleness < 0) {
+                throw new IllegalArgumentException("asynchronous rounds need concurrency >= 1, a buffer >= 1 and a "
+                        + "staleness bound >= 0, got " + concurrency + ", " + bufferSize + ", " + maxStaleness);
+            }
+        }
+    }
+
+    /**
      * What happened in one round. {@code newVersion} is -1 when the round produced none; {@code refusedDevices} are
      * the known devices that sent an update the round refused (they may also be stragglers, or accepted later).
      */
@@ -73,6 +92,15 @@ public final class RoundEngine {
     private final Map<String, Integer> restingUntil = new java.util.HashMap<>();
     private int stragglerRest;
     private int uplinkPermille;
+    /** Null: synchronous rounds. */
+    private AsyncSettings async;
+    /** Asynchronous mode: the task each training device was sent, the updates waiting for the outer step. */
+    private final Map<String, TrainTask> outstanding = new LinkedHashMap<>();
+    private final List<Reply> buffer = new ArrayList<>();
+    private final List<String> roundAsked = new ArrayList<>();
+    private final List<String> roundExpired = new ArrayList<>();
+    private List<String> asyncEligible = List.of();
+    private long dispatches;
     private int downlinkPermille;
     /** With downlink compression: what the published versions left out of the aggregated ones, sent later. */
     private io.tinyfed.core.DeltaCompressor downlink;
@@ -201,6 +229,9 @@ public final class RoundEngine {
     }
 
     private synchronized Optional<Integer> startRound(List<String> eligible) {
+        if (async != null) {
+            return startBuffer(eligible);
+        }
         if (round >= 0) {
             return Optional.empty();
         }
@@ -246,6 +277,158 @@ public final class RoundEngine {
     }
 
     /**
+     * Switches to asynchronous buffered rounds ({@link AsyncSettings}); null: synchronous rounds (the default).
+     *
+     * @throws IllegalStateException while a round is open or tasks are outstanding
+     */
+    public synchronized void setAsync(AsyncSettings settings) {
+        if (round >= 0 || !outstanding.isEmpty()) {
+            throw new IllegalStateException("switch between synchronous and asynchronous rounds between runs only");
+        }
+        async = settings;
+    }
+
+    /** The asynchronous settings, if rounds are asynchronous. */
+    public synchronized Optional<AsyncSettings> async() {
+        return Optional.ofNullable(async);
+    }
+
+    /**
+     * Asynchronous mode: opens the next buffer if none is open (closing it at once if the updates that arrived in
+     * between already fill it), then gives every free training slot to an eligible online device. Called again at any
+     * time, it only refreshes who is eligible and fills free slots.
+     */
+    private Optional<Integer> startBuffer(List<String> eligible) {
+        asyncEligible = List.copyOf(eligible);
+        if (round < 0) {
+            int next = lastRound + 1;
+            try {
+                store.roundStarted(next);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            lastRound = next;
+            round = next;
+            roundRejected.clear();
+            roundRefusedDevices.clear();
+            roundAsked.clear();
+            roundExpired.clear();
+            started = clock.instant();
+            deadline = started.plus(settings.roundTimeout());
+            restingUntil.values().removeIf(until -> until < next);
+            if (buffer.size() >= async.bufferSize()) {
+                flush();
+                return Optional.of(next);
+            }
+        }
+        dispatch();
+        return Optional.of(round);
+    }
+
+    /** Asynchronous mode: tasks for the current version to eligible online idle devices, up to the concurrency. */
+    private void dispatch() {
+        if (round < 0) {
+            return;
+        }
+        int free = async.concurrency() - outstanding.size();
+        if (free <= 0) {
+            return;
+        }
+        List<String> idle = new ArrayList<>();
+        for (String id : asyncEligible) {
+            if (online.contains(id) && !outstanding.containsKey(id) && !restingUntil.containsKey(id)
+                    && (quarantine == null || !quarantine.isQuarantined(id))) {
+                idle.add(id);
+            }
+        }
+        if (idle.isEmpty()) {
+            return;
+        }
+        List<String> chosen = io.tinyfed.coordinator.strategy.Selection.upTo(free).select(idle, (int) dispatches++,
+                settings.seed());
+        TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
+                settings.innerLearningRate(), settings.batchSize(), clock.instant().plus(settings.roundTimeout()),
+                uplinkPermille);
+        for (String id : chosen) {
+            outstanding.put(id, task);
+            roundAsked.add(id);
+            gateway.sendTask(id, task);
+        }
+    }
+
+    /** Asynchronous mode: one update, checked against the device's outstanding task and the staleness bound. */
+    private void onBufferedUpdate(String id, ModelUpdate u) {
+        TrainTask task = outstanding.get(id);
+        if (task == null || u.round() != task.round()) { // an expired task, or not this device's: its slot stays as is
+            refuse(new Failure(id, u.round() <= lastRound ? RejectReason.LATE : RejectReason.WRONG_ROUND,
+                    "no task of round " + u.round() + " outstanding"), u.round());
+            return;
+        }
+        outstanding.remove(id);
+        DeviceHello hello = known.get(id);
+        Optional<Failure> failure = validator.check(id, u, new UpdateValidator.OpenRound(task.round(), settings.modelId(),
+                task.modelVersion(), current.parameterCount(), Set.of(id), Set.of()), Set.of(),
+                hello == null ? 0 : hello.sampleCapacity());
+        long staleness = currentVersion.version() - task.modelVersion();
+        if (failure.isEmpty() && staleness > async.maxStaleness()) {
+            failure = Optional.of(new Failure(id, RejectReason.STALE_BASE_VERSION, "delta on version "
+                    + task.modelVersion() + ", " + staleness + " versions behind " + currentVersion.version()
+                    + " (at most " + async.maxStaleness() + ")"));
+        }
+        if (failure.isPresent()) {
+            refuse(failure.get(), u.round());
+        } else {
+            buffer.add(new Reply(id, u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter(), (int) staleness));
+            if (round >= 0 && buffer.size() >= async.bufferSize()) {
+                flush();
+            }
+        }
+        dispatch();
+    }
+
+    /** Asynchronous mode: the buffer makes the next version; the round closes until {@link #startRound} opens the next. */
+    private void flush() {
+        List<Reply> received = new ArrayList<>(buffer);
+        buffer.clear();
+        List<Failure> failures = new ArrayList<>();
+        for (String id : roundExpired) {
+            failures.add(new Failure(id, RejectReason.LATE, "no update before the deadline"));
+        }
+        finish(received, failures, roundAsked.stream().distinct().toList(), List.copyOf(roundExpired));
+        round = -1;
+    }
+
+    /** Asynchronous mode: tasks past their deadline free their slots (their devices rest like stragglers). */
+    private void expireTasks() {
+        Instant now = clock.instant();
+        boolean freed = false;
+        for (java.util.Iterator<Map.Entry<String, TrainTask>> it = outstanding.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, TrainTask> e = it.next();
+            if (!now.isBefore(e.getValue().deadline())) {
+                it.remove();
+                freed = true;
+                roundExpired.add(e.getKey());
+                if (stragglerRest > 0) {
+                    restingUntil.put(e.getKey(), lastRound + stragglerRest);
+                }
+            }
+        }
+        if (freed) {
+            dispatch();
+        }
+    }
+
+    /** Asynchronous mode: the earliest deadline of an outstanding task, if any. */
+    public synchronized Optional<Instant> earliestTaskDeadline() {
+        return outstanding.values().stream().map(TrainTask::deadline).min(Instant::compareTo);
+    }
+
+    /** Asynchronous mode: devices training now (tasks outstanding), and updates waiting for the next outer step. */
+    public synchronized int[] asyncLoad() {
+        return new int[] {outstanding.size(), buffer.size()};
+    }
+
+    /**
      * The straggler penalty: a selected device that sent no accepted update by the time its round
      * closed sits out the next {@code rounds} rounds (0: never), so a device that has gone quiet
      * stretches one round to its deadline, not every round.
@@ -284,6 +467,10 @@ public final class RoundEngine {
 
     /** One decoded update from {@code topicDeviceId}'s update topic. */
     public synchronized void onUpdate(String topicDeviceId, ModelUpdate u) {
+        if (async != null) {
+            onBufferedUpdate(topicDeviceId, u);
+            return;
+        }
         UpdateValidator.OpenRound open = round < 0 ? null : new UpdateValidator.OpenRound(round, settings.modelId(),
                 currentVersion.version(), current.parameterCount(), selectedSet, replies.keySet());
         DeviceHello hello = known.get(topicDeviceId);
@@ -325,6 +512,10 @@ public final class RoundEngine {
 
     /** Closes the open round when its deadline has passed. */
     public synchronized void onTick() {
+        if (async != null) {
+            expireTasks();
+            return;
+        }
         if (round >= 0 && !clock.instant().isBefore(deadline)) {
             close();
         }
@@ -345,13 +536,26 @@ public final class RoundEngine {
             }
         }
         List<Reply> received = new ArrayList<>(replies.values());
+        finish(received, failures, selected, stragglers);
+        round = -1;
+        selected = List.of();
+        selectedSet = Set.of();
+        replies.clear();
+    }
+
+    /**
+     * Screens, aggregates, stores and publishes what the open round (or, asynchronously, the buffer) received, and
+     * records the round's summary. {@code asked} are the devices tasked in it, {@code stragglers} those that did not
+     * answer in time.
+     */
+    private void finish(List<Reply> received, List<Failure> failures, List<String> asked, List<String> stragglers) {
         io.tinyfed.coordinator.strategy.Screening.Screened screened = screening.screen(received);
         for (Failure f : screened.refused()) {
             refuse(f, round);
-            replies.remove(f.deviceId());
         }
         failures.addAll(screened.refused());
         List<Reply> accepted = screened.kept();
+        List<String> contributors = accepted.stream().map(Reply::deviceId).distinct().toList();
         if (quarantine != null) {
             for (String id : quarantine.record(received)) {
                 LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
@@ -378,13 +582,13 @@ public final class RoundEngine {
                 ModelSnapshot s = signer.sign(settings.modelId(), base + 1, next, clock.instant());
                 Map<String, Integer> rejected = new TreeMap<>();
                 roundRejected.forEach((k, v) -> rejected.put(k.name(), v));
-                currentVersion = store.save(s, round, base, strategy.name(), List.copyOf(replies.keySet()), rejected, null);
+                currentVersion = store.save(s, round, base, strategy.name(), contributors, rejected, null);
                 current = next;
                 produced = base + 1;
                 inventory.versionStored(settings.modelId(), produced, base, next, new Inventory.RoundRecord(round, base,
-                        strategy.name(), List.copyOf(replies.keySet()), settings.innerSteps(),
+                        strategy.name(), contributors, settings.innerSteps(),
                         settings.innerLearningRate(), strategy.outerStepSize(round), started, clock.instant()), null);
-                outcome = "aggregated " + accepted.size() + "/" + selected.size();
+                outcome = "aggregated " + accepted.size() + "/" + asked.size();
                 if (sent != null) { // first: devices holding the version before need no more than this
                     gateway.publishDelta(new io.tinyfed.protocol.SnapshotDelta(settings.modelId(), base, base + 1, sent,
                             s.keyId(), s.signature(), s.createdAt()));
@@ -398,7 +602,7 @@ public final class RoundEngine {
                 LOG.log(System.Logger.Level.ERROR, "round " + round + " failed", e);
             }
         } else {
-            outcome = "no quorum: " + accepted.size() + "/" + selected.size()
+            outcome = "no quorum: " + accepted.size() + "/" + asked.size()
                     + (screened.refused().isEmpty() ? "" : " (" + screened.refused().size() + " refused by screening)");
         }
         double before = 0;
@@ -407,16 +611,12 @@ public final class RoundEngine {
             before += r.lossBefore() / accepted.size();
             after += r.lossAfter() / accepted.size();
         }
-        history.add(new RoundSummary(round, base, produced, selected, List.copyOf(replies.keySet()),
-                Map.copyOf(roundRejected), stragglers, started, clock.instant(), outcome,
+        history.add(new RoundSummary(round, base, produced, List.copyOf(asked), contributors,
+                Map.copyOf(roundRejected), List.copyOf(stragglers), started, clock.instant(), outcome,
                 accepted.isEmpty() ? Double.NaN : before, accepted.isEmpty() ? Double.NaN : after,
                 List.copyOf(roundRefusedDevices)));
         LOG.log(System.Logger.Level.INFO, "round {0}: {1}", String.valueOf(round), outcome);
         closedRounds.add(round);
-        round = -1;
-        selected = List.of();
-        selectedSet = Set.of();
-        replies.clear();
     }
 
     /** The top of {@code theta - before} plus what earlier versions left out, as the downlink sends it. */
@@ -527,6 +727,10 @@ public final class RoundEngine {
         int refused = 0;
         for (int n : roundRejected.values()) {
             refused += n;
+        }
+        if (async != null) {
+            return Optional.of(new OpenRound(round, (int) roundAsked.stream().distinct().count(), buffer.size(), refused,
+                    async.bufferSize(), async.bufferSize(), started, deadline));
         }
         return Optional.of(new OpenRound(round, selected.size(), replies.size(), refused,
                 (int) Math.ceil(settings.quorum() * selected.size()), settings.minReplies(), started, deadline));

@@ -10,7 +10,9 @@ import java.util.List;
  * in Reptile's sine experiments) or constant. The math is {@link Reptile#outerStep}, the same code
  * the devices run. FedAvg is the special case {@code epsilon = 1} without annealing
  * ({@link #fedAvg}): the devices' models are averaged. With a {@link RobustAggregation} the deltas are
- * clipped and combined by a coordinate-wise trimmed mean or median instead of the weighted mean.
+ * clipped and combined by a coordinate-wise trimmed mean or median instead of the weighted mean. A stale delta (computed
+ * on a version {@code s} versions older than the one it is applied to, in asynchronous aggregation) weighs
+ * {@link #stalenessWeight} times its sample count, as in FedBuff.
  */
 public final class ReptileStrategy implements Strategy {
     private final String name;
@@ -67,6 +69,11 @@ public final class ReptileStrategy implements Strategy {
         return epsilon0 * Math.max(0.0, 1.0 - (double) (round - 1) / rounds);
     }
 
+    /** How much a delta {@code staleness} versions old counts against a fresh one: {@code 1 / sqrt(1 + s)}. */
+    public static double stalenessWeight(int staleness) {
+        return 1.0 / Math.sqrt(1.0 + staleness);
+    }
+
     @Override
     public List<String> configureRound(int round, List<String> eligibleSorted, long seed) {
         return selection.select(eligibleSorted, round, seed);
@@ -81,7 +88,7 @@ public final class ReptileStrategy implements Strategy {
         double[] weights = new double[replies.size()];
         for (int i = 0; i < replies.size(); i++) {
             deltas.add(replies.get(i).delta());
-            weights[i] = replies.get(i).sampleCount();
+            weights[i] = replies.get(i).sampleCount() * stalenessWeight(replies.get(i).staleness());
         }
         if (aggregation.equals(RobustAggregation.MEAN)) {
             return Reptile.outerStep(theta, deltas, weights, epsilon(round));

@@ -73,8 +73,7 @@ public record Screening(double normRatio, double weightRatio, double stepRatio) 
             for (int i = 0; i < kept.size(); i++) {
                 Reply r = kept.get(i);
                 if (r.sampleCount() > cap) {
-                    kept.set(i, new Reply(r.deviceId(), r.delta(), (int) Math.max(1, Math.floor(cap)), r.lossBefore(),
-                            r.lossAfter()));
+                    kept.set(i, r.withSampleCount((int) Math.max(1, Math.floor(cap))));
                 }
             }
         }

@@ -227,6 +227,64 @@ class RoundEngineTest {
                 .model().toRealVector());
     }
 
+    /** The published model of {@code version}. */
+    private Model published(long version) {
+        return gateway.snapshots.stream().filter(s -> s.version() == version).findFirst().orElseThrow().model();
+    }
+
+    private void answer(RoundEngine engine, Map.Entry<String, TrainTask> task, int index) {
+        engine.onUpdate(task.getKey(), adapt(task.getKey(), task.getValue(), published(task.getValue().modelVersion()),
+                index));
+    }
+
+    @Test
+    void async_aVersionEveryKUpdates_freedSlotsRefilled_staleAndExpiredRefused(@TempDir Path dir) throws Exception {
+        RoundEngine engine = engine(dir, new ReptileStrategy(1, false, 100, Selection.upTo(10)), 1);
+        engine.setAsync(new RoundEngine.AsyncSettings(3, 2, 1));
+        for (String id : List.of("a", "b", "c", "d", "e")) {
+            engine.deviceHello(hello(id, 262_144, NumberFormat.F32));
+        }
+        engine.publishCurrent();
+
+        engine.startRound().orElseThrow();
+        assertThat(gateway.tasks).as("three devices train at once").hasSize(3);
+        answer(engine, gateway.tasks.get(0), 0);
+        assertThat(gateway.tasks).as("the freed slot goes to an idle device at once").hasSize(4);
+        answer(engine, gateway.tasks.get(1), 1);
+        assertThat(engine.currentVersion().version()).as("two updates make a version").isEqualTo(2);
+        assertThat(engine.roundOpen()).isFalse();
+
+        engine.startRound().orElseThrow(); // the next buffer: slots refilled with tasks on version 2
+        assertThat(gateway.tasks).hasSize(5);
+        assertThat(gateway.tasks.get(4).getValue().modelVersion()).isEqualTo(2);
+        answer(engine, gateway.tasks.get(2), 2); // on version 1: one version stale, within the bound
+        answer(engine, gateway.tasks.get(4), 4);
+        assertThat(engine.currentVersion().version()).isEqualTo(3);
+        assertThat(engine.history().get(1).accepted()).containsExactlyInAnyOrder(gateway.tasks.get(2).getKey(),
+                gateway.tasks.get(4).getKey());
+
+        engine.startRound().orElseThrow();
+        answer(engine, gateway.tasks.get(3), 3); // on version 1, now two versions behind 3
+        assertThat(engine.rejectedTotals()).containsEntry(RejectReason.STALE_BASE_VERSION, 1L);
+
+        clock.advance(Duration.ofSeconds(31));
+        engine.onTick();
+        assertThat(engine.asyncLoad()[0]).as("expired tasks freed their slots, which went to others").isPositive();
+        Map.Entry<String, TrainTask> expired = gateway.tasks.get(5);
+        engine.onUpdate(expired.getKey(), adapt(expired.getKey(), expired.getValue(), engine.currentModel(), 5));
+        assertThat(engine.rejectedTotals()).containsEntry(RejectReason.LATE, 1L);
+    }
+
+    @Test
+    void async_cannotBeSwitchedOnWhileARoundIsOpen(@TempDir Path dir) throws Exception {
+        RoundEngine engine = engine(dir, new ReptileStrategy(1, false, 10, Selection.upTo(2)), 1);
+        engine.deviceHello(hello("a", 262_144, NumberFormat.F32));
+        engine.startRound().orElseThrow();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.setAsync(new RoundEngine.AsyncSettings(2, 2, 1)))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
     @Test
     void aStragglerSitsOutTheNextRounds_andAQuorumBelowOneClosesWithoutIt(@TempDir Path dir) throws Exception {
         RoundEngine engine = new RoundEngine(new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(30), 0.6, 1,

@@ -59,4 +59,16 @@ class ReptileStrategyTest {
         assertThat(Selection.upTo(5).size(3)).as("upTo takes what is eligible").isEqualTo(3);
         assertThat(Selection.upTo(5).size(10)).isEqualTo(5);
     }
+
+    @Test
+    void aggregate_weighsStaleDeltasByOneOverRootOfOnePlusStaleness() {
+        ReptileStrategy s = new ReptileStrategy(1.0, false, 10, Selection.count(2));
+        List<Reply> replies = List.of(new Reply("fresh", new float[] {1f}, 10, 0, 0, 0),
+                new Reply("stale", new float[] {-1f}, 10, 0, 0, 3));
+
+        float[] actual = s.aggregate(1, new float[] {0f}, replies, List.of());
+
+        // weights 10 and 10 / sqrt(4) = 5: (10 - 5) / 15
+        assertThat(actual[0]).isCloseTo(1f / 3, org.assertj.core.api.Assertions.within(1e-6f));
+    }
 }
