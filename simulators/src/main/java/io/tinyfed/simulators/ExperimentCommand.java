@@ -211,13 +211,14 @@ public final class ExperimentCommand implements Callable<Integer> {
         Path dir = out.resolve("faults");
         Files.createDirectories(dir);
         List<Map<String, Object>> metrics = new ArrayList<>();
-        StringBuilder csv = new StringBuilder("dropout,malicious,aggregation,adapted_mse,ci95,rounds_to_target,refused,"
-                + "quarantined_attackers,quarantined_honest\n");
+        StringBuilder csv = new StringBuilder("dropout,malicious,aggregation,adapted_mse,ci95,median_adapted_mse,"
+                + "rounds_to_target,refused,quarantined_attackers,quarantined_honest\n");
         console.printf("%nFaults: %d devices, %d rounds of %d, sine, adapted MSE (32 steps) on %d held-out tasks, seed %d%n",
                 devices, rounds, perRound, heldOut.size(), seed);
-        console.printf("  %-8s %-10s %-14s %18s %18s %9s %16s%n", "dropout", "malicious", "aggregation", "adapted MSE",
-                "rounds to <= " + target, "refused", "quarantined");
+        console.printf("  %-8s %-10s %-14s %18s %9s %18s %9s %16s%n", "dropout", "malicious", "aggregation", "adapted MSE",
+                "median", "rounds to <= " + target, "refused", "quarantined");
         Map<String, Double> clean = new LinkedHashMap<>();
+        Map<String, Double> cleanMedian = new LinkedHashMap<>();
         for (double dropout : new double[] {0, 0.2, 0.5}) {
             for (double malicious : new double[] {0, 0.1}) {
                 for (String aggName : AGGREGATIONS.keySet()) {
@@ -242,17 +243,18 @@ public final class ExperimentCommand implements Callable<Integer> {
                     long refused = sim.engine().rejectedTotals().values().stream().mapToLong(Long::longValue).sum();
                     if (malicious == 0) {
                         clean.put(dropout + "/" + aggName, mi[0]);
+                        cleanMedian.put(dropout + "/" + aggName, mi[2]);
                     }
                     // Malicious devices are the first ones (InProcessSimulation): sim-00000 .. sim-(k-1).
                     int attackers = (int) Math.round(malicious * devices);
                     java.util.Set<String> quarantined = sim.engine().quarantinedDevices();
                     long caught = quarantined.stream().filter(id -> Integer.parseInt(id.substring(4)) < attackers).count();
-                    console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %18s %9d %16s%n", dropout, malicious, aggName,
-                            Double.isInfinite(mi[0]) ? "diverged" : String.format(Locale.ROOT, "%.3f +- %.3f", mi[0], mi[1]),
-                            reached < 0 ? "not reached" : String.valueOf(reached), refused,
+                    console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %9.3f %18s %9d %16s%n", dropout, malicious,
+                            aggName, Double.isInfinite(mi[0]) ? "diverged" : String.format(Locale.ROOT, "%.3f +- %.3f",
+                                    mi[0], mi[1]), mi[2], reached < 0 ? "not reached" : String.valueOf(reached), refused,
                             aggName.endsWith("+quar") ? caught + "/" + attackers + " + " + (quarantined.size() - caught) : "-");
-                    csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%.6f,%.6f,%d,%d,%d,%d%n", dropout, malicious, aggName,
-                            mi[0], mi[1], reached, refused, caught, quarantined.size() - caught));
+                    csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%.6g,%.6g,%.6f,%d,%d,%d,%d%n", dropout, malicious,
+                            aggName, mi[0], mi[1], mi[2], reached, refused, caught, quarantined.size() - caught));
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("name", "adapted_mse");
                     m.put("dropout", dropout);
@@ -261,6 +263,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                     m.put("steps", 32);
                     m.put("value", Double.isInfinite(mi[0]) ? "diverged" : mi[0]);
                     m.put("ci95", mi[1]);
+                    m.put("median", mi[2]);
                     m.put("rounds_to_target", reached);
                     if (aggName.endsWith("+quar")) {
                         m.put("quarantined_attackers", caught);
@@ -271,7 +274,9 @@ public final class ExperimentCommand implements Callable<Integer> {
             }
         }
         console.printf(Locale.ROOT, "%n  at 10%% malicious, vs the clean plain-mean run (target <= 1.10): %s%n",
-                robustRatios(metrics, clean));
+                robustRatios(metrics, clean, "value"));
+        console.printf(Locale.ROOT, "  the same on the median adapted MSE: %s%n", robustRatios(metrics, cleanMedian,
+                "median"));
         console.printf(Locale.ROOT, "  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
         Files.writeString(dir.resolve("faults.csv"), csv.toString());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
@@ -360,21 +365,29 @@ public final class ExperimentCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Mean and 95% interval of the adapted MSE; infinite when the meta-model has diverged (adaptation overflows). */
+    /**
+     * Mean and 95% interval of the adapted MSE, then its median; infinite when the meta-model has diverged (adaptation
+     * overflows).
+     */
     private double[] evaluate(Model model, List<SineFamily.Task> tasks) {
         try {
-            return SineFamily.meanAndInterval(SineFamily.adaptedMse(model, tasks, SineFamily.STANDARD, seed));
+            double[] scores = SineFamily.adaptedMse(model, tasks, SineFamily.STANDARD, seed);
+            double[] mi = SineFamily.meanAndInterval(scores);
+            return new double[] {mi[0], mi[1], new org.apache.commons.math3.stat.descriptive.rank.Median().evaluate(scores)};
         } catch (IllegalStateException diverged) {
-            return new double[] {Double.POSITIVE_INFINITY, 0};
+            return new double[] {Double.POSITIVE_INFINITY, 0, Double.POSITIVE_INFINITY};
         }
     }
 
-    private static String robustRatios(List<Map<String, Object>> metrics, Map<String, Double> clean) {
+    private static String robustRatios(List<Map<String, Object>> metrics, Map<String, Double> clean, String field) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : metrics) {
             if ((double) m.get("malicious") > 0 && !"mean".equals(m.get("aggregation"))) {
                 double base = clean.get(m.get("dropout") + "/mean");
-                Object v = m.get("value");
+                Object v = m.get(field);
+                if (v instanceof Double d && Double.isInfinite(d)) {
+                    v = "diverged";
+                }
                 sb.append(v instanceof Double d ? String.format(Locale.ROOT, "%s at dropout %.1f: %.3f; ", m.get("aggregation"),
                         (double) m.get("dropout"), d / base)
                         : String.format(Locale.ROOT, "%s at dropout %.1f: diverged; ", m.get("aggregation"), (double) m.get("dropout")));
