@@ -1,5 +1,6 @@
 package io.tinyfed.firmware.serial;
 
+import io.tinyfed.core.DeltaCompressor;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
 import io.tinyfed.core.Quantizer;
@@ -77,6 +78,9 @@ public final class SerialBridge implements AutoCloseable {
     private int updateRound = -1;
     private int updateNext;
     private final AtomicLong updatesPublished = new AtomicLong();
+    private final AtomicLong updateBytesPublished = new AtomicLong();
+    /** With compressed uplink: what the MCU's updates left unsent (serial reader thread only). */
+    private DeltaCompressor compressor;
     /** The models the MCU sent back, by round: the last {@link #ADAPTED_KEPT} rounds, oldest dropped first. */
     private final Map<Integer, Model> adapted = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, false) {
@@ -274,8 +278,19 @@ public final class SerialBridge implements AutoCloseable {
             }
         }
         ModelUpdate u = new ModelUpdate(round, deviceId, task.modelId(), version, delta, samples, before, after);
-        transport.publish(topics.device(deviceId, Topics.DeviceTopic.UPDATE), WireCodec.encode(u, NumberFormat.F32, 0), false);
+        byte[] payload;
+        if (task.compressedUplink()) {
+            // The gateway keeps the MCU's residual: the serial line carries the whole state, the uplink the top of it.
+            if (compressor == null || compressor.parameterCount() != delta.length) {
+                compressor = new DeltaCompressor(delta.length, NumberFormat.S16, true);
+            }
+            payload = WireCodec.encode(u, compressor.compress(delta, task.uplinkPermille() / 1000.0));
+        } else {
+            payload = WireCodec.encode(u, NumberFormat.F32, 0);
+        }
+        transport.publish(topics.device(deviceId, Topics.DeviceTopic.UPDATE), payload, false);
         updatesPublished.incrementAndGet();
+        updateBytesPublished.addAndGet(payload.length);
     }
 
     // ---- from MQTT ----------------------------------------------------------------------------------------
@@ -536,6 +551,11 @@ public final class SerialBridge implements AutoCloseable {
 
     public long updatesPublished() {
         return updatesPublished.get();
+    }
+
+    /** Payload bytes of the updates published for the MCU. */
+    public long updateBytesPublished() {
+        return updateBytesPublished.get();
     }
 
     public long refusedFromDevice() {
