@@ -118,29 +118,8 @@ public final class CoordinatorMain implements Callable<Integer> {
             + "sits out before it is asked again (0: none; default: ${DEFAULT-VALUE}).")
     int stragglerRest;
 
-    @Option(names = "--uplink-top", paramLabel = "PERCENT", description = "Devices send only the largest PERCENT of their "
-            + "update's values, as int8, and keep the rest for their later updates (error feedback), e.g. 10 on slow links "
-            + "(default: every value, in the device's number format).")
-    Double uplinkTop;
-
-    @Option(names = "--downlink-top", paramLabel = "PERCENT", description = "Each new version also goes out as a delta "
-            + "from the one before holding the largest PERCENT of its change, as int8; devices that hold the version "
-            + "before rebuild the new one from it and verify it, the rest fetch the full snapshot (e.g. 10; default: "
-            + "full snapshots only).")
-    Double downlinkTop;
-
-    @Option(names = "--async", paramLabel = "K", description = "Asynchronous buffered Reptile: devices train whenever "
-            + "they can, and every K accepted updates make a new version, each weighted by 1/sqrt(1 + its staleness) "
-            + "(default: synchronous rounds of --per-round devices).")
-    Integer asyncBuffer;
-
-    @Option(names = "--async-concurrency", paramLabel = "N", description = "With --async: devices training at once "
-            + "(default: 2 x K).")
-    Integer asyncConcurrency;
-
-    @Option(names = "--max-staleness", defaultValue = "30", paramLabel = "VERSIONS", description = "With --async: "
-            + "updates computed on a version more than this many versions old are refused (default: ${DEFAULT-VALUE}).")
-    int maxStaleness;
+    @CommandLine.Mixin
+    RoundOptions roundOptions;
 
     @Option(names = "--inner-steps", defaultValue = "32", description = "Device SGD steps per round (default: ${DEFAULT-VALUE}).")
     int innerSteps;
@@ -256,8 +235,10 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .rounds(new RoundEngine.Settings(modelId, innerSteps, innerLr, batch, timeout, quorum, minReplies,
                         normBound > 0 ? normBound : Double.POSITIVE_INFINITY, seed))
                 .screening(new io.tinyfed.coordinator.strategy.Screening(normRatio, weightRatio, stepRatio))
-                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest).uplinkPermille(permille("--uplink-top", uplinkTop))
-                .downlinkPermille(permille("--downlink-top", downlinkTop)).async(asyncSettings())
+                .maxSamplesPerDevice(maxSamples).stragglerRest(stragglerRest)
+                .uplinkPermille(roundOptions.uplinkPermille(spec.commandLine()))
+                .downlinkPermille(roundOptions.downlinkPermille(spec.commandLine()))
+                .async(roundOptions.async(spec.commandLine()))
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
@@ -469,32 +450,6 @@ public final class CoordinatorMain implements Callable<Integer> {
             }
             throw e;
         }
-    }
-
-    /** {@code --async} and its companions, or null for synchronous rounds. */
-    private RoundEngine.AsyncSettings asyncSettings() {
-        if (asyncBuffer == null) {
-            if (asyncConcurrency != null) {
-                throw usage("--async-concurrency needs --async K");
-            }
-            return null;
-        }
-        int concurrency = asyncConcurrency != null ? asyncConcurrency : 2 * asyncBuffer;
-        if (asyncBuffer < 1 || concurrency < 1 || maxStaleness < 0) {
-            throw usage("--async K needs K >= 1, --async-concurrency >= 1 and --max-staleness >= 0");
-        }
-        return new RoundEngine.AsyncSettings(concurrency, asyncBuffer, maxStaleness);
-    }
-
-    /** A percentage option in per mille (0 without it). */
-    private int permille(String flag, Double percent) {
-        if (percent == null) {
-            return 0;
-        }
-        if (!(percent >= 0.1 && percent <= 100)) {
-            throw usage(flag + " is a percentage of the values in [0.1, 100], got " + percent);
-        }
-        return (int) Math.round(percent * 10);
     }
 
     private CommandLine.ParameterException usage(String message) {

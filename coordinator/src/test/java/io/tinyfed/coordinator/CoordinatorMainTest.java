@@ -166,17 +166,21 @@ class CoordinatorMainTest {
     }
 
     @Test
-    void anUnknownAggregation_aDurationWithoutUnit_andABrokerWithoutScheme_areOneLineErrorsBeforeAnythingStarts(
+    void anUnknownAggregation_aBadDurationBrokerPercentageOrAsyncSetting_areOneLineErrorsBeforeAnythingStarts(
             @TempDir Path dir) {
         String[][] cases = {
             {"--aggregation", "avg"}, {"--round-timeout", "30"}, {"--broker", "localhost:1883"},
-            {"--expire-devices-after", "30"}, {"--expire-devices-after", "0d"}, {"--expire-devices-after", "30d", "--no-registry"}};
+            {"--expire-devices-after", "30"}, {"--expire-devices-after", "0d"}, {"--expire-devices-after", "30d", "--no-registry"},
+            {"--uplink-top", "0"}, {"--downlink-top", "150"}, {"--async-concurrency", "4"}, {"--async", "0"}};
         String[] expected = {
             "--aggregation avg: not one of mean, trimmed-mean, median",
             "--round-timeout: duration '30' needs a unit, e.g. 90s, 2m, 1h or 30d",
             "--broker localhost:1883: not a broker URI (no scheme)",
             "--expire-devices-after: duration '30' needs a unit", "--expire-devices-after: it must be longer than zero",
-            "--expire-devices-after removes devices from the registry: not with --no-registry"};
+            "--expire-devices-after removes devices from the registry: not with --no-registry",
+            "--uplink-top is a percentage of the values in [0.1, 100], got 0.0",
+            "--downlink-top is a percentage of the values in [0.1, 100], got 150.0",
+            "--async-concurrency needs --async K", "--async K needs K >= 1"};
         for (int i = 0; i < cases.length; i++) {
             StringWriter err = new StringWriter();
             CommandLine cli = CoordinatorMain.commandLine();

@@ -112,28 +112,8 @@ public final class SimulateCommand implements Callable<Integer> {
             + "inflated-count (x-1, claiming 2^31-1 samples).")
     String attack;
 
-    @Option(names = "--uplink-top", paramLabel = "PERCENT", description = "Devices (mqtt: gateways and the devices behind "
-            + "them) send only the largest PERCENT of their update's values, as int8, with error feedback (default: all, "
-            + "uncompressed).")
-    Double uplinkTop;
-
-    @Option(names = "--downlink-top", paramLabel = "PERCENT", description = "Each new version also goes out as a delta "
-            + "holding the largest PERCENT of its change, which devices holding the version before rebuild and verify "
-            + "(inproc and agents; simulated gateways take full snapshots; default: full snapshots only).")
-    Double downlinkTop;
-
-    @Option(names = "--async", paramLabel = "K", description = "Asynchronous buffered Reptile: devices train whenever "
-            + "they can and every K accepted updates make a version, staleness-weighted (both transports; inproc runs on "
-            + "the simulated clock with the answer times and availability below).")
-    Integer asyncBuffer;
-
-    @Option(names = "--async-concurrency", paramLabel = "N", description = "With --async: devices training at once "
-            + "(default: 2 x K).")
-    Integer asyncConcurrency;
-
-    @Option(names = "--max-staleness", defaultValue = "30", paramLabel = "VERSIONS", description = "With --async: "
-            + "updates more than this many versions stale are refused (default: ${DEFAULT-VALUE}).")
-    int maxStaleness;
+    @CommandLine.Mixin
+    io.tinyfed.coordinator.RoundOptions roundOptions;
 
     @Option(names = "--answer-time", defaultValue = "1", paramLabel = "SECONDS", description = "inproc, on the simulated "
             + "clock: median time a device takes to answer a task, log-normal (default: ${DEFAULT-VALUE}).")
@@ -274,15 +254,15 @@ public final class SimulateCommand implements Callable<Integer> {
         io.tinyfed.protocol.cli.Cli.choice(spec, "--aggregation", RobustAggregation.Rule.class, aggregation);
         InProcessSimulation.Attack attackKind = io.tinyfed.protocol.cli.Cli.choice(spec, "--attack",
                 InProcessSimulation.Attack.class, attack);
-        int permille = permille("--uplink-top", uplinkTop);
-        RoundEngine.AsyncSettings async = asyncSettings();
+        int permille = roundOptions.uplinkPermille(spec.commandLine());
+        RoundEngine.AsyncSettings async = roundOptions.async(spec.commandLine());
         boolean timed = async != null || slowFraction > 0 || availability < 1;
         InProcessSimulation.Timing timing = timing();
         if (timed && latency > 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--latency is for rounds off the clock; with "
                     + "--async, --slow-fraction or --availability use --answer-time");
         }
-        int downPermille = permille("--downlink-top", downlinkTop);
+        int downPermille = roundOptions.downlinkPermille(spec.commandLine());
         Path store = Files.createTempDirectory("tinyfed-simulate");
         Model init = Model.initialize(fam.architecture(), seed);
         RobustAggregation agg = RobustAggregation.of(aggregation, trim, clipNorm);
@@ -477,19 +457,6 @@ public final class SimulateCommand implements Callable<Integer> {
         return disconnects;
     }
 
-    /** {@code --async} and its companions, or null for synchronous rounds. */
-    private RoundEngine.AsyncSettings asyncSettings() {
-        if (asyncBuffer == null) {
-            return null;
-        }
-        int concurrency = asyncConcurrency != null ? asyncConcurrency : 2 * asyncBuffer;
-        if (asyncBuffer < 1 || concurrency < 1 || maxStaleness < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--async K needs K >= 1, --async-concurrency "
-                    + ">= 1 and --max-staleness >= 0");
-        }
-        return new RoundEngine.AsyncSettings(concurrency, asyncBuffer, maxStaleness);
-    }
-
     /** The answer times and availability of a run on the simulated clock. */
     private InProcessSimulation.Timing timing() {
         try {
@@ -499,18 +466,6 @@ public final class SimulateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--answer-time, --answer-spread, "
                     + "--slow-fraction, --slow-factor, --availability, --availability-cycle: " + e.getMessage());
         }
-    }
-
-    /** A percentage option in per mille (0 without it); a value out of range is a usage error. */
-    private int permille(String flag, Double percent) {
-        if (percent == null) {
-            return 0;
-        }
-        if (!(percent >= 0.1 && percent <= 100)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), flag + " is a percentage of the values in "
-                    + "[0.1, 100], got " + percent);
-        }
-        return (int) Math.round(percent * 10);
     }
 
     /** Payload bytes per update in the last run, where measured (mqtt with gateways, or --uplink-top); else NaN. */

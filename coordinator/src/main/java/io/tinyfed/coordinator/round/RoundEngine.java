@@ -253,20 +253,10 @@ public final class RoundEngine {
             return Optional.empty();
         }
         waitingWith = -1;
-        try {
-            store.roundStarted(next);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        lastRound = next;
-        round = next;
+        open(next);
         selected = List.copyOf(chosen);
         selectedSet = Set.copyOf(selected);
         replies.clear();
-        roundRejected.clear();
-        roundRefusedDevices.clear();
-        started = clock.instant();
-        deadline = started.plus(settings.roundTimeout());
         TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
                 settings.innerLearningRate(), settings.batchSize(), deadline, uplinkPermille);
         for (String id : selected) {
@@ -293,6 +283,21 @@ public final class RoundEngine {
         return Optional.ofNullable(async);
     }
 
+    /** Opens round {@code next}: recorded as started in the store first, so its number is never reused. */
+    private void open(int next) {
+        try {
+            store.roundStarted(next);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        lastRound = next;
+        round = next;
+        roundRejected.clear();
+        roundRefusedDevices.clear();
+        started = clock.instant();
+        deadline = started.plus(settings.roundTimeout());
+    }
+
     /**
      * Asynchronous mode: opens the next buffer if none is open (closing it at once if the updates that arrived in
      * between already fill it), then gives every free training slot to an eligible online device. Called again at any
@@ -302,19 +307,9 @@ public final class RoundEngine {
         asyncEligible = List.copyOf(eligible);
         if (round < 0) {
             int next = lastRound + 1;
-            try {
-                store.roundStarted(next);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            lastRound = next;
-            round = next;
-            roundRejected.clear();
-            roundRefusedDevices.clear();
+            open(next);
             roundAsked.clear();
             roundExpired.clear();
-            started = clock.instant();
-            deadline = started.plus(settings.roundTimeout());
             restingUntil.values().removeIf(until -> until < next);
             if (buffer.size() >= async.bufferSize()) {
                 flush();
