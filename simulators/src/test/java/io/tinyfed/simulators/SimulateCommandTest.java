@@ -331,4 +331,30 @@ class SimulateCommandTest {
         assertThat(sim.engine().quarantinedDevices()).hasSize(3)
                 .isSubsetOf("sim-00000", "sim-00001", "sim-00002", "sim-00003");
     }
+
+    /**
+     * Asynchronous rounds keep the defences: the same attackers, sending -5x their delta whenever they are asked, are
+     * quarantined and asked no more, and the meta-model still learns; honest devices stay in.
+     */
+    @Test
+    void async_attackersAreQuarantinedAndNoLongerAsked() throws Exception {
+        InProcessSimulation sim = gatewayFleet(16, 8, 40, 8, new InProcessSimulation.Faults(0, 0.25,
+                InProcessSimulation.Attack.SIGN_FLIPPED), 4);
+        sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(3.0, 2));
+        sim.engine().setAsync(new RoundEngine.AsyncSettings(6, 4, 10));
+        java.util.List<java.util.Set<String>> quarantinedAtRound = new java.util.ArrayList<>();
+
+        sim.runTimed(InProcessSimulation.Timing.PROMPT, 40, java.time.Duration.ofHours(1),
+                seconds -> quarantinedAtRound.add(sim.engine().quarantinedDevices()));
+
+        java.util.Set<String> caught = sim.engine().quarantinedDevices();
+        assertThat(caught).isNotEmpty().isSubsetOf("sim-00000", "sim-00001", "sim-00002", "sim-00003");
+        // Once a device is quarantined no later version counts an update of it, not even one already in flight.
+        List<RoundEngine.RoundSummary> history = sim.engine().history();
+        assertThat(history).hasSize(40);
+        for (int r = 1; r < history.size(); r++) {
+            java.util.Set<String> before = quarantinedAtRound.get(r - 1);
+            assertThat(history.get(r).accepted()).as("round %d", r + 1).noneMatch(before::contains);
+        }
+    }
 }

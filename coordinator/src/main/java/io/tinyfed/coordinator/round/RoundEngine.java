@@ -555,6 +555,7 @@ public final class RoundEngine {
             for (String id : quarantine.record(received)) {
                 LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
                         String.valueOf(round), id);
+                outstanding.remove(id); // asynchronous rounds: its task in flight no longer counts
             }
         }
         long base = currentVersion.version();
