@@ -35,6 +35,20 @@ public class CoordinatorMetrics implements MeterBinder {
                     .tag("reason", reason.name()).description("Hello, state and metrics messages refused, by reason")
                     .register(registry);
         }
+        io.micrometer.core.instrument.FunctionCounter.builder("tinyfed.updates.received", coordinator,
+                c -> c.link().traffic()[0]).description("Update messages received").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tinyfed.updates.received.bytes", coordinator,
+                c -> c.link().traffic()[1]).description("Payload bytes of the update messages received").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tinyfed.versions.published.bytes", coordinator,
+                c -> c.link().traffic()[2]).tag("form", "snapshot")
+                .description("Payload bytes of the model versions published, once per version").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tinyfed.versions.published.bytes", coordinator,
+                c -> c.link().traffic()[3]).tag("form", "delta")
+                .description("Payload bytes of the model versions published, once per version").register(registry);
+        Gauge.builder("tinyfed.async.training", coordinator, c -> c.engine().asyncLoad()[0])
+                .description("Asynchronous rounds: devices training now").register(registry);
+        Gauge.builder("tinyfed.async.buffered", coordinator, c -> c.engine().asyncLoad()[1])
+                .description("Asynchronous rounds: updates waiting for the next outer step").register(registry);
         Gauge.builder("tinyfed.meta.eval.adapted.loss", coordinator, c -> {
             var evals = c.evaluations();
             return evals.isEmpty() ? Double.NaN : evals.get(evals.size() - 1).adaptedLoss();

@@ -62,6 +62,11 @@ public final class FleetLink implements FleetGateway {
     /** The sum of the samples every device's latest report counts: moves with every report. */
     private final AtomicLong samplesReported = new AtomicLong();
     private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
+    /** What the links carried: update payloads received; full snapshots and version deltas published. */
+    private final java.util.concurrent.atomic.AtomicLong updatesReceived = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong updateBytesReceived = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong snapshotBytesPublished = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong deltaBytesPublished = new java.util.concurrent.atomic.AtomicLong();
 
     /** @param signer signs every task and reject, so devices act only on what the coordinator sent */
     public FleetLink(Topics topics, Transport transport, ExecutorService executor, SnapshotSigner signer) {
@@ -166,6 +171,8 @@ public final class FleetLink implements FleetGateway {
                     }
                 }
                 case UPDATE -> {
+                    updatesReceived.incrementAndGet();
+                    updateBytesReceived.addAndGet(payload.length);
                     io.tinyfed.protocol.ModelUpdate u;
                     try {
                         u = WireCodec.decodeUpdate(payload);
@@ -204,12 +211,16 @@ public final class FleetLink implements FleetGateway {
 
     @Override
     public void publishSnapshot(ModelSnapshot snapshot) {
-        send(topics.model(snapshot.modelId()), WireCodec.encode(snapshot), true);
+        byte[] bytes = WireCodec.encode(snapshot);
+        snapshotBytesPublished.addAndGet(bytes.length);
+        send(topics.model(snapshot.modelId()), bytes, true);
     }
 
     @Override
     public void publishDelta(io.tinyfed.protocol.SnapshotDelta delta) {
-        send(topics.modelDelta(delta.modelId()), WireCodec.encode(delta), false);
+        byte[] bytes = WireCodec.encode(delta);
+        deltaBytesPublished.addAndGet(bytes.length);
+        send(topics.modelDelta(delta.modelId()), bytes, false);
     }
 
     @Override
@@ -278,6 +289,15 @@ public final class FleetLink implements FleetGateway {
     }
 
     /** Non-update messages refused, per reason (update refusals are counted by the engine). */
+    /**
+     * What the links carried so far: update payloads received and their bytes, then the bytes of the full snapshots and
+     * of the version deltas published (once each, whatever the number of subscribers).
+     */
+    public long[] traffic() {
+        return new long[] {updatesReceived.get(), updateBytesReceived.get(), snapshotBytesPublished.get(),
+            deltaBytesPublished.get()};
+    }
+
     public Map<RejectReason, Long> refusedMessages() {
         Map<RejectReason, Long> out = new java.util.EnumMap<>(RejectReason.class);
         refusedMessages.forEach((k, v) -> out.put(k, v.get()));

@@ -231,7 +231,10 @@ class HttpApiTest {
         assertThat(json.readTree(get("/health").body()).get("status").asText()).isEqualTo("UP");
         String metrics = get("/prometheus").body();
         assertThat(metrics).contains("tinyfed_model_version").contains("tinyfed_devices_eligible")
-                .contains("tinyfed_updates_rejected{reason=\"DUPLICATE\"}");
+                .contains("tinyfed_updates_rejected{reason=\"DUPLICATE\"}").contains("tinyfed_async_training 0.0");
+        // The initial snapshot went out once when the coordinator started.
+        assertThat(metrics).containsPattern("tinyfed_versions_published_bytes_total\\{form=\"snapshot\"\\} [1-9]")
+                .contains("tinyfed_versions_published_bytes_total{form=\"delta\"} 0.0");
     }
 
     @Test
@@ -248,6 +251,10 @@ class HttpApiTest {
 
             await().atMost(Duration.ofSeconds(20)).until(() ->
                     get("/prometheus").body().contains("tinyfed_messages_rejected{reason=\"MALFORMED\"} 1.0"));
+            device.publish(io.tinyfed.protocol.Topics.of("api").device("dev-garbage",
+                    io.tinyfed.protocol.Topics.DeviceTopic.UPDATE), new byte[] {(byte) 0xFF, 1, 2, 3, 4}, 1, false);
+            await().atMost(Duration.ofSeconds(20)).until(() -> get("/prometheus").body()
+                    .contains("tinyfed_updates_received_bytes_total 5.0"));
         } finally {
             device.disconnect();
             device.close();
