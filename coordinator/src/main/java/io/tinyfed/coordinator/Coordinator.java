@@ -142,6 +142,11 @@ public final class Coordinator implements AutoCloseable {
             engine.setUplinkPermille(b.uplinkPermille);
             engine.setDownlinkPermille(b.downlinkPermille);
             engine.setAsync(b.async);
+            try {
+                engine.setPersonalLayers(b.personalLayers);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--personal-layers: " + e.getMessage(), e);
+            }
             engineRef[0] = engine;
             this.evaluator = b.evaluator;
             this.evaluateEvery = b.evaluateEvery;
@@ -521,6 +526,7 @@ public final class Coordinator implements AutoCloseable {
         private int uplinkPermille;
         private int downlinkPermille;
         private RoundEngine.AsyncSettings async;
+        private int personalLayers;
         private int maxSamplesPerDevice = io.tinyfed.coordinator.round.UpdateValidator.DEFAULT_MAX_SAMPLES;
         private RegistryMode registryMode = RegistryMode.EMBEDDED;
         private Registry registry;
@@ -678,6 +684,12 @@ public final class Coordinator implements AutoCloseable {
          */
         public Builder downlinkPermille(int v) {
             downlinkPermille = v;
+            return this;
+        }
+
+        /** Personal layers, re-fitted on devices and never federated (default 0; {@link RoundEngine#setPersonalLayers}). */
+        public Builder personalLayers(int v) {
+            personalLayers = v;
             return this;
         }
 

@@ -239,6 +239,7 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .uplinkPermille(roundOptions.uplinkPermille(spec.commandLine()))
                 .downlinkPermille(roundOptions.downlinkPermille(spec.commandLine()))
                 .async(roundOptions.async(spec.commandLine()))
+                .personalLayers(roundOptions.personalLayers(spec.commandLine()))
                 .strategy(new ReptileStrategy(epsilon, true, annealRounds, Selection.upTo(perRound),
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 /**
  * How updates and versions travel and when devices train, on the command line: compressed updates and versions
- * ({@code --uplink-top}, {@code --downlink-top}) and asynchronous buffered rounds ({@code --async} and its
+ * ({@code --uplink-top}, {@code --downlink-top}), personal layers ({@code --personal-layers}) and asynchronous buffered rounds ({@code --async} and its
  * companions). Shared by {@code tinyfed coordinator} and the simulations, which apply them to their round engine.
  */
 public final class RoundOptions {
@@ -20,6 +20,11 @@ public final class RoundOptions {
             + "before rebuild the new one from it and verify it, the rest fetch the full snapshot (e.g. 10; default: "
             + "full snapshots only).")
     Double downlinkTop;
+
+    @Option(names = "--personal-layers", defaultValue = "0", paramLabel = "N", description = "Partial local "
+            + "reconstruction: the last N parametrised layers (e.g. 1, the head) are personal, re-fitted on each device "
+            + "before it adapts and never sent; only the rest is federated (default: ${DEFAULT-VALUE}).")
+    int personalLayers;
 
     @Option(names = "--async", paramLabel = "K", description = "Asynchronous buffered Reptile: devices train whenever "
             + "they can, and every K accepted updates make a new version, each weighted by 1/sqrt(1 + its staleness) "
@@ -42,6 +47,14 @@ public final class RoundOptions {
     /** {@code --downlink-top} in per mille (0: full snapshots only). @throws CommandLine.ParameterException likewise */
     public int downlinkPermille(CommandLine cl) {
         return permille(cl, "--downlink-top", downlinkTop);
+    }
+
+    /** {@code --personal-layers}. @throws CommandLine.ParameterException when negative */
+    public int personalLayers(CommandLine cl) {
+        if (personalLayers < 0) {
+            throw new CommandLine.ParameterException(cl, "--personal-layers must be >= 0, got " + personalLayers);
+        }
+        return personalLayers;
     }
 
     /**

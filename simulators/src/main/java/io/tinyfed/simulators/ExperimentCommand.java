@@ -120,14 +120,26 @@ public final class ExperimentCommand implements Callable<Integer> {
         int perRound = 10;
         Model init = Model.initialize(family.architecture(), seed);
         Map<String, Model> models = new LinkedHashMap<>();
-        models.put("federated-s16", federated(family, init, List.of("cortex-m4"), devices, rounds, perRound, false));
-        models.put("federated-f32", federated(family, init, List.of("gateway"), devices, rounds, perRound, false));
+        models.put("federated-s16", federated(family, init, List.of("cortex-m4"), devices, rounds, perRound, false, 0));
+        models.put("federated-f32", federated(family, init, List.of("gateway"), devices, rounds, perRound, false, 0));
         models.put("federated-mixed", federated(family, init, List.of("cortex-m4", "gateway"), devices, rounds, perRound,
-                false));
+                false, 0));
         models.put("centralized-f32", CentralReptile.run(family, init, family.trainingTasks(devices, seed + 7), rounds,
                 perRound));
-        models.put("joint", federated(family, init, List.of("gateway"), devices, rounds, perRound, true));
+        models.put("joint", federated(family, init, List.of("gateway"), devices, rounds, perRound, true, 0));
         models.put("random", init);
+        // Partial local reconstruction: each device's head (the last layer) is personal, re-fitted before it adapts;
+        // new devices, and the baselines beside it, re-fit the head the same way first.
+        Map<String, TaskFamily.Protocol> protocols = new LinkedHashMap<>();
+        if (family.classification()) {
+            models.put("federated-s16-personal", federated(family, init, List.of("cortex-m4"), devices, rounds, perRound,
+                    false, PERSONAL_LAYERS));
+            models.put("joint-refit", models.get("joint"));
+            models.put("random-refit", init);
+            for (String m : List.of("federated-s16-personal", "joint-refit", "random-refit")) {
+                protocols.put(m, family.protocol().withPersonalLayers(PERSONAL_LAYERS));
+            }
+        }
 
         TaskFamily.Protocol protocol = family.protocol();
         List<TaskFamily.Task> heldOut = family.heldOutTasks(200, seed + 1000);
@@ -148,7 +160,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             double[] ys = new double[STEPS.length];
             for (int k = 0; k < STEPS.length; k++) {
                 double[] mi = Adaptation.meanAndInterval(Adaptation.scores(family, e.getValue(), heldOut,
-                        protocol.withSteps(STEPS[k]), seed));
+                        protocols.getOrDefault(e.getKey(), protocol).withSteps(STEPS[k]), seed));
                 ys[k] = mi[0];
                 line.append(String.format(Locale.ROOT, " %10.3f +- %5.3f", mi[0], mi[1]));
                 csv.append(String.format(Locale.ROOT, "%s,%d,%.6f,%.6f%n", e.getKey(), STEPS[k], mi[0], mi[1]));
@@ -169,6 +181,11 @@ public final class ExperimentCommand implements Callable<Integer> {
             double meta = atLast.get("federated-s16");
             console.printf(Locale.ROOT, "%n  at 32 steps, federated-s16 vs random init: %+.3f, vs joint training: %+.3f "
                     + "(target: both > 0)%n", meta - atLast.get("random"), meta - atLast.get("joint"));
+            double personal = atLast.get("federated-s16-personal");
+            double random = Math.max(atLast.get("random"), atLast.get("random-refit"));
+            double joint = Math.max(atLast.get("joint"), atLast.get("joint-refit"));
+            console.printf(Locale.ROOT, "  at 32 steps, federated-s16-personal vs the better random init: %+.3f, vs the better "
+                    + "joint training: %+.3f (with or without re-fitting the head)%n", personal - random, personal - joint);
         } else {
             console.printf(Locale.ROOT, "%n  federated-s16 / centralized-f32 at 32 steps: %.3f (target: within 15%%, i.e. <= "
                     + "1.15)%n", atLast.get("federated-s16") / atLast.get("centralized-f32"));
@@ -396,8 +413,11 @@ public final class ExperimentCommand implements Callable<Integer> {
         return sb.toString().trim();
     }
 
+    /** Parametrised layers kept personal by the {@code -personal} method: the head. */
+    static final int PERSONAL_LAYERS = 1;
+
     private Model federated(TaskFamily family, Model init, List<String> profileNames, int devices, int rounds, int perRound,
-                            boolean fedAvg) throws Exception {
+                            boolean fedAvg, int personalLayers) throws Exception {
         List<HardwareProfile> profiles = new ArrayList<>();
         for (String p : profileNames) {
             profiles.add(HardwareProfile.load(p));
@@ -406,7 +426,9 @@ public final class ExperimentCommand implements Callable<Integer> {
                 : new ReptileStrategy(1.0, true, rounds, Selection.count(perRound));
         InProcessSimulation sim = simulation(family, init, fedAvg ? 1 : family.protocol().steps(), strategy, devices, profiles,
                 InProcessSimulation.Faults.NONE);
-        String what = (fedAvg ? "joint" : "federated") + " " + String.join("+", profileNames) + " rounds";
+        sim.engine().setPersonalLayers(personalLayers);
+        String what = (fedAvg ? "joint" : "federated") + " " + String.join("+", profileNames)
+                + (personalLayers > 0 ? " personal" : "") + " rounds";
         try (Progress progress = Progress.start(what, rounds)) {
             for (int k = 0; k < rounds; k++) {
                 sim.round();

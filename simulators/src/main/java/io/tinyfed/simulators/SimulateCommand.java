@@ -286,6 +286,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     sim.engine().setUplinkPermille(permille);
                 }
                 sim.engine().setDownlinkPermille(downPermille);
+                sim.engine().setPersonalLayers(roundOptions.personalLayers(spec.commandLine()));
                 if (timed) {
                     sim.engine().setStragglerRest(2);
                     sim.engine().setAsync(async);
@@ -326,6 +327,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     sim.engine().setUplinkPermille(permille);
                     sim.engine().setDownlinkPermille(downPermille);
                     sim.engine().setAsync(async);
+                    sim.engine().setPersonalLayers(roundOptions.personalLayers(spec.commandLine()));
                     sim.run(rounds, Duration.ofMinutes(Math.max(10, rounds)), bar::stepTo);
                     Map<Integer, Model> evaluated = new TreeMap<>();
                     for (ModelStore.Version v : sim.store().versions(fam.name())) {
@@ -356,7 +358,7 @@ public final class SimulateCommand implements Callable<Integer> {
         randomInit = score(fam, init, heldOut);
         curves = new double[2][CURVE_STEPS.length];
         for (int k = 0; k < CURVE_STEPS.length; k++) {
-            TaskFamily.Protocol p = fam.protocol().withSteps(CURVE_STEPS[k]);
+            TaskFamily.Protocol p = evaluated(fam).withSteps(CURVE_STEPS[k]);
             curves[0][k] = Adaptation.meanAndInterval(Adaptation.scores(fam, finalModel, heldOut, p, seed))[0];
             curves[1][k] = Adaptation.meanAndInterval(Adaptation.scores(fam, init, heldOut, p, seed))[0];
         }
@@ -437,8 +439,13 @@ public final class SimulateCommand implements Callable<Integer> {
                 s.meanLossBefore(), s.meanLossAfter(), adapted);
     }
 
+    /** How new devices adapt in the evaluation: the family's protocol, re-fitting the personal layers first if any. */
+    private TaskFamily.Protocol evaluated(TaskFamily fam) {
+        return fam.protocol().withPersonalLayers(roundOptions.personalLayers(spec.commandLine()));
+    }
+
     private double score(TaskFamily fam, Model model, List<TaskFamily.Task> heldOut) {
-        return Adaptation.meanAndInterval(Adaptation.scores(fam, model, heldOut, fam.protocol(), seed))[0];
+        return Adaptation.meanAndInterval(Adaptation.scores(fam, model, heldOut, evaluated(fam), seed))[0];
     }
 
     private static <K extends Enum<K>> Map<String, Long> names(Map<K, Long> counts) {

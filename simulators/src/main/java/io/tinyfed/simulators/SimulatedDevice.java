@@ -36,12 +36,20 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
         // Stochastic-rounding seed 0 (TrainingConfig's default), as the simulation has always trained.
         TrainingConfig config = profile.trainingConfig(theta, t.learningRate(), Math.min(t.batchSize(), samples.size()), 0)
                 .orElseThrow(() -> new IllegalStateException(profile.name() + " cannot train " + theta.architecture().name()));
+        Model start = theta;
+        if (t.personalLayers() > 0) { // partial local reconstruction: re-fit the personal layers, the rest frozen
+            TrainingConfig personal = config.toBuilder().trainableLayers(t.personalLayers()).build();
+            start = Reptile.adapt(networks.apply(personal, theta), theta, samples, t.innerSteps(), t.learningRate());
+        }
         Network net = networks.apply(config, theta);
-        net.load(theta);
+        net.load(start);
         float before = (float) Adaptation.loss(family, net, samples);
-        Model phi = Reptile.adapt(net, theta, samples, t.innerSteps(), t.learningRate());
+        Model phi = Reptile.adapt(net, start, samples, t.innerSteps(), t.learningRate());
         float after = (float) Adaptation.loss(family, net, samples);
-        float[] delta = Reptile.delta(phi, theta);
+        float[] delta = Reptile.delta(phi, start);
+        if (t.personalLayers() > 0) {
+            Reptile.keepPersonal(delta, theta.architecture(), t.personalLayers());
+        }
         if (malicious) {
             for (int i = 0; i < delta.length; i++) {
                 delta[i] = switch (attack) {

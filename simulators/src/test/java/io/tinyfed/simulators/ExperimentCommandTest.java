@@ -97,7 +97,7 @@ class ExperimentCommandTest {
             }
         }
         assertThat(at32).containsOnlyKeys("federated-s16", "federated-f32", "federated-mixed", "centralized-f32", "joint",
-                "random");
+                "random", "federated-s16-personal", "joint-refit", "random-refit");
         assertThat(at32.get("federated-s16")).isGreaterThan(at32.get("joint")).isGreaterThan(at32.get("random"));
         assertThat(drift).hasSize(3 * 3).contains("online-meta/after_drift", "static/before_drift");
         assertThat(dir.resolve("presence/drift.png")).exists();

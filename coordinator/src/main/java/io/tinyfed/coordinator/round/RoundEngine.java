@@ -92,6 +92,7 @@ public final class RoundEngine {
     private final Map<String, Integer> restingUntil = new java.util.HashMap<>();
     private int stragglerRest;
     private int uplinkPermille;
+    private int personalLayers;
     /** Null: synchronous rounds. */
     private AsyncSettings async;
     /** Asynchronous mode: the task each training device was sent, the updates waiting for the outer step. */
@@ -258,7 +259,7 @@ public final class RoundEngine {
         selectedSet = Set.copyOf(selected);
         replies.clear();
         TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
-                settings.innerLearningRate(), settings.batchSize(), deadline, uplinkPermille);
+                settings.innerLearningRate(), settings.batchSize(), deadline, uplinkPermille, personalLayers);
         for (String id : selected) {
             gateway.sendTask(id, task);
         }
@@ -343,7 +344,7 @@ public final class RoundEngine {
                 settings.seed());
         TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
                 settings.innerLearningRate(), settings.batchSize(), clock.instant().plus(settings.roundTimeout()),
-                uplinkPermille);
+                uplinkPermille, personalLayers);
         for (String id : chosen) {
             outstanding.put(id, task);
             roundAsked.add(id);
@@ -373,7 +374,8 @@ public final class RoundEngine {
         if (failure.isPresent()) {
             refuse(failure.get(), u.round());
         } else {
-            buffer.add(new Reply(id, u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter(), (int) staleness));
+            buffer.add(new Reply(id, shared(u.delta()), u.sampleCount(), u.lossBefore(), u.lossAfter(),
+                    (int) staleness));
             if (round >= 0 && buffer.size() >= async.bufferSize()) {
                 flush();
             }
@@ -460,6 +462,26 @@ public final class RoundEngine {
         downlinkPermille = permille;
     }
 
+    /**
+     * Partial local reconstruction from the next round on: the last {@code layers} parametrised layers are personal,
+     * re-fitted on each device before it adapts and left out of its update; their part of any update that arrives
+     * anyway is dropped, so the meta-model's personal layers never move. 0 (the default): every layer is shared.
+     *
+     * @throws IllegalArgumentException unless at least one parametrised layer stays shared
+     */
+    public synchronized void setPersonalLayers(int layers) {
+        current.architecture().personalStart(layers); // validates
+        personalLayers = layers;
+    }
+
+    /** {@code delta} without its personal part (the same array, changed in place). */
+    private float[] shared(float[] delta) {
+        if (personalLayers > 0 && delta.length == current.parameterCount()) {
+            io.tinyfed.core.Reptile.keepPersonal(delta, current.architecture(), personalLayers);
+        }
+        return delta;
+    }
+
     /** One decoded update from {@code topicDeviceId}'s update topic. */
     public synchronized void onUpdate(String topicDeviceId, ModelUpdate u) {
         if (async != null) {
@@ -475,7 +497,8 @@ public final class RoundEngine {
             refuse(failure.get(), u.round());
             return;
         }
-        replies.put(topicDeviceId, new Reply(topicDeviceId, u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter()));
+        replies.put(topicDeviceId, new Reply(topicDeviceId, shared(u.delta()), u.sampleCount(), u.lossBefore(),
+                u.lossAfter()));
         if (replies.size() >= Math.ceil(settings.quorum() * selected.size())) {
             close();
         }

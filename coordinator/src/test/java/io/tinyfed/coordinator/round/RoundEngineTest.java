@@ -286,6 +286,33 @@ class RoundEngineTest {
     }
 
     @Test
+    void personalLayers_goIntoTheTasks_andTheMetaModelsHeadNeverMoves(@TempDir Path dir) throws Exception {
+        RoundEngine engine = engine(dir, new ReptileStrategy(1, false, 10, Selection.upTo(2)), 1);
+        engine.setPersonalLayers(1);
+        for (String id : List.of("a", "b")) {
+            engine.deviceHello(hello(id, 262_144, NumberFormat.F32));
+        }
+        float[] before = engine.currentModel().toRealVector();
+        for (int r = 0; r < 3; r++) {
+            int first = gateway.tasks.size();
+            engine.startRound().orElseThrow();
+            // devices that ignore the request and send a whole delta: its personal part is dropped all the same
+            engine.onUpdate("a", adapt("a", gateway.tasks.get(first).getValue(), engine.currentModel(), 0));
+            engine.onUpdate("b", adapt("b", gateway.tasks.get(first).getValue(), engine.currentModel(), 1));
+        }
+
+        assertThat(gateway.tasks).allSatisfy(e -> assertThat(e.getValue().personalLayers()).isEqualTo(1));
+        float[] after = engine.currentModel().toRealVector();
+        int head = SINE.personalStart(1);
+        assertThat(java.util.Arrays.copyOfRange(after, head, after.length))
+                .containsExactly(java.util.Arrays.copyOfRange(before, head, before.length));
+        assertThat(java.util.Arrays.equals(java.util.Arrays.copyOf(after, head), java.util.Arrays.copyOf(before, head)))
+                .as("the shared part learned").isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.setPersonalLayers(3))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aStragglerSitsOutTheNextRounds_andAQuorumBelowOneClosesWithoutIt(@TempDir Path dir) throws Exception {
         RoundEngine engine = new RoundEngine(new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(30), 0.6, 1,
                 100.0, 7), new ReptileStrategy(1, false, 10, Selection.upTo(3)), new ModelStore(dir), signer, gateway, clock,

@@ -588,13 +588,24 @@ public final class Agent implements AutoCloseable {
         int batch = Math.min(t.batchSize(), samples.size());
         TrainingConfig config = fittingConfig(theta.get(), t.learningRate(), batch)
                 .orElseThrow(() -> new IllegalStateException("model does not fit RAM"));
-        String key = theta.get().architecture().name() + "/" + theta.get().format() + "/" + config;
-        Network scratch = scratchNetworks.computeIfAbsent(key, k -> Network.prepare(theta.get(), config));
-        scratch.load(theta.get());
+        Model start = theta.get();
+        if (t.personalLayers() > 0) { // partial local reconstruction: re-fit the personal layers, the rest frozen
+            if (t.personalLayers() >= start.architecture().parametrizedLayerCount()) {
+                drop(t, "the model has no layer left to share beside " + t.personalLayers() + " personal ones");
+                return;
+            }
+            TrainingConfig personal = config.toBuilder().trainableLayers(t.personalLayers()).build();
+            start = Reptile.adapt(scratch(theta.get(), personal), theta.get(), samples, t.innerSteps(), t.learningRate());
+        }
+        Network scratch = scratch(theta.get(), config);
+        scratch.load(start);
         float before = meanLoss(scratch, samples);
-        Model phi = Reptile.adapt(scratch, theta.get(), samples, t.innerSteps(), t.learningRate());
+        Model phi = Reptile.adapt(scratch, start, samples, t.innerSteps(), t.learningRate());
         float after = meanLoss(scratch, samples);
-        float[] delta = Reptile.delta(phi, theta.get());
+        float[] delta = Reptile.delta(phi, start);
+        if (t.personalLayers() > 0) {
+            Reptile.keepPersonal(delta, start.architecture(), t.personalLayers());
+        }
         if (clock.millis() > t.deadline().toEpochMilli()) {
             drop(t, "adaptation finished after the deadline");
             return;
@@ -619,6 +630,12 @@ public final class Agent implements AutoCloseable {
         } catch (Exception e) {
             drop(t, "publish failed: " + e.getMessage());
         }
+    }
+
+    /** A scratch network for {@code model}'s architecture and format under {@code config}, made once and kept. */
+    private Network scratch(Model model, TrainingConfig config) {
+        String key = model.architecture().name() + "/" + model.format() + "/" + config;
+        return scratchNetworks.computeIfAbsent(key, k -> Network.prepare(model, config));
     }
 
     private static float meanLoss(Network net, List<Sample> samples) {

@@ -99,6 +99,30 @@ class AgentTest {
         assertThat(norm).isPositive();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"cortex-m4", "gateway"})
+    void withPersonalLayers_refitsTheHeadAndLeavesItOutOfTheUpdate(String profile) throws Exception {
+        start(profile, "dev-1");
+        publishModel(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.stats().modelVersion() == 1
+                && agent.stats().samplesSeen() > 40);
+        TrainTask t = new TrainTask(1, "sine", 1, 16, 0.02f, 8, Instant.now().plusSeconds(10), 0, 1);
+        broker.publish(topics.device("dev-1", Topics.DeviceTopic.TASK), WireCodec.encode(t, "dev-1", signer), false);
+        String updateTopic = topics.device("dev-1", Topics.DeviceTopic.UPDATE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !broker.publishedOn(updateTopic).isEmpty());
+
+        float[] delta = WireCodec.decodeUpdate(broker.publishedOn(updateTopic).get(0).payload()).delta();
+        int head = SINE.personalStart(1);
+        for (int i = head; i < delta.length; i++) {
+            assertThat(delta[i]).as("head value %d", i).isZero();
+        }
+        double shared = 0;
+        for (int i = 0; i < head; i++) {
+            shared += delta[i] * delta[i];
+        }
+        assertThat(shared).as("the shared part adapted").isPositive();
+    }
+
     @Test
     void waitsForTheModelVersionATaskNeeds() throws Exception {
         start("gateway", "dev-1");

@@ -86,6 +86,31 @@ public final class Architecture {
         return n;
     }
 
+    /**
+     * Where the parameters of the last {@code layers} parametrised layers start in model order (they run to the end of
+     * the vector): the split between a model's shared part and its personal layers ({@link Reptile#keepPersonal}).
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= layers < parametrizedLayerCount()} (one layer at least stays
+     *                                  shared)
+     */
+    public int personalStart(int layers) {
+        if (layers < 0 || layers >= parametrizedLayerCount()) {
+            throw new IllegalArgumentException("personal layers must be in [0, " + parametrizedLayerCount()
+                    + "), got " + layers);
+        }
+        int shared = parametrizedLayerCount() - layers;
+        int n = 0;
+        for (Layer l : this.layers) {
+            if (l.hasParameters()) {
+                if (shared-- == 0) {
+                    break;
+                }
+                n += l.weightCount() + l.biasCount();
+            }
+        }
+        return n;
+    }
+
     /** Number of layers that carry parameters. */
     public int parametrizedLayerCount() {
         int n = 0;

@@ -36,6 +36,20 @@ public final class Reptile {
         return scratch.snapshot();
     }
 
+    /**
+     * Partial local reconstruction: the personal layers (the last {@code personalLayers} parametrised layers) never leave
+     * the device; this zeroes their part of a delta in place, so that only the shared part is federated. A device
+     * re-fits them before it adapts ({@link #adapt} on a network that trains only those layers), from the meta-model's,
+     * which the coordinator never moves.
+     */
+    public static void keepPersonal(float[] delta, Architecture architecture, int personalLayers) {
+        if (delta.length != architecture.parameterCount()) {
+            throw new IllegalArgumentException("delta of " + delta.length + " values for " + architecture.parameterCount()
+                    + " parameters");
+        }
+        java.util.Arrays.fill(delta, architecture.personalStart(personalLayers), delta.length, 0f);
+    }
+
     /** {@code phi - theta} in real values (S16 models dequantised). Same architecture required. */
     public static float[] delta(Model phi, Model theta) {
         if (!phi.architecture().equals(theta.architecture())) {

@@ -77,4 +77,21 @@ class ReptileTest {
         }
         assertThat(meta).as("meta-init %.3f vs random init %.3f (sum over 30 tasks)", meta, base).isLessThan(base * 0.6);
     }
+
+    @Test
+    void keepPersonal_zeroesTheLastLayersPartOfADelta() {
+        // 1-40-40-1: layer 1 has 80 parameters, layer 2 1,640, layer 3 (the head) 41.
+        float[] delta = new float[TestData.SINE.parameterCount()];
+        java.util.Arrays.fill(delta, 1f);
+
+        Reptile.keepPersonal(delta, TestData.SINE, 1);
+
+        assertThat(TestData.SINE.personalStart(1)).isEqualTo(80 + 1_640);
+        assertThat(TestData.SINE.personalStart(2)).isEqualTo(80);
+        assertThat(TestData.SINE.personalStart(0)).isEqualTo(1_761);
+        for (int i = 0; i < delta.length; i++) {
+            assertThat(delta[i]).as("value %d", i).isEqualTo(i < 1_720 ? 1f : 0f);
+        }
+        assertThatThrownBy(() -> TestData.SINE.personalStart(3)).hasMessageContaining("personal layers must be in [0, 3)");
+    }
 }

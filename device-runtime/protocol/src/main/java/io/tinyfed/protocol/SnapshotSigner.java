@@ -103,11 +103,11 @@ public final class SnapshotSigner {
     public static byte[] taskBytes(TrainTask t, String deviceId) {
         byte[] device = deviceId.getBytes(StandardCharsets.UTF_8);
         byte[] model = t.modelId().getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(TASK_DOMAIN.length + device.length + 1 + model.length + 1 + 4 + 8 + 4 + 4 + 4 + 8 + 4)
+        return ByteBuffer.allocate(TASK_DOMAIN.length + device.length + 1 + model.length + 1 + 4 + 8 + 4 + 4 + 4 + 8 + 4 + 4)
                 .order(ByteOrder.LITTLE_ENDIAN).put(TASK_DOMAIN).put(device).put((byte) 0).put(model).put((byte) 0)
                 .putInt(t.round()).putLong(t.modelVersion()).putInt(t.innerSteps())
                 .putInt(Float.floatToIntBits(t.learningRate())).putInt(t.batchSize())
-                .putLong(t.deadline().toEpochMilli()).putInt(t.uplinkPermille()).array();
+                .putLong(t.deadline().toEpochMilli()).putInt(t.uplinkPermille()).putInt(t.personalLayers()).array();
     }
 
     /**

@@ -7,20 +7,36 @@ import java.time.Instant;
  * {@code innerSteps} SGD steps at {@code learningRate} (minibatches of {@code batchSize}) and
  * publish the update before {@code deadline}. {@code uplinkPermille} says how much of the delta to send:
  * 0 all of it, in the device's format; 1 to 1000 only the largest that many per mille of its values, as int8
- * ({@link io.tinyfed.core.DeltaCompressor}, with error feedback), for fleets on slow links.
+ * ({@link io.tinyfed.core.DeltaCompressor}, with error feedback), for fleets on slow links. {@code personalLayers} > 0
+ * asks for partial local reconstruction: the last that many parametrised layers are re-fitted on the device (the rest
+ * frozen, {@code innerSteps} steps) before it adapts, and left out of its update
+ * ({@link io.tinyfed.core.Reptile#keepPersonal}).
  */
 public record TrainTask(int round, String modelId, long modelVersion, int innerSteps, float learningRate,
-                        int batchSize, Instant deadline, int uplinkPermille) {
+                        int batchSize, Instant deadline, int uplinkPermille, int personalLayers) {
+    /** Most personal layers a task may ask for (a model has a handful of parametrised layers). */
+    public static final int MAX_PERSONAL_LAYERS = 64;
+
     public TrainTask {
         if (uplinkPermille < 0 || uplinkPermille > 1000) {
             throw new IllegalArgumentException("uplink per mille must be in [0, 1000], got " + uplinkPermille);
         }
+        if (personalLayers < 0 || personalLayers > MAX_PERSONAL_LAYERS) {
+            throw new IllegalArgumentException("personal layers must be in [0, " + MAX_PERSONAL_LAYERS + "], got "
+                    + personalLayers);
+        }
+    }
+
+    /** A task without personal layers. */
+    public TrainTask(int round, String modelId, long modelVersion, int innerSteps, float learningRate, int batchSize,
+                     Instant deadline, int uplinkPermille) {
+        this(round, modelId, modelVersion, innerSteps, learningRate, batchSize, deadline, uplinkPermille, 0);
     }
 
     /** A task that asks for the whole delta. */
     public TrainTask(int round, String modelId, long modelVersion, int innerSteps, float learningRate, int batchSize,
                      Instant deadline) {
-        this(round, modelId, modelVersion, innerSteps, learningRate, batchSize, deadline, 0);
+        this(round, modelId, modelVersion, innerSteps, learningRate, batchSize, deadline, 0, 0);
     }
 
     /** Whether the device sends a compressed delta ({@code uplinkPermille > 0}). */

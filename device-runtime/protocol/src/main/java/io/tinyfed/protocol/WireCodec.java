@@ -99,7 +99,8 @@ public final class WireCodec {
     public static byte[] encode(TrainTask t, String deviceId, SnapshotSigner signer) {
         return Wire.TrainTask.newBuilder().setRound(t.round()).setModelId(t.modelId()).setModelVersion(t.modelVersion())
                 .setInnerSteps(t.innerSteps()).setLearningRate(t.learningRate()).setBatchSize(t.batchSize())
-                .setDeadlineMs(t.deadline().toEpochMilli()).setUplinkPermille(t.uplinkPermille()).setDeviceId(deviceId)
+                .setDeadlineMs(t.deadline().toEpochMilli()).setUplinkPermille(t.uplinkPermille())
+                .setPersonalLayers(t.personalLayers()).setDeviceId(deviceId)
                 .setKeyId(signer.keyId()).setSignature(ByteString.copyFrom(signer.signTask(t, deviceId))).build().toByteArray();
     }
 
@@ -124,9 +125,13 @@ public final class WireCodec {
             throw new ProtocolException(RejectReason.INVALID_FIELD, "task uplink per mille "
                     + Integer.toUnsignedString(m.getUplinkPermille()) + " outside [0, 1000]");
         }
+        if (Integer.toUnsignedLong(m.getPersonalLayers()) > TrainTask.MAX_PERSONAL_LAYERS) {
+            throw new ProtocolException(RejectReason.INVALID_FIELD, "task personal layers "
+                    + Integer.toUnsignedString(m.getPersonalLayers()) + " outside [0, " + TrainTask.MAX_PERSONAL_LAYERS + "]");
+        }
         TrainTask t = new TrainTask(m.getRound(), Limits.requireId(m.getModelId(), "model id"), m.getModelVersion(),
                 m.getInnerSteps(), m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()),
-                m.getUplinkPermille());
+                m.getUplinkPermille(), m.getPersonalLayers());
         verifier.verifyTask(t, deviceId, m.getKeyId(), m.getSignature().toByteArray());
         return t;
     }
@@ -139,11 +144,13 @@ public final class WireCodec {
         try {
             Wire.TrainTask m = parse(bytes, Limits.TASK_BYTES, "task", Wire.TrainTask.parser());
             if (!Limits.isValidId(m.getModelId()) || m.getInnerSteps() < 1 || m.getBatchSize() < 1
-                    || !(m.getLearningRate() > 0) || Integer.toUnsignedLong(m.getUplinkPermille()) > 1000) {
+                    || !(m.getLearningRate() > 0) || Integer.toUnsignedLong(m.getUplinkPermille()) > 1000
+                    || Integer.toUnsignedLong(m.getPersonalLayers()) > TrainTask.MAX_PERSONAL_LAYERS) {
                 return java.util.Optional.empty();
             }
             return java.util.Optional.of(new TrainTask(m.getRound(), m.getModelId(), m.getModelVersion(), m.getInnerSteps(),
-                    m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()), m.getUplinkPermille()));
+                    m.getLearningRate(), m.getBatchSize(), Instant.ofEpochMilli(m.getDeadlineMs()), m.getUplinkPermille(),
+                    m.getPersonalLayers()));
         } catch (ProtocolException | IllegalArgumentException e) {
             return java.util.Optional.empty();
         }

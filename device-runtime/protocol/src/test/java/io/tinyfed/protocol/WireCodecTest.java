@@ -394,4 +394,17 @@ class WireCodecTest {
         assertRejected(() -> WireCodec.decodeSnapshotDelta(new byte[Limits.SNAPSHOT_DELTA_BYTES + 1]),
                 RejectReason.OVERSIZE, "");
     }
+
+    @Test
+    void task_carriesItsPersonalLayersUnderTheSignature() throws Exception {
+        TrainTask t = new TrainTask(4, "sine", 3, 32, 0.02f, 10, Instant.now().plusSeconds(60), 0, 1);
+        byte[] bytes = WireCodec.encode(t, "dev-1", SIGNER);
+
+        assertThat(WireCodec.decodeTask(bytes, "dev-1", VERIFIER).personalLayers()).isEqualTo(1);
+        Wire.TrainTask m = Wire.TrainTask.parseFrom(bytes);
+        assertRejected(() -> WireCodec.decodeTask(m.toBuilder().setPersonalLayers(0).build().toByteArray(), "dev-1",
+                VERIFIER), RejectReason.BAD_SIGNATURE, "");
+        assertRejected(() -> WireCodec.decodeTask(m.toBuilder().setPersonalLayers(65).build().toByteArray(), "dev-1",
+                VERIFIER), RejectReason.INVALID_FIELD, "personal layers 65");
+    }
 }

@@ -20,15 +20,19 @@ public final class Adaptation {
     /** Per-task score of {@code init} adapted to each of {@code tasks} under {@code p}. */
     public static double[] scores(TaskFamily family, Model init, List<? extends TaskFamily.Task> tasks,
                                   TaskFamily.Protocol p, long seed) {
-        Network net = Network.prepare(init, TrainingConfig.builder().loss(family.loss()).learningRate(p.learningRate())
-                .accumulationSteps(p.shots()).build());
+        TrainingConfig config = TrainingConfig.builder().loss(family.loss()).learningRate(p.learningRate())
+                .accumulationSteps(p.shots()).build();
+        Network net = Network.prepare(init, config);
+        Network personal = p.personalLayers() == 0 ? null
+                : Network.prepare(init, config.toBuilder().trainableLayers(p.personalLayers()).build());
         double[] score = new double[tasks.size()];
         for (int k = 0; k < tasks.size(); k++) {
             SplittableRandom random = new SplittableRandom(seed * 1_000_003L + k);
             List<List<Sample>> episode = tasks.get(k).episode(p.shots(), p.testPoints(), random);
             List<Sample> shots = episode.get(0);
             List<Sample> test = episode.get(1);
-            Reptile.adapt(net, init, shots, p.steps(), p.learningRate());
+            Model start = personal == null ? init : Reptile.adapt(personal, init, shots, p.steps(), p.learningRate());
+            Reptile.adapt(net, start, shots, p.steps(), p.learningRate());
             score[k] = family.classification() ? accuracy(net, test) : mse(net, test);
         }
         return score;

@@ -91,9 +91,23 @@ public interface TaskFamily {
      * Adaptation protocol of a new device: {@code shots} support samples, {@code steps} full-batch SGD steps at
      * {@code learningRate}, scored on {@code testPoints} fresh samples of the same task.
      */
-    record Protocol(int shots, int steps, float learningRate, int testPoints) {
+    /**
+     * How a new device adapts: {@code steps} full-batch SGD steps at {@code learningRate} on {@code shots} samples, scored
+     * on {@code testPoints} others. With {@code personalLayers} > 0 (partial local reconstruction) the device first
+     * re-fits the last that many parametrised layers for {@code steps} steps with the rest frozen.
+     */
+    record Protocol(int shots, int steps, float learningRate, int testPoints, int personalLayers) {
+        public Protocol(int shots, int steps, float learningRate, int testPoints) {
+            this(shots, steps, learningRate, testPoints, 0);
+        }
+
         public Protocol withSteps(int s) {
-            return new Protocol(shots, s, learningRate, testPoints);
+            return new Protocol(shots, s, learningRate, testPoints, personalLayers);
+        }
+
+        /** This protocol with the last {@code layers} parametrised layers re-fitted first (0: none). */
+        public Protocol withPersonalLayers(int layers) {
+            return new Protocol(shots, steps, learningRate, testPoints, layers);
         }
     }
 }
