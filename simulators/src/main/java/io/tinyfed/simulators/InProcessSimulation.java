@@ -95,6 +95,31 @@ public final class InProcessSimulation implements FleetGateway {
 
         /** Every device at once, always there. */
         public static final Timing PROMPT = new Timing(Duration.ofSeconds(1), 0, 0, 1, 1, Duration.ofHours(1));
+
+        /** How much slower than the median a participant is: {@code slowFactor} for the slow ones, drawn once. */
+        double slowness(SplittableRandom r) {
+            return r.nextDouble() < slowFraction ? slowFactor : 1.0;
+        }
+
+        /** One answer's time for a participant of {@code slowness}: log-normal around the median. */
+        long answerNanos(double slowness, SplittableRandom r) {
+            double z = sigma == 0 ? 0 : r.nextGaussian() * sigma;
+            return (long) (median.toNanos() * slowness * Math.exp(z));
+        }
+
+        /** How long a participant stays online, or offline, this time (exponential; never for one always online). */
+        long periodNanos(boolean online, SplittableRandom r) {
+            if (online && availability >= 1) {
+                return Long.MAX_VALUE;
+            }
+            double mean = (online ? availability : 1 - availability) * cycle.toNanos();
+            return (long) Math.max(1, -mean * Math.log(1 - r.nextDouble()));
+        }
+
+        /** Whether a participant starts online. */
+        boolean startsOnline(SplittableRandom r) {
+            return availability >= 1 || r.nextDouble() < availability;
+        }
     }
 
     private final TaskFamily family;
@@ -221,14 +246,11 @@ public final class InProcessSimulation implements FleetGateway {
                 .comparingLong(Event::atNanos).thenComparingLong(Event::order));
         long[] order = {0};
         Instant start = clock.instant();
-        double onMean = timing.availability() * timing.cycle().toNanos();
-        double offMean = (1 - timing.availability()) * timing.cycle().toNanos();
         for (SimulatedDevice d : this.order) {
-            slowness.put(d.id(), r.nextDouble() < timing.slowFraction() ? timing.slowFactor() : 1.0);
-            boolean on = timing.availability() >= 1 || r.nextDouble() < timing.availability();
+            slowness.put(d.id(), timing.slowness(r));
+            boolean on = timing.startsOnline(r);
             present.put(d.id(), on);
-            long until = on ? (timing.availability() >= 1 ? Long.MAX_VALUE : exponential(r, onMean))
-                    : exponential(r, offMean);
+            long until = timing.periodNanos(on, r);
             if (on) {
                 leaves.put(d.id(), until);
             } else {
@@ -255,8 +277,7 @@ public final class InProcessSimulation implements FleetGateway {
                 if (!present.get(d.id())) {
                     continue; // offline: the task is lost
                 }
-                double z = timing.sigma() == 0 ? 0 : r.nextGaussian() * timing.sigma();
-                long done = now + (long) (timing.median().toNanos() * slowness.get(d.id()) * Math.exp(z));
+                long done = now + timing.answerNanos(slowness.get(d.id()), r);
                 if (done >= leaves.get(d.id())) {
                     continue; // goes offline before it finishes
                 }
@@ -287,11 +308,11 @@ public final class InProcessSimulation implements FleetGateway {
                 } else if (present.get(d.id())) {
                     present.put(d.id(), false);
                     engine.deviceState(d.id(), false);
-                    queue.add(new Event(now + exponential(r, offMean), order[0]++, d, null));
+                    queue.add(new Event(now + timing.periodNanos(false, r), order[0]++, d, null));
                 } else {
                     present.put(d.id(), true);
                     engine.deviceHello(d.hello("sim", null));
-                    long until = now + exponential(r, onMean);
+                    long until = now + timing.periodNanos(true, r);
                     leaves.put(d.id(), until);
                     queue.add(new Event(until, order[0]++, d, null));
                 }
@@ -310,10 +331,6 @@ public final class InProcessSimulation implements FleetGateway {
     /** Asynchronous mode: simulated nanoseconds (since {@code start}) when the earliest outstanding task expires. */
     private long nextExpiry(Instant start) {
         return engine.earliestTaskDeadline().map(t -> Duration.between(start, t).toNanos()).orElse(Long.MAX_VALUE);
-    }
-
-    private static long exponential(SplittableRandom r, double mean) {
-        return (long) Math.max(1, -mean * Math.log(1 - r.nextDouble()));
     }
 
     /** Disconnects and reconnections at the start of a round ({@link Connectivity}), in id order. */

@@ -41,6 +41,9 @@ final class MqttSimulation implements AutoCloseable {
     private final double startupSeconds;
     private final List<SimulatedGateway> gateways = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
+    private final InProcessSimulation.Timing timing;
+    private final long seed;
+    private java.util.concurrent.ScheduledExecutorService comings;
 
     /**
      * @param brokerUri an external MQTT 5 broker, or null for the coordinator's embedded one
@@ -49,19 +52,34 @@ final class MqttSimulation implements AutoCloseable {
     MqttSimulation(Path store, String brokerUri, TaskFamily family, Model init, RoundEngine.Settings settings,
                    Strategy strategy, int deviceCount, int gatewayCount, int perTask, List<HardwareProfile> profiles,
                    int shots, InProcessSimulation.Faults faults, long seed) throws Exception {
+        this(store, brokerUri, family, init, settings, strategy, deviceCount, gatewayCount, perTask, profiles, shots, faults,
+                seed, null);
+    }
+
+    /**
+     * @param timing when not null, gateways answer after its answer times (a slow fraction of them slower) and come and
+     *               go on the wall clock after its availability ({@link #run} starts the comings and goings)
+     */
+    MqttSimulation(Path store, String brokerUri, TaskFamily family, Model init, RoundEngine.Settings settings,
+                   Strategy strategy, int deviceCount, int gatewayCount, int perTask, List<HardwareProfile> profiles,
+                   int shots, InProcessSimulation.Faults faults, long seed, InProcessSimulation.Timing timing)
+            throws Exception {
+        this.timing = timing;
         if (gatewayCount < 0 || deviceCount < gatewayCount) {
             throw new IllegalArgumentException("need 0 <= gateways <= devices, got " + gatewayCount + " gateways for "
                     + deviceCount + " devices");
         }
         boolean agentsOnly = gatewayCount == 0;
         if (agentsOnly && (faults.dropout() > 0 || faults.maliciousFraction() > 0 || !faults.meanLatency().isZero()
-                || faults.disconnect() > 0)) {
+                || faults.disconnect() > 0 || timing != null)) {
             throw new IllegalArgumentException("with --gateways 0 every device is an unmodified agent, which injects no "
-                    + "faults; use gateways (or --transport inproc) for dropout, malicious, latency and disconnect faults");
+                    + "faults; use gateways (or --transport inproc) for dropout, malicious, latency, disconnect, answer "
+                    + "time and availability");
         }
         long started = System.nanoTime();
         this.externalBroker = brokerUri != null;
         this.connectivity = new Connectivity(faults, seed);
+        this.seed = seed;
         String fleet = "sim-" + Long.toHexString(new SecureRandom().nextLong() & 0xffffffL);
         List<List<SimulatedDevice>> behind = new ArrayList<>();
         int clients = agentsOnly ? deviceCount : gatewayCount;
@@ -102,7 +120,8 @@ final class MqttSimulation implements AutoCloseable {
                     String user = brokerUri == null ? id : null;
                     SimulatedGateway gw = new SimulatedGateway(fleet, g, behind.get(g), perTask, family, faults, seed,
                             settings.normBound(), () -> new PahoTransport(coordinator.brokerUri(), id, user, password),
-                            verifier, settings.innerLearningRate() / 5);
+                            verifier, settings.innerLearningRate() / 5, timing,
+                            timing == null ? 1 : timing.slowness(new SplittableRandom(seed * 59 + g)));
                     gateways.add(gw);
                     connects.add(connecting.submit(() -> {
                         gw.start();
@@ -179,6 +198,9 @@ final class MqttSimulation implements AutoCloseable {
      * deadline with that gateway as a straggler, as it would in the field).
      */
     void run(int rounds, Duration timeout, IntConsumer progress) throws Exception {
+        if (timing != null && timing.availability() < 1) {
+            startComingsAndGoings();
+        }
         coordinator.startRun(rounds);
         long end = System.nanoTime() + timeout.toNanos();
         int shown = 0;
@@ -200,6 +222,51 @@ final class MqttSimulation implements AutoCloseable {
         if (coordinator.engine().roundsClosed() < rounds) {
             throw new IllegalStateException(coordinator.engine().roundsClosed() + " of " + rounds + " rounds closed within "
                     + timeout);
+        }
+    }
+
+    /**
+     * Availability on the wall clock: each gateway starts online with the timing's probability and then alternates
+     * online and offline periods drawn from its own seeded generator, on a scheduler that {@link #close} stops.
+     */
+    private void startComingsAndGoings() {
+        comings = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "availability");
+            t.setDaemon(true);
+            return t;
+        });
+        for (int g = 0; g < gateways.size(); g++) {
+            SplittableRandom r = new SplittableRandom(seed * 61 + g);
+            boolean on = timing.startsOnline(r);
+            int index = g;
+            if (!on) {
+                toggle(index, false);
+            }
+            schedule(index, !on, timing.periodNanos(on, r), r);
+        }
+    }
+
+    private void schedule(int gateway, boolean comesOnline, long afterNanos, SplittableRandom r) {
+        if (afterNanos == Long.MAX_VALUE) {
+            return;
+        }
+        comings.schedule(() -> {
+            toggle(gateway, comesOnline);
+            schedule(gateway, !comesOnline, timing.periodNanos(comesOnline, r), r);
+        }, afterNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized void toggle(int gateway, boolean online) {
+        try {
+            if (online) {
+                gateways.get(gateway).reconnect();
+            } else {
+                gateways.get(gateway).disconnect();
+                disconnects++;
+            }
+        } catch (Exception e) {
+            System.getLogger(MqttSimulation.class.getName()).log(System.Logger.Level.WARNING, "gateway {0} could not {1}: "
+                    + "{2}", gateway, online ? "come back" : "leave", e.getMessage());
         }
     }
 
@@ -314,6 +381,9 @@ final class MqttSimulation implements AutoCloseable {
 
     @Override
     public void close() {
+        if (comings != null) {
+            comings.shutdownNow();
+        }
         for (SimulatedGateway g : gateways) {
             g.close();
         }

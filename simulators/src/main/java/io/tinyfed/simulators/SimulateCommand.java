@@ -115,24 +115,26 @@ public final class SimulateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     io.tinyfed.coordinator.RoundOptions roundOptions;
 
-    @Option(names = "--answer-time", defaultValue = "1", paramLabel = "SECONDS", description = "inproc, on the simulated "
-            + "clock: median time a device takes to answer a task, log-normal (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--answer-time", defaultValue = "1", paramLabel = "SECONDS", description = "Median time a device "
+            + "(mqtt: a gateway) takes to answer a task, log-normal; inproc on the simulated clock, mqtt on the wall clock "
+            + "with --slow-fraction or --availability (default: ${DEFAULT-VALUE}).")
     double answerTime;
 
     @Option(names = "--answer-spread", defaultValue = "0.5", description = "Spread (sigma of the logarithm) of the "
             + "answer times (default: ${DEFAULT-VALUE}).")
     double answerSpread;
 
-    @Option(names = "--slow-fraction", defaultValue = "0", description = "inproc: fraction of the devices that are "
-            + "--slow-factor times slower, e.g. 0.33 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--slow-fraction", defaultValue = "0", description = "Fraction of the devices (mqtt: gateways) that "
+            + "are --slow-factor times slower, e.g. 0.33 (default: ${DEFAULT-VALUE}).")
     double slowFraction;
 
     @Option(names = "--slow-factor", defaultValue = "10", description = "How much slower the slow devices are "
             + "(default: ${DEFAULT-VALUE}).")
     double slowFactor;
 
-    @Option(names = "--availability", defaultValue = "1", description = "inproc: fraction of the time a device is "
-            + "online, in periods averaging --availability-cycle seconds (default: ${DEFAULT-VALUE}: always).")
+    @Option(names = "--availability", defaultValue = "1", description = "Fraction of the time a device (mqtt: a "
+            + "gateway, which leaves the broker) is online, in periods averaging --availability-cycle seconds "
+            + "(default: ${DEFAULT-VALUE}: always).")
     double availability;
 
     @Option(names = "--availability-cycle", defaultValue = "120", paramLabel = "SECONDS", description = "Mean length of "
@@ -256,11 +258,12 @@ public final class SimulateCommand implements Callable<Integer> {
                 InProcessSimulation.Attack.class, attack);
         int permille = roundOptions.uplinkPermille(spec.commandLine());
         RoundEngine.AsyncSettings async = roundOptions.async(spec.commandLine());
-        boolean timed = async != null || slowFraction > 0 || availability < 1;
+        boolean heterogeneous = slowFraction > 0 || availability < 1;
+        boolean timed = async != null || heterogeneous; // in process: on the simulated clock
         InProcessSimulation.Timing timing = timing();
-        if (timed && latency > 0) {
+        if (latency > 0 && (heterogeneous || (timed && "inproc".equals(transport)))) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--latency is for rounds off the clock; with "
-                    + "--async, --slow-fraction or --availability use --answer-time");
+                    + "--slow-fraction or --availability (or --async in process) use --answer-time");
         }
         int downPermille = roundOptions.downlinkPermille(spec.commandLine());
         Path store = Files.createTempDirectory("tinyfed-simulate");
@@ -322,7 +325,7 @@ public final class SimulateCommand implements Callable<Integer> {
                 }
             } else {
                 try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
-                        perGateway, ps, localSamples, faults, seed)) {
+                        perGateway, ps, localSamples, faults, seed, heterogeneous ? timing : null)) {
                     sim.engine().setQuarantine(quarantine());
                     sim.engine().setUplinkPermille(permille);
                     sim.engine().setDownlinkPermille(downPermille);

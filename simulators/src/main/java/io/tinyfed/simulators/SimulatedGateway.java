@@ -77,6 +77,8 @@ final class SimulatedGateway implements AutoCloseable {
     private final AtomicLong updatesPublished = new AtomicLong();
     private final AtomicLong updateBytesPublished = new AtomicLong();
     private final float onlineLr;
+    private final InProcessSimulation.Timing timing;
+    private final double slowness;
 
     // Deployment state, worker-confined: the release its devices serve (null: the newest meta-model) and the one before.
     private ModelSnapshot served;
@@ -87,6 +89,19 @@ final class SimulatedGateway implements AutoCloseable {
     SimulatedGateway(String fleet, int index, List<SimulatedDevice> devices, int perTask, TaskFamily family,
                      InProcessSimulation.Faults faults, long seed, double normBound,
                      java.util.function.Supplier<Transport> transports, SnapshotVerifier verifier, float onlineLr) {
+        this(fleet, index, devices, perTask, family, faults, seed, normBound, transports, verifier, onlineLr, null, 1);
+    }
+
+    /**
+     * @param timing    when not null, the gateway answers after {@link InProcessSimulation.Timing}'s answer time for its
+     *                  {@code slowness} instead of the fault plan's latency
+     */
+    SimulatedGateway(String fleet, int index, List<SimulatedDevice> devices, int perTask, TaskFamily family,
+                     InProcessSimulation.Faults faults, long seed, double normBound,
+                     java.util.function.Supplier<Transport> transports, SnapshotVerifier verifier, float onlineLr,
+                     InProcessSimulation.Timing timing, double slowness) {
+        this.timing = timing;
+        this.slowness = slowness;
         this.onlineLr = onlineLr;
         this.fleet = fleet;
         this.id = gatewayId(index);
@@ -305,7 +320,9 @@ final class SimulatedGateway implements AutoCloseable {
             return; // every asked device dropped out or was refused: the coordinator sees a straggler
         }
         int contributors = sum.contributors();
-        java.time.Duration latency = faults.latency(new SplittableRandom(seed * 37 + t.round() * 1_009L + index));
+        SplittableRandom latencyRandom = new SplittableRandom(seed * 37 + t.round() * 1_009L + index);
+        java.time.Duration latency = timing != null ? java.time.Duration.ofNanos(timing.answerNanos(slowness, latencyRandom))
+                : faults.latency(latencyRandom);
         byte[] payload = t.compressedUplink()
                 ? WireCodec.encode(update.get(), compressor(id, io.tinyfed.core.NumberFormat.F32, update.get().parameterCount())
                         .compress(update.get().delta(), t.uplinkPermille() / 1000.0))

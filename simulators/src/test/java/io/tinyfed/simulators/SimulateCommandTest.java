@@ -185,6 +185,19 @@ class SimulateCommandTest {
     }
 
     @Test
+    void mqttTransport_slowAndComingAndGoingGateways_asyncRoundsStillCompleteAndGatewaysLeave() throws Exception {
+        SimulateCommand c = command("--transport", "mqtt", "--devices", "20", "--gateways", "4", "--per-gateway", "5",
+                "--rounds", "4", "--eval-every", "2", "--async", "2", "--async-concurrency", "3", "--slow-fraction", "0.5",
+                "--slow-factor", "4", "--answer-time", "0.1", "--availability", "0.6", "--availability-cycle", "2",
+                "--round-timeout", "2", "--seed", "9");
+        List<SimulateCommand.Row> rows = c.run();
+
+        assertThat(rows).hasSize(4).allSatisfy(r -> assertThat(r.rejected()).isZero());
+        assertThat(rows.get(3).adapted()).isFinite();
+        assertThat(c.disconnects()).as("gateways left the broker").isPositive();
+    }
+
+    @Test
     void async_onTheSimulatedClock_makesVersionsFromBufferedUpdates_sameSeedSameRun() throws Exception {
         String[] async = {"--devices", "30", "--rounds", "12", "--async", "4", "--slow-fraction", "0.33",
             "--availability", "0.5", "--seed", "5"};
