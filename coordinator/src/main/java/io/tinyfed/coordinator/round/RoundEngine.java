@@ -40,6 +40,10 @@ import java.util.TreeMap;
  * sent back as {@link Reject}s, and never change the model. A device contributes at most once per
  * round, and round numbers are never reused across restarts ({@link ModelStore#roundStarted}), so
  * no update is counted twice. Thread-safe: every entry point is synchronized.
+ *
+ * <p>Rounds are synchronous unless {@link #setAsync} makes them asynchronous buffers ({@link AsyncSettings}); how
+ * updates and versions travel ({@link #setUplinkPermille}, {@link #setDownlinkPermille}) and which layers stay on the
+ * devices ({@link #setPersonalLayers}) apply to both.
  */
 public final class RoundEngine {
     private static final System.Logger LOG = System.getLogger(RoundEngine.class.getName());
