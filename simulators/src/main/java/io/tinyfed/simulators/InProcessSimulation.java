@@ -387,7 +387,7 @@ public final class InProcessSimulation implements FleetGateway {
             if (t.compressedUplink()) {
                 io.tinyfed.core.DeltaCompressor c = compressors.computeIfAbsent(d.id(),
                         k -> new io.tinyfed.core.DeltaCompressor(u.parameterCount(), format, errorFeedback));
-                bytes = io.tinyfed.protocol.WireCodec.encode(u, c.compress(u.delta(), t.uplinkPermille() / 1000.0));
+                bytes = io.tinyfed.protocol.WireCodec.encode(u, c.compress(u.delta(), t.uplinkFraction()));
             } else {
                 bytes = io.tinyfed.protocol.WireCodec.encode(u, format, 0);
             }

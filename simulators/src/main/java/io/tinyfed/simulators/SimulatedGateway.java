@@ -325,7 +325,7 @@ final class SimulatedGateway implements AutoCloseable {
                 : faults.latency(latencyRandom);
         byte[] payload = t.compressedUplink()
                 ? WireCodec.encode(update.get(), compressor(id, io.tinyfed.core.NumberFormat.F32, update.get().parameterCount())
-                        .compress(update.get().delta(), t.uplinkPermille() / 1000.0))
+                        .compress(update.get().delta(), t.uplinkFraction()))
                 : WireCodec.encode(update.get(), io.tinyfed.core.NumberFormat.F32, 0);
         worker.schedule(() -> publish(update.get(), payload, contributors), latency.toNanos(),
                 java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -340,15 +340,14 @@ final class SimulatedGateway implements AutoCloseable {
             return delta;
         }
         try {
-            return compressor(deviceId, format, delta.length).compress(delta, t.uplinkPermille() / 1000.0).toDense();
+            return compressor(deviceId, format, delta.length).compress(delta, t.uplinkFraction()).toDense();
         } catch (IllegalArgumentException nonFinite) {
             return delta;
         }
     }
 
     private io.tinyfed.core.DeltaCompressor compressor(String owner, io.tinyfed.core.NumberFormat format, int parameters) {
-        return compressors.compute(owner, (k, old) -> old != null && old.parameterCount() == parameters ? old
-                : new io.tinyfed.core.DeltaCompressor(parameters, format, true));
+        return compressors.compute(owner, (k, old) -> io.tinyfed.core.DeltaCompressor.reuse(old, parameters, format));
     }
 
     private void publish(ModelUpdate update, byte[] payload, int contributors) {

@@ -262,8 +262,7 @@ public final class RoundEngine {
         selected = List.copyOf(chosen);
         selectedSet = Set.copyOf(selected);
         replies.clear();
-        TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
-                settings.innerLearningRate(), settings.batchSize(), deadline, uplinkPermille, personalLayers);
+        TrainTask task = task(deadline);
         for (String id : selected) {
             gateway.sendTask(id, task);
         }
@@ -286,6 +285,12 @@ public final class RoundEngine {
     /** The asynchronous settings, if rounds are asynchronous. */
     public synchronized Optional<AsyncSettings> async() {
         return Optional.ofNullable(async);
+    }
+
+    /** The task of the open round on the current version, with the round settings in force, due by {@code due}. */
+    private TrainTask task(Instant due) {
+        return new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
+                settings.innerLearningRate(), settings.batchSize(), due, uplinkPermille, personalLayers);
     }
 
     /** Opens round {@code next}: recorded as started in the store first, so its number is never reused. */
@@ -346,9 +351,7 @@ public final class RoundEngine {
         }
         List<String> chosen = io.tinyfed.coordinator.strategy.Selection.upTo(free).select(idle, (int) dispatches++,
                 settings.seed());
-        TrainTask task = new TrainTask(round, settings.modelId(), currentVersion.version(), settings.innerSteps(),
-                settings.innerLearningRate(), settings.batchSize(), clock.instant().plus(settings.roundTimeout()),
-                uplinkPermille, personalLayers);
+        TrainTask task = task(clock.instant().plus(settings.roundTimeout()));
         for (String id : chosen) {
             outstanding.put(id, task);
             roundAsked.add(id);
@@ -644,9 +647,7 @@ public final class RoundEngine {
 
     /** The top of {@code theta - before} plus what earlier versions left out, as the downlink sends it. */
     private io.tinyfed.core.SparseDelta downlinkDelta(float[] before, float[] theta) {
-        if (downlink == null || downlink.parameterCount() != theta.length) {
-            downlink = new io.tinyfed.core.DeltaCompressor(theta.length, NumberFormat.F32, true);
-        }
+        downlink = io.tinyfed.core.DeltaCompressor.reuse(downlink, theta.length, NumberFormat.F32);
         float[] change = new float[theta.length];
         for (int i = 0; i < change.length; i++) {
             change[i] = theta[i] - before[i];

@@ -614,10 +614,9 @@ public final class Agent implements AutoCloseable {
                 samples.size(), before, after);
         byte[] payload;
         if (t.compressedUplink()) {
-            DeltaCompressor c = compressors.compute(t.modelId(), (id, old) -> old != null
-                    && old.parameterCount() == delta.length ? old
-                    : new DeltaCompressor(delta.length, theta.get().format(), true));
-            payload = WireCodec.encode(u, c.compress(delta, t.uplinkPermille() / 1000.0));
+            DeltaCompressor c = compressors.compute(t.modelId(),
+                    (id, old) -> DeltaCompressor.reuse(old, delta.length, theta.get().format()));
+            payload = WireCodec.encode(u, c.compress(delta, t.uplinkFraction()));
         } else {
             payload = WireCodec.encode(u, theta.get().format(), 0);
         }

@@ -45,6 +45,16 @@ public final class DeltaCompressor {
         this.sorted = new float[parameterCount];
     }
 
+    /**
+     * {@code current} while it is for {@code parameterCount} parameters (its residual carried on), else a new compressor
+     * with error feedback whose residual is kept in {@code format} (the model changed shape: the old residual is
+     * meaningless). {@code current} may be null.
+     */
+    public static DeltaCompressor reuse(DeltaCompressor current, int parameterCount, NumberFormat format) {
+        return current != null && current.parameterCount == parameterCount ? current
+                : new DeltaCompressor(parameterCount, format, true);
+    }
+
     /** How many values a fraction of {@code parameterCount} sends: at least one, at most all. */
     public static int sentCount(int parameterCount, double fraction) {
         if (!(fraction > 0 && fraction <= 1)) {

@@ -44,6 +44,11 @@ public record TrainTask(int round, String modelId, long modelVersion, int innerS
         return uplinkPermille > 0;
     }
 
+    /** The fraction of its delta's values a device sends ({@code uplinkPermille / 1000}). */
+    public double uplinkFraction() {
+        return uplinkPermille / 1000.0;
+    }
+
     /** Most SGD steps a device runs for one task, whoever signed it: a round is a few steps of adaptation. */
     public static final int MAX_INNER_STEPS = 1_000;
     /** Largest minibatch a task may ask for. */

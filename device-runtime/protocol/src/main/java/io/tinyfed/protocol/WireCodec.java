@@ -422,15 +422,25 @@ public final class WireCodec {
         if (u.contributors() > 1) {
             b.setContributors(u.contributors());
         }
+        return b.addAllIndexGaps(indexGaps(sent)).build().toByteArray();
+    }
+
+    /**
+     * The positions of {@code sent}'s values as gaps (the first position, then each minus the one before minus one), or
+     * none when every value is sent; {@link #positions} reads them back.
+     */
+    private static List<Integer> indexGaps(io.tinyfed.core.SparseDelta sent) {
         int[] indices = sent.indices();
-        if (indices.length < sent.parameterCount()) {
-            int previous = -1;
-            for (int i : indices) {
-                b.addIndexGaps(i - previous - 1);
-                previous = i;
-            }
+        if (indices.length == sent.parameterCount()) {
+            return List.of();
         }
-        return b.build().toByteArray();
+        List<Integer> gaps = new ArrayList<>(indices.length);
+        int previous = -1;
+        for (int i : indices) {
+            gaps.add(i - previous - 1);
+            previous = i;
+        }
+        return gaps;
     }
 
     /** One scale per block of {@code n} S8 values, each within the range {@link io.tinyfed.core.SparseDelta} allows. */
@@ -483,15 +493,7 @@ public final class WireCodec {
                 .setValues(ByteString.copyFrom(delta.values())).setBlockFrac(ByteString.copyFrom(delta.blockFrac()))
                 .setKeyId(d.keyId()).setSignature(ByteString.copyFrom(d.signature()))
                 .setCreatedAtMs(d.createdAt().toEpochMilli());
-        int[] indices = delta.indices();
-        if (indices.length < delta.parameterCount()) {
-            int previous = -1;
-            for (int i : indices) {
-                b.addIndexGaps(i - previous - 1);
-                previous = i;
-            }
-        }
-        return b.build().toByteArray();
+        return b.addAllIndexGaps(indexGaps(delta)).build().toByteArray();
     }
 
     /**
@@ -578,11 +580,14 @@ public final class WireCodec {
         }
         float[] delta = new float[count];
         float scale = (float) Math.scalb(1.0, -m.getDeltaFrac());
+        int[] gapPositions = gaps ? positions(m.getIndexGapsList(), count, "update") : null;
         long previous = -1;
         for (int k = 0; k < n; k++) {
             long index = k;
-            if (sparse) {
-                index = gaps ? previous + 1 + Integer.toUnsignedLong(m.getIndexGaps(k)) : m.getIndices(k);
+            if (gaps) {
+                index = gapPositions[k];
+            } else if (sparse) {
+                index = m.getIndices(k);
                 if (index <= previous || index >= count) {
                     throw new ProtocolException(RejectReason.WRONG_SHAPE, "update index " + index + " at position " + k
                             + " is not increasing within [0, " + count + ")");

@@ -281,10 +281,8 @@ public final class SerialBridge implements AutoCloseable {
         byte[] payload;
         if (task.compressedUplink()) {
             // The gateway keeps the MCU's residual: the serial line carries the whole state, the uplink the top of it.
-            if (compressor == null || compressor.parameterCount() != delta.length) {
-                compressor = new DeltaCompressor(delta.length, NumberFormat.S16, true);
-            }
-            payload = WireCodec.encode(u, compressor.compress(delta, task.uplinkPermille() / 1000.0));
+            compressor = DeltaCompressor.reuse(compressor, delta.length, NumberFormat.S16);
+            payload = WireCodec.encode(u, compressor.compress(delta, task.uplinkFraction()));
         } else {
             payload = WireCodec.encode(u, NumberFormat.F32, 0);
         }
