@@ -520,7 +520,7 @@ public final class Coordinator implements AutoCloseable {
         private MetaEvaluator evaluator;
         private int evaluateEvery = 10;
         private Duration tick = Duration.ofMillis(25);
-        private io.tinyfed.coordinator.strategy.Quarantine quarantine;
+        private io.tinyfed.core.Quarantine quarantine;
         private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
         private int stragglerRest;
         private int uplinkPermille;
@@ -655,7 +655,7 @@ public final class Coordinator implements AutoCloseable {
         }
 
         /** Quarantine devices whose updates keep standing out (null: none, the default). */
-        public Builder quarantine(io.tinyfed.coordinator.strategy.Quarantine v) {
+        public Builder quarantine(io.tinyfed.core.Quarantine v) {
             quarantine = v;
             return this;
         }

@@ -244,7 +244,7 @@ public final class CoordinatorMain implements Callable<Integer> {
                         io.tinyfed.coordinator.strategy.RobustAggregation.of(aggregation, trim, clipNorm)))
                 .brokerPort(brokerPort).credentials(credentials == null ? null : DeviceCredentials.read(credentials))
                 .brokerTls(tlsListener())
-                .quarantine(quarantineRatio > 0 ? new io.tinyfed.coordinator.strategy.Quarantine(quarantineRatio,
+                .quarantine(quarantineRatio > 0 ? new io.tinyfed.core.Quarantine(quarantineRatio,
                         quarantineStrikes) : null);
         if (broker != null) {
             b.externalBroker(broker, brokerUser, brokerPasswordEnv == null ? null

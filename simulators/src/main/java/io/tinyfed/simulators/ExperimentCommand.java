@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
  * Reptile, joint training (FedAvg with one local step) and the random init, adapted to new devices' held-out tasks
  * after 1, 8 and 32 steps with 95% intervals (MSE for sine, accuracy for the classification families, which also run
  * the online-learning drift comparison). {@code faults}: dropout and malicious updates with and without robust
- * aggregation. {@code deploy}: a good and a bad rollout over MQTT ({@link DeployExperiment}). Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
+ * aggregation, with devices answering the coordinator and behind pre-aggregating gateways. {@code deploy}: a good and a bad rollout over MQTT ({@link DeployExperiment}). Writes {@code results/experiments/NAME/} (CSV, PNG, {@code summary.json} in the metrics shape).
  */
 @Command(name = "experiment", mixinStandardHelpOptions = true, versionProvider = io.tinyfed.protocol.cli.Cli.Version.class,
         description = "Run an experiment: sine, digits, fashion, keywords, presence, faults, deploy, communication or async.")
@@ -206,6 +206,28 @@ public final class ExperimentCommand implements Callable<Integer> {
         AGGREGATIONS.put("trimmed+clip2", new io.tinyfed.coordinator.strategy.RobustAggregation(
                 io.tinyfed.coordinator.strategy.RobustAggregation.Rule.TRIMMED_MEAN, 0.2, -2.0));
         AGGREGATIONS.put("clip1.5+quar", AGGREGATIONS.get("clip1.5"));
+        AGGREGATIONS.put("gw-mean", io.tinyfed.coordinator.strategy.RobustAggregation.MEAN);
+        AGGREGATIONS.put("gw-clip2+clip1.5", AGGREGATIONS.get("clip1.5"));
+        AGGREGATIONS.put("gw-clip1.5+clip1.5", AGGREGATIONS.get("clip1.5"));
+        AGGREGATIONS.put("gw-clip1.5+clip1.5+quar", AGGREGATIONS.get("clip1.5"));
+    }
+
+    /**
+     * {@code gw-*}: the devices sit behind gateways of {@link #DEVICES_PER_GATEWAY} (attackers spread one per gateway), the
+     * coordinator selects gateways and each pre-aggregates its devices' updates: {@code gw-mean} plainly,
+     * {@code gw-clipR+clip1.5} clipping each device's delta to R x the median norm of its neighbours' before the
+     * coordinator clips the gateways' updates to 1.5x; {@code +quar}: each gateway also quarantines the devices behind
+     * it as the coordinator does its own ({@link #QUARANTINE_RATIO}, {@link #QUARANTINE_STRIKES}).
+     */
+    static final int DEVICES_PER_GATEWAY = 5;
+
+    private static io.tinyfed.agent.GatewayAggregator.Robust gatewayRobust(String aggregation) {
+        if (aggregation.equals("gw-mean")) {
+            return io.tinyfed.agent.GatewayAggregator.Robust.NONE;
+        }
+        double ratio = Double.parseDouble(aggregation.substring("gw-clip".length(), aggregation.indexOf("+clip")));
+        return new io.tinyfed.agent.GatewayAggregator.Robust(ratio,
+                io.tinyfed.agent.GatewayAggregator.Robust.DEFAULT.maxSamplesPerDevice());
     }
 
     /** {@code +quar}: devices with QUARANTINE_STRIKES updates over QUARANTINE_RATIO x the median norm get no more tasks. */
@@ -240,12 +262,17 @@ public final class ExperimentCommand implements Callable<Integer> {
             for (double malicious : new double[] {0, 0.1}) {
                 for (String aggName : AGGREGATIONS.keySet()) {
                     io.tinyfed.coordinator.strategy.RobustAggregation agg = AGGREGATIONS.get(aggName);
-                    InProcessSimulation sim = simulation(SineFamily.FAMILY, init, 32,
-                            new ReptileStrategy(1.0, true, rounds, Selection.count(perRound), agg), devices,
+                    boolean behindGateways = aggName.startsWith("gw-");
+                    InProcessSimulation sim = simulation(SineFamily.FAMILY, init, 32, new ReptileStrategy(1.0, true,
+                            rounds, Selection.count(behindGateways ? perRound / DEVICES_PER_GATEWAY : perRound), agg), devices,
                             List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")),
                             new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED));
-                    if (aggName.endsWith("+quar")) {
-                        sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(QUARANTINE_RATIO,
+                    if (behindGateways) {
+                        sim.behindGateways(devices / DEVICES_PER_GATEWAY, gatewayRobust(aggName), aggName.endsWith("+quar")
+                                ? () -> new io.tinyfed.core.Quarantine(QUARANTINE_RATIO, QUARANTINE_STRIKES) : null);
+                    }
+                    if (aggName.endsWith("+quar") && !behindGateways) {
+                        sim.engine().setQuarantine(new io.tinyfed.core.Quarantine(QUARANTINE_RATIO,
                                 QUARANTINE_STRIKES));
                     }
                     int reached = -1;
@@ -257,14 +284,16 @@ public final class ExperimentCommand implements Callable<Integer> {
                         }
                     }
                     double[] mi = evaluate(sim.engine().currentModel(), heldOut);
-                    long refused = sim.engine().rejectedTotals().values().stream().mapToLong(Long::longValue).sum();
+                    long refused = sim.engine().rejectedTotals().values().stream().mapToLong(Long::longValue).sum()
+                            + sim.refusedAtGateways().values().stream().mapToLong(Long::longValue).sum();
                     if (malicious == 0) {
                         clean.put(dropout + "/" + aggName, mi[0]);
                         cleanMedian.put(dropout + "/" + aggName, mi[2]);
                     }
                     // Malicious devices are the first ones (InProcessSimulation): sim-00000 .. sim-(k-1).
                     int attackers = (int) Math.round(malicious * devices);
-                    java.util.Set<String> quarantined = sim.engine().quarantinedDevices();
+                    java.util.Set<String> quarantined = behindGateways ? sim.quarantinedAtGateways()
+                            : sim.engine().quarantinedDevices();
                     long caught = quarantined.stream().filter(id -> Integer.parseInt(id.substring(4)) < attackers).count();
                     console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %9.3f %18s %9d %16s%n", dropout, malicious,
                             aggName, Double.isInfinite(mi[0]) ? "diverged" : String.format(Locale.ROOT, "%.3f +- %.3f",
@@ -282,6 +311,9 @@ public final class ExperimentCommand implements Callable<Integer> {
                     m.put("ci95", mi[1]);
                     m.put("median", mi[2]);
                     m.put("rounds_to_target", reached);
+                    if (behindGateways) {
+                        m.put("clipped_at_gateways", sim.clippedAtGateways());
+                    }
                     if (aggName.endsWith("+quar")) {
                         m.put("quarantined_attackers", caught);
                         m.put("quarantined_honest", quarantined.size() - caught);
@@ -399,8 +431,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     private static String robustRatios(List<Map<String, Object>> metrics, Map<String, Double> clean, String field) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : metrics) {
-            if ((double) m.get("malicious") > 0 && !"mean".equals(m.get("aggregation"))) {
-                double base = clean.get(m.get("dropout") + "/mean");
+            String aggregation = (String) m.get("aggregation");
+            if ((double) m.get("malicious") > 0 && !aggregation.endsWith("mean")) {
+                double base = clean.get(m.get("dropout") + (aggregation.startsWith("gw-") ? "/gw-mean" : "/mean"));
                 Object v = m.get(field);
                 if (v instanceof Double d && Double.isInfinite(d)) {
                     v = "diverged";

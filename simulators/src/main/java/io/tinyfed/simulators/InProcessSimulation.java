@@ -147,6 +147,14 @@ public final class InProcessSimulation implements FleetGateway {
     private long downlinkBytes;
     private long downlinkVersions;
     private long downlinkDeltas;
+    /** Null: devices answer the engine themselves; else the engine's participants are these gateways, by id. */
+    private Map<String, List<SimulatedDevice>> gateways;
+    private io.tinyfed.agent.GatewayAggregator.Robust gatewayRobust;
+    /** Per gateway: the devices behind it that it asks no more (empty map: gateways quarantine no one). */
+    private final Map<String, io.tinyfed.core.Quarantine> gatewayQuarantines = new HashMap<>();
+    private long clippedAtGateways;
+    private final Map<io.tinyfed.protocol.RejectReason, Long> refusedAtGateways = new java.util.EnumMap<>(
+            io.tinyfed.protocol.RejectReason.class);
 
     /**
      * @param family   the task family: each device holds one of its training tasks and {@code shots} samples of it
@@ -193,6 +201,11 @@ public final class InProcessSimulation implements FleetGateway {
         List<Map.Entry<Duration, ModelUpdate>> answers = new ArrayList<>();
         for (Map.Entry<String, TrainTask> e : tasks) {
             TrainTask t = e.getValue();
+            if (gateways != null) {
+                gatewayAnswer(e.getKey(), t, faultRandom).ifPresent(u -> answers.add(Map.entry(faults.latency(
+                        latencyRandom), u)));
+                continue;
+            }
             SimulatedDevice d = devices.get(e.getKey());
             if (faultRandom.nextDouble() < faults.dropout()) {
                 continue; // dropped out: no answer
@@ -331,6 +344,78 @@ public final class InProcessSimulation implements FleetGateway {
     /** Asynchronous mode: simulated nanoseconds (since {@code start}) when the earliest outstanding task expires. */
     private long nextExpiry(Instant start) {
         return engine.earliestTaskDeadline().map(t -> Duration.between(start, t).toNanos()).orElse(Long.MAX_VALUE);
+    }
+
+    /**
+     * From now on the engine's participants are {@code count} gateways ({@code gw-000} ..., gateway hardware profile),
+     * device i behind gateway i mod count, so attackers (the first devices) are spread over the gateways. A gateway
+     * asked for a round asks all its devices (each may drop out), pre-aggregates their updates with
+     * {@link io.tinyfed.agent.GatewayAggregator} under {@code robust} and answers with one update; the engine never
+     * hears from a device. With {@code quarantine} (null: none) each gateway keeps its own, made by it, and stops asking
+     * the devices it quarantines. For {@link #round()} only, without connectivity faults and with updates as records.
+     */
+    public void behindGateways(int count, io.tinyfed.agent.GatewayAggregator.Robust robust,
+                               java.util.function.Supplier<io.tinyfed.core.Quarantine> quarantine) throws java.io.IOException {
+        if (count < 1 || count > order.size()) {
+            throw new IllegalArgumentException("gateways must be 1 to " + order.size() + ", got " + count);
+        }
+        if (faults.disconnect() > 0 || compressors != null) {
+            throw new IllegalStateException("gateways are simulated without disconnects and with updates as records");
+        }
+        this.gateways = new TreeMap<>();
+        this.gatewayRobust = robust;
+        HardwareProfile p = HardwareProfile.load("gateway");
+        for (int g = 0; g < count; g++) {
+            String id = SimulatedGateway.gatewayId(g);
+            gateways.put(id, new ArrayList<>());
+            if (quarantine != null) {
+                gatewayQuarantines.put(id, quarantine.get());
+            }
+            engine.deviceHello(new io.tinyfed.protocol.DeviceHello(id, "sim", p.ramBytes(), p.flashBytes(), p.cpu(),
+                    p.clockMhz(), p.formatSet(), p.sensors(), "sim", p.firmwareVersion(), null));
+        }
+        for (int i = 0; i < order.size(); i++) {
+            SimulatedDevice d = order.get(i);
+            gateways.get(SimulatedGateway.gatewayId(i % count)).add(d);
+            engine.deviceState(d.id(), false); // the engine only selects gateways
+        }
+    }
+
+    /** The devices the gateways quarantined, sorted. */
+    public java.util.Set<String> quarantinedAtGateways() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        gatewayQuarantines.values().forEach(q -> out.addAll(q.quarantined()));
+        return out;
+    }
+
+    /** Device deltas the gateways clipped, and device updates they refused, so far ({@link #behindGateways}). */
+    public long clippedAtGateways() {
+        return clippedAtGateways;
+    }
+
+    public Map<io.tinyfed.protocol.RejectReason, Long> refusedAtGateways() {
+        return Map.copyOf(refusedAtGateways);
+    }
+
+    /** A gateway's answer to task {@code t}: its devices' updates pre-aggregated; empty if none answered. */
+    private java.util.Optional<ModelUpdate> gatewayAnswer(String gatewayId, TrainTask t, SplittableRandom faultRandom) {
+        io.tinyfed.agent.GatewayAggregator sum = new io.tinyfed.agent.GatewayAggregator(t, gatewayId,
+                snapshot.parameterCount(), Double.POSITIVE_INFINITY, gatewayRobust);
+        io.tinyfed.core.Quarantine quarantine = gatewayQuarantines.get(gatewayId);
+        for (SimulatedDevice d : gateways.get(gatewayId)) {
+            if (faultRandom.nextDouble() < faults.dropout() || quarantine != null && quarantine.isQuarantined(d.id())) {
+                continue;
+            }
+            ModelUpdate u = adapt(d, t);
+            sum.add(d.id(), u.delta(), u.sampleCount(), u.lossBefore(), u.lossAfter());
+        }
+        sum.refused().forEach((reason, n) -> refusedAtGateways.merge(reason, n, Long::sum));
+        java.util.Optional<ModelUpdate> update = sum.update();
+        clippedAtGateways += sum.clipped();
+        if (quarantine != null) {
+            sum.recordStrikes(quarantine);
+        }
+        return update;
     }
 
     /** Disconnects and reconnections at the start of a round ({@link Connectivity}), in id order. */

@@ -432,8 +432,8 @@ public final class SimulateCommand implements Callable<Integer> {
     private Model finalModel;
     private double[][] curves;
 
-    private io.tinyfed.coordinator.strategy.Quarantine quarantine() {
-        return quarantineRatio > 0 ? new io.tinyfed.coordinator.strategy.Quarantine(quarantineRatio, quarantineStrikes) : null;
+    private io.tinyfed.core.Quarantine quarantine() {
+        return quarantineRatio > 0 ? new io.tinyfed.core.Quarantine(quarantineRatio, quarantineStrikes) : null;
     }
 
     private static Row row(RoundEngine.RoundSummary s, int deviceUpdates, double adapted) {

@@ -329,7 +329,7 @@ class SimulateCommandTest {
     void quarantine_attackersThatKeepStandingOutAreNoLongerAsked() throws Exception {
         InProcessSimulation sim = gatewayFleet(16, 8, 40, 8, new InProcessSimulation.Faults(0, 0.25,
                 InProcessSimulation.Attack.SIGN_FLIPPED), 4);
-        sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(3.0, 2));
+        sim.engine().setQuarantine(new io.tinyfed.core.Quarantine(3.0, 2));
         java.util.Set<String> before = java.util.Set.of();
 
         for (int k = 0; k < 40; k++) {
@@ -353,7 +353,7 @@ class SimulateCommandTest {
     void async_attackersAreQuarantinedAndNoLongerAsked() throws Exception {
         InProcessSimulation sim = gatewayFleet(16, 8, 40, 8, new InProcessSimulation.Faults(0, 0.25,
                 InProcessSimulation.Attack.SIGN_FLIPPED), 4);
-        sim.engine().setQuarantine(new io.tinyfed.coordinator.strategy.Quarantine(3.0, 2));
+        sim.engine().setQuarantine(new io.tinyfed.core.Quarantine(3.0, 2));
         sim.engine().setAsync(new RoundEngine.AsyncSettings(6, 4, 10));
         java.util.List<java.util.Set<String>> quarantinedAtRound = new java.util.ArrayList<>();
 

@@ -123,7 +123,7 @@ public final class RoundEngine {
     private final List<RoundSummary> history = new ArrayList<>();
     private final Set<Integer> closedRounds = new HashSet<>();
 
-    private io.tinyfed.coordinator.strategy.Quarantine quarantine;
+    private io.tinyfed.core.Quarantine quarantine;
     /** The eligible count last reported as too few for a round (-1: none reported since the last round). */
     private int waitingWith = -1;
     private io.tinyfed.coordinator.strategy.Screening screening = io.tinyfed.coordinator.strategy.Screening.DEFAULT;
@@ -582,7 +582,9 @@ public final class RoundEngine {
         List<Reply> accepted = screened.kept();
         List<String> contributors = accepted.stream().map(Reply::deviceId).distinct().toList();
         if (quarantine != null) {
-            for (String id : quarantine.record(received)) {
+            for (String id : quarantine.record(received.stream().map(Reply::deviceId).toList(),
+                    received.stream().mapToDouble(r -> io.tinyfed.coordinator.strategy.RobustAggregation.norm(r.delta()))
+                            .toArray())) {
                 LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
                         String.valueOf(round), id);
                 outstanding.remove(id); // asynchronous rounds: its task in flight no longer counts
@@ -673,10 +675,10 @@ public final class RoundEngine {
     }
 
     /**
-     * Quarantines devices whose accepted updates keep standing out ({@link io.tinyfed.coordinator.strategy.Quarantine});
+     * Quarantines devices whose accepted updates keep standing out ({@link io.tinyfed.core.Quarantine});
      * null: none (the default).
      */
-    public synchronized void setQuarantine(io.tinyfed.coordinator.strategy.Quarantine q) {
+    public synchronized void setQuarantine(io.tinyfed.core.Quarantine q) {
         quarantine = q;
     }
 

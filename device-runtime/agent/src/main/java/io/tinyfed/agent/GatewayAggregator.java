@@ -3,8 +3,11 @@ package io.tinyfed.agent;
 import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.RejectReason;
 import io.tinyfed.protocol.TrainTask;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -16,13 +19,51 @@ import java.util.Set;
  * coordinator's sample-weighted mean over gateways equals its mean over every device. Each device update is checked
  * first (shape, finite values, norm bound, one per device), refused ones are counted by reason and leave the sum
  * untouched. Sums are kept in double. Not thread-safe: one aggregator per task, on the gateway's worker.
+ *
+ * <p>A gateway is also where one compromised device behind it would hide: its update is summed with its neighbours'
+ * before the coordinator sees anything, so the coordinator's robust statistics see only the gateway's mean. With
+ * {@link Robust} settings the gateway applies them itself: a device may claim at most so many samples (more is refused,
+ * or one device could outweigh all its neighbours), and each device's delta is clipped to a multiple of the median norm
+ * of the device deltas of the task before it is summed, as the coordinator clips the updates of a round. Clipping needs
+ * every norm first, so the deltas are kept until {@link #update()} (memory grows with the devices behind the gateway);
+ * without clipping only the running sum is kept.
  */
 public final class GatewayAggregator {
+    /**
+     * What the gateway enforces on its devices' updates.
+     *
+     * @param clipRatio           each device delta is scaled down to at most this many times the median norm of the
+     *                            task's accepted device deltas (0: no clipping)
+     * @param maxSamplesPerDevice largest sample count one device may claim (its weight in the gateway's mean)
+     */
+    public record Robust(double clipRatio, int maxSamplesPerDevice) {
+        /** The coordinator's defaults: clip to twice the median norm, at most 10,000 samples per device. */
+        public static final Robust DEFAULT = new Robust(2.0, 10_000);
+        /** No clipping and no sample cap: the gateway's mean is exactly the mean over its devices. */
+        public static final Robust NONE = new Robust(0, Integer.MAX_VALUE);
+
+        public Robust {
+            if (!(clipRatio >= 0) || Double.isInfinite(clipRatio) || maxSamplesPerDevice < 1) {
+                throw new IllegalArgumentException("clip ratio must be >= 0 and finite and samples per device >= 1, got "
+                        + clipRatio + " and " + maxSamplesPerDevice);
+            }
+        }
+    }
+
     private final TrainTask task;
     private final String gatewayId;
     private final double normBound;
+    private final Robust robust;
     private final double[] weightedSum;
+    /** With clipping: the accepted deltas, their norms and sample counts, summed at {@link #update()}. */
+    private final List<float[]> kept = new ArrayList<>();
+    private final List<Double> keptNorms = new ArrayList<>();
+    private final List<Integer> keptSamples = new ArrayList<>();
+    private int clipped;
     private final Set<String> contributors = new HashSet<>();
+    /** Every accepted device and its delta's norm, in arrival order (for the gateway's quarantine). */
+    private final List<String> acceptedIds = new ArrayList<>();
+    private final List<Double> acceptedNorms = new ArrayList<>();
     private final Map<RejectReason, Long> refused = new EnumMap<>(RejectReason.class);
     private long samples;
     private double lossBefore;
@@ -33,9 +74,15 @@ public final class GatewayAggregator {
      * @param normBound      largest accepted L2 norm of a device's delta ({@code Double.POSITIVE_INFINITY}: none)
      */
     public GatewayAggregator(TrainTask task, String gatewayId, int parameterCount, double normBound) {
+        this(task, gatewayId, parameterCount, normBound, Robust.NONE);
+    }
+
+    /** An aggregator that enforces {@code robust} on the device updates (see the class description). */
+    public GatewayAggregator(TrainTask task, String gatewayId, int parameterCount, double normBound, Robust robust) {
         this.task = task;
         this.gatewayId = gatewayId;
         this.normBound = normBound;
+        this.robust = java.util.Objects.requireNonNull(robust, "robust");
         this.weightedSum = new double[parameterCount];
     }
 
@@ -46,8 +93,17 @@ public final class GatewayAggregator {
             refused.merge(reason.get(), 1L, Long::sum);
             return reason;
         }
-        for (int i = 0; i < delta.length; i++) {
-            weightedSum[i] += (double) sampleCount * delta[i];
+        double norm = norm(delta);
+        acceptedIds.add(deviceId);
+        acceptedNorms.add(norm);
+        if (robust.clipRatio() > 0) {
+            kept.add(delta.clone());
+            keptNorms.add(norm);
+            keptSamples.add(sampleCount);
+        } else {
+            for (int i = 0; i < delta.length; i++) {
+                weightedSum[i] += (double) sampleCount * delta[i];
+            }
         }
         contributors.add(deviceId);
         samples += sampleCount;
@@ -60,23 +116,27 @@ public final class GatewayAggregator {
         if (delta.length != weightedSum.length) {
             return Optional.of(RejectReason.WRONG_SHAPE);
         }
-        if (sampleCount < 1) {
+        if (sampleCount < 1 || sampleCount > robust.maxSamplesPerDevice()) {
             return Optional.of(RejectReason.INVALID_FIELD);
         }
         if (!Float.isFinite(firstNonFinite(delta))) {
             return Optional.of(RejectReason.NON_FINITE);
         }
-        double sq = 0;
-        for (float v : delta) {
-            sq += (double) v * v;
-        }
-        if (Math.sqrt(sq) > normBound) {
+        if (norm(delta) > normBound) {
             return Optional.of(RejectReason.NORM_BOUND);
         }
         if (contributors.contains(deviceId)) {
             return Optional.of(RejectReason.DUPLICATE);
         }
         return Optional.empty();
+    }
+
+    private static double norm(float[] delta) {
+        double sq = 0;
+        for (float v : delta) {
+            sq += (double) v * v;
+        }
+        return Math.sqrt(sq);
     }
 
     /** The first non-finite value, or 0 when every value is finite. */
@@ -94,6 +154,20 @@ public final class GatewayAggregator {
         return contributors.size();
     }
 
+    /**
+     * Counts this task's strikes in the gateway's {@code quarantine} (kept by the gateway across tasks; it asks no
+     * quarantined device again): the devices whose accepted deltas stand out from their neighbours'. Returns the
+     * devices quarantined by this task.
+     */
+    public List<String> recordStrikes(io.tinyfed.core.Quarantine quarantine) {
+        return quarantine.record(acceptedIds, acceptedNorms.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** Device deltas the last {@link #update()} scaled down to the clip norm. */
+    public int clipped() {
+        return clipped;
+    }
+
     /** Device updates refused so far, by reason. */
     public Map<RejectReason, Long> refused() {
         return Map.copyOf(refused);
@@ -107,11 +181,36 @@ public final class GatewayAggregator {
         if (samples > Integer.MAX_VALUE) {
             throw new IllegalStateException("more than " + Integer.MAX_VALUE + " samples behind one gateway");
         }
-        float[] mean = new float[weightedSum.length];
+        double[] sum = robust.clipRatio() > 0 ? clippedSum() : weightedSum;
+        float[] mean = new float[sum.length];
         for (int i = 0; i < mean.length; i++) {
-            mean[i] = (float) (weightedSum[i] / samples);
+            mean[i] = (float) (sum[i] / samples);
         }
         return Optional.of(new ModelUpdate(task.round(), gatewayId, task.modelId(), task.modelVersion(), mean, (int) samples,
                 (float) (lossBefore / samples), (float) (lossAfter / samples), contributors.size()));
+    }
+
+    /** The weighted sum of the kept deltas, each scaled down to at most clipRatio x their median norm. */
+    private double[] clippedSum() {
+        double[] norms = keptNorms.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(norms);
+        int n = norms.length;
+        double median = n % 2 == 1 ? norms[n / 2] : (norms[n / 2 - 1] + norms[n / 2]) / 2;
+        double limit = robust.clipRatio() * median;
+        double[] sum = new double[weightedSum.length];
+        clipped = 0;
+        for (int k = 0; k < kept.size(); k++) {
+            double norm = keptNorms.get(k);
+            double scale = norm > limit ? limit / norm : 1.0;
+            if (norm > limit) {
+                clipped++;
+            }
+            double w = keptSamples.get(k) * scale;
+            float[] d = kept.get(k);
+            for (int i = 0; i < d.length; i++) {
+                sum[i] += w * d[i];
+            }
+        }
+        return sum;
     }
 }

@@ -95,4 +95,63 @@ class GatewayAggregatorTest {
 
         assertThat(g.update()).isEmpty();
     }
+
+    @Test
+    void robust_refusesADeviceClaimingMoreSamplesThanItMay() {
+        GatewayAggregator g = new GatewayAggregator(TASK, "gw-1", 2, 10.0, new GatewayAggregator.Robust(0, 100));
+        g.add("a", new float[] {1f, 0f}, 10, 0f, 0f);
+
+        assertThat(g.add("liar", new float[] {0f, 1f}, 101, 0f, 0f)).contains(RejectReason.INVALID_FIELD);
+
+        ModelUpdate u = g.update().orElseThrow();
+        assertThat(u.delta()).containsExactly(1f, 0f);
+        assertThat(u.sampleCount()).isEqualTo(10);
+        assertThat(g.refused()).containsEntry(RejectReason.INVALID_FIELD, 1L);
+    }
+
+    @Test
+    void robust_clipsAnAttackerBehindTheGatewayToTheClipNormOfItsNeighbours() {
+        // nine honest devices (norm 1 each, along x) and one sign-flipped x5 (norm 5, along -x)
+        GatewayAggregator plain = new GatewayAggregator(TASK, "gw-1", 2, 100.0);
+        GatewayAggregator robust = new GatewayAggregator(TASK, "gw-1", 2, 100.0, new GatewayAggregator.Robust(2.0, 1000));
+        for (GatewayAggregator g : List.of(plain, robust)) {
+            for (int d = 0; d < 9; d++) {
+                g.add("honest-" + d, new float[] {1f, 0f}, 10, 0f, 0f);
+            }
+            g.add("attacker", new float[] {-5f, 0f}, 10, 0f, 0f);
+        }
+
+        // plain: (9 - 5) / 10 = 0.4; clipped to 2 x median (1): (9 - 2) / 10 = 0.7
+        assertThat(plain.update().orElseThrow().delta()[0]).isCloseTo(0.4f, org.assertj.core.data.Offset.offset(1e-6f));
+        ModelUpdate u = robust.update().orElseThrow();
+        assertThat(u.delta()[0]).isCloseTo(0.7f, org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(u.sampleCount()).isEqualTo(100);
+        assertThat(u.contributors()).isEqualTo(10);
+        assertThat(robust.clipped()).isEqualTo(1);
+    }
+
+    @Test
+    void robust_leavesHonestDeltasWithinTheClipNormAsThePlainMean() {
+        SplittableRandom r = new SplittableRandom(3);
+        GatewayAggregator plain = new GatewayAggregator(TASK, "gw-1", 20, Double.POSITIVE_INFINITY);
+        GatewayAggregator robust = new GatewayAggregator(TASK, "gw-1", 20, Double.POSITIVE_INFINITY,
+                GatewayAggregator.Robust.DEFAULT);
+        for (int d = 0; d < 15; d++) {
+            float[] delta = new float[20];
+            for (int i = 0; i < delta.length; i++) {
+                delta[i] = (float) (r.nextDouble() - 0.5);
+            }
+            int n = 1 + r.nextInt(20);
+            plain.add("dev-" + d, delta, n, 0f, 0f);
+            robust.add("dev-" + d, delta, n, 0f, 0f);
+        }
+
+        float[] expected = plain.update().orElseThrow().delta();
+        float[] actual = robust.update().orElseThrow().delta();
+
+        assertThat(robust.clipped()).isZero();
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(actual[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-6f));
+        }
+    }
 }

@@ -1,4 +1,4 @@
-package io.tinyfed.coordinator.strategy;
+package io.tinyfed.core;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +13,8 @@ import java.util.TreeSet;
  * L2 norm exceeds {@code ratio} times the round's median norm is a strike against its device; a device with
  * {@code strikes} strikes is quarantined for the rest of the run (until the coordinator restarts). Clipping bounds
  * what one bad update can do; quarantine stops a persistent attacker from doing it again. An honest device with an
- * unusual task can collect a strike too, which is why one strike is not enough. Pure, no framework; thread-safe.
+ * unusual task can collect a strike too, which is why one strike is not enough. The coordinator keeps one for the
+ * updates it receives, a pre-aggregating gateway one for the devices behind it. Thread-safe.
  */
 public final class Quarantine {
     private final double ratio;
@@ -30,19 +31,24 @@ public final class Quarantine {
         this.strikes = strikes;
     }
 
-    /** Counts the strikes of one round's accepted updates; returns the devices quarantined by this round. */
-    public synchronized List<String> record(List<Reply> accepted) {
+    /**
+     * Counts the strikes of one round's accepted updates, device {@code deviceIds[k]}'s delta of L2 norm {@code norms[k]};
+     * returns the devices quarantined by this round.
+     */
+    public synchronized List<String> record(List<String> deviceIds, double[] norms) {
+        if (deviceIds.size() != norms.length) {
+            throw new IllegalArgumentException(deviceIds.size() + " devices but " + norms.length + " norms");
+        }
         List<String> now = new ArrayList<>();
-        if (accepted.size() < 3) {
+        if (norms.length < 3) {
             return now; // a median of one or two says nothing about who stands out
         }
-        double[] norms = accepted.stream().mapToDouble(r -> RobustAggregation.norm(r.delta())).toArray();
         double[] sorted = norms.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
         double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
         for (int k = 0; k < n; k++) {
-            String id = accepted.get(k).deviceId();
+            String id = deviceIds.get(k);
             if (norms[k] > ratio * median && counts.merge(id, 1, Integer::sum) >= strikes && quarantined.add(id)) {
                 now.add(id);
             }

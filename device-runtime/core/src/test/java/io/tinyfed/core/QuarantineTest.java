@@ -1,4 +1,4 @@
-package io.tinyfed.coordinator.strategy;
+package io.tinyfed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,24 +7,38 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class QuarantineTest {
-    private static Reply reply(String id, float norm) {
-        return new Reply(id, new float[] {norm, 0f}, 10, 0f, 0f);
+    /** One round's accepted updates: device ids and their delta norms. */
+    private record Round(List<String> ids, double[] norms) {
+    }
+
+    private static Round round(Object... idNorm) {
+        List<String> ids = new java.util.ArrayList<>();
+        double[] norms = new double[idNorm.length / 2];
+        for (int k = 0; k < idNorm.length; k += 2) {
+            ids.add((String) idNorm[k]);
+            norms[k / 2] = ((Number) idNorm[k + 1]).doubleValue();
+        }
+        return new Round(ids, norms);
+    }
+
+    private static List<String> record(Quarantine q, Round r) {
+        return q.record(r.ids(), r.norms());
     }
 
     @Test
     void record_quarantinesADeviceAfterItsStrikesAndNotBefore() {
         Quarantine q = new Quarantine(3.0, 2);
         // median norm 1: 'big' at 5 is over 3 x 1, 'edge' at 3 is not
-        List<Reply> round = List.of(reply("a", 1f), reply("b", 0.9f), reply("c", 1.1f), reply("edge", 3f), reply("big", 5f));
+        Round round = round("a", 1, "b", 0.9, "c", 1.1, "edge", 3, "big", 5);
 
-        List<String> first = q.record(round);
-        List<String> second = q.record(round);
+        List<String> first = record(q, round);
+        List<String> second = record(q, round);
 
         assertThat(first).isEmpty();
         assertThat(second).containsExactly("big");
         assertThat(q.isQuarantined("big")).isTrue();
         assertThat(q.isQuarantined("edge")).isFalse();
-        assertThat(q.record(round)).as("quarantined once").isEmpty();
+        assertThat(record(q, round)).as("quarantined once").isEmpty();
         assertThat(q.quarantined()).containsExactly("big");
     }
 
@@ -32,8 +46,14 @@ class QuarantineTest {
     void record_ignoresRoundsTooSmallForAMedian() {
         Quarantine q = new Quarantine(2.0, 1);
 
-        assertThat(q.record(List.of(reply("a", 1f), reply("big", 100f)))).isEmpty();
+        assertThat(record(q, round("a", 1, "big", 100))).isEmpty();
         assertThat(q.quarantined()).isEmpty();
+    }
+
+    @Test
+    void record_refusesIdsAndNormsOfDifferentLengths() {
+        assertThatThrownBy(() -> new Quarantine(3.0, 2).record(List.of("a"), new double[2]))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
