@@ -1084,3 +1084,180 @@ tf_status tf_train_step_s16(const tf_model *m, void *arena, const float *input, 
     }
     return TF_OK;
 }
+
+/* ---- uplink compression with error feedback (io.tinyfed.core.DeltaCompressor, S16 residual) ------------------- */
+
+/* Largest exponent f in [TF_S8_MIN_FRAC, TF_S8_MAX_FRAC] with magnitude * 2^f <= limit (the largest for zero). */
+static int frac_for(float magnitude, double limit) {
+    int f = TF_S8_MAX_FRAC;
+    while (f > TF_S8_MIN_FRAC && ldexp((double) magnitude, f) > limit) {
+        f--;
+    }
+    return f;
+}
+
+/* Java's Math.round for the values here (a float times a power of two): floor(x + 0.5), clamped to +-limit. */
+static int32_t round_clamp(double x, int32_t limit) {
+    double q = floor(x + 0.5);
+    return q > limit ? limit : (q < -limit ? -limit : (int32_t) q);
+}
+
+static uint32_t float_bits(float v) {
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* 2^-frac as a float (exact for every scale here). */
+static float pow2_neg(int frac) {
+    return (float) ldexp(1.0, -frac);
+}
+
+/*
+ * delta + residual, value by value in parameter order: a cursor over the adapted model in the arena, the base and the
+ * residual. The delta is recomputed on every pass, so the compressor needs no float scratch of its own.
+ */
+typedef struct {
+    const tf_model *m;
+    const int32_t *wide;      /* the arena's 32-bit region: the adapted model's scales */
+    const int16_t *adapted;
+    const int16_t *base;
+    const int8_t *base_frac;
+    const int16_t *residual;
+    float residual_scale;
+    int32_t t;                /* tensor of the next position */
+    float adapted_scale, base_scale;
+} corrected_cursor;
+
+static void cursor_rewind(corrected_cursor *c) {
+    c->t = -1;
+}
+
+/* The corrected value at position i; positions must come in increasing order after a rewind. */
+static float corrected_at(corrected_cursor *c, int32_t i) {
+    while (c->t < 0 || i >= c->m->tensor_start[c->t + 1]) {
+        c->t++;
+        c->adapted_scale = pow2_neg(c->wide[c->m->scales_off + c->t]);
+        c->base_scale = pow2_neg(c->base_frac[c->t]);
+    }
+    float delta = (float) c->adapted[i] * c->adapted_scale - (float) c->base[i] * c->base_scale;
+    return delta + (float) c->residual[i] * c->residual_scale;
+}
+
+/* How many corrected magnitudes have a bit pattern of at least bits. */
+static int32_t count_at_least(corrected_cursor *c, uint32_t bits) {
+    int32_t n = 0;
+    cursor_rewind(c);
+    for (int32_t i = 0; i < c->m->param_count; i++) {
+        n += float_bits(fabsf(corrected_at(c, i))) >= bits;
+    }
+    return n;
+}
+
+/* Sent value j as the receiver reads it: q * 2^-frac of its block. */
+static float sent_value(const int8_t *values, const int8_t *block_frac, int32_t j) {
+    return (float) ldexp((double) values[j], -block_frac[j / TF_S8_BLOCK]);
+}
+
+tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, const int8_t *base_tensor_frac,
+                          int32_t permille, uint16_t *positions, int8_t *values, int8_t *block_frac, int32_t capacity,
+                          int32_t *count) {
+    if (m == NULL || arena == NULL || base == NULL || base_tensor_frac == NULL || positions == NULL || values == NULL
+        || block_frac == NULL || count == NULL || m->residual_off < 0 || m->residual_frac_off < 0 || permille < 1
+        || permille > 1000 || m->param_count > 65535) {
+        return TF_ERR_ARGUMENT;
+    }
+    int32_t n = m->param_count;
+    double wanted = floor((double) permille / 1000.0 * (double) n + 0.5);
+    int32_t k = wanted < 1 ? 1 : (wanted > n ? n : (int32_t) wanted);
+    if (k > capacity) {
+        return TF_ERR_ARGUMENT;
+    }
+    int32_t *wide = (int32_t *) arena;
+    int16_t *residual = narrow(m, arena) + m->residual_off;
+    corrected_cursor c = {m, wide, narrow(m, arena) + m->weights_off, base, base_tensor_frac, residual,
+                          pow2_neg(wide[m->residual_frac_off]), -1, 0.f, 0.f};
+    /* a non-finite delta is refused before anything changes */
+    cursor_rewind(&c);
+    for (int32_t i = 0; i < n; i++) {
+        corrected_at(&c, i);
+        float delta = (float) c.adapted[i] * c.adapted_scale - (float) base[i] * c.base_scale;
+        if (!isfinite(delta)) {
+            return TF_ERR_ARGUMENT;
+        }
+    }
+    /* the k-th largest magnitude: the largest bit pattern at least k magnitudes reach (non-negative floats order as
+       their bits do), found by bisection over the patterns */
+    uint32_t lo = 0, hi = 0x7F800001u;
+    while (hi - lo > 1u) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (count_at_least(&c, mid) >= k) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    int32_t ties = k - count_at_least(&c, lo + 1u); /* values at the threshold that are sent: the lowest positions */
+    /* send the chosen positions in order, each block scaled so its largest magnitude fills int8 */
+    float block[TF_S8_BLOCK];
+    int32_t sent = 0;
+    cursor_rewind(&c);
+    for (int32_t i = 0; i < n && sent < k; i++) {
+        float v = corrected_at(&c, i);
+        uint32_t b = float_bits(fabsf(v));
+        if (!(b > lo || (b == lo && ties-- > 0))) {
+            continue;
+        }
+        positions[sent] = (uint16_t) i;
+        block[sent % TF_S8_BLOCK] = v;
+        sent++;
+        if (sent % TF_S8_BLOCK == 0 || sent == k) {
+            int32_t from = (sent - 1) / TF_S8_BLOCK * TF_S8_BLOCK;
+            float max = 0.f;
+            for (int32_t j = from; j < sent; j++) {
+                float a = fabsf(block[j - from]);
+                max = a > max ? a : max;
+            }
+            int frac = frac_for(max, 127.0);
+            block_frac[from / TF_S8_BLOCK] = (int8_t) frac;
+            for (int32_t j = from; j < sent; j++) {
+                values[j] = (int8_t) round_clamp(ldexp((double) block[j - from], frac), 127);
+            }
+        }
+    }
+    *count = k;
+    /* what was not sent, and each sent value's rounding error, is the new residual, scaled so its largest fills int16:
+       one pass for the largest, one to write it (each value is read before it is overwritten) */
+    float max = 0.f;
+    int32_t j = 0;
+    cursor_rewind(&c);
+    for (int32_t i = 0; i < n; i++) {
+        float v = corrected_at(&c, i);
+        if (j < k && positions[j] == i) {
+            v -= sent_value(values, block_frac, j++);
+        }
+        float a = fabsf(v);
+        max = a > max ? a : max;
+    }
+    int new_frac = frac_for(max, 32767.0);
+    j = 0;
+    cursor_rewind(&c);
+    for (int32_t i = 0; i < n; i++) {
+        float v = corrected_at(&c, i);
+        if (j < k && positions[j] == i) {
+            v -= sent_value(values, block_frac, j++);
+        }
+        residual[i] = (int16_t) round_clamp(ldexp((double) v, new_frac), 32767);
+    }
+    wide[m->residual_frac_off] = new_frac;
+    return TF_OK;
+}
+
+tf_status tf_residual_reset_s16(const tf_model *m, void *arena) {
+    if (m == NULL || arena == NULL || m->residual_off < 0 || m->residual_frac_off < 0) {
+        return TF_ERR_ARGUMENT;
+    }
+    memset(narrow(m, arena) + m->residual_off, 0, (size_t) m->param_count * sizeof(int16_t));
+    ((int32_t *) arena)[m->residual_frac_off] = 0;
+    return TF_OK;
+}

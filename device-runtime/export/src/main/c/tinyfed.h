@@ -112,7 +112,15 @@ typedef struct {
     int32_t train_start;            /**< parameter index where the trainable parameters start */
     int32_t accumulation_steps;     /**< steps per update (1: every step) */
     int32_t momentum_q;             /**< momentum * 2^16, rounded as the Java engine rounds it (0: none) */
+    /* Uplink compression (-1 when the export planned no residual). */
+    int32_t residual_off;           /**< int16 residual, one per parameter, in the 16-bit region */
+    int32_t residual_frac_off;      /**< the residual's fractional bits, one word in the 32-bit region */
 } tf_model;
+
+/** Sent values per block of one power-of-two scale, and the range of that scale's exponent (io.tinyfed.core.SparseDelta). */
+#define TF_S8_BLOCK 32
+#define TF_S8_MIN_FRAC (-16)
+#define TF_S8_MAX_FRAC 40
 
 /* ---- fixed-point primitives (docs/fixed-point.md section 2) -------------------------------------------- */
 int16_t tf_saturate16(int64_t v);
@@ -185,6 +193,29 @@ tf_status tf_infer_s16(const tf_model *model, void *arena, const int16_t *input,
  */
 tf_status tf_train_step_s16(const tf_model *model, void *arena, const float *input, const float *target,
                             tf_stats *stats);
+
+/**
+ * @brief The uplink's compression with error feedback, bit-exact to io.tinyfed.core.DeltaCompressor on an S16 device.
+ *        The delta is the model in @p arena (adapted) minus @p base, each value dequantised to float and subtracted in
+ *        float; the residual kept in the arena is added; the largest round(permille / 1000 * n) magnitudes (at least one,
+ *        ties to the lower position) are sent as int8, each block of TF_S8_BLOCK of them with the power-of-two scale
+ *        that makes its largest fill int8 (rounded half up); what is not sent, and each sent value's rounding error,
+ *        becomes the new residual (int16 with one scale). No scratch beyond the arena: values are recomputed per pass.
+ * @param[in]     base       the model the delta is against (the meta-model): params, tensor fractional bits
+ * @param[in]     permille   1..1000
+ * @param[out]    positions  the sent positions, increasing (capacity values)
+ * @param[out]    values     the sent values (capacity values)
+ * @param[out]    block_frac one exponent per block: value = q * 2^-frac (capacity / TF_S8_BLOCK + 1 values)
+ * @param[out]    count      how many values were sent
+ * @return TF_ERR_ARGUMENT when the export has no residual, permille is out of range, more than 65,535 parameters, a
+ *         delta value is not finite (the residual is left as it was) or more than @p capacity values would be sent
+ */
+tf_status tf_compress_s16(const tf_model *model, void *arena, const int16_t *base, const int8_t *base_tensor_frac,
+                          int32_t permille, uint16_t *positions, int8_t *values, int8_t *block_frac, int32_t capacity,
+                          int32_t *count);
+
+/** @brief Forgets the residual (a model of another shape, or a version too far from the one it was kept for). */
+tf_status tf_residual_reset_s16(const tf_model *model, void *arena);
 
 /** @brief Fractional bits of the network output in the current arena (scales can change when training). */
 int tf_output_frac(const tf_model *model, const void *arena);

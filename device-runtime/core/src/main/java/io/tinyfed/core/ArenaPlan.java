@@ -22,6 +22,8 @@ public record ArenaPlan(NumberFormat format, boolean training, List<Part> parts,
     public static final String ACTIVATIONS = "activations";
     public static final String SCRATCH = "scratch";
     public static final String SCALES = "scales";
+    /** What compressed updates left unsent, carried to the next ({@link TrainingConfig#uplinkResidual()}). */
+    public static final String UPLINK_RESIDUAL = "uplink_residual";
 
     /** One named region of the arena. */
     public record Part(String name, long bytes) {

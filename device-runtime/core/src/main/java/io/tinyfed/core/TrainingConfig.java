@@ -15,10 +15,13 @@ package io.tinyfed.core;
  * @param scaleAdaptation   on saturation, halve a tensor's resolution (one fractional bit less)
  * @param seed              seed of the stochastic-rounding generator
  * @param arenaBudgetBytes  largest arena {@code prepare} may plan
+ * @param uplinkResidual    plan the residual of compressed updates in the arena (what {@link DeltaCompressor} keeps
+ *                          with error feedback: one value per parameter in the model's format, and an S16 residual's
+ *                          scale), for the C runtime's {@code tf_compress_s16}; the JVM's compressor keeps its own
  */
 public record TrainingConfig(Loss loss, float learningRate, int trainableLayers, int accumulationSteps,
                              float momentum, Rounding rounding, boolean masterWeights,
-                             boolean scaleAdaptation, long seed, long arenaBudgetBytes) {
+                             boolean scaleAdaptation, long seed, long arenaBudgetBytes, boolean uplinkResidual) {
 
     public static final int ALL_LAYERS = Integer.MAX_VALUE;
 
@@ -77,6 +80,7 @@ public record TrainingConfig(Loss loss, float learningRate, int trainableLayers,
         b.scaleAdaptation = scaleAdaptation;
         b.seed = seed;
         b.arenaBudgetBytes = arenaBudgetBytes;
+        b.uplinkResidual = uplinkResidual;
         return b;
     }
 
@@ -92,6 +96,7 @@ public record TrainingConfig(Loss loss, float learningRate, int trainableLayers,
         private boolean scaleAdaptation = true;
         private long seed = 0;
         private long arenaBudgetBytes = Integer.MAX_VALUE;
+        private boolean uplinkResidual = false;
 
         public Builder loss(Loss v) {
             loss = v;
@@ -143,9 +148,14 @@ public record TrainingConfig(Loss loss, float learningRate, int trainableLayers,
             return this;
         }
 
+        public Builder uplinkResidual(boolean v) {
+            uplinkResidual = v;
+            return this;
+        }
+
         public TrainingConfig build() {
             return new TrainingConfig(loss, learningRate, trainableLayers, accumulationSteps, momentum, rounding,
-                    masterWeights, scaleAdaptation, seed, arenaBudgetBytes);
+                    masterWeights, scaleAdaptation, seed, arenaBudgetBytes, uplinkResidual);
         }
     }
 }

@@ -23,7 +23,9 @@ import java.util.Locale;
  *
  * <p>Dense and Conv1D layers with ReLU, tanh, sigmoid and softmax; the training step in every mode the
  * Java S16 engine has (direct, int32 master weights, accumulation, momentum), nearest or stochastic
- * rounding, scale adaptation.
+ * rounding, scale adaptation; with {@link TrainingConfig#uplinkResidual()} the arena also holds the residual of
+ * compressed updates and {@code tf_compress_s16} sends the top of each delta as {@link io.tinyfed.core.DeltaCompressor}
+ * does, bit for bit.
  */
 public final class CExport {
     /** Files of the C runtime, copied from the classpath. */
@@ -274,10 +276,12 @@ public final class CExport {
                     .append("    ").append(layout.masterOff).append(", ").append(layout.accOff).append(", ")
                     .append(layout.velOff).append(", ").append(layout.batchOff).append(", ").append(layout.trainStart)
                     .append(", ").append(config.accumulationSteps()).append(", ")
-                    .append(Math.round(config.momentum() * (1 << io.tinyfed.core.kernels.Kernels.LR_FRAC))).append("\n};\n");
+                    .append(Math.round(config.momentum() * (1 << io.tinyfed.core.kernels.Kernels.LR_FRAC))).append(",\n")
+                    .append("    ").append(layout.residualOff).append(", ").append(layout.residualFracOff).append("\n};\n");
         } else {
             sb.append("    0, 0, 0, 0, 0, 0u, -1, -1, -1, -1, -1, tensor_start,\n    -1, -1, -1, -1, ")
-                    .append(model.parameterCount()).append(", 1, 0\n};\n");
+                    .append(model.parameterCount()).append(", 1, 0,\n    ").append(layout.residualOff).append(", ")
+                    .append(layout.residualFracOff).append("\n};\n");
         }
         return sb.toString();
     }

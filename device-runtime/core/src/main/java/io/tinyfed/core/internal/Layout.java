@@ -62,6 +62,13 @@ public final class Layout {
     public final int batchOff;
     public final int masterOff;
     public final int scalesOff;
+    /**
+     * With {@link TrainingConfig#uplinkResidual()}: the residual of compressed updates, one value per parameter in the
+     * data region (int16 on S16, float on F32), and on S16 its scale's fractional bits (one word in the 32-bit region);
+     * -1 otherwise. Planned last, so nothing else moves.
+     */
+    public final int residualOff;
+    public final int residualFracOff;
     public final int wideLength;
     public final int narrowLength;
     private final ArenaPlan plan;
@@ -176,6 +183,8 @@ public final class Layout {
             }
         }
 
+        this.residualOff = config.uplinkResidual() ? data.take(ArenaPlan.UPLINK_RESIDUAL, a.parameterCount()) : -1;
+        this.residualFracOff = config.uplinkResidual() && s16 ? wide.take(ArenaPlan.UPLINK_RESIDUAL, 1) : -1;
         this.wideLength = wide.cursor;
         this.narrowLength = narrow.cursor;
 
