@@ -1,7 +1,8 @@
 /*
  * The device loop TinyFed's serial firmware runs, whatever it runs on: it says hello, receives meta-model
  * snapshots and tasks from the gateway, adapts the model on its local sine samples with the exported runtime
- * (tf_train_step_s16, int16 fixed point) and sends the adapted model back. Deployed versions go to two model
+ * (tf_train_step_s16, int16 fixed point) and sends the adapted model back, or, when the task asks for a compressed
+ * uplink and the export keeps a residual, only the top of its change (tf_compress_s16, error feedback in the arena). Deployed versions go to two model
  * slots (A/B: the version it serves and the one before, as received); an install is personalised on the local
  * samples and compared in shadow, test-then-train, with the previous release personalised the same way on the
  * next live samples of its sensor; a rollback returns to the other slot. Until a version is deployed it serves
@@ -45,6 +46,11 @@ static int serving_slot = -1; /* -1: serves the newest meta-model */
 static int has_previous;
 static uint8_t outgoing[16 + STATE_BYTES]; /* outgoing update */
 static int16_t params[MODEL_PARAMS];
+/* a compressed update: at most a quarter of the values (more is sent whole, and the gateway compresses it) */
+#define S8_CAPACITY (MODEL_PARAMS / 4 + 1)
+static uint16_t s8_positions[S8_CAPACITY];
+static int8_t s8_values[S8_CAPACITY];
+static int8_t s8_block_frac[S8_CAPACITY / TF_S8_BLOCK + 1];
 static float xs[SAMPLES][MODEL_INPUTS];
 static float ys[SAMPLES][MODEL_OUTPUTS];
 static uint32_t rng;
@@ -101,6 +107,57 @@ static void save_state(const void *a, uint8_t *state) {
         uint8_t *p = state + MODEL_TENSORS + 1 + PARAMETRIZED + 2 * i;
         p[0] = (uint8_t) params[i];
         p[1] = (uint8_t) ((uint16_t) params[i] >> 8);
+    }
+}
+
+/*
+ * A compressed update (UPDATE_S8) after the 16-byte header in outgoing: the top @p permille of the round's delta
+ * against the meta-model, plus the residual the runtime keeps in the training arena (tf_compress_s16): count u16, one
+ * exponent i8 per block of TF_S8_BLOCK, then position u16 and value i8 for each sent value. Returns its length, or 0
+ * when the task asked for the whole state, the export has no residual, or more than S8_CAPACITY values are asked for.
+ */
+static size_t compressed(uint16_t permille) {
+    if (permille == 0 || model_model.residual_off < 0) {
+        return 0;
+    }
+    for (int i = 0; i < MODEL_PARAMS; i++) {
+        params[i] = (int16_t) get16(meta + MODEL_TENSORS + 1 + PARAMETRIZED + 2 * i);
+    }
+    int32_t count;
+    if (tf_compress_s16(&model_model, train_arena, params, (const int8_t *) meta, permille, s8_positions, s8_values,
+                        s8_block_frac, S8_CAPACITY, &count) != TF_OK) {
+        return 0;
+    }
+    uint8_t *p = outgoing + 16;
+    int32_t blocks = (count + TF_S8_BLOCK - 1) / TF_S8_BLOCK;
+    p[0] = (uint8_t) count;
+    p[1] = (uint8_t) (count >> 8);
+    memcpy(p + 2, s8_block_frac, (size_t) blocks);
+    p += 2 + blocks;
+    for (int32_t j = 0; j < count; j++, p += 3) {
+        p[0] = (uint8_t) s8_positions[j];
+        p[1] = (uint8_t) (s8_positions[j] >> 8);
+        p[2] = (uint8_t) s8_values[j];
+    }
+    return (size_t) (p - outgoing);
+}
+
+/* Sends the first @p total bytes of outgoing as @p type frames of CHUNK bytes: round u32, index u16, count u16, bytes. */
+static void send_chunks(uint8_t type, uint32_t round, size_t total) {
+    uint16_t count = (uint16_t) ((total + CHUNK - 1) / CHUNK);
+    uint8_t out[8 + CHUNK];
+    for (uint16_t c = 0; c < count; c++) {
+        size_t at = (size_t) c * CHUNK;
+        size_t len = total - at < CHUNK ? total - at : CHUNK;
+        put32(out, round);
+        out[4] = (uint8_t) c;
+        out[5] = (uint8_t) (c >> 8);
+        out[6] = (uint8_t) count;
+        out[7] = (uint8_t) (count >> 8);
+        memcpy(out + 8, outgoing + at, len);
+        if (tf_serial_send(&link_state, type, out, (uint16_t) (8 + len), RETRANSMIT_MS, RETRIES) != 0) {
+            return;
+        }
     }
 }
 
@@ -408,23 +465,15 @@ int mcu_run(const char *id, const char *cpu, double amplitude_, double phase_, u
             put32(outgoing + 4, SAMPLES);
             memcpy(outgoing + 8, &before, 4);
             memcpy(outgoing + 12, &after, 4);
-            save_state(train_arena, outgoing + 16);
-            size_t total = sizeof outgoing;
-            uint16_t count = (uint16_t) ((total + CHUNK - 1) / CHUNK);
-            uint8_t out[8 + CHUNK];
-            for (uint16_t c = 0; c < count; c++) {
-                size_t at = (size_t) c * CHUNK;
-                size_t len = total - at < CHUNK ? total - at : CHUNK;
-                put32(out, round);
-                out[4] = (uint8_t) c;
-                out[5] = (uint8_t) (c >> 8);
-                out[6] = (uint8_t) count;
-                out[7] = (uint8_t) (count >> 8);
-                memcpy(out + 8, outgoing + at, len);
-                if (tf_serial_send(&link_state, TF_FRAME_UPDATE, out, (uint16_t) (8 + len), RETRANSMIT_MS, RETRIES) != 0) {
-                    break;
-                }
+            uint16_t permille = f.len >= 18 ? get16(f.payload + 16) : 0;
+            size_t total = compressed(permille);
+            uint8_t type = TF_FRAME_UPDATE_S8;
+            if (total == 0) { /* the whole adapted state: asked for, or the compressor cannot send this much */
+                save_state(train_arena, outgoing + 16);
+                total = sizeof outgoing;
+                type = TF_FRAME_UPDATE;
             }
+            send_chunks(type, round, total);
         }
     }
     char line[160];

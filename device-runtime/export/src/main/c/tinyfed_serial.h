@@ -23,7 +23,8 @@ enum {
     TF_FRAME_METRICS = 0x06,
     TF_FRAME_ACK = 0x07,
     TF_FRAME_DEPLOY = 0x08,
-    TF_FRAME_DEPLOYMENT = 0x09
+    TF_FRAME_DEPLOYMENT = 0x09,
+    TF_FRAME_UPDATE_S8 = 0x0A
 };
 
 /** One decoded data frame. */

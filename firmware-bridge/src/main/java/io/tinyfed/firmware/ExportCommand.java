@@ -75,6 +75,10 @@ public final class ExportCommand implements Callable<Integer> {
             description = "Parametrised layers trained, from the output (default: all).")
     int trainableLayers;
 
+    @Option(names = "--uplink-residual", description = "With --train: plan the residual of compressed updates in the "
+            + "arena, for tf_compress_s16 (two bytes per parameter and one word).")
+    boolean uplinkResidual;
+
     @Override
     public Integer call() throws Exception {
         if (!"c".equals(target)) {
@@ -100,7 +104,12 @@ public final class ExportCommand implements Callable<Integer> {
                     CExport.CALIBRATION_SAMPLES, lohi[0], lohi[1], seed);
         }
         io.tinyfed.core.TrainingConfig config = train ? io.tinyfed.core.TrainingConfig.builder().learningRate(lr)
-                .trainableLayers(trainableLayers).seed(seed).build() : io.tinyfed.core.TrainingConfig.inference();
+                .trainableLayers(trainableLayers).seed(seed).uplinkResidual(uplinkResidual).build()
+                : io.tinyfed.core.TrainingConfig.inference();
+        if (uplinkResidual && !train) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--uplink-residual needs --train: a device "
+                    + "compresses the updates it trains");
+        }
         long arena = CExport.export(m, name, out, config);
         // The S16 model the firmware holds: what ./tinyfed bridge serial --model needs.
         Files.write(out.resolve(name + ".tfm"), io.tinyfed.core.ModelCodec.encode(m));

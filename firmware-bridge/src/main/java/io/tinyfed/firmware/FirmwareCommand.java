@@ -59,6 +59,11 @@ public final class FirmwareCommand implements Callable<Integer> {
         @Option(names = "--out", description = "Build directory (default: a new temporary one).")
         Path out;
 
+        @Option(names = "--uplink-residual", description = "The device compresses its updates itself when a task asks "
+                + "for the top of its delta (tf_compress_s16), keeping the residual in its arenas: two bytes more per "
+                + "parameter in each (default: the gateway compresses them and keeps the residual).")
+        boolean uplinkResidual;
+
         /** The S16 model the firmware holds. */
         Model s16(CommandLine.Model.CommandSpec spec) throws java.io.IOException {
             if (!Files.isRegularFile(model)) {
@@ -88,7 +93,8 @@ public final class FirmwareCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--lr " + lr + ": a learning rate in (0, 10)");
             }
             Path dir = out != null ? out : Files.createTempDirectory("tinyfed-firmware");
-            TrainingConfig config = TrainingConfig.builder().learningRate(lr).seed(seed).build();
+            TrainingConfig config = TrainingConfig.builder().learningRate(lr).seed(seed).uplinkResidual(uplinkResidual)
+                    .build();
             FirmwareImage image = FirmwareImage.build(s16, config, device, dir);
             System.out.printf(Locale.ROOT, "built %s for %s (Cortex-M4, MPS2 AN386): flash %,d B, RAM %,d B without the "
                     + "stack (three model arenas of %,d B)%n", image.elf(), id, image.flashBytes(), image.ramBytes(),

@@ -83,6 +83,8 @@ class SerialBridgeEndToEndTest {
                     .orElseThrow()).isNegative();
             assertThat(c.engine().rejectedTotals()).isEmpty();
             assertThat(bridges).allSatisfy(b -> assertThat(b.updatesPublished()).isEqualTo(ROUNDS));
+            // with a compressed uplink the MCUs (exported with a residual) compress their updates themselves
+            assertThat(bridges).allSatisfy(b -> assertThat(b.compressedFromMcu()).isEqualTo(noisy ? ROUNDS : 0));
             assertThat(bridges).allSatisfy(b -> assertThat((double) b.updateBytesPublished() / ROUNDS)
                     .as("bytes per update").isBetween(noisy ? 300.0 : 7_000.0, noisy ? 450.0 : 7_300.0));
             assertThat(c.flushRegistry(Duration.ofSeconds(10))).isTrue();

@@ -40,7 +40,8 @@ final class VirtualMcus implements AutoCloseable {
         }
         this.firmware = Quantizer.toS16(init, calibration);
         Path fw = Files.createDirectories(dir.resolve("firmware"));
-        CExport.export(firmware, "model", fw, TrainingConfig.builder().learningRate(0.02f).seed(3).build());
+        CExport.export(firmware, "model", fw, TrainingConfig.builder().learningRate(0.02f).seed(3).uplinkResidual(true)
+                .build());
         Toolchain.copyDeviceLoop(fw, "virtual_mcu.c");
         this.exe = Toolchain.gcc(fw, "virtual_mcu", "virtual_mcu.c", "mcu_loop.c", "model.c", "tinyfed.c",
                 "tinyfed_tables.c", "tinyfed_serial.c");

@@ -25,6 +25,8 @@ public final class Frames {
     public static final int ACK = 0x07;
     public static final int DEPLOY = 0x08;
     public static final int DEPLOYMENT = 0x09;
+    /** A compressed update: the top of the round's change as int8, the rest kept on the MCU (docs/serial-protocol.md). */
+    public static final int UPDATE_S8 = 0x0A;
 
     /** One decoded frame. */
     public record Frame(int type, int seq, byte[] payload) {

@@ -4,6 +4,7 @@ import io.tinyfed.core.DeltaCompressor;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
 import io.tinyfed.core.Quantizer;
+import io.tinyfed.core.SparseDelta;
 import io.tinyfed.protocol.Deploy;
 import io.tinyfed.protocol.DeploymentStatus;
 import io.tinyfed.protocol.DeviceHello;
@@ -43,7 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the MCU's real capabilities, attached via this gateway); verified meta-model snapshots are quantised
  * to int16 with the firmware model's activation scales and sent in chunks; tasks are forwarded; the
  * adapted int16 model the MCU returns becomes an F32 delta against the snapshot and is published as
- * the device's update. Nothing the MCU sends reaches the coordinator unless it decodes completely.
+ * the device's update. When the task asks for a compressed uplink, firmware exported with a residual compresses on the
+ * MCU (an UPDATE_S8 frame, checked and forwarded as it came); for other firmware the gateway compresses the MCU's
+ * delta and keeps its residual. Nothing the MCU sends reaches the coordinator unless it decodes completely.
  *
  * <p>Deployments: a signed {@link Deploy} for the MCU is verified here (signature, device, bounds,
  * replay, and that the MCU's firmware runs the version's architecture), quantised like a snapshot and
@@ -77,7 +80,10 @@ public final class SerialBridge implements AutoCloseable {
     private ByteArrayOutputStream updateAssembly;
     private int updateRound = -1;
     private int updateNext;
+    private boolean updateCompressed;
     private final AtomicLong updatesPublished = new AtomicLong();
+    /** Updates the MCU compressed itself (UPDATE_S8), forwarded as they came. */
+    private final AtomicLong compressedFromMcu = new AtomicLong();
     private final AtomicLong updateBytesPublished = new AtomicLong();
     /** With compressed uplink: what the MCU's updates left unsent (serial reader thread only). */
     private DeltaCompressor compressor;
@@ -155,7 +161,8 @@ public final class SerialBridge implements AutoCloseable {
         try {
             switch (f.type()) {
                 case Frames.HELLO -> hello(f.payload());
-                case Frames.UPDATE -> updateChunk(f.payload());
+                case Frames.UPDATE -> updateChunk(f.payload(), false);
+                case Frames.UPDATE_S8 -> updateChunk(f.payload(), true);
                 case Frames.DEPLOYMENT -> {
                     byte[] p = f.payload();
                     worker.execute(() -> deploymentFromMcu(p));
@@ -228,7 +235,10 @@ public final class SerialBridge implements AutoCloseable {
         }
     }
 
-    private void updateChunk(byte[] p) throws Exception {
+    private void updateChunk(byte[] p, boolean compressed) throws Exception {
+        if (p.length < 8) {
+            throw new IOException("update chunk of " + p.length + " bytes");
+        }
         ByteBuffer b = ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN);
         int round = b.getInt();
         int index = b.getShort() & 0xFFFF;
@@ -237,8 +247,9 @@ public final class SerialBridge implements AutoCloseable {
             updateAssembly = new ByteArrayOutputStream();
             updateRound = round;
             updateNext = 0;
+            updateCompressed = compressed;
         }
-        if (updateAssembly == null || round != updateRound || index != updateNext) {
+        if (updateAssembly == null || round != updateRound || index != updateNext || compressed != updateCompressed) {
             updateAssembly = null;
             throw new IOException("update chunk " + index + "/" + count + " of round " + round + " out of order");
         }
@@ -249,10 +260,10 @@ public final class SerialBridge implements AutoCloseable {
         }
         byte[] all = updateAssembly.toByteArray();
         updateAssembly = null;
-        publishUpdate(round, all);
+        publishUpdate(round, all, compressed);
     }
 
-    private void publishUpdate(int round, byte[] all) throws Exception {
+    private void publishUpdate(int round, byte[] all, boolean compressed) throws Exception {
         TrainTask task = tasks.remove(round);
         if (task == null) {
             throw new IOException("update for round " + round + " without a task");
@@ -265,6 +276,10 @@ public final class SerialBridge implements AutoCloseable {
         Model theta = snapshots.get(version);
         if (theta == null || version != task.modelVersion()) {
             throw new IOException("update against version " + version + ", task asked " + task.modelVersion());
+        }
+        if (compressed) {
+            publishCompressed(round, task, version, samples, before, after, b, theta.parameterCount());
+            return;
         }
         Model phi = readState(b);
         adapted.put(round, phi);
@@ -286,6 +301,48 @@ public final class SerialBridge implements AutoCloseable {
         } else {
             payload = WireCodec.encode(u, NumberFormat.F32, 0);
         }
+        publish(payload);
+    }
+
+    /**
+     * An UPDATE_S8 from the MCU: it compressed the round's change itself and keeps the residual in its arena, so the
+     * gateway checks the sent values (positions in range and increasing, block exponents in range: {@link SparseDelta})
+     * and forwards them as they are.
+     */
+    private void publishCompressed(int round, TrainTask task, long version, int samples, float before, float after,
+                                   ByteBuffer b, int parameterCount) throws Exception {
+        if (!task.compressedUplink()) {
+            throw new IOException("compressed update for round " + round + ", whose task asked for the whole delta");
+        }
+        if (b.remaining() < 2) {
+            throw new IOException("compressed update of round " + round + " without its count");
+        }
+        int count = b.getShort() & 0xFFFF;
+        int blocks = SparseDelta.blocks(count);
+        if (count == 0 || b.remaining() != blocks + 3 * count) {
+            throw new IOException("compressed update of round " + round + ": " + count + " values in " + b.remaining()
+                    + " bytes");
+        }
+        byte[] fracs = new byte[blocks];
+        b.get(fracs);
+        int[] positions = new int[count];
+        byte[] values = new byte[count];
+        for (int j = 0; j < count; j++) {
+            positions[j] = b.getShort() & 0xFFFF;
+            values[j] = b.get();
+        }
+        SparseDelta sent;
+        try {
+            sent = new SparseDelta(parameterCount, positions, values, fracs);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("compressed update of round " + round + ": " + e.getMessage(), e);
+        }
+        ModelUpdate u = new ModelUpdate(round, deviceId, task.modelId(), version, sent.toDense(), samples, before, after);
+        compressedFromMcu.incrementAndGet();
+        publish(WireCodec.encode(u, sent));
+    }
+
+    private void publish(byte[] payload) throws Exception {
         transport.publish(topics.device(deviceId, Topics.DeviceTopic.UPDATE), payload, false);
         updatesPublished.incrementAndGet();
         updateBytesPublished.addAndGet(payload.length);
@@ -314,9 +371,9 @@ public final class SerialBridge implements AutoCloseable {
                 t.requireWithinDeviceBounds(System.currentTimeMillis());
                 tasks.put(t.round(), t);
                 if (sentVersions.contains(t.modelVersion())) {
-                    ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+                    ByteBuffer b = ByteBuffer.allocate(18).order(ByteOrder.LITTLE_ENDIAN);
                     b.putInt(t.round()).putInt((int) t.modelVersion()).putShort((short) t.innerSteps())
-                            .putShort((short) t.batchSize()).putFloat(t.learningRate());
+                            .putShort((short) t.batchSize()).putFloat(t.learningRate()).putShort((short) t.uplinkPermille());
                     link.send(Frames.TASK, b.array());
                 }
             }
@@ -545,6 +602,11 @@ public final class SerialBridge implements AutoCloseable {
     /** The S16 model the MCU adapted in {@code round} (its parameters as it sent them), if the round is recent. */
     public java.util.Optional<Model> adapted(int round) {
         return java.util.Optional.ofNullable(adapted.get(round));
+    }
+
+    /** Updates the MCU compressed itself and the gateway forwarded as they came. */
+    public long compressedFromMcu() {
+        return compressedFromMcu.get();
     }
 
     public long updatesPublished() {

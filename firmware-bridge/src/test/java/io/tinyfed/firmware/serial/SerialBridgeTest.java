@@ -48,6 +48,31 @@ class SerialBridgeTest {
         }
     }
 
+    /** Compressed updates that are truncated, or answer no task, are refused and counted; nothing is published. */
+    @Test
+    void compressedUpdatesFromTheMcu_truncatedOrForNoTask_areRefusedAndCounted() throws Exception {
+        PipedInputStream bridgeIn = new PipedInputStream(1 << 16);
+        PipedOutputStream fromMcu = new PipedOutputStream(bridgeIn);
+        PipedInputStream mcuIn = new PipedInputStream(1 << 16);
+        PipedOutputStream toMcu = new PipedOutputStream(mcuIn);
+        try (SerialBridge b = bridge(bridgeIn, toMcu).start();
+             SerialLink mcu = new SerialLink(mcuIn, fromMcu, f -> { }, Duration.ofMillis(200), 10).start()) {
+            assertThat(mcu.send(Frames.UPDATE_S8, new byte[] {7, 0, 0})).isTrue();
+            // round 7, chunk 0 of 1: a header and one sent value, but no task of round 7 reached this gateway
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(8 + 16 + 2 + 1 + 3).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            one.putInt(7).putShort((short) 0).putShort((short) 1).putInt(1).putInt(10).putFloat(1f).putFloat(0.5f)
+                    .putShort((short) 1).put((byte) 3).putShort((short) 4).put((byte) 100);
+            assertThat(mcu.send(Frames.UPDATE_S8, one.array())).isTrue();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (b.refusedFromDevice() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(b.refusedFromDevice()).isEqualTo(2);
+            assertThat(b.updatesPublished()).isZero();
+            assertThat(b.compressedFromMcu()).isZero();
+        }
+    }
+
     private static SerialBridge bridge(PipedInputStream in, PipedOutputStream out) throws Exception {
         var keys = SnapshotSigner.generateKeyPair();
         SnapshotVerifier verifier = new SnapshotVerifier(Map.of("coordinator", keys.getPublic()));
