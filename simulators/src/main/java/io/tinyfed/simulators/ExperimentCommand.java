@@ -55,6 +55,10 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "20 devices and fewer rounds (sine 60 instead of 200, classification 100 instead of 300).")
     boolean quick;
 
+    @Option(names = "--repeats", defaultValue = "1", paramLabel = "R", description = "faults: run each configuration R "
+            + "times with other choices of devices and average (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -240,6 +244,9 @@ public final class ExperimentCommand implements Callable<Integer> {
      * clipping to 2x.
      */
     private int faults() throws Exception {
+        if (repeats < 1 || repeats > 100) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--repeats " + repeats + ": 1 to 100 runs");
+        }
         int devices = quick ? 30 : 50;
         int rounds = quick ? 60 : 150;
         int perRound = 10;
@@ -258,49 +265,24 @@ public final class ExperimentCommand implements Callable<Integer> {
                 "median", "rounds to <= " + target, "refused", "quarantined");
         Map<String, Double> clean = new LinkedHashMap<>();
         Map<String, Double> cleanMedian = new LinkedHashMap<>();
+        FaultSetup setup = new FaultSetup(init, heldOut, devices, rounds, perRound, target);
         for (double dropout : new double[] {0, 0.2, 0.5}) {
             for (double malicious : new double[] {0, 0.1}) {
                 for (String aggName : AGGREGATIONS.keySet()) {
-                    io.tinyfed.coordinator.strategy.RobustAggregation agg = AGGREGATIONS.get(aggName);
-                    boolean behindGateways = aggName.startsWith("gw-");
-                    InProcessSimulation sim = simulation(SineFamily.FAMILY, init, 32, new ReptileStrategy(1.0, true,
-                            rounds, Selection.count(behindGateways ? perRound / DEVICES_PER_GATEWAY : perRound), agg), devices,
-                            List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")),
-                            new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED));
-                    if (behindGateways) {
-                        sim.behindGateways(devices / DEVICES_PER_GATEWAY, gatewayRobust(aggName), aggName.endsWith("+quar")
-                                ? () -> new io.tinyfed.core.Quarantine(QUARANTINE_RATIO, QUARANTINE_STRIKES) : null);
-                    }
-                    if (aggName.endsWith("+quar") && !behindGateways) {
-                        sim.engine().setQuarantine(new io.tinyfed.core.Quarantine(QUARANTINE_RATIO,
-                                QUARANTINE_STRIKES));
-                    }
-                    int reached = -1;
-                    for (int k = 1; k <= rounds; k++) {
-                        sim.round();
-                        if (reached < 0 && k % 10 == 0 && evaluate(sim.engine().currentModel(), heldOut.subList(0, 40))[0]
-                                <= target) {
-                            reached = k;
-                        }
-                    }
-                    double[] mi = evaluate(sim.engine().currentModel(), heldOut);
-                    long refused = sim.engine().rejectedTotals().values().stream().mapToLong(Long::longValue).sum()
-                            + sim.refusedAtGateways().values().stream().mapToLong(Long::longValue).sum();
+                    FaultRun run = faultRuns(setup, dropout, malicious, aggName, 0);
+                    double[] mi = run.quality();
                     if (malicious == 0) {
                         clean.put(dropout + "/" + aggName, mi[0]);
                         cleanMedian.put(dropout + "/" + aggName, mi[2]);
                     }
-                    // Malicious devices are the first ones (InProcessSimulation): sim-00000 .. sim-(k-1).
-                    int attackers = (int) Math.round(malicious * devices);
-                    java.util.Set<String> quarantined = behindGateways ? sim.quarantinedAtGateways()
-                            : sim.engine().quarantinedDevices();
-                    long caught = quarantined.stream().filter(id -> Integer.parseInt(id.substring(4)) < attackers).count();
+                    int attackers = (int) Math.round(malicious * devices) * repeats;
                     console.printf(Locale.ROOT, "  %-8.1f %-10.1f %-14s %18s %9.3f %18s %9d %16s%n", dropout, malicious,
                             aggName, Double.isInfinite(mi[0]) ? "diverged" : String.format(Locale.ROOT, "%.3f +- %.3f",
-                                    mi[0], mi[1]), mi[2], reached < 0 ? "not reached" : String.valueOf(reached), refused,
-                            aggName.endsWith("+quar") ? caught + "/" + attackers + " + " + (quarantined.size() - caught) : "-");
+                                    mi[0], mi[1]), mi[2], run.reached() < 0 ? "not reached" : String.valueOf(run.reached()),
+                            run.refused(), aggName.endsWith("+quar") ? run.caught() + "/" + attackers + " + " + run.honest()
+                                    : "-");
                     csv.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%.6g,%.6g,%.6f,%d,%d,%d,%d%n", dropout, malicious,
-                            aggName, mi[0], mi[1], mi[2], reached, refused, caught, quarantined.size() - caught));
+                            aggName, mi[0], mi[1], mi[2], run.reached(), run.refused(), run.caught(), run.honest()));
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("name", "adapted_mse");
                     m.put("dropout", dropout);
@@ -310,13 +292,14 @@ public final class ExperimentCommand implements Callable<Integer> {
                     m.put("value", Double.isInfinite(mi[0]) ? "diverged" : mi[0]);
                     m.put("ci95", mi[1]);
                     m.put("median", mi[2]);
-                    m.put("rounds_to_target", reached);
-                    if (behindGateways) {
-                        m.put("clipped_at_gateways", sim.clippedAtGateways());
+                    m.put("rounds_to_target", run.reached());
+                    m.put("repeats", repeats);
+                    if (aggName.startsWith("gw-")) {
+                        m.put("clipped_at_gateways", run.clipped());
                     }
                     if (aggName.endsWith("+quar")) {
-                        m.put("quarantined_attackers", caught);
-                        m.put("quarantined_honest", quarantined.size() - caught);
+                        m.put("quarantined_attackers", run.caught());
+                        m.put("quarantined_honest", run.honest());
                     }
                     metrics.add(m);
                 }
@@ -326,6 +309,29 @@ public final class ExperimentCommand implements Callable<Integer> {
                 robustRatios(metrics, clean, "value"));
         console.printf(Locale.ROOT, "  the same on the median adapted MSE: %s%n", robustRatios(metrics, cleanMedian,
                 "median"));
+        // How far one clean run moves from another when only the coordinator's choice of devices differs: the
+        // resolution of the ratios above.
+        StringBuilder floor = new StringBuilder();
+        for (double dropout : new double[] {0, 0.2, 0.5}) {
+            for (String aggName : List.of("mean", "gw-mean")) {
+                double[] mi = faultRuns(setup, dropout, 0, aggName, repeats).quality();
+                double ratio = mi[0] / clean.get(dropout + "/" + aggName);
+                double medianRatio = mi[2] / cleanMedian.get(dropout + "/" + aggName);
+                floor.append(String.format(Locale.ROOT, "%s at dropout %.1f: %.3f (median %.3f); ", aggName, dropout, ratio,
+                        medianRatio));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", "noise_floor");
+                m.put("dropout", dropout);
+                m.put("aggregation", aggName);
+                m.put("value", ratio);
+                m.put("median", medianRatio);
+                m.put("repeats", repeats);
+                m.put("unit", "ratio");
+                metrics.add(m);
+            }
+        }
+        console.printf(Locale.ROOT, "  noise floor, the clean runs again with other choices of devices each round, vs the "
+                + "first: %s%n", floor.toString().trim());
         console.printf(Locale.ROOT, "  wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
         Files.writeString(dir.resolve("faults.csv"), csv.toString());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
@@ -335,6 +341,71 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         console.printf("  files: %s (faults.csv, summary.json)%n", dir);
         return 0;
+    }
+
+    /** What every run of the faults experiment shares. */
+    private record FaultSetup(Model init, List<SineFamily.Task> heldOut, int devices, int rounds, int perRound,
+                              double target) {
+    }
+
+    /**
+     * One configuration's runs: adapted MSE, its interval and median (each averaged over the runs), rounds to the target
+     * (the first run's), and refused updates, attackers and honest devices quarantined and device deltas clipped at
+     * gateways (summed over the runs).
+     */
+    private record FaultRun(double[] quality, int reached, long refused, long caught, long honest, long clipped) {
+    }
+
+    /**
+     * {@link #repeats} runs of one configuration on the same fleet, the coordinator choosing devices with selection seeds
+     * {@code seed + (firstDraw + r) * 7,919}: averaging over draws narrows what one draw of the selection adds to the
+     * ratios between configurations.
+     */
+    private FaultRun faultRuns(FaultSetup setup, double dropout, double malicious, String aggName, int firstDraw)
+            throws Exception {
+        double[] quality = new double[3];
+        int reached = -1;
+        long refused = 0;
+        long caught = 0;
+        long honest = 0;
+        long clipped = 0;
+        for (int r = 0; r < repeats; r++) {
+            boolean behindGateways = aggName.startsWith("gw-");
+            InProcessSimulation sim = simulation(SineFamily.FAMILY, setup.init(), 32, new ReptileStrategy(1.0, true,
+                    setup.rounds(), Selection.count(behindGateways ? setup.perRound() / DEVICES_PER_GATEWAY
+                    : setup.perRound()), AGGREGATIONS.get(aggName)), setup.devices(),
+                    List.of(HardwareProfile.load("cortex-m4"), HardwareProfile.load("gateway")),
+                    new InProcessSimulation.Faults(dropout, malicious, InProcessSimulation.Attack.SIGN_FLIPPED),
+                    seed + (long) (firstDraw + r) * 7_919);
+            if (behindGateways) {
+                sim.behindGateways(setup.devices() / DEVICES_PER_GATEWAY, gatewayRobust(aggName), aggName.endsWith("+quar")
+                        ? () -> new io.tinyfed.core.Quarantine(QUARANTINE_RATIO, QUARANTINE_STRIKES) : null);
+            } else if (aggName.endsWith("+quar")) {
+                sim.engine().setQuarantine(new io.tinyfed.core.Quarantine(QUARANTINE_RATIO, QUARANTINE_STRIKES));
+            }
+            for (int k = 1; k <= setup.rounds(); k++) {
+                sim.round();
+                if (r == 0 && reached < 0 && k % 10 == 0
+                        && evaluate(sim.engine().currentModel(), setup.heldOut().subList(0, 40))[0] <= setup.target()) {
+                    reached = k;
+                }
+            }
+            double[] mi = evaluate(sim.engine().currentModel(), setup.heldOut());
+            for (int q = 0; q < 3; q++) {
+                quality[q] += mi[q] / repeats;
+            }
+            refused += sim.engine().rejectedTotals().values().stream().mapToLong(Long::longValue).sum()
+                    + sim.refusedAtGateways().values().stream().mapToLong(Long::longValue).sum();
+            // Malicious devices are the first ones (InProcessSimulation): sim-00000 .. sim-(k-1).
+            int attackers = (int) Math.round(malicious * setup.devices());
+            java.util.Set<String> quarantined = behindGateways ? sim.quarantinedAtGateways()
+                    : sim.engine().quarantinedDevices();
+            long c = quarantined.stream().filter(id -> Integer.parseInt(id.substring(4)) < attackers).count();
+            caught += c;
+            honest += quarantined.size() - c;
+            clipped += sim.clippedAtGateways();
+        }
+        return new FaultRun(quality, reached, refused, caught, honest, clipped);
     }
 
     /**
@@ -478,11 +549,18 @@ public final class ExperimentCommand implements Callable<Integer> {
     private InProcessSimulation simulation(TaskFamily family, Model init, int innerSteps, Strategy strategy, int devices,
                                            List<HardwareProfile> profiles, InProcessSimulation.Faults faults)
             throws Exception {
+        return simulation(family, init, innerSteps, strategy, devices, profiles, faults, seed);
+    }
+
+    /** The same fleet (tasks, data, faults from {@link #seed}); the coordinator selects devices with {@code selectionSeed}. */
+    private InProcessSimulation simulation(TaskFamily family, Model init, int innerSteps, Strategy strategy, int devices,
+                                           List<HardwareProfile> profiles, InProcessSimulation.Faults faults,
+                                           long selectionSeed) throws Exception {
         TaskFamily.Protocol p = family.protocol();
         int local = localSamples != null ? localSamples : p.shots();
         return new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), family, init,
                 new RoundEngine.Settings(family.name(), innerSteps, p.learningRate(), local, Duration.ofSeconds(10), 1.0, 1,
-                        1e3, seed),
+                        1e3, selectionSeed),
                 strategy, devices, profiles, local, faults, seed);
     }
 
