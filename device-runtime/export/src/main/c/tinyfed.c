@@ -1144,16 +1144,6 @@ static float corrected_at(corrected_cursor *c, int32_t i) {
     return delta + (float) c->residual[i] * c->residual_scale;
 }
 
-/* How many corrected magnitudes have a bit pattern of at least bits. */
-static int32_t count_at_least(corrected_cursor *c, uint32_t bits) {
-    int32_t n = 0;
-    cursor_rewind(c);
-    for (int32_t i = 0; i < c->m->param_count; i++) {
-        n += float_bits(fabsf(corrected_at(c, i))) >= bits;
-    }
-    return n;
-}
-
 /* Sent value j as the receiver reads it: q * 2^-frac of its block. */
 static float sent_value(const int8_t *values, const int8_t *block_frac, int32_t j) {
     return (float) ldexp((double) values[j], -block_frac[j / TF_S8_BLOCK]);
@@ -1186,18 +1176,28 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
             return TF_ERR_ARGUMENT;
         }
     }
-    /* the k-th largest magnitude: the largest bit pattern at least k magnitudes reach (non-negative floats order as
-       their bits do), found by bisection over the patterns */
-    uint32_t lo = 0, hi = 0x7F800001u;
-    while (hi - lo > 1u) {
-        uint32_t mid = lo + (hi - lo) / 2u;
-        if (count_at_least(&c, mid) >= k) {
-            lo = mid;
-        } else {
-            hi = mid;
+    /* the k-th largest magnitude, by radix selection over the bit patterns of the magnitudes (non-negative floats
+       order as their bits do), a byte at a time from the top: four passes and one histogram on the stack. What is
+       left of k at the end is how many values equal to it are sent: the lowest positions among them. */
+    uint32_t threshold = 0, known = 0;
+    int32_t ties = k;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        uint16_t histogram[256];
+        memset(histogram, 0, sizeof histogram);
+        cursor_rewind(&c);
+        for (int32_t i = 0; i < n; i++) {
+            uint32_t b = float_bits(fabsf(corrected_at(&c, i)));
+            if ((b & known) == threshold) {
+                histogram[(b >> shift) & 0xFFu]++;
+            }
         }
+        int digit = 255;
+        while (histogram[digit] < ties) {
+            ties -= histogram[digit--];
+        }
+        threshold |= (uint32_t) digit << shift;
+        known |= 0xFFu << shift;
     }
-    int32_t ties = k - count_at_least(&c, lo + 1u); /* values at the threshold that are sent: the lowest positions */
     /* send the chosen positions in order, each block scaled so its largest magnitude fills int8 */
     float block[TF_S8_BLOCK];
     int32_t sent = 0;
@@ -1205,7 +1205,7 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
     for (int32_t i = 0; i < n && sent < k; i++) {
         float v = corrected_at(&c, i);
         uint32_t b = float_bits(fabsf(v));
-        if (!(b > lo || (b == lo && ties-- > 0))) {
+        if (!(b > threshold || (b == threshold && ties-- > 0))) {
             continue;
         }
         positions[sent] = (uint16_t) i;
@@ -1219,9 +1219,10 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
                 max = a > max ? a : max;
             }
             int frac = frac_for(max, 127.0);
+            double scale = ldexp(1.0, frac);
             block_frac[from / TF_S8_BLOCK] = (int8_t) frac;
             for (int32_t j = from; j < sent; j++) {
-                values[j] = (int8_t) round_clamp(ldexp((double) block[j - from], frac), 127);
+                values[j] = (int8_t) round_clamp((double) block[j - from] * scale, 127);
             }
         }
     }
@@ -1240,6 +1241,7 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
         max = a > max ? a : max;
     }
     int new_frac = frac_for(max, 32767.0);
+    double residual_scale = ldexp(1.0, new_frac);
     j = 0;
     cursor_rewind(&c);
     for (int32_t i = 0; i < n; i++) {
@@ -1247,7 +1249,7 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
         if (j < k && positions[j] == i) {
             v -= sent_value(values, block_frac, j++);
         }
-        residual[i] = (int16_t) round_clamp(ldexp((double) v, new_frac), 32767);
+        residual[i] = (int16_t) round_clamp((double) v * residual_scale, 32767);
     }
     wide[m->residual_frac_off] = new_frac;
     return TF_OK;

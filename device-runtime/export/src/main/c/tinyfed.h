@@ -200,7 +200,8 @@ tf_status tf_train_step_s16(const tf_model *model, void *arena, const float *inp
  *        float; the residual kept in the arena is added; the largest round(permille / 1000 * n) magnitudes (at least one,
  *        ties to the lower position) are sent as int8, each block of TF_S8_BLOCK of them with the power-of-two scale
  *        that makes its largest fill int8 (rounded half up); what is not sent, and each sent value's rounding error,
- *        becomes the new residual (int16 with one scale). No scratch beyond the arena: values are recomputed per pass.
+ *        becomes the new residual (int16 with one scale). No scratch beyond the arena and a 512-byte histogram on
+ *        the stack: values are recomputed on each of its eight passes.
  * @param[in]     base       the model the delta is against (the meta-model): params, tensor fractional bits
  * @param[in]     permille   1..1000
  * @param[out]    positions  the sent positions, increasing (capacity values)

@@ -87,6 +87,18 @@ public final class FirmwareBench implements Callable<Integer> {
                     }
                 }
             }
+            Model sineS16 = ParityCheck.model(sine, ParityCheck.samples(sine, 64, seed));
+            TrainingConfig withResidual = sineConfig.toBuilder().uplinkResidual(true).build();
+            InstructionCount compress = InstructionCount.measure(sineS16, withResidual, InstructionCount.Kernels.OPTIMIZED,
+                    dir(work, "sine-icount-compress"));
+            long residualBytes = io.tinyfed.core.ArenaPlan.of(sine.architecture(), io.tinyfed.core.NumberFormat.S16,
+                    withResidual).bytes(io.tinyfed.core.ArenaPlan.UPLINK_RESIDUAL);
+            System.out.printf(Locale.ROOT, "  %-16s %-14s %14s %16d  one compressed update (tf_compress_s16, top 10%%, "
+                    + "error feedback; residual in the arena: %d B)%n", compress.model(), "compress", "",
+                    compress.compressInstructions(), residualBytes);
+            metrics.add(metric("m4_compress_instructions", compress.model(), InstructionCount.Kernels.OPTIMIZED,
+                    compress.compressInstructions(), "instructions"));
+            metrics.add(metric("uplink_residual_bytes", compress.model(), residualBytes, "B"));
             hostSpeed(work, metrics);
             // C vs Java on the host, and the DSP kernels vs the reference on the Cortex-M4
             metrics.add(metric("parity_mismatches", "all", mismatches, "count"));

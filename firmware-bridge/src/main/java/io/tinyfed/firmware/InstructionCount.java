@@ -24,9 +24,12 @@ import java.util.Map;
  * @param macs                  multiply-accumulates of one inference's dense layers
  * @param state                 a hash of the parameters, scales and counters the 64 steps left: equal for two builds
  *                              that compute the same
+ * @param compressInstructions  one {@code tf_compress_s16} of the trained model against the exported one, top 10%, when
+ *                              the config plans a residual ({@link TrainingConfig#uplinkResidual()}); -1 otherwise
  */
 public record InstructionCount(String model, Kernels kernels, long inferInstructions, long trainStepInstructions,
-                               long calibrationMeasured, long calibrationExpected, long macs, String state) {
+                               long calibrationMeasured, long calibrationExpected, long macs, String state,
+                               long compressInstructions) {
     /**
      * Which C kernels the runtime is built with: the plain C reference, or the Cortex-M DSP path (SMLALD dual
      * multiply-accumulates) that must equal it bit for bit.
@@ -71,7 +74,7 @@ public record InstructionCount(String model, Kernels kernels, long inferInstruct
             lines.put(f[0], f);
         }
         if (lines.containsKey("error") || !lines.containsKey("infer") || !lines.containsKey("train")
-                || !lines.containsKey("state")) {
+                || !lines.containsKey("state") || config.uplinkResidual() != lines.containsKey("compress")) {
             throw new IOException("the instruction-count harness failed: " + out.strip());
         }
         long macs = 0;
@@ -82,6 +85,7 @@ public record InstructionCount(String model, Kernels kernels, long inferInstruct
         }
         return new InstructionCount(s16.architecture().name(), kernels, Long.parseLong(lines.get("infer")[1]),
                 Long.parseLong(lines.get("train")[1]), Long.parseLong(lines.get("calibration")[1]),
-                Long.parseLong(lines.get("calibration")[2]), macs, lines.get("state")[1]);
+                Long.parseLong(lines.get("calibration")[2]), macs, lines.get("state")[1],
+                lines.containsKey("compress") ? Long.parseLong(lines.get("compress")[1]) : -1);
     }
 }

@@ -30,6 +30,8 @@ class InstructionCountTest {
         InstructionCount again = InstructionCount.measure(s16, config, InstructionCount.Kernels.REFERENCE, dir.resolve("b"));
         InstructionCount optimized = InstructionCount.measure(s16, config, InstructionCount.Kernels.OPTIMIZED,
                 dir.resolve("c"));
+        InstructionCount withResidual = InstructionCount.measure(s16, config.toBuilder().uplinkResidual(true).build(),
+                InstructionCount.Kernels.OPTIMIZED, dir.resolve("d"));
 
         assertThat(first.calibrationMeasured()).isEqualTo(first.calibrationExpected()).isEqualTo(200_000);
         assertThat(again).isEqualTo(first);
@@ -39,5 +41,10 @@ class InstructionCountTest {
         assertThat(first.inferInstructions()).isGreaterThan(first.macs()); // at least one instruction per MAC
         assertThat(optimized.state()).as("the DSP kernels leave the reference's parameters, scales and counters")
                 .isEqualTo(first.state());
+        assertThat(first.compressInstructions()).isEqualTo(-1);
+        assertThat(withResidual.state()).as("a residual in the arena changes no training").isEqualTo(optimized.state());
+        // some 36 passes over the 1,761 values: more than a training step, far less than a round of them
+        assertThat(withResidual.compressInstructions()).isGreaterThan(first.trainStepInstructions())
+                .isLessThan(100L * first.trainStepInstructions());
     }
 }
