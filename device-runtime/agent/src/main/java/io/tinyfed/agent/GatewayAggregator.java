@@ -55,9 +55,8 @@ public final class GatewayAggregator {
     private final double normBound;
     private final Robust robust;
     private final double[] weightedSum;
-    /** With clipping: the accepted deltas, their norms and sample counts, summed at {@link #update()}. */
+    /** With clipping: the accepted deltas and sample counts (norms in {@link #acceptedNorms}), summed at {@link #update()}. */
     private final List<float[]> kept = new ArrayList<>();
-    private final List<Double> keptNorms = new ArrayList<>();
     private final List<Integer> keptSamples = new ArrayList<>();
     private int clipped;
     private final Set<String> contributors = new HashSet<>();
@@ -98,7 +97,6 @@ public final class GatewayAggregator {
         acceptedNorms.add(norm);
         if (robust.clipRatio() > 0) {
             kept.add(delta.clone());
-            keptNorms.add(norm);
             keptSamples.add(sampleCount);
         } else {
             for (int i = 0; i < delta.length; i++) {
@@ -192,7 +190,7 @@ public final class GatewayAggregator {
 
     /** The weighted sum of the kept deltas, each scaled down to at most clipRatio x their median norm. */
     private double[] clippedSum() {
-        double[] norms = keptNorms.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] norms = acceptedNorms.stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(norms);
         int n = norms.length;
         double median = n % 2 == 1 ? norms[n / 2] : (norms[n / 2 - 1] + norms[n / 2]) / 2;
@@ -200,7 +198,7 @@ public final class GatewayAggregator {
         double[] sum = new double[weightedSum.length];
         clipped = 0;
         for (int k = 0; k < kept.size(); k++) {
-            double norm = keptNorms.get(k);
+            double norm = acceptedNorms.get(k);
             double scale = norm > limit ? limit / norm : 1.0;
             if (norm > limit) {
                 clipped++;
