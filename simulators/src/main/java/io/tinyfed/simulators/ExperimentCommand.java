@@ -383,14 +383,21 @@ public final class ExperimentCommand implements Callable<Integer> {
             } else if (aggName.endsWith("+quar")) {
                 sim.engine().setQuarantine(new io.tinyfed.core.Quarantine(QUARANTINE_RATIO, QUARANTINE_STRIKES));
             }
-            for (int k = 1; k <= setup.rounds(); k++) {
-                sim.round();
+            boolean diverged = false;
+            for (int k = 1; k <= setup.rounds() && !diverged; k++) {
+                try {
+                    sim.round();
+                } catch (IllegalStateException e) { // a device's training blew up on the meta-model: the run is lost
+                    diverged = true;
+                    continue;
+                }
                 if (r == 0 && reached < 0 && k % 10 == 0
                         && evaluate(sim.engine().currentModel(), setup.heldOut().subList(0, 40))[0] <= setup.target()) {
                     reached = k;
                 }
             }
-            double[] mi = evaluate(sim.engine().currentModel(), setup.heldOut());
+            double[] mi = diverged ? new double[] {Double.POSITIVE_INFINITY, 0, Double.POSITIVE_INFINITY}
+                    : evaluate(sim.engine().currentModel(), setup.heldOut());
             for (int q = 0; q < 3; q++) {
                 quality[q] += mi[q] / repeats;
             }
