@@ -59,6 +59,10 @@ public final class ExperimentCommand implements Callable<Integer> {
             + "times with other choices of devices and average (default: ${DEFAULT-VALUE}).")
     int repeats;
 
+    @Option(names = "--dropout", split = ",", paramLabel = "P", defaultValue = "0,0.2,0.5", description = "faults: the "
+            + "dropout probabilities to run (default: ${DEFAULT-VALUE}).")
+    double[] dropouts;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -247,6 +251,12 @@ public final class ExperimentCommand implements Callable<Integer> {
         if (repeats < 1 || repeats > 100) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--repeats " + repeats + ": 1 to 100 runs");
         }
+        for (double d : dropouts) {
+            if (!(d >= 0 && d < 1)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--dropout " + d + ": a probability in "
+                        + "[0, 1)");
+            }
+        }
         int devices = quick ? 30 : 50;
         int rounds = quick ? 60 : 150;
         int perRound = 10;
@@ -266,7 +276,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         Map<String, Double> clean = new LinkedHashMap<>();
         Map<String, Double> cleanMedian = new LinkedHashMap<>();
         FaultSetup setup = new FaultSetup(init, heldOut, devices, rounds, perRound, target);
-        for (double dropout : new double[] {0, 0.2, 0.5}) {
+        for (double dropout : dropouts) {
             for (double malicious : new double[] {0, 0.1}) {
                 for (String aggName : AGGREGATIONS.keySet()) {
                     FaultRun run = faultRuns(setup, dropout, malicious, aggName, 0);
@@ -312,7 +322,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         // How far one clean run moves from another when only the coordinator's choice of devices differs: the
         // resolution of the ratios above.
         StringBuilder floor = new StringBuilder();
-        for (double dropout : new double[] {0, 0.2, 0.5}) {
+        for (double dropout : dropouts) {
             for (String aggName : List.of("mean", "gw-mean")) {
                 double[] mi = faultRuns(setup, dropout, 0, aggName, repeats).quality();
                 double ratio = mi[0] / clean.get(dropout + "/" + aggName);
