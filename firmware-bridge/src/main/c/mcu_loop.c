@@ -2,10 +2,10 @@
  * The device loop TinyFed's serial firmware runs, whatever it runs on: it says hello, receives meta-model
  * snapshots and tasks from the gateway, adapts the model on its local sine samples with the exported runtime
  * (tf_train_step_s16, int16 fixed point) and sends the adapted model back, or, when the task asks for a compressed
- * uplink and the export keeps a residual, only the top of its change (tf_compress_s16, error feedback in the arena). Deployed versions go to two model
- * slots (A/B: the version it serves and the one before, as received); an install is personalised on the local
- * samples and compared in shadow, test-then-train, with the previous release personalised the same way on the
- * next live samples of its sensor; a rollback returns to the other slot. Until a version is deployed it serves
+ * uplink and the export keeps a residual, only the top of its change (tf_compress_s16, error feedback in the arena).
+ * Deployed versions go to two model slots (A/B: the version it serves and the one before, as received); an install
+ * is personalised on the local samples and compared in shadow, test-then-train, with the previous release
+ * personalised the same way on the next live samples of its sensor; a rollback returns to the other slot. Until a version is deployed it serves
  * the newest meta-model. A round adapts at the TASK frame's learning rate and an install is personalised at the
  * DEPLOY frame's (the exported rate when a frame's is out of the runtime's range); live learning while a candidate
  * is compared uses the exported rate. The line and the log are the platform's (mcu_platform.h): stdin/stdout on a host
