@@ -5,9 +5,9 @@
  * uplink and the export keeps a residual, only the top of its change (tf_compress_s16, error feedback in the arena).
  * Deployed versions go to two model slots (A/B: the version it serves and the one before, as received); an install
  * is personalised on the local samples and compared in shadow, test-then-train, with the previous release
- * personalised the same way on the next live samples of its sensor; a rollback returns to the other slot. Until a version is deployed it serves
- * the newest meta-model. A round adapts at the TASK frame's learning rate and an install is personalised at the
- * DEPLOY frame's (the exported rate when a frame's is out of the runtime's range); live learning while a candidate
+ * personalised the same way on the next live samples of its sensor; a rollback returns to the other slot. Until a
+ * version is deployed it serves the newest meta-model. A round adapts at the TASK frame's learning rate and an
+ * install is personalised at the DEPLOY frame's (the exported rate when a frame's is out of the runtime's range); live learning while a candidate
  * is compared uses the exported rate. The line and the log are the platform's (mcu_platform.h): stdin/stdout on a host
  * (virtual_mcu.c), a UART on a Cortex-M4 board (firmware_mps2.c). No heap.
  */
