@@ -7,9 +7,9 @@
  * is personalised on the local samples and compared in shadow, test-then-train, with the previous release
  * personalised the same way on the next live samples of its sensor; a rollback returns to the other slot. Until a
  * version is deployed it serves the newest meta-model. A round adapts at the TASK frame's learning rate and an
- * install is personalised at the DEPLOY frame's (the exported rate when a frame's is out of the runtime's range); live learning while a candidate
- * is compared uses the exported rate. The line and the log are the platform's (mcu_platform.h): stdin/stdout on a host
- * (virtual_mcu.c), a UART on a Cortex-M4 board (firmware_mps2.c). No heap.
+ * install is personalised at the DEPLOY frame's (the exported rate when a frame's is out of the runtime's range);
+ * live learning while a candidate is compared uses the exported rate. The line and the log are the platform's
+ * (mcu_platform.h): stdin/stdout on a host (virtual_mcu.c), a UART on a Cortex-M4 board (firmware_mps2.c). No heap.
  */
 #include <math.h>
 #include <stdio.h>
