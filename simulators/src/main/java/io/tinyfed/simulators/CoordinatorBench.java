@@ -116,6 +116,7 @@ public final class CoordinatorBench implements Callable<Integer> {
                 + "by thread (this process), by process (load, mosquitto).");
         System.out.println();
         if (cases == null) {
+            inflightHeap(1000);
             federatedVersusCentral();
         }
         if (json != null) {
@@ -146,6 +147,75 @@ public final class CoordinatorBench implements Callable<Integer> {
             metric("update_bytes", Map.of("format", f.name()), bytes, "bytes");
         }
         System.out.println();
+    }
+
+    /**
+     * What the coordinator holds per update of a round that is still open: a round engine (in memory, no MQTT) with
+     * {@code devices} selected devices receives a decoded S16 update from all but one, so the round stays open; the
+     * heap after full collections, before and after, divided by the updates held.
+     */
+    private void inflightHeap(int devices) throws Exception {
+        Path store = Files.createTempDirectory("tinyfed-bench-heap");
+        List<TrainTask> tasks = new ArrayList<>();
+        io.tinyfed.coordinator.round.FleetGateway quiet = new io.tinyfed.coordinator.round.FleetGateway() {
+            @Override
+            public void publishSnapshot(io.tinyfed.protocol.ModelSnapshot snapshot) {
+            }
+
+            @Override
+            public void publishDelta(io.tinyfed.protocol.SnapshotDelta delta) {
+            }
+
+            @Override
+            public void sendTask(String deviceId, TrainTask task) {
+                tasks.add(task);
+            }
+
+            @Override
+            public void sendReject(String deviceId, io.tinyfed.protocol.Reject reject) {
+            }
+        };
+        RoundEngine engine = new RoundEngine(new RoundEngine.Settings("sine", 1, 0.02f, 1, Duration.ofHours(1), 1.0, 1, 1e3,
+                seed), new ReptileStrategy(1.0, false, 1, Selection.count(devices)), new io.tinyfed.coordinator.store.ModelStore(
+                store), io.tinyfed.coordinator.store.CoordinatorKeys.loadOrCreate(store, "bench"), quiet,
+                java.time.Clock.systemUTC(), Model.initialize(SineFamily.ARCHITECTURE, seed));
+        for (int d = 0; d < devices; d++) {
+            engine.deviceHello(new DeviceHello(String.format("dev-%05d", d), "bench", 1 << 20, 0, "x86_64", 1000,
+                    EnumSet.of(NumberFormat.S16), List.of(), "bench", "", null));
+        }
+        if (engine.startRound().isEmpty()) {
+            throw new IllegalStateException("the heap measurement's round did not start");
+        }
+        TrainTask t = tasks.get(0);
+        float[] delta = new float[SineFamily.ARCHITECTURE.parameterCount()];
+        Arrays.fill(delta, 1e-4f);
+        byte[] payload = WireCodec.encode(new ModelUpdate(t.round(), "dev-00000", "sine", t.modelVersion(), delta, 10, 1f,
+                0.5f), NumberFormat.S16, 0);
+        long before = heapAfterCollections();
+        for (int d = 0; d < devices - 1; d++) {
+            ModelUpdate u = WireCodec.decodeUpdate(payload);
+            String id = String.format("dev-%05d", d);
+            engine.onUpdate(id, new ModelUpdate(u.round(), id, u.modelId(), u.baseVersion(), u.delta(), u.sampleCount(),
+                    u.lossBefore(), u.lossAfter()));
+        }
+        long after = heapAfterCollections();
+        if (!engine.roundOpen() || engine.rejectedTotals().values().stream().mapToLong(Long::longValue).sum() > 0) {
+            throw new IllegalStateException("the heap measurement's updates were not all held: " + engine.rejectedTotals());
+        }
+        double perUpdate = (double) (after - before) / (devices - 1);
+        System.out.printf(Locale.ROOT, "Coordinator heap per update of an open round (%d updates held, %d parameters, S16 on "
+                + "the wire): %,.0f B (its float delta alone: %,d B)%n%n", devices - 1, delta.length, perUpdate,
+                4L * delta.length);
+        metric("heap_bytes_per_inflight_update", Map.of("devices", devices), perUpdate, "bytes");
+    }
+
+    private static long heapAfterCollections() throws InterruptedException {
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        for (int k = 0; k < 3; k++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        return memory.getHeapMemoryUsage().getUsed();
     }
 
     /** A load-generating device: its own MQTT identity, answering each task with a valid delta. */
