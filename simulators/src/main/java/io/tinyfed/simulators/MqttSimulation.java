@@ -371,6 +371,13 @@ final class MqttSimulation implements AutoCloseable {
     }
 
     /** Device updates the gateways refused (non-finite, norm bound, ...) by reason. */
+    /** Each gateway quarantines the devices behind it with a quarantine of its own, made by {@code quarantine}. */
+    void quarantineAtGateways(java.util.function.Supplier<io.tinyfed.core.Quarantine> quarantine) {
+        for (SimulatedGateway g : gateways) {
+            g.quarantine(quarantine.get());
+        }
+    }
+
     Map<RejectReason, Long> refusedAtGateways() {
         Map<RejectReason, Long> out = new EnumMap<>(RejectReason.class);
         for (SimulatedGateway g : gateways) {

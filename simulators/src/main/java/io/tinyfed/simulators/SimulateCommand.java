@@ -150,8 +150,9 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--clip-norm", defaultValue = "0", description = "Delta clipping (0 off, negative: x median norm).")
     double clipNorm;
 
-    @Option(names = "--quarantine-ratio", defaultValue = "0", description = "Quarantine devices (mqtt: gateways) after "
-            + "--quarantine-strikes updates longer than this many times the round's median norm (0: off).")
+    @Option(names = "--quarantine-ratio", defaultValue = "0", description = "Quarantine devices after "
+            + "--quarantine-strikes updates longer than this many times the round's median norm (0: off); over mqtt the "
+            + "coordinator quarantines gateways and each gateway the devices behind it.")
     double quarantineRatio;
 
     @Option(names = "--quarantine-strikes", defaultValue = "2", description = "Strikes before quarantine (default: ${DEFAULT-VALUE}).")
@@ -327,6 +328,9 @@ public final class SimulateCommand implements Callable<Integer> {
                 try (MqttSimulation sim = new MqttSimulation(store, broker, fam, init, settings, strategy, devices, gateways,
                         perGateway, ps, localSamples, faults, seed, heterogeneous ? timing : null)) {
                     sim.engine().setQuarantine(quarantine());
+                    if (quarantine() != null) {
+                        sim.quarantineAtGateways(this::quarantine);
+                    }
                     sim.engine().setUplinkPermille(permille);
                     sim.engine().setDownlinkPermille(downPermille);
                     sim.engine().setAsync(async);

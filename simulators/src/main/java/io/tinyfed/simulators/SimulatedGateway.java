@@ -35,9 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * (hello, online state, offline last will), keeps the latest verified meta-model snapshot, and answers each task by
  * asking {@code perTask} of its devices (seeded by round and gateway) to adapt, refusing bad device updates, and
  * publishing ONE pre-aggregated update ({@link GatewayAggregator}: sample-weighted mean, total weight, contributor
- * count), under the coordinator's default defences applied to its own devices: at most 10,000 samples a device, each
- * device's delta clipped to twice the median norm of its neighbours', and a device whose deltas stood out three times
- * the median twice quarantined (never asked again). A device drops out of a task with the fault plan's probability; the gateway's answer waits the plan's
+ * count), under the coordinator's default defences applied to its own devices: at most 10,000 samples a device and
+ * each device's delta clipped to twice the median norm of its neighbours'; with {@link #quarantine} a device whose
+ * deltas kept standing out is never asked again. A device drops out of a task with the fault plan's probability; the gateway's answer waits the plan's
  * latency; {@link #disconnect()} and {@link #reconnect()} take the gateway off the broker and back (a new MQTT
  * connection that announces itself again). Transport callbacks only decode and verify; adaptation runs on the
  * gateway's own worker thread.
@@ -80,8 +80,8 @@ final class SimulatedGateway implements AutoCloseable {
     private final AtomicLong clippedAtGateway = new AtomicLong();
     /** What the gateway enforces on its devices' updates: the coordinator's defaults unless set. */
     private volatile GatewayAggregator.Robust robust = GatewayAggregator.Robust.DEFAULT;
-    /** The devices behind this gateway whose updates kept standing out: asked no more (the coordinator's defaults). */
-    private final io.tinyfed.core.Quarantine quarantine = new io.tinyfed.core.Quarantine(3.0, 2);
+    /** The devices behind this gateway whose updates kept standing out, asked no more; null: none ({@link #quarantine}). */
+    private volatile io.tinyfed.core.Quarantine quarantine;
     private final AtomicLong updatesPublished = new AtomicLong();
     private final AtomicLong updateBytesPublished = new AtomicLong();
     private final float onlineLr;
@@ -128,6 +128,11 @@ final class SimulatedGateway implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** From now on the gateway quarantines the devices behind it whose updates keep standing out (null: none). */
+    void quarantine(io.tinyfed.core.Quarantine q) {
+        this.quarantine = q;
     }
 
     static String gatewayId(int index) {
@@ -312,8 +317,9 @@ final class SimulatedGateway implements AutoCloseable {
         Model theta = snapshot.model();
         GatewayAggregator sum = new GatewayAggregator(t, id, theta.parameterCount(), normBound, robust);
         SplittableRandom r = new SplittableRandom(seed * 1_000_003L + t.round() * 1_009L + index);
+        io.tinyfed.core.Quarantine quarantine = this.quarantine;
         for (int k : choose(r)) {
-            if (r.nextDouble() < faults.dropout() || quarantine.isQuarantined(devices.get(k).id())) {
+            if (r.nextDouble() < faults.dropout() || quarantine != null && quarantine.isQuarantined(devices.get(k).id())) {
                 continue;
             }
             SimulatedDevice d = devices.get(k);
@@ -325,7 +331,7 @@ final class SimulatedGateway implements AutoCloseable {
         sum.refused().forEach((reason, n) -> refusedAtGateway.computeIfAbsent(reason, x -> new AtomicLong()).addAndGet(n));
         Optional<ModelUpdate> update = sum.update();
         clippedAtGateway.addAndGet(sum.clipped());
-        for (String q : sum.recordStrikes(quarantine)) {
+        for (String q : quarantine == null ? List.<String>of() : sum.recordStrikes(quarantine)) {
             LOG.log(System.Logger.Level.WARNING, "{0}: {1} quarantined: its updates keep standing out", id, q);
         }
         if (update.isEmpty()) {
