@@ -90,6 +90,35 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         System.setProperty("java.awt.headless", "true");
         io.tinyfed.coordinator.Logging.warningsOnly();
+        work = Files.createTempDirectory("tinyfed-experiment");
+        try {
+            return run();
+        } finally {
+            deleteTree(work); // every run's model store: the results are in --out
+        }
+    }
+
+    /** Where this invocation's simulations keep their model stores; removed when it ends. */
+    private Path work;
+
+    /** The last invocation's work directory (gone once it ended). */
+    Path workDirectory() {
+        return work;
+    }
+
+    /** A new directory under {@link #work} for one simulation's store. */
+    private Path runStore() throws java.io.IOException {
+        return Files.createTempDirectory(work, "run");
+    }
+
+    /** Deletes {@code root} and everything below it. */
+    static void deleteTree(Path root) throws java.io.IOException {
+        try (var walk = Files.walk(root)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private int run() throws Exception {
         if ("faults".equals(name)) {
             return faults();
         }
@@ -467,8 +496,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         List<Map<String, Object>> metrics = new ArrayList<>();
         TaskFamily.Protocol p = SineFamily.FAMILY.protocol();
         int rounds = quick ? 60 : 200;
-        new AsyncExperiment((strategy, quorum, devices) -> new InProcessSimulation(Files.createTempDirectory(
-                "tinyfed-experiment"), SineFamily.FAMILY, AsyncExperiment.init(seed), new RoundEngine.Settings("sine",
+        new AsyncExperiment((strategy, quorum, devices) -> new InProcessSimulation(runStore(), SineFamily.FAMILY, AsyncExperiment.init(seed), new RoundEngine.Settings("sine",
                 p.steps(), p.learningRate(), p.shots(), Duration.ofSeconds(30), quorum, 1, 1e3, seed), strategy, devices, AsyncExperiment.profiles(),
                 p.shots(), InProcessSimulation.Faults.NONE, seed), quick ? 40 : 100, rounds, seed, console)
                 .run(dir, metrics);
@@ -480,23 +508,17 @@ public final class ExperimentCommand implements Callable<Integer> {
         Path dir = out.resolve("deploy");
         Files.createDirectories(dir);
         long started = System.nanoTime();
-        Path store = Files.createTempDirectory("tinyfed-deploy-experiment");
-        try {
-            List<Map<String, Object>> metrics = new DeployExperiment(quick, seed, console).run(store);
-            console.printf("%n  %-32s %s%n", "metric", "value");
-            for (Map<String, Object> m : metrics) {
-                console.printf(Locale.ROOT, "  %-32s %s%n", m.get("name"), m.get("value") instanceof Double d
-                        ? String.format(Locale.ROOT, "%.3f", d) : m.get("value"));
-            }
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
-                    Map.of("metrics", metrics));
-            if (json != null) {
-                Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            try (var walk = Files.walk(store)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+        Path store = runStore();
+        List<Map<String, Object>> metrics = new DeployExperiment(quick, seed, console).run(store);
+        console.printf("%n  %-32s %s%n", "metric", "value");
+        for (Map<String, Object> m : metrics) {
+            console.printf(Locale.ROOT, "  %-32s %s%n", m.get("name"), m.get("value") instanceof Double d
+                    ? String.format(Locale.ROOT, "%.3f", d) : m.get("value"));
+        }
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(),
+                Map.of("metrics", metrics));
+        if (json != null) {
+            Files.copy(dir.resolve("summary.json"), json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         console.printf(Locale.ROOT, "  wall time %.1f s; files: %s (summary.json)%n", (System.nanoTime() - started) / 1e9, dir);
         return 0;
@@ -575,7 +597,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                                            long selectionSeed) throws Exception {
         TaskFamily.Protocol p = family.protocol();
         int local = localSamples != null ? localSamples : p.shots();
-        return new InProcessSimulation(Files.createTempDirectory("tinyfed-experiment"), family, init,
+        return new InProcessSimulation(runStore(), family, init,
                 new RoundEngine.Settings(family.name(), innerSteps, p.learningRate(), local, Duration.ofSeconds(10), 1.0, 1,
                         1e3, selectionSeed),
                 strategy, devices, profiles, local, faults, seed);

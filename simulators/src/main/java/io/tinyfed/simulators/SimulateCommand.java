@@ -361,6 +361,8 @@ public final class SimulateCommand implements Callable<Integer> {
                     finalModel = sim.engine().currentModel();
                 }
             }
+        } finally {
+            ExperimentCommand.deleteTree(store); // the run's model store: the results are in --out
         }
         randomInit = score(fam, init, heldOut);
         curves = new double[2][CURVE_STEPS.length];

@@ -65,10 +65,11 @@ class ExperimentCommandTest {
     @Test
     void faultsQuick_robustAggregationBeatsThePlainMeanUnderAttack_withAndWithoutGateways(@TempDir Path dir) throws Exception {
         // no dropout only: the grid's other two thirds run the same code (the full grid is in docs/results.md)
-        int exit = new CommandLine(new ExperimentCommand()).execute("faults", "--quick", "--dropout", "0", "--out",
-                dir.toString());
+        ExperimentCommand experiment = new ExperimentCommand();
+        int exit = new CommandLine(experiment).execute("faults", "--quick", "--dropout", "0", "--out", dir.toString());
 
         assertThat(exit).isZero();
+        assertThat(experiment.workDirectory()).as("the runs' model stores are removed").doesNotExist();
         JsonNode metrics = new ObjectMapper().readTree(dir.resolve("faults/summary.json").toFile()).get("metrics");
         // 2 attack levels x 8 aggregations (4 with devices answering, 4 behind gateways), then the noise floor for both
         // topologies
