@@ -76,8 +76,20 @@ public final class CoordinatorBench implements Callable<Integer> {
         metrics.add(m);
     }
 
+    /** Where this run's coordinators keep their stores; removed when it ends. */
+    private Path work;
+
     @Override
     public Integer call() throws Exception {
+        work = Files.createTempDirectory("tinyfed-bench");
+        try {
+            return run();
+        } finally {
+            ExperimentCommand.deleteTree(work);
+        }
+    }
+
+    private Integer run() throws Exception {
         System.out.printf("TinyFed coordinator benchmark (%s, seed %d, %d cores, %s)%n%n", quick ? "quick" : "full", seed,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         if (cases == null) {
@@ -155,7 +167,7 @@ public final class CoordinatorBench implements Callable<Integer> {
      * heap after full collections, before and after, divided by the updates held.
      */
     private void inflightHeap(int devices) throws Exception {
-        Path store = Files.createTempDirectory("tinyfed-bench-heap");
+        Path store = Files.createTempDirectory(work, "heap");
         List<TrainTask> tasks = new ArrayList<>();
         io.tinyfed.coordinator.round.FleetGateway quiet = new io.tinyfed.coordinator.round.FleetGateway() {
             @Override
@@ -263,7 +275,7 @@ public final class CoordinatorBench implements Callable<Integer> {
     }
 
     private void throughput(Load load, Broker broker, int devices, int rounds) throws Exception {
-        Path store = Files.createTempDirectory("tinyfed-bench");
+        Path store = Files.createTempDirectory(work, "throughput");
         String fleet = "bench" + devices + load.name().toLowerCase(Locale.ROOT) + broker.name().toLowerCase(Locale.ROOT);
         Topics topics = Topics.of(fleet);
         float[] delta = new float[SineFamily.ARCHITECTURE.parameterCount()];
@@ -468,7 +480,7 @@ public final class CoordinatorBench implements Callable<Integer> {
         List<SineFamily.Task> heldOut = SineFamily.tasks(200, seed + 1000);
         SimulatedFleet fleet = new SimulatedFleet("bench-fed", devices, seed);
         Model federated;
-        Path store = Files.createTempDirectory("tinyfed-bench-fed");
+        Path store = Files.createTempDirectory(work, "federated");
         try (Coordinator c = Coordinator.builder().fleet("bench-fed").store(store).initialModel(init)
                 .rounds(new RoundEngine.Settings("sine", 32, 0.02f, 10, Duration.ofSeconds(10), 1.0, 1, 1e3, seed))
                 .strategy(new ReptileStrategy(1.0, true, rounds, Selection.count(perRound)))
