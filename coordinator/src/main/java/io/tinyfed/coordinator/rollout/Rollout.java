@@ -457,7 +457,6 @@ public final class Rollout {
 
     /** The median of {@code values} (the mean of the middle two for an even count); {@code values} is not empty. */
     public static double median(List<Double> values) {
-        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return io.tinyfed.core.Statistics.median(values.stream().mapToDouble(Double::doubleValue).toArray());
     }
 }

@@ -583,8 +583,7 @@ public final class RoundEngine {
         List<String> contributors = accepted.stream().map(Reply::deviceId).distinct().toList();
         if (quarantine != null) {
             for (String id : quarantine.record(received.stream().map(Reply::deviceId).toList(),
-                    received.stream().mapToDouble(r -> io.tinyfed.coordinator.strategy.RobustAggregation.norm(r.delta()))
-                            .toArray())) {
+                    received.stream().mapToDouble(r -> io.tinyfed.core.Statistics.l2Norm(r.delta())).toArray())) {
                 LOG.log(System.Logger.Level.WARNING, "round {0}: {1} quarantined: its updates keep standing out",
                         String.valueOf(round), id);
                 outstanding.remove(id); // asynchronous rounds: its task in flight no longer counts

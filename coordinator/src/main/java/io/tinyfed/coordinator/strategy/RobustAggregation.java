@@ -1,5 +1,6 @@
 package io.tinyfed.coordinator.strategy;
 
+import io.tinyfed.core.Statistics;
 import java.util.Arrays;
 import java.util.List;
 
@@ -55,7 +56,7 @@ public record RobustAggregation(Rule rule, double trim, double clipNorm) {
     /** Each delta scaled down to at most {@code maxNorm} (L2); shorter ones unchanged. */
     public static List<float[]> clip(List<float[]> deltas, double maxNorm) {
         return deltas.stream().map(d -> {
-            double n = norm(d);
+            double n = Statistics.l2Norm(d);
             if (n <= maxNorm || n == 0) {
                 return d;
             }
@@ -68,17 +69,8 @@ public record RobustAggregation(Rule rule, double trim, double clipNorm) {
         }).toList();
     }
 
-    public static double norm(float[] d) {
-        double s = 0;
-        for (float v : d) {
-            s += (double) v * v;
-        }
-        return Math.sqrt(s);
-    }
-
     static double medianNorm(List<float[]> deltas) {
-        double[] n = deltas.stream().mapToDouble(RobustAggregation::norm).sorted().toArray();
-        return n.length % 2 == 1 ? n[n.length / 2] : (n[n.length / 2 - 1] + n[n.length / 2]) / 2;
+        return Statistics.median(deltas.stream().mapToDouble(Statistics::l2Norm).toArray());
     }
 
     public static float[] weightedMean(List<float[]> deltas, double[] weights) {

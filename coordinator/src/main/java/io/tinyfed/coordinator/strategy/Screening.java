@@ -1,8 +1,8 @@
 package io.tinyfed.coordinator.strategy;
 
+import io.tinyfed.core.Statistics;
 import io.tinyfed.protocol.RejectReason;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -53,13 +53,13 @@ public record Screening(double normRatio, double weightRatio, double stepRatio) 
     /** Screens one round's validated updates against each other. */
     public Screened screen(List<Reply> replies) {
         if (replies.size() < MIN_REPLIES) {
-            return new Screened(List.copyOf(replies), List.of(), median(norms(replies)));
+            return new Screened(List.copyOf(replies), List.of(), Statistics.median(norms(replies)));
         }
-        double median = median(norms(replies));
+        double median = Statistics.median(norms(replies));
         List<Reply> kept = new ArrayList<>();
         List<Failure> refused = new ArrayList<>();
         for (Reply r : replies) {
-            double norm = RobustAggregation.norm(r.delta());
+            double norm = Statistics.l2Norm(r.delta());
             if (norm > normRatio * median) {
                 refused.add(new Failure(r.deviceId(), RejectReason.NORM_BOUND, String.format(
                         "delta norm %.4g is more than %.4g times the round's median %.4g", norm, normRatio, median)));
@@ -69,7 +69,7 @@ public record Screening(double normRatio, double weightRatio, double stepRatio) 
         }
         if (kept.size() >= 2) {
             double[] weights = kept.stream().mapToDouble(Reply::sampleCount).toArray();
-            double cap = weightRatio * median(weights);
+            double cap = weightRatio * Statistics.median(weights);
             for (int i = 0; i < kept.size(); i++) {
                 Reply r = kept.get(i);
                 if (r.sampleCount() > cap) {
@@ -77,7 +77,7 @@ public record Screening(double normRatio, double weightRatio, double stepRatio) 
                 }
             }
         }
-        return new Screened(List.copyOf(kept), List.copyOf(refused), median(norms(kept)));
+        return new Screened(List.copyOf(kept), List.copyOf(refused), Statistics.median(norms(kept)));
     }
 
     /**
@@ -102,16 +102,6 @@ public record Screening(double normRatio, double weightRatio, double stepRatio) 
     }
 
     private static double[] norms(List<Reply> replies) {
-        return replies.stream().mapToDouble(r -> RobustAggregation.norm(r.delta())).toArray();
-    }
-
-    private static double median(double[] values) {
-        if (values.length == 0) {
-            return Double.NaN;
-        }
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        return replies.stream().mapToDouble(r -> Statistics.l2Norm(r.delta())).toArray();
     }
 }

@@ -83,8 +83,8 @@ class RobustAggregationTest {
         float[] poisoned = plain.aggregate(1, theta, attacked, List.of());
         float[] defended = robust.aggregate(1, theta, attacked, List.of());
 
-        double plainError = distance(poisoned, reference) / RobustAggregation.norm(reference);
-        double robustError = distance(defended, reference) / RobustAggregation.norm(reference);
+        double plainError = distance(poisoned, reference) / io.tinyfed.core.Statistics.l2Norm(reference);
+        double robustError = distance(defended, reference) / io.tinyfed.core.Statistics.l2Norm(reference);
         System.out.printf("10%% sign-flipped x30: relative error undefended %.3f, trimmed mean + clipping %.4f%n", plainError,
                 robustError);
         assertThat(plainError).as("undefended").isGreaterThan(0.5);

@@ -1,10 +1,10 @@
 package io.tinyfed.agent;
 
+import io.tinyfed.core.Statistics;
 import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.RejectReason;
 import io.tinyfed.protocol.TrainTask;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
@@ -87,12 +87,12 @@ public final class GatewayAggregator {
 
     /** Adds one device's update; empty when it was summed, else the reason it was refused. */
     public Optional<RejectReason> add(String deviceId, float[] delta, int sampleCount, float before, float after) {
-        Optional<RejectReason> reason = check(deviceId, delta, sampleCount);
+        double norm = Statistics.l2Norm(delta);
+        Optional<RejectReason> reason = check(deviceId, delta, sampleCount, norm);
         if (reason.isPresent()) {
             refused.merge(reason.get(), 1L, Long::sum);
             return reason;
         }
-        double norm = norm(delta);
         acceptedIds.add(deviceId);
         acceptedNorms.add(norm);
         if (robust.clipRatio() > 0) {
@@ -110,7 +110,7 @@ public final class GatewayAggregator {
         return Optional.empty();
     }
 
-    private Optional<RejectReason> check(String deviceId, float[] delta, int sampleCount) {
+    private Optional<RejectReason> check(String deviceId, float[] delta, int sampleCount, double norm) {
         if (delta.length != weightedSum.length) {
             return Optional.of(RejectReason.WRONG_SHAPE);
         }
@@ -120,21 +120,13 @@ public final class GatewayAggregator {
         if (!Float.isFinite(firstNonFinite(delta))) {
             return Optional.of(RejectReason.NON_FINITE);
         }
-        if (norm(delta) > normBound) {
+        if (norm > normBound) {
             return Optional.of(RejectReason.NORM_BOUND);
         }
         if (contributors.contains(deviceId)) {
             return Optional.of(RejectReason.DUPLICATE);
         }
         return Optional.empty();
-    }
-
-    private static double norm(float[] delta) {
-        double sq = 0;
-        for (float v : delta) {
-            sq += (double) v * v;
-        }
-        return Math.sqrt(sq);
     }
 
     /** The first non-finite value, or 0 when every value is finite. */
@@ -190,11 +182,8 @@ public final class GatewayAggregator {
 
     /** The weighted sum of the kept deltas, each scaled down to at most clipRatio x their median norm. */
     private double[] clippedSum() {
-        double[] norms = acceptedNorms.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(norms);
-        int n = norms.length;
-        double median = n % 2 == 1 ? norms[n / 2] : (norms[n / 2 - 1] + norms[n / 2]) / 2;
-        double limit = robust.clipRatio() * median;
+        double limit = robust.clipRatio() * Statistics.median(acceptedNorms.stream().mapToDouble(Double::doubleValue)
+                .toArray());
         double[] sum = new double[weightedSum.length];
         clipped = 0;
         for (int k = 0; k < kept.size(); k++) {

@@ -1,7 +1,6 @@
 package io.tinyfed.core;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,11 +42,8 @@ public final class Quarantine {
         if (norms.length < 3) {
             return now; // a median of one or two says nothing about who stands out
         }
-        double[] sorted = norms.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-        for (int k = 0; k < n; k++) {
+        double median = Statistics.median(norms);
+        for (int k = 0; k < norms.length; k++) {
             String id = deviceIds.get(k);
             if (norms[k] > ratio * median && counts.merge(id, 1, Integer::sum) >= strikes && quarantined.add(id)) {
                 now.add(id);
