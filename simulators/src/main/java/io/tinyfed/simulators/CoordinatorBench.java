@@ -15,7 +15,6 @@ import io.tinyfed.core.NumberFormat;
 import io.tinyfed.core.Reptile;
 import io.tinyfed.core.Sample;
 import io.tinyfed.core.TrainingConfig;
-import io.tinyfed.protocol.DeviceHello;
 import io.tinyfed.protocol.DeviceState;
 import io.tinyfed.protocol.ModelUpdate;
 import io.tinyfed.protocol.Topics;
@@ -28,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -192,8 +190,7 @@ public final class CoordinatorBench implements Callable<Integer> {
                 store), io.tinyfed.coordinator.store.CoordinatorKeys.loadOrCreate(store, "bench"), quiet,
                 java.time.Clock.systemUTC(), Model.initialize(SineFamily.ARCHITECTURE, seed));
         for (int d = 0; d < devices; d++) {
-            engine.deviceHello(new DeviceHello(String.format("dev-%05d", d), "bench", 1 << 20, 0, "x86_64", 1000,
-                    EnumSet.of(NumberFormat.S16), List.of(), "bench", "", null));
+            engine.deviceHello(LoadFleet.hello(String.format("dev-%05d", d), "bench"));
         }
         if (engine.startRound().isEmpty()) {
             throw new IllegalStateException("the heap measurement's round did not start");
@@ -257,9 +254,8 @@ public final class CoordinatorBench implements Callable<Integer> {
                 }
             }, null, null);
             transport.subscribe(topics.device(id, Topics.DeviceTopic.TASK));
-            transport.publish(topics.device(id, Topics.DeviceTopic.HELLO), WireCodec.encode(new DeviceHello(id,
-                    topics.fleet(), 1 << 20, 0, "x86_64", 1000, EnumSet.of(NumberFormat.S16), List.of(), "bench", "",
-                    null)), true);
+            transport.publish(topics.device(id, Topics.DeviceTopic.HELLO), WireCodec.encode(LoadFleet.hello(id,
+                    topics.fleet())), true);
             transport.publish(topics.device(id, Topics.DeviceTopic.STATE), WireCodec.encode(new DeviceState(id, true)), true);
         }
     }

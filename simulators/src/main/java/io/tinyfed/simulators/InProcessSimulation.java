@@ -371,8 +371,7 @@ public final class InProcessSimulation implements FleetGateway {
             if (quarantine != null) {
                 gatewayQuarantines.put(id, quarantine.get());
             }
-            engine.deviceHello(new io.tinyfed.protocol.DeviceHello(id, "sim", p.ramBytes(), p.flashBytes(), p.cpu(),
-                    p.clockMhz(), p.formatSet(), p.sensors(), "sim", p.firmwareVersion(), null));
+            engine.deviceHello(p.hello(id, "sim", "sim", null, 0));
         }
         for (int i = 0; i < order.size(); i++) {
             SimulatedDevice d = order.get(i);

@@ -75,8 +75,7 @@ final class LoadFleet implements AutoCloseable {
                             .qos(MqttQos.AT_LEAST_ONCE).callback(p -> answer(client, id, updateTopic, delta,
                                     p.getPayloadAsBytes())).send())
                     .thenCompose(ack -> client.publishWith().topic(topics.device(id, Topics.DeviceTopic.HELLO))
-                            .payload(WireCodec.encode(new DeviceHello(id, topics.fleet(), 1 << 20, 0, "x86_64", 1000,
-                                    EnumSet.of(NumberFormat.S16), List.of(), "bench", "", null)))
+                            .payload(WireCodec.encode(hello(id, topics.fleet())))
                             .qos(MqttQos.AT_LEAST_ONCE).retain(true).send())
                     .thenCompose(ack -> client.publishWith().topic(topics.device(id, Topics.DeviceTopic.STATE))
                             .payload(WireCodec.encode(new DeviceState(id, true))).qos(MqttQos.AT_LEAST_ONCE).retain(true)
@@ -85,6 +84,12 @@ final class LoadFleet implements AutoCloseable {
             ready.add(f);
         }
         CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The hello of a load device: an S16 device with 1 MiB of RAM, so that every model fits it. */
+    static DeviceHello hello(String id, String fleet) {
+        return new DeviceHello(id, fleet, 1 << 20, 0, "x86_64", 1000, EnumSet.of(NumberFormat.S16), List.of(), "bench", "",
+                null);
     }
 
     private void answer(Mqtt5AsyncClient client, String id, String updateTopic, float[] delta, byte[] payload) {

@@ -139,8 +139,7 @@ record SimulatedDevice(String id, HardwareProfile profile, TaskFamily.Task task,
     }
 
     DeviceHello hello(String fleet, String gatewayId) {
-        return new DeviceHello(id, fleet, profile.ramBytes(), profile.flashBytes(), profile.cpu(), profile.clockMhz(),
-                profile.formatSet(), profile.sensors(), "sim", profile.firmwareVersion(), gatewayId);
+        return profile.hello(id, fleet, "sim", gatewayId, 0);
     }
 
     private static List<float[]> xs(List<Sample> samples) {

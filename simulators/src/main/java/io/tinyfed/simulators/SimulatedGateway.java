@@ -161,8 +161,7 @@ final class SimulatedGateway implements AutoCloseable {
     private void announce() {
         try {
             HardwareProfile p = HardwareProfile.load("gateway");
-            DeviceHello hello = new DeviceHello(id, fleet, p.ramBytes(), p.flashBytes(), p.cpu(), p.clockMhz(), p.formatSet(),
-                    p.sensors(), "sim-gateway (" + devices.size() + " devices behind)", p.firmwareVersion(), null);
+            DeviceHello hello = p.hello(id, fleet, "sim-gateway (" + devices.size() + " devices behind)", null, 0);
             transport.subscribe(topics.device(id, Topics.DeviceTopic.TASK), topics.device(id, Topics.DeviceTopic.REJECT),
                     topics.device(id, Topics.DeviceTopic.DEPLOY), topics.allModels());
             transport.publish(topics.device(id, Topics.DeviceTopic.HELLO), WireCodec.encode(hello), true);

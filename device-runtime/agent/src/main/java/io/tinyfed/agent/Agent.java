@@ -233,9 +233,8 @@ public final class Agent implements AutoCloseable {
     private void announce(boolean reconnect) {
         try {
             HardwareProfile p = settings.profile();
-            DeviceHello hello = new DeviceHello(settings.deviceId(), settings.fleet(), p.ramBytes(), p.flashBytes(),
-                    p.cpu(), p.clockMhz(), p.formatSet(), p.sensors(), settings.runtimeVersion(), p.firmwareVersion(),
-                    null, settings.bufferCapacity());
+            DeviceHello hello = p.hello(settings.deviceId(), settings.fleet(), settings.runtimeVersion(), null,
+                    settings.bufferCapacity());
             // Subscribe before announcing, so a coordinator that reacts to the hello cannot miss us.
             // After a (re)connect the device may have missed versions: full snapshots until a delta applies again.
             fullSnapshots = true;

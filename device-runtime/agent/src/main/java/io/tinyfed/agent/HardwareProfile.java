@@ -6,6 +6,7 @@ import io.tinyfed.core.Loss;
 import io.tinyfed.core.Model;
 import io.tinyfed.core.NumberFormat;
 import io.tinyfed.core.TrainingConfig;
+import io.tinyfed.protocol.DeviceHello;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -40,6 +41,15 @@ public record HardwareProfile(String name, long ramBytes, long flashBytes, Strin
 
     public Set<NumberFormat> formatSet() {
         return EnumSet.copyOf(formats);
+    }
+
+    /**
+     * The hello of device {@code deviceId} of {@code fleet} with this hardware, running {@code runtimeVersion}, attached
+     * via {@code gatewayId} (null: directly), keeping {@code sampleCapacity} samples (0: not said).
+     */
+    public DeviceHello hello(String deviceId, String fleet, String runtimeVersion, String gatewayId, int sampleCapacity) {
+        return new DeviceHello(deviceId, fleet, ramBytes, flashBytes, cpu, clockMhz, formatSet(), sensors, runtimeVersion,
+                firmwareVersion, gatewayId, sampleCapacity);
     }
 
     /**
