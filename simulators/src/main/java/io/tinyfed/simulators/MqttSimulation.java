@@ -370,7 +370,6 @@ final class MqttSimulation implements AutoCloseable {
         return sum;
     }
 
-    /** Device updates the gateways refused (non-finite, norm bound, ...) by reason. */
     /** Each gateway quarantines the devices behind it with a quarantine of its own, made by {@code quarantine}. */
     void quarantineAtGateways(java.util.function.Supplier<io.tinyfed.core.Quarantine> quarantine) {
         for (SimulatedGateway g : gateways) {
@@ -378,6 +377,7 @@ final class MqttSimulation implements AutoCloseable {
         }
     }
 
+    /** Device updates the gateways refused (non-finite, norm bound, ...) by reason. */
     Map<RejectReason, Long> refusedAtGateways() {
         Map<RejectReason, Long> out = new EnumMap<>(RejectReason.class);
         for (SimulatedGateway g : gateways) {

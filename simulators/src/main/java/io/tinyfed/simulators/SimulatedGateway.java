@@ -36,11 +36,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * asking {@code perTask} of its devices (seeded by round and gateway) to adapt, refusing bad device updates, and
  * publishing ONE pre-aggregated update ({@link GatewayAggregator}: sample-weighted mean, total weight, contributor
  * count), under the coordinator's default defences applied to its own devices: at most 10,000 samples a device and
- * each device's delta clipped to twice the median norm of its neighbours'; with {@link #quarantine} a device whose
- * deltas kept standing out is never asked again. A device drops out of a task with the fault plan's probability; the gateway's answer waits the plan's
- * latency; {@link #disconnect()} and {@link #reconnect()} take the gateway off the broker and back (a new MQTT
- * connection that announces itself again). Transport callbacks only decode and verify; adaptation runs on the
- * gateway's own worker thread.
+ * each device's delta clipped to twice the median norm of its neighbours' ({@link GatewayAggregator.Robust#DEFAULT});
+ * with {@link #quarantine} a device whose deltas kept standing out is never asked again. A device drops out of a task
+ * with the fault plan's probability; the gateway's answer waits the plan's latency; {@link #disconnect()} and
+ * {@link #reconnect()} take the gateway off the broker and back (a new MQTT connection that announces itself again).
+ * Transport callbacks only decode and verify; adaptation runs on the gateway's own worker thread.
  *
  * <p>Deployments: the gateway is the deployment unit, as it is the training unit. Its devices serve the newest
  * meta-model until a verified {@link Deploy} (signature, device, bounds, replay) pins a version; every device then
@@ -78,8 +78,6 @@ final class SimulatedGateway implements AutoCloseable {
     private final Map<RejectReason, AtomicLong> refusedAtGateway = new ConcurrentHashMap<>();
     /** Device deltas this gateway scaled down to its clip norm ({@link GatewayAggregator.Robust}). */
     private final AtomicLong clippedAtGateway = new AtomicLong();
-    /** What the gateway enforces on its devices' updates: the coordinator's defaults unless set. */
-    private volatile GatewayAggregator.Robust robust = GatewayAggregator.Robust.DEFAULT;
     /** The devices behind this gateway whose updates kept standing out, asked no more; null: none ({@link #quarantine}). */
     private volatile io.tinyfed.core.Quarantine quarantine;
     private final AtomicLong updatesPublished = new AtomicLong();
@@ -314,7 +312,8 @@ final class SimulatedGateway implements AutoCloseable {
             return;
         }
         Model theta = snapshot.model();
-        GatewayAggregator sum = new GatewayAggregator(t, id, theta.parameterCount(), normBound, robust);
+        GatewayAggregator sum = new GatewayAggregator(t, id, theta.parameterCount(), normBound,
+                GatewayAggregator.Robust.DEFAULT);
         SplittableRandom r = new SplittableRandom(seed * 1_000_003L + t.round() * 1_009L + index);
         io.tinyfed.core.Quarantine quarantine = this.quarantine;
         for (int k : choose(r)) {

@@ -63,10 +63,10 @@ public final class FleetLink implements FleetGateway {
     private final AtomicLong samplesReported = new AtomicLong();
     private final Map<RejectReason, AtomicLong> refusedMessages = new ConcurrentHashMap<>();
     /** What the links carried: update payloads received; full snapshots and version deltas published. */
-    private final java.util.concurrent.atomic.AtomicLong updatesReceived = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong updateBytesReceived = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong snapshotBytesPublished = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong deltaBytesPublished = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong updatesReceived = new AtomicLong();
+    private final AtomicLong updateBytesReceived = new AtomicLong();
+    private final AtomicLong snapshotBytesPublished = new AtomicLong();
+    private final AtomicLong deltaBytesPublished = new AtomicLong();
 
     /** @param signer signs every task and reject, so devices act only on what the coordinator sent */
     public FleetLink(Topics topics, Transport transport, ExecutorService executor, SnapshotSigner signer) {
@@ -288,7 +288,6 @@ public final class FleetLink implements FleetGateway {
         return java.util.Optional.ofNullable(metrics.get(deviceId));
     }
 
-    /** Non-update messages refused, per reason (update refusals are counted by the engine). */
     /**
      * What the links carried so far: update payloads received and their bytes, then the bytes of the full snapshots and
      * of the version deltas published (once each, whatever the number of subscribers).
@@ -298,6 +297,7 @@ public final class FleetLink implements FleetGateway {
             deltaBytesPublished.get()};
     }
 
+    /** Non-update messages refused, per reason (update refusals are counted by the engine). */
     public Map<RejectReason, Long> refusedMessages() {
         Map<RejectReason, Long> out = new java.util.EnumMap<>(RejectReason.class);
         refusedMessages.forEach((k, v) -> out.put(k, v.get()));
