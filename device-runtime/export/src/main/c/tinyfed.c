@@ -1133,20 +1133,33 @@ static void cursor_rewind(corrected_cursor *c) {
     c->t = -1;
 }
 
-/* The corrected value at position i; positions must come in increasing order after a rewind. */
-static float corrected_at(corrected_cursor *c, int32_t i) {
+/* The delta at position i, adapted minus base in float; positions must come in increasing order after a rewind. */
+static float delta_at(corrected_cursor *c, int32_t i) {
     while (c->t < 0 || i >= c->m->tensor_start[c->t + 1]) {
         c->t++;
         c->adapted_scale = pow2_neg(c->wide[c->m->scales_off + c->t]);
         c->base_scale = pow2_neg(c->base_frac[c->t]);
     }
-    float delta = (float) c->adapted[i] * c->adapted_scale - (float) c->base[i] * c->base_scale;
-    return delta + (float) c->residual[i] * c->residual_scale;
+    return (float) c->adapted[i] * c->adapted_scale - (float) c->base[i] * c->base_scale;
 }
 
-/* Sent value j as the receiver reads it: q * 2^-frac of its block. */
-static float sent_value(const int8_t *values, const int8_t *block_frac, int32_t j) {
-    return (float) ldexp((double) values[j], -block_frac[j / TF_S8_BLOCK]);
+/* delta + residual at position i (in increasing order after a rewind, as delta_at). */
+static float corrected_at(corrected_cursor *c, int32_t i) {
+    return delta_at(c, i) + (float) c->residual[i] * c->residual_scale;
+}
+
+/*
+ * What position i keeps after the send: delta + residual, less the value sent for it (q * 2^-frac of its block, as
+ * the receiver reads it) when it is the next of the k sent positions; *next walks the positions (start at 0).
+ */
+static float unsent_at(corrected_cursor *c, int32_t i, const uint16_t *positions, const int8_t *values,
+                       const int8_t *block_frac, int32_t k, int32_t *next) {
+    float v = corrected_at(c, i);
+    if (*next < k && positions[*next] == i) {
+        v -= (float) ldexp((double) values[*next], -block_frac[*next / TF_S8_BLOCK]);
+        (*next)++;
+    }
+    return v;
 }
 
 tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, const int8_t *base_tensor_frac,
@@ -1170,9 +1183,7 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
     /* a non-finite delta is refused before anything changes */
     cursor_rewind(&c);
     for (int32_t i = 0; i < n; i++) {
-        corrected_at(&c, i);
-        float delta = (float) c.adapted[i] * c.adapted_scale - (float) base[i] * c.base_scale;
-        if (!isfinite(delta)) {
+        if (!isfinite(delta_at(&c, i))) {
             return TF_ERR_ARGUMENT;
         }
     }
@@ -1230,26 +1241,19 @@ tf_status tf_compress_s16(const tf_model *m, void *arena, const int16_t *base, c
     /* what was not sent, and each sent value's rounding error, is the new residual, scaled so its largest fills int16:
        one pass for the largest, one to write it (each value is read before it is overwritten) */
     float max = 0.f;
-    int32_t j = 0;
+    int32_t next = 0;
     cursor_rewind(&c);
     for (int32_t i = 0; i < n; i++) {
-        float v = corrected_at(&c, i);
-        if (j < k && positions[j] == i) {
-            v -= sent_value(values, block_frac, j++);
-        }
-        float a = fabsf(v);
+        float a = fabsf(unsent_at(&c, i, positions, values, block_frac, k, &next));
         max = a > max ? a : max;
     }
     int new_frac = frac_for(max, 32767.0);
     double residual_scale = ldexp(1.0, new_frac);
-    j = 0;
+    next = 0;
     cursor_rewind(&c);
     for (int32_t i = 0; i < n; i++) {
-        float v = corrected_at(&c, i);
-        if (j < k && positions[j] == i) {
-            v -= sent_value(values, block_frac, j++);
-        }
-        residual[i] = (int16_t) round_clamp((double) v * residual_scale, 32767);
+        residual[i] = (int16_t) round_clamp((double) unsent_at(&c, i, positions, values, block_frac, k, &next)
+                                            * residual_scale, 32767);
     }
     wide[m->residual_frac_off] = new_frac;
     return TF_OK;
